@@ -1,0 +1,99 @@
+{
+  # Hardening flags for every target: stack protector, FORTIFY, hidden symbols, full RELRO, NX stack.
+  "target_defaults": {
+    "cflags": ["-fstack-protector-strong", "-fvisibility=hidden", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+    "cflags_cc": ["-std=c++17", "-fvisibility-inlines-hidden"],
+    "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++14"],
+    "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+    "conditions": [
+      ["OS=='linux'", {
+        "cflags": ["-U_FORTIFY_SOURCE", "-D_FORTIFY_SOURCE=2", "-O2"],
+        "ldflags": ["-Wl,-z,relro", "-Wl,-z,now", "-Wl,-z,noexecstack"]
+      }],
+      ["OS=='mac'", {
+        "xcode_settings": {
+          "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+          "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+          "GCC_SYMBOLS_PRIVATE_EXTERN": "YES",
+          "OTHER_CFLAGS": ["-fstack-protector-strong", "-D_FORTIFY_SOURCE=2"]
+        }
+      }],
+      ["OS=='win'", {
+        "msvs_settings": {
+          "VCCLCompilerTool": { "ExceptionHandling": 1, "AdditionalOptions": ["/std:c++17", "/GS", "/sdl", "/guard:cf", "/Qspectre"] },
+          "VCLinkerTool": { "AdditionalOptions": ["/DYNAMICBASE", "/HIGHENTROPYVA", "/NXCOMPAT", "/GUARD:CF", "/CETCOMPAT"] }
+        }
+      }]
+    ]
+  },
+  "targets": [
+    {
+      # x86-64 SIMD kernels, each in its own library so only it is compiled with the wider ISA;
+      # the dispatcher picks one at run time from CPUID.
+      "target_name": "pg_isa_sse41",
+      "type": "static_library",
+      "include_dirs": ["native"],
+      "sources": ["native/hash/blake3_sse41.cc", "native/hash/crc32c_sse42.cc"],
+      "cflags": ["-fPIC", "-msse4.1", "-msse4.2", "-mpclmul"],
+      "conditions": [["target_arch!='x64'", { "sources!": ["native/hash/blake3_sse41.cc", "native/hash/crc32c_sse42.cc"] }]]
+    },
+    {
+      "target_name": "pg_isa_avx2",
+      "type": "static_library",
+      "include_dirs": ["native"],
+      "sources": ["native/hash/blake3_avx2.cc"],
+      "cflags": ["-fPIC", "-mavx2"],
+      "msvs_settings": { "VCCLCompilerTool": { "AdditionalOptions": ["/arch:AVX2"] } },
+      "conditions": [["target_arch!='x64'", { "sources!": ["native/hash/blake3_avx2.cc"] }]]
+    },
+    {
+      "target_name": "pg_isa_avx512",
+      "type": "static_library",
+      "include_dirs": ["native"],
+      "sources": ["native/hash/blake3_avx512.cc"],
+      "cflags": ["-fPIC", "-mavx512f", "-mavx512vl", "-mavx512bw"],
+      "msvs_settings": { "VCCLCompilerTool": { "AdditionalOptions": ["/arch:AVX512"] } },
+      "conditions": [["target_arch!='x64'", { "sources!": ["native/hash/blake3_avx512.cc"] }]]
+    },
+    {
+      "target_name": "procguard",
+      "dependencies": ["pg_isa_sse41", "pg_isa_avx2", "pg_isa_avx512"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],
+      "sources": [
+        "native/addon.cc",
+        "native/addon_harden.cc",
+        "native/addon_hash.cc",
+        "native/addon_memory.cc",
+        "native/addon_scanner.cc",
+        "native/hash/blake3.cc",
+        "native/hash/blake3_portable.cc",
+        "native/hash/crc32c.cc",
+        "native/hash/dispatch.cc",
+        "native/scanner.cc"
+      ],
+      "conditions": [
+        ["OS=='linux'", { "sources": ["native/harden_linux.cc", "native/memory_linux.cc"] }],
+        ["OS=='mac'", { "sources": ["native/harden_darwin.cc", "native/memory_posix.cc"] }],
+        ["OS=='freebsd'", { "sources": ["native/harden_freebsd.cc", "native/memory_posix.cc"] }],
+        ["OS=='win'", { "sources": ["native/harden_win.cc", "native/memory_win.cc"], "libraries": ["advapi32.lib"] }]
+      ]
+    },
+    {
+      # Test-only addon (never loaded by the library): fault injection and dlopen helpers for the test suite.
+      "target_name": "pg_testhooks",
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],
+      "sources": ["native/testing/testhooks.cc"],
+      "conditions": [["OS!='linux'", { "sources!": ["native/testing/testhooks.cc"] }]],
+      "libraries": ["-ldl"]
+    },
+    {
+      # Test-only shared library with pages of code that never run: the target of bit-flip tests.
+      "target_name": "pgtestlib",
+      "type": "loadable_module",
+      "product_prefix": "",
+      "product_extension": "so",
+      "sources": ["native/testing/pgtestlib.c"],
+      "conditions": [["OS!='linux'", { "sources!": ["native/testing/pgtestlib.c"] }]]
+    }
+  ]
+}

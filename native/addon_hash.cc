@@ -1,0 +1,5 @@
+#include "addon.h"
+
+namespace pg {
+void InitHash(Napi::Env, Napi::Object) {}
+}  // namespace pg

@@ -1,0 +1,5 @@
+#include "addon.h"
+
+namespace pg {
+void InitScanner(Napi::Env, Napi::Object) {}
+}  // namespace pg

@@ -1,0 +1,1 @@
+int pg_placeholder(void) { return 0; }

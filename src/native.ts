@@ -1,0 +1,171 @@
+/**
+ * The one module that touches the native binding. Everything else goes through the typed
+ * interface below. Loading is lazy so that pure parts of procguard (parsers, policy, the
+ * renderer element) work without a native build.
+ */
+import * as path from 'node:path';
+import * as fs from 'node:fs';
+import { NativeLoadError } from './errors';
+
+export type HashMode = 'blake3' | 'fast';
+
+export interface NativeHardenOptions {
+  dryRun: boolean;
+  /** Step ids not to run. */
+  skip: string[];
+  /** Windows only: custom DACL entries (already validated and ordered by the TS layer). */
+  dacl?: { allow: boolean; sid: string; mask: number }[];
+}
+
+export interface NativeHardenStep {
+  id: string;
+  status: 'applied' | 'already' | 'failed' | 'unsupported' | 'skipped';
+  detail: string;
+  errno?: number;
+  verified?: boolean;
+}
+
+export interface NativeTracer {
+  state: 'none' | 'attached' | 'unsupported';
+  tracerPid?: number;
+  detail: string;
+}
+
+export interface NativeProcessState {
+  /** PR_GET_DUMPABLE value, or -1 when unsupported. */
+  dumpable: number;
+  /** RLIMIT_CORE soft/hard; -1 means RLIM_INFINITY; null when unsupported. */
+  coreSoft: number | null;
+  coreHard: number | null;
+}
+
+export interface NativeRegion {
+  /** Start address (bigint, user-space address). */
+  start: bigint;
+  end: bigint;
+  /** Opaque key grouping pages that belong to the same file content ("dev:ino" or "anon:<start>"). */
+  key: string;
+  /** Byte offset of `start` within the mapped file (0 for anonymous). */
+  fileOffset: number;
+}
+
+export interface NativeSweepResult {
+  /** Per region, in the order given: status and per-page digests. */
+  regions: {
+    /** 'ok' all pages read; 'partial' some pages unreadable (unmapped mid-sweep); 'gone' none readable. */
+    state: 'ok' | 'partial' | 'gone';
+    /** Concatenated digests, `digestSize` bytes per page; unread pages are all-zero and flagged in `unread`. */
+    digests: Buffer;
+    /** Indices of pages that could not be read, or were skipped as non-resident. */
+    unread: number[];
+    residentPages: number;
+    hashNs: number;
+  }[];
+  digestSize: number;
+  bytesHashed: number;
+  elapsedNs: number;
+  cpuNs: number;
+}
+
+export interface NativeScanner {
+  /** Hash all pages of the given regions on a background thread. */
+  sweep(regions: NativeRegion[], opts: { mode: HashMode; residentOnly: boolean; budgetBytesPerSec?: number }): Promise<NativeSweepResult>;
+  /** Stop the worker thread; pending sweeps reject. */
+  close(): void;
+}
+
+export interface NativeBinding {
+  // hardening (native/harden_*.cc)
+  harden(opts: NativeHardenOptions): NativeHardenStep[];
+  queryTracer(): NativeTracer;
+  processState(): NativeProcessState;
+
+  // hashing (native/hash/)
+  blake3(data: Uint8Array, opts?: { key?: Uint8Array; context?: string; outLen?: number; backend?: string }): Buffer;
+  hashPages(data: Uint8Array, mode: HashMode, backend?: string): Buffer;
+  crc32c(data: Uint8Array, backend?: string): number;
+  hashBackends(): { blake3: string[]; blake3Active: string; crc32c: string[]; crc32cActive: string };
+
+  // memory (native/memory_*.cc)
+  /** Safe read (process_vm_readv / ReadProcessMemory). Returns the bytes read (may be short), or null if none. */
+  readMemory(address: bigint, length: number): Buffer | null;
+  /** One byte per page: 1 resident, 0 not, from mincore. Null when unsupported. */
+  residency(address: bigint, length: number): Uint8Array | null;
+  /** Opens /proc/self/pagemap and keeps the fd (must happen before harden()). */
+  openPagemap(): { ok: boolean; errno?: number; detail: string };
+  /** For each page in the range: 0 not present, 1 present file-backed, 2 present anonymous (COW-written). Null if pagemap is not open. */
+  pagemapStates(address: bigint, length: number): Uint8Array | null;
+  /** Windows: executable regions from VirtualQuery; Linux: not needed (maps is parsed in TS). */
+  executableRegions?(): { start: bigint; end: bigint; protect: string; path: string | null; type: string }[];
+  pageSize(): number;
+
+  Scanner: new () => NativeScanner;
+}
+
+let cached: NativeBinding | null = null;
+let cachedError: NativeLoadError | null = null;
+
+/** Candidate directories for the build, in the order node-gyp-build looks at them. */
+export function packageRoot(): string {
+  // dist/native.js -> package root
+  return path.resolve(__dirname, '..');
+}
+
+function candidatePaths(root: string): string[] {
+  const out = [
+    path.join(root, 'build', 'Release', 'procguard.node'),
+    path.join(root, 'build', 'Debug', 'procguard.node'),
+    path.join(root, 'prebuilds', `${process.platform}-${process.arch}`),
+  ];
+  return out;
+}
+
+/**
+ * Load the native binding or throw NativeLoadError naming every path tried and the fix.
+ * `root` is for tests that point at a directory without a build.
+ */
+export function loadNative(root: string = packageRoot()): NativeBinding {
+  if (root === packageRoot()) {
+    if (cached) return cached;
+    if (cachedError) throw cachedError;
+  }
+  const tried = candidatePaths(root);
+  try {
+    // node-gyp-build resolves build/Release, build/Debug and prebuilds/<platform>-<arch>.
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const load = require('node-gyp-build') as (dir: string) => unknown;
+    const binding = load(root) as NativeBinding;
+    if (typeof binding?.harden !== 'function' || typeof binding?.Scanner !== 'function') {
+      throw new Error('the loaded module is not the procguard binding (missing exports)');
+    }
+    if (root === packageRoot()) cached = binding;
+    return binding;
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
+    const existing = tried.filter((p) => fs.existsSync(p));
+    const err = new NativeLoadError(
+      [
+        `procguard: cannot load the native addon (${reason}).`,
+        `Paths tried:`,
+        ...tried.map((p) => `  - ${p}${existing.includes(p) ? ' (exists)' : ' (missing)'}`),
+        `Remedy: install a C++ toolchain (Linux: g++ make python3; macOS: Xcode command line tools;`,
+        `Windows: Visual Studio Build Tools) and run \`npm rebuild procguard\` (in Electron apps:`,
+        `\`npx @electron/rebuild\` is not needed, the addon uses Node-API and one build serves every Electron).`,
+      ].join('\n'),
+      tried,
+      cause,
+    );
+    if (root === packageRoot()) cachedError = err;
+    throw err;
+  }
+}
+
+/** True when the native addon loads; never throws. */
+export function nativeAvailable(): boolean {
+  try {
+    loadNative();
+    return true;
+  } catch {
+    return false;
+  }
+}
