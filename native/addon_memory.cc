@@ -1,5 +1,101 @@
+// N-API glue for safe memory access (memory.h).
+#include <cstring>
+
 #include "addon.h"
+#include "memory.h"
 
 namespace pg {
-void InitMemory(Napi::Env, Napi::Object) {}
+namespace {
+
+uintptr_t ToAddress(const Napi::Value& v, const char* what) {
+  if (!v.IsBigInt()) throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a bigint address");
+  bool lossless = false;
+  uint64_t a = v.As<Napi::BigInt>().Uint64Value(&lossless);
+  if (!lossless) throw Napi::RangeError::New(v.Env(), std::string(what) + " is not a valid address");
+  return static_cast<uintptr_t>(a);
+}
+
+size_t ToLength(const Napi::Value& v, size_t max) {
+  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), "length must be a number");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0) || d > static_cast<double>(max) || d != static_cast<double>(static_cast<uint64_t>(d)))
+    throw Napi::RangeError::New(v.Env(), "length must be an integer from 0 to " + std::to_string(max));
+  return static_cast<size_t>(d);
+}
+
+Napi::Value ReadMemory(const Napi::CallbackInfo& info) {
+  uintptr_t addr = ToAddress(info[0], "address");
+  size_t len = ToLength(info[1], 64u << 20);
+  std::vector<uint8_t> buf(len);
+  int err = 0;
+  size_t n = SafeRead(addr, buf.data(), len, &err);
+  if (n == 0 && len > 0) return info.Env().Null();
+  return Napi::Buffer<uint8_t>::Copy(info.Env(), buf.data(), n);
+}
+
+Napi::Value ResidencyJs(const Napi::CallbackInfo& info) {
+  uintptr_t addr = ToAddress(info[0], "address");
+  size_t len = ToLength(info[1], size_t(1) << 40);
+  std::vector<uint8_t> out;
+  int err = 0;
+  if (!Residency(addr, len, &out, &err)) return info.Env().Null();
+  auto arr = Napi::Uint8Array::New(info.Env(), out.size());
+  if (!out.empty()) std::memcpy(arr.Data(), out.data(), out.size());
+  return arr;
+}
+
+Napi::Value OpenPagemapJs(const Napi::CallbackInfo& info) {
+  int err = 0;
+  std::string detail;
+  bool ok = OpenPagemap(&err, &detail);
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("ok", ok);
+  if (!ok) o.Set("errno", err);
+  o.Set("detail", detail);
+  return o;
+}
+
+Napi::Value PagemapStatesJs(const Napi::CallbackInfo& info) {
+  uintptr_t addr = ToAddress(info[0], "address");
+  size_t len = ToLength(info[1], size_t(1) << 40);
+  std::vector<uint8_t> out;
+  int err = 0;
+  if (!PagemapStates(addr, len, &out, &err)) return info.Env().Null();
+  auto arr = Napi::Uint8Array::New(info.Env(), out.size());
+  if (!out.empty()) std::memcpy(arr.Data(), out.data(), out.size());
+  return arr;
+}
+
+Napi::Value ExecutableRegionsJs(const Napi::CallbackInfo& info) {
+  std::vector<ExecRegion> regions;
+  int err = 0;
+  if (!ExecutableRegions(&regions, &err)) return info.Env().Null();
+  Napi::Array arr = Napi::Array::New(info.Env(), regions.size());
+  for (size_t i = 0; i < regions.size(); ++i) {
+    Napi::Object o = Napi::Object::New(info.Env());
+    o.Set("start", Napi::BigInt::New(info.Env(), static_cast<uint64_t>(regions[i].start)));
+    o.Set("end", Napi::BigInt::New(info.Env(), static_cast<uint64_t>(regions[i].end)));
+    o.Set("protect", regions[i].protect);
+    o.Set("path", regions[i].path.empty() ? info.Env().Null() : Napi::String::New(info.Env(), regions[i].path));
+    o.Set("type", regions[i].type);
+    arr.Set(static_cast<uint32_t>(i), o);
+  }
+  return arr;
+}
+
+Napi::Value PageSizeJs(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(PageSize()));
+}
+
+}  // namespace
+
+void InitMemory(Napi::Env env, Napi::Object exports) {
+  exports.Set("readMemory", Napi::Function::New(env, ReadMemory, "readMemory"));
+  exports.Set("residency", Napi::Function::New(env, ResidencyJs, "residency"));
+  exports.Set("openPagemap", Napi::Function::New(env, OpenPagemapJs, "openPagemap"));
+  exports.Set("pagemapStates", Napi::Function::New(env, PagemapStatesJs, "pagemapStates"));
+  exports.Set("executableRegions", Napi::Function::New(env, ExecutableRegionsJs, "executableRegions"));
+  exports.Set("pageSize", Napi::Function::New(env, PageSizeJs, "pageSize"));
+}
+
 }  // namespace pg

@@ -1,5 +1,284 @@
+// N-API glue for the sweep engine: a Scanner object owns one background Worker thread; each
+// job's result comes back to the JS thread through a thread-safe function and settles a Promise.
+// The TSFN is unref'd whenever no job is pending, so an idle scanner never keeps the process alive.
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <memory>
+
 #include "addon.h"
+#include "scanner.h"
 
 namespace pg {
-void InitScanner(Napi::Env, Napi::Object) {}
+namespace {
+
+struct Completion {
+  uint64_t id = 0;
+  std::string error;                                  // non-empty: reject with this message
+  std::function<Napi::Value(Napi::Env)> build;        // resolve with build(env)
+};
+
+hash::Mode ParseMode(const Napi::Value& v) {
+  if (!v.IsString()) throw Napi::TypeError::New(v.Env(), "mode must be 'blake3' or 'fast'");
+  std::string s = v.As<Napi::String>().Utf8Value();
+  if (s == "blake3") return hash::Mode::Blake3;
+  if (s == "fast") return hash::Mode::Fast;
+  throw Napi::RangeError::New(v.Env(), "mode must be 'blake3' or 'fast', got '" + s + "'");
+}
+
+uintptr_t BigAddr(const Napi::Value& v, const char* what) {
+  if (!v.IsBigInt()) throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a bigint");
+  bool lossless = false;
+  uint64_t a = v.As<Napi::BigInt>().Uint64Value(&lossless);
+  if (!lossless) throw Napi::RangeError::New(v.Env(), std::string(what) + " is out of range");
+  return static_cast<uintptr_t>(a);
+}
+
+std::vector<ScanRegion> ParseRegions(const Napi::Value& v) {
+  if (!v.IsArray()) throw Napi::TypeError::New(v.Env(), "regions must be an array");
+  Napi::Array arr = v.As<Napi::Array>();
+  std::vector<ScanRegion> out(arr.Length());
+  for (uint32_t i = 0; i < arr.Length(); ++i) {
+    Napi::Value e = arr.Get(i);
+    if (!e.IsObject()) throw Napi::TypeError::New(v.Env(), "regions[" + std::to_string(i) + "] must be an object");
+    Napi::Object o = e.As<Napi::Object>();
+    out[i].start = BigAddr(o.Get("start"), "region start");
+    out[i].end = BigAddr(o.Get("end"), "region end");
+    if (out[i].end <= out[i].start || (out[i].start % hash::kPageSize) || (out[i].end % hash::kPageSize))
+      throw Napi::RangeError::New(v.Env(), "regions[" + std::to_string(i) + "] must be a non-empty, 4096-aligned range");
+  }
+  return out;
+}
+
+class Scanner : public Napi::ObjectWrap<Scanner> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Scanner",
+                       {InstanceMethod("sweep", &Scanner::SweepJs), InstanceMethod("sentinel", &Scanner::SentinelJs),
+                        InstanceMethod("hashFile", &Scanner::HashFileJs), InstanceMethod("close", &Scanner::CloseJs)});
+  }
+
+  explicit Scanner(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Scanner>(info) {
+    state_ = std::make_shared<Shared>();
+    auto noop = Napi::Function::New(info.Env(), [](const Napi::CallbackInfo&) {});
+    state_->tsfn = Napi::ThreadSafeFunction::New(info.Env(), noop, "procguard-scanner", 0, 1);
+    state_->tsfn.Unref(info.Env());
+    worker_ = std::make_unique<Worker>();
+  }
+
+  ~Scanner() override { Shutdown(); }
+
+ private:
+  struct Shared {
+    Napi::ThreadSafeFunction tsfn;
+    std::map<uint64_t, Napi::Promise::Deferred> pending;
+    uint64_t nextId = 1;
+    bool closed = false;
+  };
+
+  // Queues `work` on the worker; its Completion settles the returned promise on the JS thread.
+  Napi::Value Submit(Napi::Env env, std::function<Completion()> work) {
+    auto deferred = Napi::Promise::Deferred::New(env);
+    if (state_->closed) {
+      deferred.Reject(Napi::Error::New(env, "scanner is closed").Value());
+      return deferred.Promise();
+    }
+    uint64_t id = state_->nextId++;
+    if (state_->pending.empty()) state_->tsfn.Ref(env);
+    state_->pending.emplace(id, deferred);
+    std::shared_ptr<Shared> shared = state_;
+    worker_->Post([shared, id, work]() {
+      auto* done = new Completion(work());
+      done->id = id;
+      napi_status st = shared->tsfn.BlockingCall(done, [shared](Napi::Env env, Napi::Function, Completion* c) {
+        std::unique_ptr<Completion> owned(c);
+        auto it = shared->pending.find(c->id);
+        if (it == shared->pending.end()) return;  // rejected by close()
+        Napi::Promise::Deferred d = it->second;
+        shared->pending.erase(it);
+        if (shared->pending.empty() && !shared->closed) shared->tsfn.Unref(env);
+        if (!c->error.empty()) {
+          d.Reject(Napi::Error::New(env, c->error).Value());
+          return;
+        }
+        try {
+          d.Resolve(c->build(env));
+        } catch (const Napi::Error& e) {
+          d.Reject(e.Value());
+        }
+      });
+      if (st != napi_ok) delete done;  // the function was released (scanner closed)
+    });
+    return deferred.Promise();
+  }
+
+  Napi::Value SweepJs(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::vector<ScanRegion> regions = ParseRegions(info[0]);
+    SweepOptions opts;
+    if (!info[1].IsObject()) throw Napi::TypeError::New(env, "options must be an object");
+    Napi::Object o = info[1].As<Napi::Object>();
+    opts.mode = ParseMode(o.Get("mode"));
+    opts.residentOnly = o.Get("residentOnly").ToBoolean().Value();
+    Napi::Value cpu = o.Get("cpuFraction");
+    if (!cpu.IsUndefined()) {
+      if (!cpu.IsNumber()) throw Napi::TypeError::New(env, "cpuFraction must be a number");
+      opts.cpuFraction = cpu.As<Napi::Number>().DoubleValue();
+      if (!(opts.cpuFraction >= 0 && opts.cpuFraction <= 1))
+        throw Napi::RangeError::New(env, "cpuFraction must be between 0 and 1");
+    }
+    Napi::Value batch = o.Get("batchPages");
+    if (!batch.IsUndefined()) {
+      if (!batch.IsNumber()) throw Napi::TypeError::New(env, "batchPages must be a number");
+      int64_t b = batch.As<Napi::Number>().Int64Value();
+      if (b < 1 || b > 1024) throw Napi::RangeError::New(env, "batchPages must be from 1 to 1024");
+      opts.batchPages = static_cast<size_t>(b);
+    }
+    const std::atomic<bool>* cancel = &worker_->cancelled();
+    return Submit(env, [regions, opts, cancel]() {
+      auto result = std::make_shared<SweepResult>(Sweep(regions, opts, *cancel));
+      Completion c;
+      c.build = [result](Napi::Env env) -> Napi::Value {
+        Napi::Object o = Napi::Object::New(env);
+        Napi::Array regs = Napi::Array::New(env, result->regions.size());
+        static const char* kStates[] = {"ok", "partial", "gone"};
+        for (size_t i = 0; i < result->regions.size(); ++i) {
+          const RegionDigests& r = result->regions[i];
+          Napi::Object ro = Napi::Object::New(env);
+          ro.Set("state", kStates[static_cast<int>(r.state)]);
+          ro.Set("digests", Napi::Buffer<uint8_t>::Copy(env, r.digests.data(), r.digests.size()));
+          Napi::Array unread = Napi::Array::New(env, r.unread.size());
+          for (size_t k = 0; k < r.unread.size(); ++k) unread.Set(static_cast<uint32_t>(k), r.unread[k]);
+          ro.Set("unread", unread);
+          ro.Set("residentPages", r.residentPages);
+          ro.Set("hashNs", static_cast<double>(r.hashNs));
+          regs.Set(static_cast<uint32_t>(i), ro);
+        }
+        o.Set("regions", regs);
+        o.Set("digestSize", static_cast<double>(hash::kDigestSize));
+        o.Set("bytesHashed", static_cast<double>(result->bytesHashed));
+        o.Set("elapsedNs", static_cast<double>(result->elapsedNs));
+        o.Set("cpuNs", static_cast<double>(result->cpuNs));
+        return o;
+      };
+      return c;
+    });
+  }
+
+  Napi::Value SentinelJs(const Napi::CallbackInfo& info) {
+    std::vector<ScanRegion> regions = ParseRegions(info[0]);
+    hash::Mode mode = ParseMode(info[1]);
+    return Submit(info.Env(), [regions, mode]() {
+      auto hits = std::make_shared<std::vector<SentinelHit>>();
+      int err = 0;
+      bool ok = Sentinel(regions, mode, hits.get(), &err);
+      Completion c;
+      c.build = [hits, ok, err](Napi::Env env) -> Napi::Value {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("ok", ok);
+        if (!ok) o.Set("errno", err);
+        Napi::Array arr = Napi::Array::New(env, hits->size());
+        for (size_t i = 0; i < hits->size(); ++i) {
+          const SentinelHit& h = (*hits)[i];
+          Napi::Object ho = Napi::Object::New(env);
+          ho.Set("region", h.region);
+          ho.Set("page", h.page);
+          ho.Set("read", h.read);
+          ho.Set("digest", Napi::Buffer<uint8_t>::Copy(env, h.digest, hash::kDigestSize));
+          arr.Set(static_cast<uint32_t>(i), ho);
+        }
+        o.Set("hits", arr);
+        return o;
+      };
+      return c;
+    });
+  }
+
+  Napi::Value HashFileJs(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber())
+      throw Napi::TypeError::New(env, "fd, offset and length must be numbers");
+    int fd = info[0].As<Napi::Number>().Int32Value();
+    double off = info[1].As<Napi::Number>().DoubleValue(), len = info[2].As<Napi::Number>().DoubleValue();
+    if (fd < 0 || !(off >= 0) || !(len >= 0) || off > 9007199254740991.0 || len > 9007199254740991.0)
+      throw Napi::RangeError::New(env, "fd, offset and length must be non-negative integers");
+    hash::Mode mode = ParseMode(info[3]);
+    uint64_t offset = static_cast<uint64_t>(off), length = static_cast<uint64_t>(len);
+    return Submit(env, [fd, offset, length, mode]() {
+      auto digests = std::make_shared<std::vector<uint8_t>>();
+      int err = 0;
+      Completion c;
+      if (!HashFileRange(fd, offset, length, mode, digests.get(), &err)) {
+        c.error = std::string("cannot read the mapped file: ") + std::strerror(err) + " (errno " + std::to_string(err) + ")";
+        return c;
+      }
+      c.build = [digests](Napi::Env env) -> Napi::Value {
+        return Napi::Buffer<uint8_t>::Copy(env, digests->data(), digests->size());
+      };
+      return c;
+    });
+  }
+
+  Napi::Value CloseJs(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!state_->closed) {
+      state_->closed = true;
+      worker_->Stop();
+      auto pending = std::move(state_->pending);
+      state_->pending.clear();
+      for (auto& kv : pending) kv.second.Reject(Napi::Error::New(env, "scanner closed").Value());
+      state_->tsfn.Unref(env);
+      state_->tsfn.Release();
+    }
+    return env.Undefined();
+  }
+
+  void Shutdown() {
+    if (worker_) worker_->Stop();
+    if (state_ && !state_->closed) {
+      state_->closed = true;
+      state_->tsfn.Release();
+    }
+  }
+
+  std::shared_ptr<Shared> state_;
+  std::unique_ptr<Worker> worker_;
+};
+
+Napi::Array ToArray(Napi::Env env, const std::vector<uint32_t>& v) {
+  Napi::Array a = Napi::Array::New(env, v.size());
+  for (size_t i = 0; i < v.size(); ++i) a.Set(static_cast<uint32_t>(i), v[i]);
+  return a;
+}
+
+// compareDigests(expected, actual, skip?) -> { mismatch: number[], unknown: number[] }
+// Synchronous: a memcmp per page, microseconds for a whole process.
+Napi::Value CompareDigestsJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsTypedArray() || !info[1].IsTypedArray())
+    throw Napi::TypeError::New(env, "expected and actual must be Uint8Arrays");
+  auto e = info[0].As<Napi::Uint8Array>(), a = info[1].As<Napi::Uint8Array>();
+  if (e.ByteLength() != a.ByteLength() || e.ByteLength() % hash::kDigestSize)
+    throw Napi::RangeError::New(env, "expected and actual must have the same length, a multiple of 16");
+  std::vector<uint32_t> skip;
+  if (info.Length() > 2 && info[2].IsArray()) {
+    Napi::Array s = info[2].As<Napi::Array>();
+    for (uint32_t i = 0; i < s.Length(); ++i) skip.push_back(s.Get(i).As<Napi::Number>().Uint32Value());
+    std::sort(skip.begin(), skip.end());
+  }
+  std::vector<uint32_t> mismatch, unknown;
+  CompareDigests(e.Data(), a.Data(), e.ByteLength() / hash::kDigestSize, skip, &mismatch, &unknown);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("mismatch", ToArray(env, mismatch));
+  o.Set("unknown", ToArray(env, unknown));
+  return o;
+}
+
+}  // namespace
+
+void InitScanner(Napi::Env env, Napi::Object exports) {
+  exports.Set("Scanner", Scanner::Define(env));
+  exports.Set("compareDigests", Napi::Function::New(env, CompareDigestsJs, "compareDigests"));
+}
+
 }  // namespace pg

@@ -1,1 +1,244 @@
-// placeholder: implemented in a later commit
+#include "scanner.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+#include "memory.h"
+
+namespace pg {
+
+using hash::kDigestSize;
+using hash::kPageSize;
+
+uint64_t MonotonicNs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
+
+uint64_t ThreadCpuNs() {
+#if defined(CLOCK_THREAD_CPUTIME_ID)
+  struct timespec ts;
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
+    return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+#endif
+  return MonotonicNs();
+}
+
+namespace {
+
+// Sleeps as needed so that the CPU used since `cpu0` stays within `fraction` of the wall time
+// since `wall0`: a sweep paced this way costs at most that share of one core.
+void Pace(double fraction, uint64_t wall0, uint64_t cpu0, const std::atomic<bool>& cancel) {
+  if (fraction <= 0) return;
+  uint64_t busy = ThreadCpuNs() - cpu0;
+  uint64_t wanted = static_cast<uint64_t>(static_cast<double>(busy) / fraction);
+  uint64_t elapsed = MonotonicNs() - wall0;
+  if (wanted > elapsed) {
+    uint64_t ns = std::min<uint64_t>(wanted - elapsed, 200000000ull);
+    // Sleep in short slices so Stop() is honoured promptly.
+    while (ns > 0 && !cancel.load(std::memory_order_relaxed)) {
+      uint64_t slice = std::min<uint64_t>(ns, 20000000ull);
+      std::this_thread::sleep_for(std::chrono::nanoseconds(slice));
+      ns -= slice;
+    }
+  }
+}
+
+}  // namespace
+
+SweepResult Sweep(const std::vector<ScanRegion>& regions, const SweepOptions& opts, const std::atomic<bool>& cancel) {
+  SweepResult result;
+  result.regions.resize(regions.size());
+  const uint64_t wall0 = MonotonicNs();
+  const uint64_t cpu0 = ThreadCpuNs();
+  const size_t batch = std::max<size_t>(1, opts.batchPages);
+  std::vector<uint8_t> buf(batch * kPageSize);
+  std::vector<uintptr_t> addrs(batch);
+  std::vector<uint8_t> ok(batch);
+  std::vector<uint32_t> slot(batch);
+  std::vector<uint8_t> resident;
+  const size_t osPage = PageSize();
+
+  for (size_t r = 0; r < regions.size(); ++r) {
+    const ScanRegion& reg = regions[r];
+    RegionDigests& out = result.regions[r];
+    const size_t pages = (reg.end - reg.start) / kPageSize;
+    out.digests.assign(pages * kDigestSize, 0);
+    bool haveResidency = false;
+    if (opts.residentOnly) {
+      int err = 0;
+      haveResidency = Residency(reg.start, reg.end - reg.start, &resident, &err);
+      if (!haveResidency && err == ENOMEM) {  // the whole range is no longer mapped
+        out.state = RegionState::Gone;
+        for (uint32_t p = 0; p < pages; ++p) out.unread.push_back(p);
+        continue;
+      }
+    }
+    size_t readPages = 0;
+    uint64_t h0 = MonotonicNs();
+    for (size_t p = 0; p < pages && !cancel.load(std::memory_order_relaxed);) {
+      size_t n = 0;
+      for (; p < pages && n < batch; ++p) {
+        if (haveResidency) {
+          size_t osIndex = (p * kPageSize) / osPage;
+          if (!resident[osIndex]) {
+            out.unread.push_back(static_cast<uint32_t>(p));
+            continue;
+          }
+          ++out.residentPages;
+        }
+        addrs[n] = reg.start + p * kPageSize;
+        slot[n] = static_cast<uint32_t>(p);
+        ++n;
+      }
+      if (n == 0) continue;
+      SafeReadPages(addrs.data(), n, buf.data(), ok.data());
+      // Hash runs of pages that were read; holes (unmapped mid-sweep) stay zero and are listed.
+      size_t k = 0;
+      while (k < n) {
+        if (!ok[k]) {
+          out.unread.push_back(slot[k]);
+          ++k;
+          continue;
+        }
+        size_t run = k;
+        while (run < n && ok[run] && slot[run] == slot[k] + (run - k)) ++run;
+        hash::HashPages(opts.mode, buf.data() + k * kPageSize, run - k, out.digests.data() + slot[k] * kDigestSize);
+        MarkKnown(opts.mode, out.digests.data() + slot[k] * kDigestSize, run - k);
+        readPages += run - k;
+        k = run;
+      }
+      Pace(opts.cpuFraction, wall0, cpu0, cancel);
+    }
+    out.hashNs = MonotonicNs() - h0;
+    if (!opts.residentOnly) out.residentPages = static_cast<uint32_t>(readPages);
+    std::sort(out.unread.begin(), out.unread.end());
+    bool anyUnreadable = readPages + (haveResidency ? pages - out.residentPages : 0) < pages;
+    out.state = readPages == 0 && anyUnreadable ? RegionState::Gone : anyUnreadable ? RegionState::Partial : RegionState::Ok;
+    result.bytesHashed += readPages * kPageSize;
+  }
+  result.elapsedNs = MonotonicNs() - wall0;
+  result.cpuNs = ThreadCpuNs() - cpu0;
+  return result;
+}
+
+bool Sentinel(const std::vector<ScanRegion>& regions, hash::Mode mode, std::vector<SentinelHit>* hits, int* err) {
+  std::vector<uint8_t> states;
+  uint8_t page[kPageSize];
+  const size_t osPage = PageSize();
+  for (size_t r = 0; r < regions.size(); ++r) {
+    const ScanRegion& reg = regions[r];
+    if (!PagemapStates(reg.start, reg.end - reg.start, &states, err)) {
+      if (err && *err == EBADF) return false;  // pagemap was never opened
+      continue;                                // region vanished: the sweep will report it
+    }
+    const size_t pages = (reg.end - reg.start) / kPageSize;
+    for (size_t p = 0; p < pages; ++p) {
+      if (states[(p * kPageSize) / osPage] != 2) continue;
+      SentinelHit hit;
+      hit.region = static_cast<uint32_t>(r);
+      hit.page = static_cast<uint32_t>(p);
+      int rerr = 0;
+      hit.read = SafeRead(reg.start + p * kPageSize, page, kPageSize, &rerr) == kPageSize;
+      if (hit.read) {
+        hash::HashPages(mode, page, 1, hit.digest);
+        MarkKnown(mode, hit.digest, 1);
+      }
+      hits->push_back(hit);
+    }
+  }
+  return true;
+}
+
+bool HashFileRange(int fd, uint64_t offset, uint64_t length, hash::Mode mode, std::vector<uint8_t>* digests, int* err) {
+  const size_t pages = (length + kPageSize - 1) / kPageSize;
+  digests->assign(pages * kDigestSize, 0);
+  const size_t batch = 64;
+  std::vector<uint8_t> buf(batch * kPageSize);
+  for (size_t p = 0; p < pages; p += batch) {
+    size_t n = std::min(batch, pages - p);
+    size_t want = n * kPageSize, got = 0;
+    while (got < want) {
+      ssize_t r = pread(fd, buf.data() + got, want - got, static_cast<off_t>(offset + p * kPageSize + got));
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        *err = errno;
+        return false;
+      }
+      if (r == 0) break;  // EOF: the kernel maps zeros past the end of the file
+      got += static_cast<size_t>(r);
+    }
+    std::memset(buf.data() + got, 0, want - got);
+    hash::HashPages(mode, buf.data(), n, digests->data() + p * kDigestSize);
+  }
+  MarkKnown(mode, digests->data(), pages);
+  return true;
+}
+
+void MarkKnown(hash::Mode mode, uint8_t* digests, size_t pages) {
+  if (mode != hash::Mode::Fast) return;
+  for (size_t p = 0; p < pages; ++p) digests[p * kDigestSize + kDigestSize - 1] = 1;
+}
+
+void CompareDigests(const uint8_t* expected, const uint8_t* actual, size_t pages, const std::vector<uint32_t>& skip,
+                    std::vector<uint32_t>* mismatch, std::vector<uint32_t>* unknown) {
+  static const uint8_t kZero[kDigestSize] = {0};
+  size_t s = 0;
+  for (size_t p = 0; p < pages; ++p) {
+    while (s < skip.size() && skip[s] < p) ++s;
+    if (s < skip.size() && skip[s] == p) continue;
+    const uint8_t* a = actual + p * kDigestSize;
+    if (std::memcmp(a, kZero, kDigestSize) == 0) continue;
+    const uint8_t* e = expected + p * kDigestSize;
+    if (std::memcmp(e, kZero, kDigestSize) == 0) unknown->push_back(static_cast<uint32_t>(p));
+    else if (std::memcmp(e, a, kDigestSize) != 0) mismatch->push_back(static_cast<uint32_t>(p));
+  }
+}
+
+Worker::Worker() : thread_([this] { Run(); }) {}
+
+Worker::~Worker() { Stop(); }
+
+void Worker::Post(std::function<void()> job) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;
+    jobs_.push_back(std::move(job));
+  }
+  cv_.notify_one();
+}
+
+void Worker::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+    jobs_.clear();
+  }
+  cancel_.store(true);
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::Run() {
+  for (;;) {
+    std::function<void()> job;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+      if (stopping_) return;
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    job();
+  }
+}
+
+}  // namespace pg

@@ -1,0 +1,98 @@
+// The sweep engine: reads executable pages safely and hashes them, per 4 KiB page, on a
+// dedicated background thread (never the JS event loop, never the shared libuv pool, since a
+// paced sweep may sleep). Plain C++: the N-API glue is in addon_scanner.cc.
+#pragma once
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "hash/hash.h"
+
+namespace pg {
+
+struct ScanRegion {
+  uintptr_t start = 0;
+  uintptr_t end = 0;
+};
+
+struct SweepOptions {
+  hash::Mode mode = hash::Mode::Blake3;
+  bool residentOnly = false;   // skip pages mincore() says are not resident (no fault-in, no RSS growth)
+  double cpuFraction = 0;      // 0 = as fast as possible; else sleep so busy/wall <= this share of a core
+  size_t batchPages = 16;      // pages read and hashed per step (64 KiB: stays in L2)
+};
+
+enum class RegionState { Ok = 0, Partial = 1, Gone = 2 };
+
+struct RegionDigests {
+  RegionState state = RegionState::Ok;
+  std::vector<uint8_t> digests;       // kDigestSize per page; zero for pages in `unread`
+  std::vector<uint32_t> unread;       // pages not read: unmapped mid-sweep, or skipped as non-resident
+  uint32_t residentPages = 0;
+  uint64_t hashNs = 0;
+};
+
+struct SweepResult {
+  std::vector<RegionDigests> regions;
+  uint64_t bytesHashed = 0;
+  uint64_t elapsedNs = 0;
+  uint64_t cpuNs = 0;
+};
+
+// Sweeps regions in order. `cancel` is polled between batches.
+SweepResult Sweep(const std::vector<ScanRegion>& regions, const SweepOptions& opts, const std::atomic<bool>& cancel);
+
+// Pages of the given regions that pagemap reports present-and-anonymous (a private file page
+// that was written), hashed. Requires OpenPagemap() earlier.
+struct SentinelHit {
+  uint32_t region = 0;
+  uint32_t page = 0;
+  bool read = false;
+  uint8_t digest[hash::kDigestSize] = {0};
+};
+bool Sentinel(const std::vector<ScanRegion>& regions, hash::Mode mode, std::vector<SentinelHit>* hits, int* err);
+
+// Per-page digests of a file range (the on-disk comparison). `length` is rounded up to whole
+// pages; bytes past EOF hash as zeros, as the kernel maps them. Returns false with errno.
+// Reads through an fd the caller opened (and checked against the mapping's device and inode), so
+// it works for deleted files and after hardening, when /proc/self/fd is no longer traversable.
+bool HashFileRange(int fd, uint64_t offset, uint64_t length, hash::Mode mode, std::vector<uint8_t>* digests, int* err);
+
+// Digest slots that are all zero mean "unknown" (never hashed). BLAKE3 never yields 128 zero bits
+// in practice; CRC32C uses 4 bytes of the slot, so its slots get a marker byte to be non-zero.
+void MarkKnown(hash::Mode mode, uint8_t* digests, size_t pages);
+
+// Compares per-page digests: `mismatch` gets pages known in both and different; `unknown` gets
+// pages known in `actual` only. Pages listed in `skip` (unread) are ignored.
+void CompareDigests(const uint8_t* expected, const uint8_t* actual, size_t pages, const std::vector<uint32_t>& skip,
+                    std::vector<uint32_t>* mismatch, std::vector<uint32_t>* unknown);
+
+uint64_t MonotonicNs();
+uint64_t ThreadCpuNs();
+
+// A single background thread running queued jobs in order.
+class Worker {
+ public:
+  Worker();
+  ~Worker();
+  void Post(std::function<void()> job);
+  void Stop();                              // cancels the running sweep, drops queued jobs, joins
+  const std::atomic<bool>& cancelled() const { return cancel_; }
+
+ private:
+  void Run();
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> jobs_;
+  std::atomic<bool> cancel_{false};
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace pg
