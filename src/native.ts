@@ -120,9 +120,18 @@ function candidatePaths(root: string): string[] {
   return out;
 }
 
+function isBinding(b: unknown): b is NativeBinding {
+  const o = b as Partial<NativeBinding> | null;
+  return typeof o?.harden === 'function' && typeof o?.Scanner === 'function';
+}
+
 /**
  * Load the native binding or throw NativeLoadError naming every path tried and the fix.
  * `root` is for tests that point at a directory without a build.
+ *
+ * The exact file build/<config>/procguard.node is required first: node-gyp-build alone would
+ * take the first *.node in build/Release, which is a test-only addon when those are built too.
+ * node-gyp-build is used for the prebuilds/ directory, where it picks the best-matching file.
  */
 export function loadNative(root: string = packageRoot()): NativeBinding {
   if (root === packageRoot()) {
@@ -130,34 +139,46 @@ export function loadNative(root: string = packageRoot()): NativeBinding {
     if (cachedError) throw cachedError;
   }
   const tried = candidatePaths(root);
-  try {
-    // node-gyp-build resolves build/Release, build/Debug and prebuilds/<platform>-<arch>.
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const load = require('node-gyp-build') as (dir: string) => unknown;
-    const binding = load(root) as NativeBinding;
-    if (typeof binding?.harden !== 'function' || typeof binding?.Scanner !== 'function') {
-      throw new Error('the loaded module is not the procguard binding (missing exports)');
+  const outcome: string[] = [];
+  let firstCause: unknown = null;
+  for (const p of tried) {
+    if (!fs.existsSync(p)) {
+      outcome.push(`  - ${p} (missing)`);
+      continue;
     }
-    if (root === packageRoot()) cached = binding;
-    return binding;
-  } catch (cause) {
-    const reason = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
-    const existing = tried.filter((p) => fs.existsSync(p));
-    const err = new NativeLoadError(
-      [
-        `procguard: cannot load the native addon (${reason}).`,
-        `Paths tried:`,
-        ...tried.map((p) => `  - ${p}${existing.includes(p) ? ' (exists)' : ' (missing)'}`),
-        `Remedy: install a C++ toolchain (Linux: g++ make python3; macOS: Xcode command line tools;`,
-        `Windows: Visual Studio Build Tools) and run \`npm rebuild procguard\` (in Electron apps:`,
-        `\`npx @electron/rebuild\` is not needed, the addon uses Node-API and one build serves every Electron).`,
-      ].join('\n'),
-      tried,
-      cause,
-    );
-    if (root === packageRoot()) cachedError = err;
-    throw err;
+    try {
+      let binding: unknown;
+      if (p.endsWith('.node')) {
+        // eslint-disable-next-line @typescript-eslint/no-var-requires
+        binding = require(p);
+      } else {
+        // eslint-disable-next-line @typescript-eslint/no-var-requires
+        const load = require('node-gyp-build') as { path(dir: string): string };
+        binding = require(load.path(root));
+      }
+      if (!isBinding(binding)) throw new Error('the loaded module is not the procguard binding (missing exports)');
+      if (root === packageRoot()) cached = binding;
+      return binding;
+    } catch (cause) {
+      firstCause ??= cause;
+      const reason = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
+      outcome.push(`  - ${p} (exists, failed: ${reason})`);
+    }
   }
+  const err = new NativeLoadError(
+    [
+      `procguard: cannot load the native addon (${firstCause ? 'a build exists but failed to load' : 'no build found'}).`,
+      `Paths tried:`,
+      ...outcome,
+      `Remedy: install a C++ toolchain (Linux: g++ make python3; macOS: Xcode command line tools;`,
+      `Windows: Visual Studio Build Tools) and run \`npm rebuild procguard\` (in Electron apps:`,
+      `\`npx @electron/rebuild\` is not needed, the addon uses Node-API and one build serves every Electron).`,
+    ].join('\n'),
+    tried,
+    firstCause ?? undefined,
+  );
+  if (root === packageRoot()) cachedError = err;
+  throw err;
 }
 
 /** True when the native addon loads; never throws. */
