@@ -39,38 +39,50 @@ export interface NativeProcessState {
   coreHard: number | null;
 }
 
+/** A page-aligned address range to sweep. */
 export interface NativeRegion {
-  /** Start address (bigint, user-space address). */
   start: bigint;
   end: bigint;
-  /** Opaque key grouping pages that belong to the same file content ("dev:ino" or "anon:<start>"). */
-  key: string;
-  /** Byte offset of `start` within the mapped file (0 for anonymous). */
-  fileOffset: number;
+}
+
+export interface NativeRegionDigests {
+  /** 'ok' all pages read; 'partial' some pages unreadable (unmapped mid-sweep) or skipped; 'gone' none read. */
+  state: 'ok' | 'partial' | 'gone';
+  /** 16 bytes per 4 KiB page; all-zero for pages listed in `unread`. */
+  digests: Buffer;
+  /** Pages not read: unmapped mid-sweep, or skipped as non-resident in resident-only mode. */
+  unread: number[];
+  residentPages: number;
+  hashNs: number;
 }
 
 export interface NativeSweepResult {
-  /** Per region, in the order given: status and per-page digests. */
-  regions: {
-    /** 'ok' all pages read; 'partial' some pages unreadable (unmapped mid-sweep); 'gone' none readable. */
-    state: 'ok' | 'partial' | 'gone';
-    /** Concatenated digests, `digestSize` bytes per page; unread pages are all-zero and flagged in `unread`. */
-    digests: Buffer;
-    /** Indices of pages that could not be read, or were skipped as non-resident. */
-    unread: number[];
-    residentPages: number;
-    hashNs: number;
-  }[];
+  regions: NativeRegionDigests[];
   digestSize: number;
   bytesHashed: number;
   elapsedNs: number;
   cpuNs: number;
 }
 
+export interface NativeSentinelResult {
+  /** False when /proc/self/pagemap was never opened. */
+  ok: boolean;
+  errno?: number;
+  /** Present-and-anonymous pages of the given regions (private file pages that were written), hashed. */
+  hits: { region: number; page: number; read: boolean; digest: Buffer }[];
+}
+
 export interface NativeScanner {
-  /** Hash all pages of the given regions on a background thread. */
-  sweep(regions: NativeRegion[], opts: { mode: HashMode; residentOnly: boolean; budgetBytesPerSec?: number }): Promise<NativeSweepResult>;
-  /** Stop the worker thread; pending sweeps reject. */
+  /** Hash all pages of the regions on the scanner's background thread. */
+  sweep(
+    regions: NativeRegion[],
+    opts: { mode: HashMode; residentOnly: boolean; cpuFraction?: number; batchPages?: number },
+  ): Promise<NativeSweepResult>;
+  /** The pagemap tamper sentinel, on the background thread. */
+  sentinel(regions: NativeRegion[], mode: HashMode): Promise<NativeSentinelResult>;
+  /** Per-page digests of `length` bytes of an open file at `offset` (the on-disk comparison). */
+  hashFile(fd: number, offset: number, length: number, mode: HashMode): Promise<Buffer>;
+  /** Stop the worker thread; pending calls reject. */
   close(): void;
 }
 
@@ -100,6 +112,8 @@ export interface NativeBinding {
   pageSize(): number;
 
   Scanner: new () => NativeScanner;
+  /** Pages whose digests differ (both known) and pages known only in `actual`; `skip` pages are ignored. */
+  compareDigests(expected: Uint8Array, actual: Uint8Array, skip?: number[]): { mismatch: number[]; unknown: number[] };
 }
 
 let cached: NativeBinding | null = null;

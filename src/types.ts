@@ -42,7 +42,7 @@ export interface Observation {
   address?: string;
   /** Byte offset in the mapped file. */
   offset?: number;
-  /** Page index within the mapping (0-based). */
+  /** 4 KiB page index: within the mapped file (file offset / 4096) for file-backed code, else within the mapping. */
   page?: number;
   before?: unknown;
   after?: unknown;

@@ -1,0 +1,128 @@
+/**
+ * Executable regions of the process, classified, from the parsed /proc/self/maps.
+ * Pure: takes MapsEntry[] and returns plain data, so it is tested on captured text.
+ */
+import type { MapsEntry } from '../procfs/maps';
+
+export type RegionClass =
+  | 'main-executable'
+  | 'shared-library'
+  | 'native-addon'
+  | 'deleted-file'
+  | 'memfd'
+  | 'vdso'
+  | 'jit'
+  | 'anonymous-exec';
+
+export interface CodeRegion {
+  start: bigint;
+  end: bigint;
+  klass: RegionClass;
+  perms: string;
+  path: string | null;
+  /** `dev:inode` for file-backed code (the key that survives a split or a remap), null otherwise. */
+  fileKey: string | null;
+  /** Byte offset of `start` in the mapped file (0 for anonymous memory). */
+  fileOffset: number;
+  writable: boolean;
+}
+
+/** Address spans V8 (or another JIT) owns: anonymous exec memory inside them is expected to change. */
+export interface JitSpan {
+  start: bigint;
+  end: bigint;
+}
+
+export interface ClassifyOptions {
+  /** Real path of the main executable (e.g. fs.realpathSync('/proc/self/exe')). */
+  mainExecutable: string | null;
+  /** Only the main executable's code (process_consistency's default scope). */
+  mainExecutableOnly?: boolean;
+  /** Include file-backed code mapped writable as well as executable (rwx). */
+  includeWritable?: boolean;
+  /** Address spans the app declares as its own JIT's; anonymous exec memory inside them is 'jit'. */
+  jitSpans?: readonly JitSpan[];
+}
+
+const PAGE = 4096n;
+
+function isAnonymous(e: MapsEntry): boolean {
+  return e.inode === '0' && (e.path === null || (e.pseudo && e.path.startsWith('[anon')));
+}
+
+function fileClass(e: MapsEntry, mainExecutable: string | null): RegionClass {
+  const p = e.path ?? '';
+  if (p.startsWith('/memfd:')) return 'memfd';
+  if (e.deleted) return 'deleted-file';
+  if (mainExecutable !== null && p === mainExecutable) return 'main-executable';
+  if (p.endsWith('.node')) return 'native-addon';
+  return 'shared-library';
+}
+
+/** Bounds of the run of adjacent anonymous mappings around maps[i]. */
+function anonRun(maps: readonly MapsEntry[], i: number): JitSpan {
+  let lo = i;
+  while (lo > 0 && isAnonymous(maps[lo - 1]) && maps[lo - 1].end === maps[lo].start) lo--;
+  let hi = i;
+  while (hi + 1 < maps.length && isAnonymous(maps[hi + 1]) && maps[hi + 1].start === maps[hi].end) hi++;
+  return { start: maps[lo].start, end: maps[hi].end };
+}
+
+/**
+ * V8 reserves each isolate's code range as one large PROT_NONE block (128-512 MiB) and commits
+ * rwx pieces inside it; a Worker thread creates a new one at run time. Anonymous exec memory
+ * inside such a reservation is JIT code; a small standalone exec mapping is not.
+ */
+const JIT_RESERVATION_MIN = 64n * 1024n * 1024n;
+
+function inSpans(start: bigint, end: bigint, spans: readonly JitSpan[]): boolean {
+  return spans.some((s) => start >= s.start && end <= s.end);
+}
+
+/** Classifies every executable mapping. Non-executable mappings are dropped. */
+export function classifyRegions(maps: readonly MapsEntry[], opts: ClassifyOptions): CodeRegion[] {
+  const spans = opts.jitSpans ?? [];
+  const out: CodeRegion[] = [];
+  for (let i = 0; i < maps.length; i++) {
+    const e = maps[i];
+    if (!e.exec) continue;
+    if (e.path === '[vsyscall]') continue; // fixed kernel page above the user address space: not readable
+    let klass: RegionClass;
+    if (e.path === '[vdso]') klass = 'vdso';
+    else if (isAnonymous(e) || (e.pseudo && e.inode === '0')) {
+      const run = isAnonymous(e) ? anonRun(maps, i) : { start: e.start, end: e.end };
+      const jit = inSpans(e.start, e.end, spans) || run.end - run.start >= JIT_RESERVATION_MIN;
+      klass = jit ? 'jit' : 'anonymous-exec';
+    }
+    else klass = fileClass(e, opts.mainExecutable);
+    if (opts.mainExecutableOnly && klass !== 'main-executable') continue;
+    const fileBacked = klass !== 'vdso' && klass !== 'jit' && klass !== 'anonymous-exec';
+    if (fileBacked && e.write && !opts.includeWritable) continue;
+    out.push({
+      start: e.start,
+      end: e.end,
+      klass,
+      perms: e.perms,
+      path: e.path,
+      fileKey: fileBacked ? `${e.dev}:${e.inode}` : klass === 'vdso' ? 'vdso' : null,
+      fileOffset: fileBacked ? e.offset : 0,
+      writable: e.write,
+    });
+  }
+  return out;
+}
+
+/** Whether a region's code is hashed (file-backed code and the vDSO; never JIT or anonymous memory). */
+export function isHashable(r: CodeRegion): boolean {
+  return r.fileKey !== null;
+}
+
+/** Number of 4 KiB pages in a region. */
+export function pageCount(r: { start: bigint; end: bigint }): number {
+  return Number((r.end - r.start) / PAGE);
+}
+
+/** Hex address string as used in findings. */
+export function hex(a: bigint): string {
+  return `0x${a.toString(16)}`;
+}
