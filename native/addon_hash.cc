@@ -1,5 +1,165 @@
+// N-API glue for native/hash: blake3(), hashPages(), crc32c(), hashBackends().
+// These are test and benchmark utilities running synchronously on the calling thread; the
+// scanner hashes on its own thread through hash.h directly. A `backend` argument selects a
+// kernel for that call only (passed down explicitly, no shared state is changed).
+#include <string>
+
 #include "addon.h"
+#include "hash/hash.h"
 
 namespace pg {
-void InitHash(Napi::Env, Napi::Object) {}
+namespace {
+
+constexpr size_t kMaxOutLen = size_t(1) << 24;  // 16 MiB of extended output is plenty for tests
+
+struct Bytes {
+  const uint8_t* data;
+  size_t len;
+};
+
+Bytes GetBytes(const Napi::Env& env, const Napi::Value& v, const char* fn, const char* what) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    throw Napi::TypeError::New(env, std::string(fn) + ": " + what + " must be a Uint8Array");
+  Napi::Uint8Array a = v.As<Napi::Uint8Array>();
+  return {a.Data(), a.ElementLength()};
+}
+
+std::string Join(const std::vector<std::string>& names) {
+  std::string s;
+  for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
+  return s;
+}
+
+// Resolves an optional backend name; nullptr means the process default.
+const hash::Blake3Kernel* Blake3Backend(const Napi::Env& env, const Napi::Value& v, const char* fn) {
+  if (v.IsUndefined()) return nullptr;
+  if (!v.IsString()) throw Napi::TypeError::New(env, std::string(fn) + ": backend must be a string");
+  std::string name = v.As<Napi::String>().Utf8Value();
+  const hash::Blake3Kernel* k = hash::FindBlake3Kernel(name);
+  if (!k)
+    throw Napi::RangeError::New(env, std::string(fn) + ": unknown blake3 backend \"" + name +
+                                         "\" (available: " + Join(hash::Blake3Backends()) + ")");
+  return k;
+}
+
+const hash::Crc32cKernel* Crc32cBackend(const Napi::Env& env, const Napi::Value& v, const char* fn) {
+  if (v.IsUndefined()) return nullptr;
+  if (!v.IsString()) throw Napi::TypeError::New(env, std::string(fn) + ": backend must be a string");
+  std::string name = v.As<Napi::String>().Utf8Value();
+  const hash::Crc32cKernel* k = hash::FindCrc32cKernel(name);
+  if (!k)
+    throw Napi::RangeError::New(env, std::string(fn) + ": unknown crc32c backend \"" + name +
+                                         "\" (available: " + Join(hash::Crc32cBackends()) + ")");
+  return k;
+}
+
+// blake3(data, { key?, context?, outLen?, backend? }) -> Buffer
+Napi::Value Blake3Js(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Bytes data = GetBytes(env, info[0], "blake3", "data");
+  Napi::Value optsV = info[1];
+  Napi::Object opts;
+  if (!optsV.IsUndefined()) {
+    if (!optsV.IsObject() || optsV.IsArray() || optsV.IsTypedArray())
+      throw Napi::TypeError::New(env, "blake3: options must be an object");
+    opts = optsV.As<Napi::Object>();
+  }
+  auto field = [&](const char* name) -> Napi::Value {
+    return opts.IsEmpty() ? env.Undefined() : opts.Get(name);
+  };
+  const hash::Blake3Kernel* kernel = Blake3Backend(env, field("backend"), "blake3");
+
+  size_t outLen = 32;
+  Napi::Value outLenV = field("outLen");
+  if (!outLenV.IsUndefined()) {
+    if (!outLenV.IsNumber()) throw Napi::TypeError::New(env, "blake3: options.outLen must be a number");
+    double d = outLenV.As<Napi::Number>().DoubleValue();
+    if (!(d >= 0 && d <= static_cast<double>(kMaxOutLen)) || d != static_cast<double>(static_cast<size_t>(d)))
+      throw Napi::RangeError::New(env, "blake3: options.outLen must be an integer from 0 to 16777216");
+    outLen = static_cast<size_t>(d);
+  }
+
+  Napi::Value keyV = field("key");
+  Napi::Value contextV = field("context");
+  if (!keyV.IsUndefined() && !contextV.IsUndefined())
+    throw Napi::TypeError::New(env, "blake3: options.key and options.context cannot be used together");
+
+  hash::Blake3 hasher(kernel);
+  if (!keyV.IsUndefined()) {
+    Bytes key = GetBytes(env, keyV, "blake3", "options.key");
+    if (key.len != 32) throw Napi::RangeError::New(env, "blake3: options.key must be 32 bytes long");
+    hasher = hash::Blake3::Keyed(key.data, kernel);
+  } else if (!contextV.IsUndefined()) {
+    if (!contextV.IsString()) throw Napi::TypeError::New(env, "blake3: options.context must be a string");
+    std::string context = contextV.As<Napi::String>().Utf8Value();  // UTF-8, as the spec says
+    hasher = hash::Blake3::DeriveKey(reinterpret_cast<const uint8_t*>(context.data()), context.size(), kernel);
+  }
+  // Re-read the data pointer: option getters can run user code, but cannot detach a Uint8Array
+  // without the length becoming 0, which GetBytes would then report consistently.
+  data = GetBytes(env, info[0], "blake3", "data");
+  hasher.Update(data.data, data.len);
+  Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(env, outLen);
+  hasher.Finalize(out.Data(), outLen);
+  return out;
+}
+
+// hashPages(data, mode, backend?) -> Buffer of 16 bytes per 4 KiB page
+Napi::Value HashPagesJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Bytes data = GetBytes(env, info[0], "hashPages", "data");
+  if (!info[1].IsString()) throw Napi::TypeError::New(env, "hashPages: mode must be 'blake3' or 'fast'");
+  std::string mode = info[1].As<Napi::String>().Utf8Value();
+  if (mode != "blake3" && mode != "fast")
+    throw Napi::RangeError::New(env, "hashPages: mode must be 'blake3' or 'fast'");
+  if (data.len % hash::kPageSize != 0)
+    throw Napi::RangeError::New(env, "hashPages: data length " + std::to_string(data.len) +
+                                         " is not a multiple of 4096");
+  const size_t pages = data.len / hash::kPageSize;
+  Napi::Buffer<uint8_t> out;
+  if (mode == "blake3") {
+    const hash::Blake3Kernel* k = Blake3Backend(env, info[2], "hashPages");
+    out = Napi::Buffer<uint8_t>::New(env, pages * hash::kDigestSize);
+    hash::Blake3Pages(k, data.data, pages, out.Data());
+  } else {
+    const hash::Crc32cKernel* k = Crc32cBackend(env, info[2], "hashPages");
+    out = Napi::Buffer<uint8_t>::New(env, pages * hash::kDigestSize);
+    hash::FastPages(k, data.data, pages, out.Data());
+  }
+  return out;
+}
+
+// crc32c(data, backend?) -> uint32
+Napi::Value Crc32cJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Bytes data = GetBytes(env, info[0], "crc32c", "data");
+  const hash::Crc32cKernel* k = Crc32cBackend(env, info[1], "crc32c");
+  return Napi::Number::New(env, hash::Crc32c(k, data.data, data.len));
+}
+
+Napi::Array Strings(const Napi::Env& env, const std::vector<std::string>& v) {
+  Napi::Array a = Napi::Array::New(env, v.size());
+  for (uint32_t i = 0; i < v.size(); ++i) a.Set(i, Napi::String::New(env, v[i]));
+  return a;
+}
+
+// hashBackends() -> { blake3, blake3Active, crc32c, crc32cActive }
+Napi::Value HashBackendsJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("blake3", Strings(env, hash::Blake3Backends()));
+  o.Set("blake3Active", hash::Blake3Active());
+  o.Set("crc32c", Strings(env, hash::Crc32cBackends()));
+  o.Set("crc32cActive", hash::Crc32cActive());
+  return o;
+}
+
+}  // namespace
+
+void InitHash(Napi::Env env, Napi::Object exports) {
+  exports.Set("blake3", Napi::Function::New(env, Blake3Js, "blake3"));
+  exports.Set("hashPages", Napi::Function::New(env, HashPagesJs, "hashPages"));
+  exports.Set("crc32c", Napi::Function::New(env, Crc32cJs, "crc32c"));
+  exports.Set("hashBackends", Napi::Function::New(env, HashBackendsJs, "hashBackends"));
+}
+
 }  // namespace pg

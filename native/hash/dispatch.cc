@@ -1,1 +1,178 @@
-// placeholder: implemented in a later commit
+// Runtime backend selection. On x86-64 the CPU's features come from CPUID, and the OS's
+// support for the wider register state from XGETBV (a CPU may have AVX-512 while the OS does not
+// save ZMM registers on context switches; using them then corrupts state). Other architectures
+// get the portable backends only.
+#include <atomic>
+
+#include "hash/blake3_impl.h"
+#include "hash/hash.h"
+
+#if PG_HASH_X64
+#if defined(_MSC_VER)
+#include <intrin.h>
+#else
+#include <cpuid.h>
+#endif
+#endif
+
+namespace pg {
+namespace hash {
+
+namespace {
+
+struct CpuFeatures {
+  bool sse41 = false;
+  bool sse42 = false;  // the crc32 instruction
+  bool pclmul = false;
+  bool avx2 = false;
+  bool avx512 = false;  // F + VL + BW, with the OS saving opmask and ZMM state
+};
+
+#if PG_HASH_X64
+void Cpuid(unsigned leaf, unsigned sub, unsigned r[4]) {
+#if defined(_MSC_VER)
+  int regs[4];
+  __cpuidex(regs, static_cast<int>(leaf), static_cast<int>(sub));
+  for (int i = 0; i < 4; ++i) r[i] = static_cast<unsigned>(regs[i]);
+#else
+  __cpuid_count(leaf, sub, r[0], r[1], r[2], r[3]);
+#endif
+}
+
+uint64_t Xcr0() {
+#if defined(_MSC_VER)
+  return _xgetbv(0);
+#else
+  uint32_t lo, hi;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  return lo | (static_cast<uint64_t>(hi) << 32);
+#endif
+}
+
+CpuFeatures Detect() {
+  CpuFeatures f;
+  unsigned r[4];
+  Cpuid(0, 0, r);
+  const unsigned maxLeaf = r[0];
+  if (maxLeaf < 1) return f;
+  Cpuid(1, 0, r);
+  const unsigned ecx1 = r[2];
+  const bool ssse3 = ecx1 & (1u << 9);
+  f.sse41 = ssse3 && (ecx1 & (1u << 19));
+  f.sse42 = ecx1 & (1u << 20);
+  f.pclmul = ecx1 & (1u << 1);
+  const bool osxsave = ecx1 & (1u << 27);
+  const bool avx = ecx1 & (1u << 28);
+  uint64_t xcr0 = osxsave ? Xcr0() : 0;
+  const bool osAvx = (xcr0 & 0x6) == 0x6;        // XMM and YMM state
+  const bool osAvx512 = (xcr0 & 0xE6) == 0xE6;   // plus opmask, ZMM_Hi256, Hi16_ZMM
+  if (maxLeaf >= 7) {
+    Cpuid(7, 0, r);
+    const unsigned ebx7 = r[1];
+    f.avx2 = avx && osAvx && (ebx7 & (1u << 5));
+    const bool avx512f = ebx7 & (1u << 16), avx512bw = ebx7 & (1u << 30), avx512vl = ebx7 & (1u << 31);
+    f.avx512 = f.avx2 && osAvx512 && avx512f && avx512bw && avx512vl;
+  }
+  return f;
+}
+#else
+CpuFeatures Detect() { return {}; }
+#endif
+
+const CpuFeatures& Features() {
+  static const CpuFeatures f = Detect();
+  return f;
+}
+
+// Available backends, worst first.
+struct Blake3List {
+  const Blake3Kernel* k[4];
+  int n = 0;
+};
+const Blake3List& Blake3Available() {
+  static const Blake3List list = [] {
+    Blake3List l;
+    l.k[l.n++] = &detail::kBlake3Portable;
+#if PG_HASH_X64 && defined(PG_HASH_SIMD)
+    const CpuFeatures& f = Features();
+    if (f.sse41) l.k[l.n++] = &detail::kBlake3Sse41;
+    if (f.avx2) l.k[l.n++] = &detail::kBlake3Avx2;
+    if (f.avx512) l.k[l.n++] = &detail::kBlake3Avx512;
+#endif
+    return l;
+  }();
+  return list;
+}
+
+struct Crc32cList {
+  const Crc32cKernel* k[2];
+  int n = 0;
+};
+const Crc32cList& Crc32cAvailable() {
+  static const Crc32cList list = [] {
+    Crc32cList l;
+    l.k[l.n++] = &detail::kCrc32cPortable;
+#if PG_HASH_X64 && defined(PG_HASH_SIMD)
+    const CpuFeatures& f = Features();
+    if (f.sse42 && f.pclmul) l.k[l.n++] = &detail::kCrc32cSse42;
+#endif
+    return l;
+  }();
+  return list;
+}
+
+std::atomic<const Blake3Kernel*>& Blake3Default() {
+  static std::atomic<const Blake3Kernel*> active{Blake3Available().k[Blake3Available().n - 1]};
+  return active;
+}
+std::atomic<const Crc32cKernel*>& Crc32cDefault() {
+  static std::atomic<const Crc32cKernel*> active{Crc32cAvailable().k[Crc32cAvailable().n - 1]};
+  return active;
+}
+
+}  // namespace
+
+std::vector<std::string> Blake3Backends() {
+  std::vector<std::string> out;
+  for (int i = 0; i < Blake3Available().n; ++i) out.emplace_back(Blake3Available().k[i]->name);
+  return out;
+}
+std::vector<std::string> Crc32cBackends() {
+  std::vector<std::string> out;
+  for (int i = 0; i < Crc32cAvailable().n; ++i) out.emplace_back(Crc32cAvailable().k[i]->name);
+  return out;
+}
+
+const Blake3Kernel* ActiveBlake3Kernel() { return Blake3Default().load(std::memory_order_acquire); }
+const Crc32cKernel* ActiveCrc32cKernel() { return Crc32cDefault().load(std::memory_order_acquire); }
+std::string Blake3Active() { return ActiveBlake3Kernel()->name; }
+std::string Crc32cActive() { return ActiveCrc32cKernel()->name; }
+
+const Blake3Kernel* FindBlake3Kernel(const std::string& name) {
+  const Blake3List& l = Blake3Available();
+  for (int i = 0; i < l.n; ++i)
+    if (name == l.k[i]->name) return l.k[i];
+  return nullptr;
+}
+const Crc32cKernel* FindCrc32cKernel(const std::string& name) {
+  const Crc32cList& l = Crc32cAvailable();
+  for (int i = 0; i < l.n; ++i)
+    if (name == l.k[i]->name) return l.k[i];
+  return nullptr;
+}
+
+bool SetBlake3Backend(const std::string& name) {
+  const Blake3Kernel* k = FindBlake3Kernel(name);
+  if (!k) return false;
+  Blake3Default().store(k, std::memory_order_release);
+  return true;
+}
+bool SetCrc32cBackend(const std::string& name) {
+  const Crc32cKernel* k = FindCrc32cKernel(name);
+  if (!k) return false;
+  Crc32cDefault().store(k, std::memory_order_release);
+  return true;
+}
+
+}  // namespace hash
+}  // namespace pg
