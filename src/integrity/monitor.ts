@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import type { CodeCoverage, Observation } from '../types';
 import { loadNative, type HashMode, type NativeBinding, type NativeScanner } from '../native';
-import { readMaps, type MapsEntry } from '../procfs/maps';
+import { readMapsAt, type MapsEntry } from '../procfs/maps';
 import { ScannerError } from '../errors';
 import { classifyRegions, hex, isHashable, pageCount, type CodeRegion, type JitSpan } from './regions';
 import { DigestStore, DIGEST_SIZE, digestHex, isKnown } from './digest-store';
@@ -31,6 +31,8 @@ export interface CodeMonitorOptions {
   cpuFraction?: number;
   /** Address spans of the app's own JIT (anonymous exec memory inside them is expected). */
   jitSpans?: JitSpan[];
+  /** Where to read the mappings from. Default /proc/self/maps (tests point it elsewhere). */
+  mapsPath?: string;
 }
 
 export interface CodeCheckResult {
@@ -68,7 +70,7 @@ function pageKey(r: CodeRegion, page: number): string {
 export class CodeMonitor {
   private readonly native: NativeBinding;
   private readonly scanner: NativeScanner;
-  private readonly opts: Required<Omit<CodeMonitorOptions, 'jitSpans'>> & { jitSpans: JitSpan[] };
+  private readonly opts: Required<Omit<CodeMonitorOptions, 'jitSpans' | 'mapsPath'>> & { jitSpans: JitSpan[]; mapsPath: string };
   private readonly store = new DigestStore();
   private readonly files = new Map<string, FileHandle>();
   /** Page keys whose baseline came from disk because memory differed at first sight. */
@@ -96,6 +98,7 @@ export class CodeMonitor {
       discoverOnce: options.discoverOnce ?? false,
       cpuFraction: cpu,
       jitSpans: options.jitSpans ?? [],
+      mapsPath: options.mapsPath ?? '/proc/self/maps',
     };
     this.native = native;
     this.scanner = new native.Scanner();
@@ -229,9 +232,14 @@ export class CodeMonitor {
     };
   }
 
+  /** The current mappings; ProcfsUnreadableError / ProcfsParseError when they cannot be had. */
+  private readMappings(): Promise<MapsEntry[]> {
+    return readMapsAt(this.opts.mapsPath);
+  }
+
   /** Reads the mappings, classifies them, and records mapping and anonymous-exec changes. */
   private async discover(): Promise<CodeRegion[]> {
-    const maps = await readMaps();
+    const maps = await this.readMappings();
     const regions = classifyRegions(maps, {
       mainExecutable: this.mainExe,
       mainExecutableOnly: this.opts.mainExecutableOnly,
@@ -284,7 +292,9 @@ export class CodeMonitor {
     let h = this.files.get(key);
     if (h) return h;
     h = { fd: null, reason: '' };
-    const [dev, ino] = key.split(':');
+    const cut = key.lastIndexOf(':');
+    const dev = key.slice(0, cut);
+    const ino = key.slice(cut + 1);
     const candidates = region.path ? [region.path, `/proc/self/map_files/${region.start.toString(16)}-${region.end.toString(16)}`] : [];
     for (const p of candidates) {
       try {
@@ -343,7 +353,7 @@ export class CodeMonitor {
     if (candidates.length === 0) return;
     let maps: MapsEntry[];
     try {
-      maps = await readMaps();
+      maps = await this.readMappings();
     } catch {
       return;
     }

@@ -175,7 +175,11 @@ function mapsPath(pid: number | 'self'): string {
  * Throws ProcfsUnreadableError when the file cannot be read, ProcfsParseError on bad text.
  */
 export async function readMaps(pid: number | 'self' = 'self'): Promise<MapsEntry[]> {
-  const p = mapsPath(pid);
+  return readMapsAt(mapsPath(pid));
+}
+
+/** readMaps() of a file at any path (captured text, or a maps file of another mount of procfs). */
+export async function readMapsAt(p: string): Promise<MapsEntry[]> {
   let text: string;
   try {
     text = await fs.promises.readFile(p, 'utf8');

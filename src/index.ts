@@ -1,0 +1,34 @@
+/**
+ * procguard: process hardening and runtime integrity for Electron and Node.js apps.
+ *
+ *   const { harden, Guard } = require('procguard');
+ *   const guard = new Guard();
+ *   guard.prepare();              // opens what hardening locks away
+ *   guard.setHardening(harden()); // first thing in the main process
+ *   await guard.start();
+ */
+export * from './types';
+export * from './errors';
+export { harden, hardeningState, HARDEN_STEP_IDS } from './harden';
+export type { HardenOptions, DaclEntry, ProcessAccessRight } from './harden';
+export { Guard } from './guard';
+export type { GuardOptions } from './guard';
+export { CodeMonitor } from './integrity/monitor';
+export type { CodeMonitorOptions, CodeCheckResult } from './integrity/monitor';
+export { classifyRegions } from './integrity/regions';
+export type { CodeRegion, RegionClass, JitSpan } from './integrity/regions';
+export { KernelMonitor } from './kernel/monitor';
+export type { KernelMonitorOptions } from './kernel/monitor';
+export { takeSnapshot } from './kernel/snapshot';
+export type { KernelSnapshot } from './kernel/snapshot';
+export { diffSnapshots } from './kernel/diff';
+export { auditLaunch } from './launch/audit';
+export type { LaunchAuditOptions } from './launch/audit';
+export { defaultPolicy } from './policy';
+export type { Policy } from './policy';
+export { parseMaps, readMaps } from './procfs/maps';
+export type { MapsEntry } from './procfs/maps';
+export { parseStatus } from './procfs/status';
+export { parseCgroup } from './procfs/cgroup';
+export { nativeAvailable } from './native';
+export type { HashMode } from './native';
