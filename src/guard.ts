@@ -118,9 +118,9 @@ export class Guard extends EventEmitter {
       if (!this.opts.keepAlive) t.unref();
       this.timers.push(t);
     };
-    unref(setInterval(() => void this.runPass(false).catch(() => undefined), this.opts.periodMs));
+    unref(setInterval(() => void this.runPass(false).catch(() => undefined), this.opts.periodMs!));
     if (this.code && this.opts.sentinelMs) unref(setInterval(() => void this.sentinelTick(), this.opts.sentinelMs));
-    unref(setInterval(() => this.heartbeat(), Math.min(1000, this.opts.periodMs)));
+    unref(setInterval(() => this.heartbeat(), Math.min(1000, this.opts.periodMs!)));
     return status;
   }
 

@@ -194,15 +194,20 @@ export class CodeMonitor {
     const res = await this.scanner.sentinel(targets.map((r) => ({ start: r.start, end: r.end })), this.opts.hashMode);
     if (!res.ok) return null;
     const candidates: Candidate[] = [];
+    const matched = new Set<string>();
     for (const hit of res.hits) {
       if (!hit.read) continue;
       const region = targets[hit.region];
       const expected = this.store.view(region.fileKey!, region.fileOffset / PAGE + hit.page, 1);
-      if (isKnown(expected, 0) && !hit.digest.equals(expected)) candidates.push({ region, page: hit.page, expected });
+      if (!isKnown(expected, 0)) continue;
+      // A written page stays anonymous after it is restored, so the sentinel also sees restores.
+      if (hit.digest.equals(expected)) matched.add(`code:page:${pageKey(region, hit.page)}`);
+      else candidates.push({ region, page: hit.page, expected });
     }
-    const before = this.open.size;
+    const before = [...this.open.keys()].join();
     await this.confirm(candidates);
-    if (this.open.size === before && this.pendingEvents.length === 0) return null;
+    this.closeRestored(matched);
+    if ([...this.open.keys()].join() === before && this.pendingEvents.length === 0) return null;
     return this.result(t0);
   }
 
