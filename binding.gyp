@@ -82,8 +82,8 @@
       # Test-only addon (never loaded by the library): fault injection and dlopen helpers for the test suite.
       "target_name": "pg_testhooks",
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],
-      "sources": ["native/testing/testhooks.cc"],
-      "conditions": [["OS!='linux'", { "sources!": ["native/testing/testhooks.cc"] }]],
+      "sources": ["native/testing/testhooks.cc", "native/testing/testhooks_kernel.cc"],
+      "conditions": [["OS!='linux'", { "sources!": ["native/testing/testhooks.cc", "native/testing/testhooks_kernel.cc"] }]],
       "libraries": ["-ldl"]
     },
     {

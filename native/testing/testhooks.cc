@@ -1,3 +1,9 @@
 #include <napi.h>
-static Napi::Object Init(Napi::Env env, Napi::Object e) { return e; }
+
+void InitKernelHooks(Napi::Env env, Napi::Object exports);  // testhooks_kernel.cc
+
+static Napi::Object Init(Napi::Env env, Napi::Object e) {
+  InitKernelHooks(env, e);
+  return e;
+}
 NODE_API_MODULE(pg_testhooks, Init)
