@@ -7,12 +7,11 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Finding, HardenReport, Observation, OverallState, Severity, Status, Subsystem } from './types';
-import { SEVERITIES } from './types';
 import { CodeMonitor, type CodeMonitorOptions, type CodeCheckResult } from './integrity/monitor';
 import { KernelMonitor, type KernelMonitorOptions } from './kernel/monitor';
 import { auditLaunch, type LaunchAuditOptions } from './launch/audit';
-import { defaultPolicy, type Policy } from './policy';
-import { attachLogger, type LoggerLike } from './logging';
+import { countBySubsystem, defaultPolicy, overallSeverity, runAction, severityRank, type Policy, type PolicyActions } from './policy';
+import { createFindingLogger, type FindingLogger, type LoggerLike } from './logging';
 import { GuardStateError, ProcguardError } from './errors';
 
 export interface GuardOptions extends CodeMonitorOptions {
@@ -28,6 +27,8 @@ export interface GuardOptions extends CodeMonitorOptions {
   launch?: boolean | LaunchAuditOptions;
   /** Finding -> severity. Default: fdir's ladder (see policy.ts). */
   policy?: Policy;
+  /** What to do at each severity (default: nothing, log-and-advise). Errors in actions are contained. */
+  actions?: PolicyActions;
   /** Any logger with error/warn/info methods (console, electron-log); one line per finding. */
   logger?: LoggerLike;
   /** A pass that has not completed for this long is a stalled checker. Default 3 x periodMs + 5 s. */
@@ -37,8 +38,6 @@ export interface GuardOptions extends CodeMonitorOptions {
 }
 
 type CheckerError = Status['checkerErrors'][number];
-
-const SEVERITY_RANK = new Map(SEVERITIES.map((s, i) => [s, i] as const));
 
 export declare interface Guard {
   on(event: 'finding', listener: (f: Finding) => void): this;
@@ -50,6 +49,7 @@ export declare interface Guard {
 export class Guard extends EventEmitter {
   private readonly opts: GuardOptions;
   private readonly policy: Policy;
+  private readonly log: FindingLogger | null;
   private code: CodeMonitor | null = null;
   private kernel: KernelMonitor | null = null;
   private readonly open = new Map<string, Finding>();
@@ -83,7 +83,7 @@ export class Guard extends EventEmitter {
     this.opts = { ...options, periodMs: period, sentinelMs: sentinel, cpuBudget: budget };
     this.policy = options.policy ?? defaultPolicy();
     if (typeof this.policy?.classify !== 'function') throw new TypeError('policy must have a classify(observation, context) function');
-    if (options.logger) attachLogger(this, options.logger);
+    this.log = options.logger ? createFindingLogger(options.logger) : null;
     this.current = this.buildStatus();
   }
 
@@ -246,16 +246,20 @@ export class Guard extends EventEmitter {
   /** Applies the policy: new keys become findings (emitted), vanished keys close. */
   private reconcile(events: Observation[]): void {
     const all = [...this.openCode, ...this.openKernel, ...this.openLaunch, ...this.extra.values(), ...this.stallObservation()];
-    const counts: Record<Subsystem, number> = { code: 0, kernel: 0, launch: 0, electron: 0 };
-    for (const o of all) counts[o.subsystem]++;
+    const counts = countBySubsystem(all);
     for (const o of events) if (counts[o.subsystem] === 0) counts[o.subsystem] = 1;
     const ctx = { openBySubsystem: counts };
     const keys = new Set(all.map((o) => o.key));
-    for (const k of [...this.open.keys()]) if (!keys.has(k)) this.open.delete(k);
+    for (const [k, f] of [...this.open]) {
+      if (keys.has(k)) continue;
+      this.open.delete(k);
+      this.log?.closed(f);
+    }
     const fresh: Finding[] = [];
     for (const o of all) {
       const prev = this.open.get(o.key);
       const severity = this.policy.classify(o, ctx);
+      severityRank(severity); // a replaced policy must answer with a known severity
       if (prev) {
         this.open.set(o.key, { ...prev, ...o, severity, id: prev.id, firstSeen: prev.firstSeen });
       } else {
@@ -265,7 +269,11 @@ export class Guard extends EventEmitter {
       }
     }
     for (const o of events) fresh.push(this.toFinding(o, this.policy.classify(o, ctx), true));
-    for (const f of fresh) this.emit('finding', f);
+    for (const f of fresh) {
+      this.log?.finding(f);
+      this.emit('finding', f);
+      if (this.opts.actions) void runAction(this.opts.actions, f, (e) => this.recordError(f.subsystem, e));
+    }
   }
 
   private toFinding(o: Observation, severity: Severity, transient: boolean): Finding {
@@ -282,6 +290,7 @@ export class Guard extends EventEmitter {
       at: new Date().toISOString(),
     };
     this.errors.push(err);
+    this.log?.checkerError(subsystem, e);
     if (this.errors.length > 20) this.errors.shift();
   }
 
@@ -293,12 +302,11 @@ export class Guard extends EventEmitter {
 
   private buildStatus(): Status {
     const findings = [...this.open.values()];
-    let severity: Severity | null = null;
-    for (const f of findings) if (severity === null || SEVERITY_RANK.get(f.severity)! > SEVERITY_RANK.get(severity)!) severity = f.severity;
+    const severity = overallSeverity(findings);
     let state: OverallState;
     if (this.lastPass === null) state = 'starting';
     else if (this.stalled) state = 'stalled';
-    else if (severity !== null && SEVERITY_RANK.get(severity)! >= SEVERITY_RANK.get('restart')!) state = 'compromised';
+    else if (severity !== null && severityRank(severity) >= severityRank('restart')) state = 'compromised';
     else state = findings.length > 0 ? 'findings' : 'ok';
     const status: Status = {
       version: 1,
