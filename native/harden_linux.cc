@@ -5,6 +5,7 @@
 // /proc/<pid>/mem (and the /proc/<pid> files become owned by root). RLIMIT_CORE 0/0 stops
 // kernel core files; lowering the hard limit cannot be undone by an unprivileged process.
 #include "harden.h"
+#include "harden_rlimit.h"
 
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -18,23 +19,12 @@
 namespace pg {
 namespace {
 
-bool Skipped(const HardenOptions& o, const char* id) {
-  for (const auto& s : o.skip)
-    if (s == id) return true;
-  return false;
-}
-
 std::string ErrText(int e) { return std::string(strerror(e)); }
-
-std::string LimitText(rlim_t v) {
-  if (v == RLIM_INFINITY) return "unlimited";
-  return std::to_string(static_cast<unsigned long long>(v));
-}
 
 StepResult Dumpable(const HardenOptions& o) {
   StepResult r;
   r.id = "dumpable";
-  if (Skipped(o, "dumpable")) {
+  if (rlimit_step::InSkip(o, "dumpable")) {
     r.status = StepStatus::Skipped;
     r.detail = "skipped by options";
     return r;
@@ -72,72 +62,15 @@ StepResult Dumpable(const HardenOptions& o) {
   return r;
 }
 
-StepResult CoreLimit(const HardenOptions& o) {
-  StepResult r;
-  r.id = "core-limit";
-  if (Skipped(o, "core-limit")) {
-    r.status = StepStatus::Skipped;
-    r.detail = "skipped by options";
-    return r;
-  }
-  struct rlimit cur {};
-  if (getrlimit(RLIMIT_CORE, &cur) != 0) {
-    r.status = StepStatus::Failed;
-    r.err = errno;
-    r.detail = "getrlimit(RLIMIT_CORE) failed: " + ErrText(r.err);
-    return r;
-  }
-  const std::string was = LimitText(cur.rlim_cur) + "/" + LimitText(cur.rlim_max);
-  if (cur.rlim_cur == 0 && cur.rlim_max == 0) {
-    r.status = StepStatus::Already;
-    r.verified = 1;
-    r.detail = "RLIMIT_CORE is already 0/0";
-    return r;
-  }
-  if (o.dryRun) {
-    r.status = StepStatus::Skipped;
-    r.detail = "dry run: would set RLIMIT_CORE to 0/0 (now " + was + ")";
-    return r;
-  }
-  struct rlimit zero {};
-  zero.rlim_cur = 0;
-  zero.rlim_max = 0;
-  if (setrlimit(RLIMIT_CORE, &zero) != 0) {
-    r.status = StepStatus::Failed;
-    r.err = errno;
-    r.detail = "setrlimit(RLIMIT_CORE, 0/0) failed: " + ErrText(r.err);
-    return r;
-  }
-  struct rlimit back {};
-  r.status = StepStatus::Applied;
-  if (getrlimit(RLIMIT_CORE, &back) != 0) {
-    r.verified = -1;
-    r.detail = "RLIMIT_CORE set to 0/0 (was " + was + "); read back failed: " + ErrText(errno);
-    return r;
-  }
-  r.verified = (back.rlim_cur == 0 && back.rlim_max == 0) ? 1 : 0;
-  r.detail = "RLIMIT_CORE set to 0/0 (was " + was + "); read back " + LimitText(back.rlim_cur) +
-             "/" + LimitText(back.rlim_max);
-  return r;
-}
-
-StepResult Unsupported(const char* id, const char* why) {
-  StepResult r;
-  r.id = id;
-  r.status = StepStatus::Unsupported;
-  r.detail = why;
-  return r;
-}
-
 }  // namespace
 
 std::vector<StepResult> Harden(const HardenOptions& opts) {
   std::vector<StepResult> out;
   out.push_back(Dumpable(opts));
-  out.push_back(CoreLimit(opts));
-  out.push_back(Unsupported("deny-attach", "PT_DENY_ATTACH is macOS only; on Linux the dumpable step blocks ptrace"));
-  out.push_back(Unsupported("trace-ctl", "procctl(PROC_TRACE_CTL) is FreeBSD only; on Linux the dumpable step blocks ptrace"));
-  out.push_back(Unsupported("process-dacl", "process DACLs are Windows only"));
+  out.push_back(rlimit_step::CoreLimit(opts));
+  out.push_back(rlimit_step::Unsupported("deny-attach", "PT_DENY_ATTACH is macOS only; on Linux the dumpable step blocks ptrace"));
+  out.push_back(rlimit_step::Unsupported("trace-ctl", "procctl(PROC_TRACE_CTL) is FreeBSD only; on Linux the dumpable step blocks ptrace"));
+  out.push_back(rlimit_step::Unsupported("process-dacl", "process DACLs are Windows only"));
   return out;
 }
 
@@ -177,12 +110,7 @@ TracerState QueryTracer() {
 ProcessState QueryProcessState() {
   ProcessState s;
   s.dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
-  struct rlimit cur {};
-  if (getrlimit(RLIMIT_CORE, &cur) == 0) {
-    s.coreKnown = true;
-    s.coreSoft = cur.rlim_cur == RLIM_INFINITY ? -1 : static_cast<int64_t>(cur.rlim_cur);
-    s.coreHard = cur.rlim_max == RLIM_INFINITY ? -1 : static_cast<int64_t>(cur.rlim_max);
-  }
+  rlimit_step::QueryCore(&s);
   return s;
 }
 

@@ -44,7 +44,7 @@ export interface DaclEntry {
   type: 'allow' | 'deny';
   /** A string SID ("S-1-5-21-...") or one of 'USER', 'OWNER_RIGHTS', 'SYSTEM'. */
   sid: string;
-  /** Access right names, or a raw access mask (integer 1..0xFFFFFFFF). */
+  /** Access right names, or a raw access mask (integer 0x1..0x1FFFFF; no generic rights). */
   access: ProcessAccessRight[] | number;
 }
 
@@ -85,8 +85,10 @@ function checkSid(sid: unknown, i: number): string {
 
 function checkAccess(access: unknown, i: number): number {
   if (typeof access === 'number') {
-    if (!Number.isInteger(access) || access < 1 || access > 0xffffffff) {
-      throw new RangeError(`harden: options.dacl[${i}].access mask must be an integer from 1 to 0xFFFFFFFF`);
+    // Only specific and standard rights: generic bits (GENERIC_READ, ...) would be mapped by the
+    // kernel when the ACL is set and then never match on read-back.
+    if (!Number.isInteger(access) || access < 1 || access > PROCESS_ACCESS.all) {
+      throw new RangeError(`harden: options.dacl[${i}].access mask must be an integer from 0x1 to 0x1FFFFF (PROCESS_ALL_ACCESS)`);
     }
     return access;
   }

@@ -39,7 +39,7 @@ test('access names map to winnt.h values', () => {
   assert.equal(PROCESS_ACCESS['query-limited'], 0x1000);
   assert.equal(PROCESS_ACCESS.all, 0x1fffff);
   assert.equal(normalizeDacl([{ type: 'allow', sid: 'USER', access: ['all'] }])[0].mask, 0x1fffff);
-  assert.equal(normalizeDacl([{ type: 'allow', sid: 'USER', access: 0xffffffff }])[0].mask, 0xffffffff);
+  assert.equal(normalizeDacl([{ type: 'allow', sid: 'USER', access: 0x101001 }])[0].mask, 0x101001);
 });
 
 test('bad DACL entries raise exact TypeError/RangeError messages', () => {
@@ -53,9 +53,9 @@ test('bad DACL entries raise exact TypeError/RangeError messages', () => {
       'harden: options.dacl[0].sid "Everyone" is not a SID (expected "S-1-..." or one of USER, OWNER_RIGHTS, SYSTEM)'],
     [[{ type: 'allow', sid: 'S-1-5-4294967296', access: 1 }], RangeError,
       'harden: options.dacl[0].sid "S-1-5-4294967296" is not a SID (expected "S-1-..." or one of USER, OWNER_RIGHTS, SYSTEM)'],
-    [[{ type: 'allow', sid: 'USER', access: 0 }], RangeError, 'harden: options.dacl[0].access mask must be an integer from 1 to 0xFFFFFFFF'],
-    [[{ type: 'allow', sid: 'USER', access: 1.5 }], RangeError, 'harden: options.dacl[0].access mask must be an integer from 1 to 0xFFFFFFFF'],
-    [[{ type: 'allow', sid: 'USER', access: 2 ** 32 }], RangeError, 'harden: options.dacl[0].access mask must be an integer from 1 to 0xFFFFFFFF'],
+    [[{ type: 'allow', sid: 'USER', access: 0 }], RangeError, 'harden: options.dacl[0].access mask must be an integer from 0x1 to 0x1FFFFF (PROCESS_ALL_ACCESS)'],
+    [[{ type: 'allow', sid: 'USER', access: 1.5 }], RangeError, 'harden: options.dacl[0].access mask must be an integer from 0x1 to 0x1FFFFF (PROCESS_ALL_ACCESS)'],
+    [[{ type: 'allow', sid: 'USER', access: 0x10000000 }], RangeError, 'harden: options.dacl[0].access mask must be an integer from 0x1 to 0x1FFFFF (PROCESS_ALL_ACCESS)'],
     [[{ type: 'allow', sid: 'USER', access: 'vm-read' }], TypeError,
       'harden: options.dacl[0].access must be an array of access right names or a number'],
     [[{ type: 'allow', sid: 'USER', access: [] }], RangeError, 'harden: options.dacl[0].access must not be empty'],

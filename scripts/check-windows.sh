@@ -1,0 +1,41 @@
+#!/bin/sh
+# Windows compile check (not a run): syntax-checks the Windows sources with the mingw-w64 cross
+# compiler against node-addon-api and Node's Node-API headers.
+# usage: scripts/check-windows.sh [file.cc ...]   (default: the Windows sources that exist)
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+cxx=${MINGW_CXX:-x86_64-w64-mingw32-g++}
+if ! command -v "$cxx" >/dev/null 2>&1; then
+  echo "check-windows: $cxx not found (Debian: apt-get install g++-mingw-w64-x86-64)" >&2
+  exit 2
+fi
+napi_inc=$(cd "$root" && node -p "require('node-addon-api').include_dir")
+case "$napi_inc" in /*) ;; *) napi_inc="$root/$napi_inc" ;; esac
+node_inc=${NODE_INCLUDE_DIR:-}
+if [ -z "$node_inc" ]; then
+  for d in /usr/include/node "$(dirname "$(dirname "$(command -v node)")")/include/node"; do
+    if [ -f "$d/node_api.h" ]; then node_inc=$d; break; fi
+  done
+fi
+if [ -z "$node_inc" ] || [ ! -f "$node_inc/node_api.h" ]; then
+  echo "check-windows: node_api.h not found (set NODE_INCLUDE_DIR)" >&2
+  exit 2
+fi
+if [ $# -eq 0 ]; then
+  set -- "$root/native/harden_win.cc" "$root/native/addon_harden.cc"
+  for f in memory_win.cc addon_memory.cc; do
+    if [ -f "$root/native/$f" ]; then set -- "$@" "$root/native/$f"; fi
+  done
+fi
+status=0
+for f in "$@"; do
+  if "$cxx" -fsyntax-only -std=c++17 -Wall -Wextra -Wno-unused-parameter \
+      -DNAPI_VERSION=8 -DNAPI_CPP_EXCEPTIONS -D_WIN32_WINNT=0x0A00 \
+      -I"$napi_inc" -I"$node_inc" -I"$root/native" "$f"; then
+    echo "check-windows: ok   $f"
+  else
+    echo "check-windows: FAIL $f" >&2
+    status=1
+  fi
+done
+exit $status

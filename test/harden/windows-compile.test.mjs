@@ -1,0 +1,35 @@
+// Windows compile check (not a run): scripts/check-windows.sh syntax-checks the Windows sources
+// with mingw-w64 against the Node-API headers. A deliberately broken file proves the check bites.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { root } from './helpers.mjs';
+
+const script = path.join(root, 'scripts', 'check-windows.sh');
+const hasMingw = spawnSync('sh', ['-c', 'command -v x86_64-w64-mingw32-g++'], { encoding: 'utf8' }).status === 0;
+const skip = !hasMingw ? 'x86_64-w64-mingw32-g++ is not installed (apt-get install g++-mingw-w64-x86-64)' : false;
+
+test('the Windows sources compile with mingw-w64 (-fsyntax-only)', { skip }, () => {
+  const r = spawnSync('sh', [script], { encoding: 'utf8', cwd: root, timeout: 120000 });
+  assert.equal(r.status, 0, `check-windows.sh failed:\n${r.stdout}\n${r.stderr}`);
+  for (const f of ['harden_win.cc', 'addon_harden.cc']) {
+    assert.ok(r.stdout.includes(`check-windows: ok   ${path.join(root, 'native', f)}`), `${f} must be checked:\n${r.stdout}`);
+  }
+});
+
+test('the check fails on Windows code that does not compile', { skip }, () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'procguard-wincheck-'));
+  try {
+    const bad = path.join(dir, 'bad_win.cc');
+    // Valid on Linux, wrong on Windows: SetSecurityInfo takes 7 arguments.
+    fs.writeFileSync(bad, '#include <windows.h>\n#include <aclapi.h>\nint f() { return SetSecurityInfo(GetCurrentProcess()); }\n');
+    const r = spawnSync('sh', [script, bad], { encoding: 'utf8', cwd: root, timeout: 120000 });
+    assert.equal(r.status, 1, `a broken file must fail the check:\n${r.stdout}\n${r.stderr}`);
+    assert.ok(r.stderr.includes(`check-windows: FAIL ${bad}`), r.stderr);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
