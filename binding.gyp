@@ -65,6 +65,7 @@
         "native/addon_hash.cc",
         "native/addon_memory.cc",
         "native/addon_scanner.cc",
+        "native/canary.cc",
         "native/hash/blake3.cc",
         "native/hash/blake3_portable.cc",
         "native/hash/crc32c.cc",

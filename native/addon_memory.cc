@@ -2,6 +2,7 @@
 #include <cstring>
 
 #include "addon.h"
+#include "canary.h"
 #include "memory.h"
 
 namespace pg {
@@ -87,6 +88,16 @@ Napi::Value PageSizeJs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(PageSize()));
 }
 
+Napi::Value CanaryJs(const Napi::CallbackInfo& info) {
+  uintptr_t start = 0;
+  size_t size = 0;
+  if (!CanaryPage(&start, &size)) return info.Env().Null();
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("start", Napi::BigInt::New(info.Env(), static_cast<uint64_t>(start)));
+  o.Set("size", static_cast<double>(size));
+  return o;
+}
+
 }  // namespace
 
 void InitMemory(Napi::Env env, Napi::Object exports) {
@@ -96,6 +107,7 @@ void InitMemory(Napi::Env env, Napi::Object exports) {
   exports.Set("pagemapStates", Napi::Function::New(env, PagemapStatesJs, "pagemapStates"));
   exports.Set("executableRegions", Napi::Function::New(env, ExecutableRegionsJs, "executableRegions"));
   exports.Set("pageSize", Napi::Function::New(env, PageSizeJs, "pageSize"));
+  exports.Set("selftestCanary", Napi::Function::New(env, CanaryJs, "selftestCanary"));
 }
 
 }  // namespace pg

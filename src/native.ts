@@ -110,6 +110,8 @@ export interface NativeBinding {
   /** Windows: executable regions from VirtualQuery; Linux: not needed (maps is parsed in TS). */
   executableRegions?(): { start: bigint; end: bigint; protect: string; path: string | null; type: string }[];
   pageSize(): number;
+  /** The addon's never-executed canary code page (selftest target); null where not built in. */
+  selftestCanary(): { start: bigint; size: number } | null;
 
   Scanner: new () => NativeScanner;
   /** Pages whose digests differ (both known) and pages known only in `actual`; `skip` pages are ignored. */
