@@ -25,7 +25,7 @@ const STATE_TEXT: Record<string, { label: string; icon: string }> = {
   ok: { label: 'OK: no open findings', icon: '\u2714' },
   findings: { label: 'Findings open', icon: '\u26A0' },
   compromised: { label: 'Compromised', icon: '\u2716' },
-  stalled: { label: 'Checker stalled', icon: '\u23F8' },
+  stalled: { label: 'Checker stalled', icon: '\u2016' },
   starting: { label: 'Starting', icon: '\u2026' },
 };
 const SEVERITY_RANK: Record<string, number> = { log: 0, isolate: 1, restart: 2, degrade: 3, 'safe-mode': 4 };
@@ -62,7 +62,7 @@ export function hexOffset(v: unknown): string {
 
 function formatMs(v: unknown): string {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) return '';
-  return v < 10 ? `${v.toFixed(2)} ms` : v < 10000 ? `${Math.round(v)} ms` : `${(v / 1000).toFixed(1)} s`;
+  return v < 10 ? `${v.toFixed(2)} ms` : v < 100 ? `${v.toFixed(1)} ms` : v < 10000 ? `${Math.round(v)} ms` : `${(v / 1000).toFixed(1)} s`;
 }
 
 function el<K extends keyof HTMLElementTagNameMap>(doc: Document, tag: K, part?: string, text?: string): HTMLElementTagNameMap[K] {
