@@ -1,0 +1,122 @@
+/**
+ * Who may talk to the status bridge. Pure functions over the plain fields of an Electron IPC
+ * event (`sender`, `senderFrame`), so they run and are tested under plain Node.
+ */
+
+/** The fields of Electron's `WebFrameMain` the policy reads. */
+export interface FrameLike {
+  readonly origin?: unknown;
+  readonly url?: unknown;
+  readonly parent?: unknown;
+  readonly detached?: unknown;
+}
+
+/** The fields of Electron's `WebContents` the bridge uses. */
+export interface WebContentsLike {
+  readonly id: number;
+  isDestroyed(): boolean;
+  send?(channel: string, ...args: unknown[]): void;
+  once?(event: 'destroyed', listener: () => void): unknown;
+  removeListener?(event: 'destroyed', listener: () => void): unknown;
+}
+
+/** The fields of Electron's `IpcMainEvent` / `IpcMainInvokeEvent` the bridge reads. */
+export interface SenderEventLike {
+  readonly sender?: unknown;
+  readonly senderFrame?: unknown;
+  readonly processId?: unknown;
+  readonly frameId?: unknown;
+}
+
+export type RejectReason = 'no-sender' | 'no-frame' | 'origin' | 'subframe' | 'filtered';
+
+export interface AcceptedSender {
+  ok: true;
+  webContents: WebContentsLike;
+  frame: FrameLike & { send?(channel: string, ...args: unknown[]): void };
+  origin: string;
+  isMainFrame: boolean;
+  /** Stable per frame while it lives: `<processId>:<frameId>`. */
+  frameKey: string;
+}
+export type SenderVerdict = AcceptedSender | { ok: false; reason: RejectReason };
+
+const SPECIAL = new Set(['http:', 'https:', 'ws:', 'wss:', 'ftp:']);
+const ORIGIN_RE = /^([a-z][a-z0-9+.-]*):\/\/([^/?#@\s\\]*)$/i;
+
+/**
+ * Normalises one allowlist entry to the form Chromium serialises origins in (RFC 6454:
+ * lower-case scheme and host, default port omitted). Throws TypeError for anything that is not
+ * an exact origin: paths, wildcards and the opaque origin "null" (which every sandboxed iframe
+ * and data: URL shares, so allowing it would allow them all).
+ */
+export function normaliseOrigin(entry: unknown): string {
+  if (typeof entry !== 'string') throw new TypeError('allowedOrigins entries must be strings');
+  const trimmed = entry.trim();
+  if (trimmed === 'file://' || trimmed === 'file:///') return 'file://';
+  const m = ORIGIN_RE.exec(trimmed);
+  if (m === null || m[2] === '' || trimmed.includes('*')) {
+    throw new TypeError(`allowedOrigins entry ${JSON.stringify(entry)} is not an exact origin like "app://main", "https://example.com" or "file://"`);
+  }
+  const scheme = m[1].toLowerCase() + ':';
+  if (SPECIAL.has(scheme)) return new URL(trimmed).origin;
+  return `${scheme}//${m[2].toLowerCase()}`;
+}
+
+/** The serialised origin of a frame, or null when it has none we can trust. */
+export function frameOrigin(frame: FrameLike): string | null {
+  if (typeof frame.origin === 'string' && frame.origin !== '') return frame.origin;
+  // Older Electron without WebFrameMain.origin: derive it from the URL.
+  if (typeof frame.url !== 'string' || frame.url === '') return null;
+  if (frame.url.startsWith('file:')) return 'file://';
+  try {
+    const u = new URL(frame.url);
+    if (SPECIAL.has(u.protocol)) return u.origin;
+    return u.host === '' ? null : `${u.protocol}//${u.host}`;
+  } catch {
+    return null;
+  }
+}
+
+export interface SenderPolicy {
+  readonly origins: ReadonlySet<string>;
+  readonly allowSubframes: boolean;
+  readonly filter?: (info: { origin: string; url: string; webContentsId: number; isMainFrame: boolean }) => boolean;
+}
+
+function isWebContents(v: unknown): v is WebContentsLike {
+  return typeof v === 'object' && v !== null && typeof (v as WebContentsLike).id === 'number'
+    && typeof (v as WebContentsLike).isDestroyed === 'function';
+}
+
+/**
+ * Decides whether an IPC event comes from a frame allowed to read the status. Constant work:
+ * a few property reads and one set lookup, so rejecting a flood stays cheap.
+ */
+export function checkSender(event: SenderEventLike, policy: SenderPolicy): SenderVerdict {
+  const wc = event.sender;
+  if (!isWebContents(wc) || wc.isDestroyed()) return { ok: false, reason: 'no-sender' };
+  const frame = event.senderFrame;
+  // senderFrame is null once the frame navigated away or was destroyed.
+  if (typeof frame !== 'object' || frame === null) return { ok: false, reason: 'no-frame' };
+  const f = frame as FrameLike;
+  if (f.detached === true) return { ok: false, reason: 'no-frame' };
+  const origin = frameOrigin(f);
+  if (origin === null || !policy.origins.has(origin)) return { ok: false, reason: 'origin' };
+  // Fail closed: a frame whose parent we cannot read is not known to be a main frame.
+  const isMainFrame = f.parent === null;
+  if (!isMainFrame && !policy.allowSubframes) return { ok: false, reason: 'subframe' };
+  if (policy.filter !== undefined) {
+    const url = typeof f.url === 'string' ? f.url : '';
+    let allowed = false;
+    try {
+      allowed = policy.filter({ origin, url, webContentsId: wc.id, isMainFrame }) === true;
+    } catch {
+      allowed = false;
+    }
+    if (!allowed) return { ok: false, reason: 'filtered' };
+  }
+  const processId = typeof event.processId === 'number' ? event.processId : -1;
+  const frameId = typeof event.frameId === 'number' ? event.frameId : -1;
+  return { ok: true, webContents: wc, frame: f, origin, isMainFrame, frameKey: `${wc.id}:${processId}:${frameId}` };
+}

@@ -1,0 +1,251 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createStatusBridge } from '../../dist/electron/bridge.js';
+import { CHANNELS } from '../../dist/electron/channels.js';
+import { exposeStatus } from '../../dist/electron/main.js';
+import { FakeIpcMain, FakeWebContents, FakeFrame, FakeSource, eventFrom } from './fakes.mjs';
+import { makeSnapshots } from './snapshots.mjs';
+
+const snaps = await makeSnapshots();
+const APP = 'app://main';
+
+function setup(opts = {}) {
+  const ipc = new FakeIpcMain();
+  const source = new FakeSource(snaps.ok);
+  let clock = 1_000_000;
+  const bridge = createStatusBridge(source, ipc, { allowedOrigins: [APP], now: () => clock, ...opts });
+  const wc = new FakeWebContents();
+  const frame = new FakeFrame({ origin: APP });
+  return { ipc, source, bridge, wc, frame, tick: (ms) => { clock += ms; } };
+}
+
+test('bridge unit: an allowed main frame gets the serialised status', () => {
+  const { ipc, bridge, wc, frame } = setup();
+  const reply = ipc.invoke(CHANNELS.get, eventFrom(wc, frame));
+  assert.equal(typeof reply, 'string', 'reply should be the JSON string of the snapshot');
+  assert.deepEqual(JSON.parse(reply), snaps.ok, 'reply should decode to the source status');
+  assert.equal(bridge.stats().served, 1, 'served counter should count the reply');
+  bridge.dispose();
+});
+
+test('bridge unit: senders from other origins are refused and counted', () => {
+  const { ipc, bridge, wc } = setup();
+  for (const origin of ['https://evil.example', 'null', 'file://', 'app://main.evil', 'APP://other']) {
+    const reply = ipc.invoke(CHANNELS.get, eventFrom(wc, new FakeFrame({ origin })));
+    assert.deepEqual(JSON.parse(reply), { procguardError: 'refused' }, `origin ${origin} should be refused`);
+  }
+  // A frame without origin falls back to its URL; a javascript:/data: URL gives no usable origin.
+  const noOrigin = new FakeFrame({ origin: undefined, url: 'data:text/html,hi' });
+  assert.match(ipc.invoke(CHANNELS.get, eventFrom(wc, noOrigin)), /refused/, 'a data: URL frame should be refused');
+  assert.equal(bridge.stats().rejected.origin, 6, 'every bad origin should be counted under rejected.origin');
+  assert.equal(bridge.stats().served, 0, 'nothing should have been served');
+  bridge.dispose();
+});
+
+test('bridge unit: subframes are refused unless allowSubframes', () => {
+  const { ipc, bridge, wc, frame } = setup();
+  const sub = new FakeFrame({ origin: APP, parent: frame, frameId: 2 });
+  assert.match(ipc.invoke(CHANNELS.get, eventFrom(wc, sub)), /refused/, 'a subframe should be refused by default');
+  assert.equal(bridge.stats().rejected.subframe, 1, 'the subframe refusal should be counted');
+  // A frame whose parent cannot be read is not trusted as a main frame (fail closed).
+  const unknownParent = new FakeFrame({ origin: APP });
+  delete unknownParent.parent;
+  assert.match(ipc.invoke(CHANNELS.get, eventFrom(wc, unknownParent)), /refused/, 'a frame without parent field should be refused');
+  bridge.dispose();
+
+  const allowed = setup({ allowSubframes: true });
+  const sub2 = new FakeFrame({ origin: APP, parent: allowed.frame, frameId: 2 });
+  assert.deepEqual(JSON.parse(allowed.ipc.invoke(CHANNELS.get, eventFrom(allowed.wc, sub2))), snaps.ok, 'allowSubframes should admit a same-origin subframe');
+  const evilSub = new FakeFrame({ origin: 'https://ads.example', parent: allowed.frame, frameId: 3 });
+  assert.match(allowed.ipc.invoke(CHANNELS.get, eventFrom(allowed.wc, evilSub)), /refused/, 'allowSubframes must still check the origin');
+  allowed.bridge.dispose();
+});
+
+test('bridge unit: missing or dead sender/senderFrame is refused', () => {
+  const { ipc, bridge, wc, frame } = setup();
+  assert.match(ipc.invoke(CHANNELS.get, eventFrom(wc, null)), /refused/, 'senderFrame null (navigated away) should be refused');
+  assert.match(ipc.invoke(CHANNELS.get, { sender: wc }), /refused/, 'an event without senderFrame should be refused');
+  const detached = new FakeFrame({ origin: APP });
+  detached.detached = true;
+  assert.match(ipc.invoke(CHANNELS.get, eventFrom(wc, detached)), /refused/, 'a detached frame should be refused');
+  assert.match(ipc.invoke(CHANNELS.get, { senderFrame: frame }), /refused/, 'an event without sender should be refused');
+  assert.match(ipc.invoke(CHANNELS.get, { sender: { id: 'x' }, senderFrame: frame }), /refused/, 'a sender that is not a webContents should be refused');
+  const dead = new FakeWebContents();
+  dead.destroyed = true;
+  assert.match(ipc.invoke(CHANNELS.get, eventFrom(dead, frame)), /refused/, 'a destroyed sender should be refused');
+  assert.match(ipc.invoke(CHANNELS.get, null), /refused/, 'a null event should be refused');
+  const r = bridge.stats().rejected;
+  assert.equal(r['no-frame'], 3, 'no-frame refusals should be counted');
+  assert.equal(r['no-sender'], 4, 'no-sender refusals should be counted');
+  bridge.dispose();
+});
+
+test('bridge unit: malformed payloads are refused and change nothing', () => {
+  const { ipc, bridge, wc, frame, source } = setup();
+  const ev = eventFrom(wc, frame);
+  const payloads = [[{}], ['stop'], [null], [{ state: 'ok', findings: [] }], [1, 2, 3], [undefined]];
+  for (const args of payloads) {
+    assert.deepEqual(JSON.parse(ipc.invoke(CHANNELS.get, ev, ...args)), { procguardError: 'malformed' }, `get with args ${JSON.stringify(args)} should be malformed`);
+    ipc.send(CHANNELS.subscribe, ev, ...args);
+    ipc.send(CHANNELS.unsubscribe, ev, ...args);
+  }
+  const s = bridge.stats();
+  assert.equal(s.rejected.malformed, payloads.length * 3, 'every malformed message on every channel should be counted');
+  assert.equal(s.subscribers, 0, 'a malformed subscribe must not subscribe');
+  assert.equal(source.reads, 0, 'malformed requests must not even read the status');
+  bridge.dispose();
+});
+
+test('bridge unit: allowlist entries are validated', () => {
+  const ipc = new FakeIpcMain();
+  const src = new FakeSource(snaps.ok);
+  for (const bad of [[], ['*'], ['null'], ['https://x.example/path'], ['app://*'], ['example.com'], [42]]) {
+    assert.throws(() => createStatusBridge(src, ipc, { allowedOrigins: bad }), TypeError, `allowedOrigins ${JSON.stringify(bad)} should be a TypeError`);
+  }
+  assert.throws(() => createStatusBridge(src, ipc, {}), { name: 'TypeError', message: 'exposeStatus: options.allowedOrigins must be a non-empty array of origins' });
+  assert.throws(() => createStatusBridge({}, ipc, { allowedOrigins: [APP] }), { name: 'TypeError', message: 'exposeStatus: guard must have status(), on() and off()' });
+  assert.equal(ipc.handlers.size + ipc.listeners.size, 0, 'a failed setup must register nothing');
+  // Normalisation: case and default ports as Chromium serialises them.
+  const b = createStatusBridge(src, ipc, { allowedOrigins: ['HTTPS://Example.COM:443', 'App://Main', 'file:///'] });
+  const wc = new FakeWebContents();
+  for (const origin of ['https://example.com', 'app://main', 'file://']) {
+    assert.doesNotMatch(ipc.invoke(CHANNELS.get, eventFrom(wc, new FakeFrame({ origin }))), /procguardError/, `${origin} should match its normalised allowlist entry`);
+  }
+  b.dispose();
+});
+
+test('bridge unit: subscribers get the current and every new snapshot; unsubscribe, destroy and navigation stop it', () => {
+  const { ipc, source, bridge, wc, frame } = setup();
+  const ev = eventFrom(wc, frame);
+  ipc.send(CHANNELS.subscribe, ev);
+  ipc.send(CHANNELS.subscribe, ev);
+  assert.equal(bridge.stats().subscribers, 1, 'subscribing twice from one frame should count once');
+  assert.equal(frame.sent.length, 1, 'a new subscriber should get the current snapshot at once');
+  assert.deepEqual(frame.sent[0], [CHANNELS.push, JSON.stringify(snaps.ok)], 'the push should carry the serialised snapshot');
+  source.publish(snaps.findings);
+  assert.deepEqual(JSON.parse(frame.sent[1][1]), snaps.findings, 'a new snapshot should be pushed');
+  assert.deepEqual(JSON.parse(ipc.invoke(CHANNELS.get, ev)), snaps.findings, 'get should now answer the new snapshot from cache');
+
+  ipc.send(CHANNELS.unsubscribe, ev);
+  source.publish(snaps.compromised);
+  assert.equal(frame.sent.length, 2, 'no push after unsubscribe');
+
+  // Navigation to another origin: the next push drops the frame.
+  ipc.send(CHANNELS.subscribe, ev);
+  frame.origin = 'https://evil.example';
+  source.publish(snaps.stalled);
+  assert.equal(frame.sent.length, 3, 'only the immediate snapshot on re-subscribe, nothing after navigating away');
+  assert.equal(bridge.stats().subscribers, 0, 'the navigated frame should be dropped');
+  frame.origin = APP;
+
+  // Destroyed webContents: removed on its 'destroyed' event.
+  ipc.send(CHANNELS.subscribe, ev);
+  assert.equal(wc.listenerCount('destroyed'), 1, 'one destroyed hook per webContents');
+  wc.destroy();
+  assert.equal(bridge.stats().subscribers, 0, 'destroying the webContents should drop its subscription');
+  bridge.dispose();
+});
+
+test('bridge unit: a flood of 100k requests is rate-limited cheaply and the event loop keeps turning', async () => {
+  const { ipc, source, bridge, wc, frame, tick } = setup();
+  const ev = eventFrom(wc, frame);
+  let immediates = 0;
+  let batches = 0;
+  let served = 0;
+  let limited = 0;
+  for (let i = 0; i < 100_000; i++) {
+    const reply = ipc.invoke(CHANNELS.get, ev);
+    assert.equal(typeof reply, 'string');
+    if (reply.includes('rate-limited')) limited++;
+    else served++;
+    if (i % 5000 === 4999) {
+      // Yield between batches: a setImmediate scheduled now must run before the next batch.
+      const before = immediates;
+      setImmediate(() => { immediates++; });
+      await new Promise((r) => setImmediate(r));
+      batches++;
+      assert.equal(immediates, before + 1, 'a setImmediate queued during the flood should run between batches');
+    }
+  }
+  assert.equal(batches, 20, 'all batches should have run');
+  assert.equal(served, 30, 'with a frozen clock only the burst (30) is served');
+  assert.equal(limited, 100_000 - 30, 'every other request is refused as rate-limited');
+  assert.equal(bridge.stats().rejected['rate-limited'], 100_000 - 30, 'rate-limited refusals are counted');
+  assert.equal(source.reads, 1, 'the status is read once, not per request');
+  assert.equal(bridge.stats().serialised, 1, 'the snapshot is serialised once, not per request');
+
+  // Tokens come back with time (20 per second by default).
+  tick(1000);
+  let again = 0;
+  for (let i = 0; i < 100; i++) if (!ipc.invoke(CHANNELS.get, ev).includes('procguardError')) again++;
+  assert.equal(again, 20, 'after one second 20 more requests are served');
+
+  // A flood of subscribes from a bad origin never subscribes anything.
+  const evil = eventFrom(new FakeWebContents(), new FakeFrame({ origin: 'https://evil.example' }));
+  for (let i = 0; i < 100_000; i++) ipc.send(CHANNELS.subscribe, evil);
+  assert.equal(bridge.stats().subscribers, 0, 'a subscribe flood from a bad origin subscribes nothing');
+  assert.equal(bridge.stats().rejected.origin, 100_000, 'every bad subscribe is counted');
+  bridge.dispose();
+});
+
+test('bridge unit: only the documented read channels exist and the guard is only read', () => {
+  const ipc = new FakeIpcMain();
+  const touched = new Set();
+  const inner = new FakeSource(snaps.ok);
+  const source = new Proxy(inner, {
+    get(t, prop) {
+      touched.add(String(prop));
+      const v = Reflect.get(t, prop);
+      return typeof v === 'function' ? v.bind(t) : v;
+    },
+    set() {
+      throw new Error('the bridge must not write to the guard');
+    },
+  });
+  const bridge = createStatusBridge(source, ipc, { allowedOrigins: [APP] });
+  assert.deepEqual([...ipc.handlers.keys()], [CHANNELS.get], 'the only invoke handler is the status getter');
+  assert.deepEqual([...ipc.listeners.keys()].sort(), [CHANNELS.subscribe, CHANNELS.unsubscribe].sort(), 'the only send listeners are subscribe/unsubscribe');
+  const wc = new FakeWebContents();
+  const ev = eventFrom(wc, new FakeFrame({ origin: APP }));
+  ipc.invoke(CHANNELS.get, ev);
+  ipc.send(CHANNELS.subscribe, ev);
+  inner.publish(snaps.findings);
+  ipc.send(CHANNELS.unsubscribe, ev);
+  for (const ch of ['procguard:stop', 'procguard:policy:set', 'procguard:status:set']) {
+    assert.throws(() => ipc.invoke(ch, ev), /No handler/, `${ch} must not exist`);
+  }
+  assert.deepEqual([...touched].filter((p) => !['status', 'on', 'off'].includes(p)), [], 'the bridge may only call status(), on() and off() on the guard');
+  bridge.dispose();
+  assert.equal(ipc.handlers.size + ipc.listeners.size, 0, 'dispose unregisters every channel');
+  assert.equal(inner.listenerCount('status'), 0, 'dispose stops listening to the guard');
+  bridge.dispose();
+});
+
+test('bridge unit: exposeStatus takes an injected ipcMain, refuses a second registration, and needs Electron otherwise', () => {
+  const ipc = new FakeIpcMain();
+  const src = new FakeSource(snaps.ok);
+  const b = exposeStatus(src, { ipcMain: ipc, allowedOrigins: [APP] });
+  assert.throws(() => exposeStatus(src, { ipcMain: ipc, allowedOrigins: [APP] }), /second handler/, 'a second bridge on the same ipcMain should fail loudly');
+  b.dispose();
+  assert.throws(() => exposeStatus(src, { allowedOrigins: [APP] }), { code: 'ERR_NOT_ELECTRON_MAIN' }, 'outside Electron without ipcMain it should fail with ERR_NOT_ELECTRON_MAIN');
+});
+
+test('bridge unit: source failures are counted and never thrown into the guard', () => {
+  const { ipc, source, bridge, wc, frame, tick } = setup({ maxCacheAgeMs: 100 });
+  const ev = eventFrom(wc, frame);
+  source.status = () => { throw new Error('boom'); };
+  assert.deepEqual(JSON.parse(ipc.invoke(CHANNELS.get, ev)), { procguardError: 'unavailable' }, 'a throwing status() gives "unavailable"');
+  source.status = () => snaps.ok;
+  assert.deepEqual(JSON.parse(ipc.invoke(CHANNELS.get, ev)), snaps.ok, 'the next request reads again');
+  assert.doesNotThrow(() => source.emit('status', { ...snaps.ok, bad: 10n }), 'an unserialisable snapshot must not throw into emit()');
+  assert.ok(bridge.stats().serialiseErrors >= 2, 'both failures are counted');
+  assert.deepEqual(JSON.parse(ipc.invoke(CHANNELS.get, ev)), snaps.ok, 'the last good snapshot stays cached');
+  tick(150);
+  source.status = () => snaps.findings;
+  assert.deepEqual(JSON.parse(ipc.invoke(CHANNELS.get, ev)), snaps.findings, 'a cache older than maxCacheAgeMs is refreshed');
+  const filtered = setup({ filter: () => { throw new Error('x'); } });
+  assert.match(filtered.ipc.invoke(CHANNELS.get, eventFrom(filtered.wc, filtered.frame)), /refused/, 'a throwing filter refuses');
+  assert.equal(filtered.bridge.stats().rejected.filtered, 1, 'filter refusals are counted');
+  filtered.bridge.dispose();
+  bridge.dispose();
+});

@@ -1,0 +1,163 @@
+// <procguard-status> in real Chromium (Debian's /usr/bin/chromium driven by Playwright). The module
+// is served as emitted (dist/electron/renderer/status-element.mjs) from a localhost server, under a
+// strict CSP, and rendered with the snapshots from snapshots.mjs.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright';
+import { makeSnapshots, MALICIOUS_PATH } from './snapshots.mjs';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const moduleFile = path.join(root, 'dist/electron/renderer/status-element.mjs');
+const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; require-trusted-types-for 'script'";
+const STATES = ['ok', 'findings', 'compromised', 'stalled'];
+
+const pageHtml = (withCsp) => `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>procguard status</title>
+${withCsp ? `<meta http-equiv="Content-Security-Policy" content="${CSP}">` : ''}
+<link rel="stylesheet" href="/page.css"></head>
+<body><main>${STATES.map((s) => `<procguard-status id="${s}"></procguard-status>`).join('\n')}</main>
+<script type="module" src="/page.mjs"></script></body></html>`;
+const pageCss = `
+body { margin: 16px; background: #f4f4f4; }
+main { display: grid; grid-template-columns: repeat(2, 480px); gap: 12px; }
+#compromised { --procguard-bad: rgb(1, 2, 3); }
+procguard-status::part(heading) { text-transform: uppercase; }`;
+const pageJs = `
+import { connect, hexOffset } from '/status-element.mjs';
+window.__violations = [];
+document.addEventListener('securitypolicyviolation', (e) => window.__violations.push(e.violatedDirective));
+window.__procguard = { connect, hexOffset };
+window.__ready = true;`;
+
+let server;
+let base;
+let browser;
+let snaps;
+
+before(async () => {
+  snaps = await makeSnapshots();
+  server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://x');
+    const send = (type, body, headers = {}) => { res.writeHead(200, { 'content-type': type, ...headers }); res.end(body); };
+    if (url.pathname === '/index.html') send('text/html', pageHtml(true), { 'content-security-policy': CSP });
+    else if (url.pathname === '/nocsp.html') send('text/html', pageHtml(false));
+    else if (url.pathname === '/page.css') send('text/css', pageCss);
+    else if (url.pathname === '/page.mjs') send('text/javascript', pageJs);
+    else if (url.pathname === '/status-element.mjs') send('text/javascript', fs.readFileSync(moduleFile));
+    else { res.writeHead(404); res.end(); }
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${server.address().port}`;
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+  });
+});
+after(async () => {
+  await browser?.close();
+  await new Promise((r) => server?.close(r));
+});
+
+async function openPage(file) {
+  const page = await browser.newPage({ viewport: { width: 1020, height: 900 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`${base}/${file}`);
+  await page.waitForFunction(() => window.__ready === true);
+  return { page, errors };
+}
+
+test('status element: each state renders with accessible text, steps, timing and findings (strict CSP)', async () => {
+  const { page, errors } = await openPage('index.html');
+  for (const s of STATES) await page.evaluate(([id, st]) => { document.getElementById(id).status = st; }, [s, snaps[s]]);
+
+  const labels = { ok: 'OK: no open findings', findings: 'Findings open', compromised: 'Compromised', stalled: 'Checker stalled' };
+  for (const s of STATES) {
+    const el = page.locator(`#${s}`);
+    assert.equal(await el.getAttribute('state'), s, `#${s} should reflect state=${s}`);
+    const live = el.getByRole('status');
+    assert.equal(await live.count(), 1, `#${s} should have one role=status live region`);
+    assert.equal(await live.getAttribute('aria-live'), 'polite', 'the live region is polite');
+    assert.equal((await live.innerText()).trim().replace(/^\S+\s+/, ''), labels[s], `#${s} should say "${labels[s]}" in text`);
+    assert.equal(await el.getByRole('heading', { level: 2, name: 'Process integrity' }).count(), 1, `#${s} should have an h2 heading`);
+    const steps = el.locator('[part~="step"]');
+    assert.equal(await steps.count(), 3, `#${s} should list the 3 hardening steps`);
+    assert.match(await steps.first().innerText(), /dumpable: applied, verified/, 'a step shows id, status and verification');
+    assert.match(await el.locator('[part~="meta"]').innerText(), /Last check: 2025-01-02T03:04:05\.678Z, took 12\.5 ms/, `#${s} shows last check time and duration`);
+    const findings = el.locator('[part~="finding"]');
+    assert.equal(await findings.count(), snaps[s].findings.length, `#${s} lists ${snaps[s].findings.length} findings`);
+  }
+  assert.match(await page.locator('#stalled [part~="meta"]').innerText(), /heartbeat 93\.0 s ago/, 'stalled shows the heartbeat age');
+
+  // Findings: module path, hex offset, severity as text; highest severity first.
+  const comp = page.locator('#compromised [part~="finding"]');
+  assert.match(await comp.nth(0).innerText(), /SAFE-MODE\s+kernel · tracer-attached/i, 'the safe-mode finding comes first');
+  const code = await comp.nth(1).innerText();
+  assert.match(code, /code · code-modified/, 'the code finding shows subsystem and kind');
+  assert.match(code, /\/usr\/lib\/x86_64-linux-gnu\/libz\.so\.1\.3 · offset 0x2a40 · address 0x7f3a12402000 · page 2/, 'path, hex offset, address, page');
+  assert.equal(await page.getByRole('list').count() >= 6, true, 'steps and findings are lists');
+
+  // Themable: custom property and ::part from the page's stylesheet.
+  const color = await page.locator('#compromised [part~="state"]').evaluate((e) => getComputedStyle(e).color);
+  assert.equal(color, 'rgb(1, 2, 3)', '--procguard-bad should colour the compromised state');
+  const tt = await page.locator('#ok [part~="heading"]').evaluate((e) => getComputedStyle(e).textTransform);
+  assert.equal(tt, 'uppercase', '::part(heading) should be stylable from the page');
+  const bg = await page.locator('#ok [part~="container"]').evaluate((e) => getComputedStyle(e).borderTopStyle);
+  assert.equal(bg, 'solid', 'the built-in stylesheet applies under style-src self (constructed stylesheet)');
+
+  assert.deepEqual(await page.evaluate(() => window.__violations), [], 'no CSP violation (no inline style/script, Trusted Types clean)');
+  assert.deepEqual(errors, [], 'no page errors');
+  fs.mkdirSync(path.join(root, 'test-artifacts'), { recursive: true });
+  await page.screenshot({ path: path.join(root, 'test-artifacts/status-element.png'), fullPage: true });
+  assert.ok(fs.statSync(path.join(root, 'test-artifacts/status-element.png')).size > 1000, 'screenshot written');
+  await page.close();
+});
+
+test('status element: attacker-controlled paths are shown as text, never as markup (no CSP safety net)', async () => {
+  const { page, errors } = await openPage('nocsp.html');
+  await page.evaluate((st) => { document.getElementById('ok').status = st; }, snaps.malicious);
+  await page.waitForTimeout(200); // give an injected onerror handler the chance to run if it existed
+  assert.equal(await page.evaluate(() => window.__pwned), undefined, 'no injected script or handler ran');
+  const loc = await page.locator('#ok [part~="finding-location"]').innerText();
+  assert.ok(loc.includes(MALICIOUS_PATH), `the malicious path should be shown verbatim, got ${loc}`);
+  assert.equal(await page.locator('#ok').evaluate((e) => e.shadowRoot.querySelectorAll('img, script, b').length), 0, 'no element was created from the data');
+  assert.match(await page.locator('#ok [part~="detail"]').first().innerText(), /<b>bold<\/b>&amp;/, 'detail markup is literal text');
+  assert.deepEqual(errors, [], 'no page errors');
+  await page.close();
+});
+
+test('status element: connect() shows the first snapshot, follows pushes and ignores older ones', async () => {
+  const { page } = await openPage('index.html');
+  const result = await page.evaluate(async ([a, b, c]) => {
+    const el = document.getElementById('ok');
+    let push;
+    let unsubscribed = false;
+    // A stand-in for window.procguard with a slow first reply, so a push overtakes it.
+    const api = {
+      getStatus: () => new Promise((r) => setTimeout(() => r(a), 50)),
+      onStatus: (cb) => { push = cb; return () => { unsubscribed = true; }; },
+    };
+    const stop = window.__procguard.connect(el, api);
+    push(b);
+    const afterPush = el.getAttribute('state');
+    await new Promise((r) => setTimeout(r, 100));
+    const afterStale = el.getAttribute('state');
+    push(c);
+    const afterNext = el.getAttribute('state');
+    stop();
+    const missing = document.getElementById('stalled');
+    window.__procguard.connect(missing, undefined);
+    const missingText = missing.shadowRoot.querySelector('[part~="error"]')?.textContent;
+    return { afterPush, afterStale, afterNext, unsubscribed, missingText };
+  }, [snaps.ok, snaps.findings, snaps.compromised]);
+  assert.equal(result.afterPush, 'findings', 'a push is shown at once');
+  assert.equal(result.afterStale, 'findings', 'the slower, older getStatus reply (sequence 1) does not overwrite sequence 2');
+  assert.equal(result.afterNext, 'compromised', 'the next push is shown');
+  assert.equal(result.unsubscribed, true, 'stop() unsubscribes');
+  assert.match(result.missingText ?? '', /window\.procguard is missing/, 'a missing preload API is shown as an error');
+  await page.close();
+});
