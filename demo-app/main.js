@@ -4,14 +4,19 @@
 // electron-log. Run: `npm install && npm start` in demo-app/ (see docs/electron.md).
 
 // 1. Harden before anything else runs: no core dumps, not dumpable / not attachable.
+//    The guard is created and prepared first: prepare() opens /proc/self/pagemap (the tamper
+//    sentinel), which a non-dumpable process can no longer open.
 const { harden, Guard } = require('procguard');
+const log = require('electron-log/main');
+const guard = new Guard({ logger: log }); // findings go to electron-log's 'procguard' scope
+guard.prepare();
 const hardenReport = harden();
+guard.setHardening(hardenReport);
 
 const fs = require('node:fs');
 const path = require('node:path');
 const { app, BrowserWindow, protocol, session } = require('electron');
-const log = require('electron-log/main');
-const { exposeStatus, auditWindows, checkFuses, logToElectronLog, RECOMMENDED_FUSES } = require('procguard/electron-main');
+const { exposeStatus, auditWindows, checkFuses, RECOMMENDED_FUSES } = require('procguard/electron-main');
 
 const plog = log.scope('procguard');
 plog.info(`harden(): verified=${hardenReport.verified} ${hardenReport.steps.map((s) => `${s.id}=${s.status}`).join(' ')}`);
@@ -35,16 +40,12 @@ const FILES = new Map([
 
 // 2. Audit every webContents from the start, so every setWindowOpenHandler call is seen.
 const audit = auditWindows({
-  onChange: (observations) => {
-    for (const o of observations) plog.warn(`window audit: ${o.detail}`);
-  },
+  // Weak windows become findings of the guard (subsystem 'electron'), shown in every status window.
+  onChange: (observations) => guard.report(observations, 'window-audit'),
 });
 
-// 3. The guard. TODO(lead): feed audit.observations() and the fuse check into the Guard once it
-// accepts external observation sources.
-const guard = new Guard();
-const stopLogging = logToElectronLog(guard, log);
-guard.start();
+// 3. Start the guard: baselines, then periodic sweeps on a native thread.
+guard.start().catch((err) => plog.error(`guard: ${err.message}`));
 
 const bridge = exposeStatus(guard, { allowedOrigins: [ORIGIN] });
 
@@ -87,7 +88,7 @@ app.whenReady().then(async () => {
     try {
       const { observations } = await checkFuses(process.execPath, RECOMMENDED_FUSES);
       if (observations.length === 0) plog.info('fuses: as expected');
-      for (const o of observations) plog.warn(`fuses: ${o.detail}`);
+      guard.report(observations, 'fuses');
     } catch (err) {
       plog.error(`fuses: cannot read the fuse wire: ${err.message}`);
     }
@@ -99,7 +100,6 @@ app.on('will-quit', () => {
   bridge.dispose();
   audit.dispose();
   guard.stop();
-  stopLogging();
 });
 
 // For the end-to-end test (read from the main process with Playwright's electronApp.evaluate).

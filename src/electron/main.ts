@@ -1,7 +1,7 @@
 /**
  * procguard/electron-main: Electron main-process entry point.
  *
- *   const { exposeStatus, auditWindows, checkFuses, logToElectronLog } = require('procguard/electron-main');
+ *   const { exposeStatus, auditWindows, checkFuses } = require('procguard/electron-main');
  *   const bridge = exposeStatus(guard, { allowedOrigins: ['app://main'] });
  *
  * `electron` is required lazily, only by the functions that need it, and only inside Electron's
@@ -16,7 +16,6 @@ export type { StatusSource, StatusBridge, StatusBridgeOptions, BridgeStats, IpcM
 export { auditWebContentsConfig, type WindowAudit, type WindowAuditOptions, type WebContentsConfig, type WindowAuditKind } from './window-audit';
 export { checkFuses, readFuseWires, FuseWireError, FUSE_SENTINEL, FUSE_V1_NAMES, RECOMMENDED_FUSES } from './fuses';
 export type { FuseWire, FuseEntry, FuseState, FuseName, ExpectedFuses, FuseCheck } from './fuses';
-export { logToElectronLog, formatFinding, type ElectronLogLike } from './electron-log';
 
 interface ElectronMainApi {
   ipcMain: IpcMainLike;
