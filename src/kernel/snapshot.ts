@@ -124,11 +124,12 @@ async function linuxTracer(root: string, leaderTracer: number): Promise<TracerSt
     }
     for (const t of tids) {
       if (Number(t) === process.pid) continue;
-      const text = await mayRead(`${root}/self/task/${t}/status`);
-      if (text === null) continue;
-      const m = /^TracerPid:\s*([0-9]+)$/m.exec(text);
-      if (m && m[1] !== '0') {
-        pid = Number(m[1]);
+      const p = `${root}/self/task/${t}/status`;
+      const text = await mayRead(p);
+      if (text === null) continue; // the thread exited meanwhile
+      const traced = parseStatus(text, p).tracerPid;
+      if (traced !== 0) {
+        pid = traced;
         tid = Number(t);
         break;
       }

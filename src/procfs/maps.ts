@@ -7,6 +7,8 @@
  *   and the name is everything after the padding: it may contain spaces. The kernel escapes '\n'
  *   in file names as "\012" (seq_path with esc="\n"); we decode that so `path` is the real name.
  *   (A file literally named with the four characters "\012" is indistinguishable: kernel limitation.)
+ * File names are bytes; the text is decoded as UTF-8, so a name that is not valid UTF-8 has its bad
+ * bytes replaced by U+FFFD in `path` (dev and inode still identify the file exactly).
  */
 import * as fs from 'node:fs';
 import { ProcfsParseError, ProcfsUnreadableError } from '../errors';

@@ -1,0 +1,133 @@
+// Launch-vector audit: each vector is detected in a real spawned node process started with it;
+// a clean start gives nothing; the code-only expected allowlist works.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { dist, children, runJsonChild } from '../kernel/helpers.mjs';
+import { auditLaunch, launchVectors } from '../../dist/launch/audit.js';
+
+const vectorEnvNames = launchVectors().filter((v) => v.source === 'env').map((v) => v.name);
+function cleanEnv(extra = {}) {
+  const env = { ...process.env };
+  for (const n of vectorEnvNames) delete env[n];
+  return { ...env, ...extra };
+}
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-launch-'));
+const empty = path.join(tmp, 'empty.cjs');
+const emptyMjs = path.join(tmp, 'empty.mjs');
+fs.writeFileSync(empty, '');
+fs.writeFileSync(emptyMjs, 'export {};\n');
+const libm = ['/usr/lib/x86_64-linux-gnu/libm.so.6', '/lib/x86_64-linux-gnu/libm.so.6', '/usr/lib/aarch64-linux-gnu/libm.so.6'].find((p) => fs.existsSync(p));
+
+async function audit({ env = {}, execArgv = [], appArgs = [], expected = [] } = {}) {
+  const { lines } = await runJsonChild([...execArgv, path.join(children, 'audit-child.cjs'), dist, JSON.stringify(expected), ...appArgs], {
+    env: cleanEnv(env),
+    timeoutMs: 30000,
+  });
+  return lines[0].observations;
+}
+
+test('a clean start gives no launch observation', async () => {
+  assert.deepEqual(await audit(), [], 'clean node process: nothing reported');
+});
+
+const envCases = [
+  ['ELECTRON_RUN_AS_NODE', '1', 'run-as-node'],
+  ['NODE_OPTIONS', '--no-warnings', 'node-options'],
+  ['NODE_REPL_EXTERNAL_MODULE', empty, 'node-env-hook'],
+  ['NODE_PATH', tmp, 'node-env-hook'],
+  ['NODE_COMPILE_CACHE', tmp, 'node-env-hook'],
+  ['NODE_EXTRA_CA_CERTS', path.join(tmp, 'none.pem'), 'tls-override'],
+  ['NODE_TLS_REJECT_UNAUTHORIZED', '0', 'tls-override'],
+  ['LD_PRELOAD', libm ?? '', 'preload-library'],
+  ['LD_AUDIT', path.join(tmp, 'no-such-audit.so'), 'preload-library'],
+  ['LD_LIBRARY_PATH', tmp, 'library-path'],
+  ['DYLD_INSERT_LIBRARIES', path.join(tmp, 'x.dylib'), 'preload-library'],
+  ['DYLD_LIBRARY_PATH', tmp, 'library-path'],
+  ['DYLD_FRAMEWORK_PATH', tmp, 'library-path'],
+];
+for (const [name, value, kind] of envCases) {
+  test(`env ${name} is detected from a spawned process`, async () => {
+    const obs = await audit({ env: { [name]: value } });
+    assert.deepEqual(obs.map((o) => o.key), [`launch:env:${name}`], `exactly the ${name} observation`);
+    assert.equal(obs[0].kind, kind);
+    assert.equal(obs[0].subsystem, 'launch');
+    assert.deepEqual([obs[0].evidence.source, obs[0].evidence.name, obs[0].evidence.value], ['env', name, value], 'evidence');
+  });
+}
+
+test('NODE_OPTIONS evidence lists the risky flags inside it', async () => {
+  const obs = await audit({ env: { NODE_OPTIONS: `--require ${empty} --no-warnings` } });
+  assert.deepEqual(obs[0].evidence.flags, ['--require']);
+});
+
+const execCases = [
+  [['--inspect=127.0.0.1:0'], ['launch:execArgv:--inspect', 'launch:inspector:open']],
+  [['--inspect-port=0'], ['launch:execArgv:--inspect-port']],
+  [['-r', empty], ['launch:execArgv:--require']],
+  [[`--require=${empty}`], ['launch:execArgv:--require']],
+  [['--import', emptyMjs], ['launch:execArgv:--import']],
+  [['--experimental-loader', emptyMjs], ['launch:execArgv:--experimental-loader']],
+];
+for (const [execArgv, keys] of execCases) {
+  test(`node option ${execArgv[0]} is detected from a spawned process`, async () => {
+    const obs = await audit({ execArgv });
+    assert.deepEqual(obs.map((o) => o.key).sort(), [...keys].sort(), `keys for ${execArgv.join(' ')}`);
+    const o = obs.find((x) => x.key === keys[0]);
+    assert.equal(o.evidence.source, 'execArgv');
+    assert.equal(o.evidence.arg, execArgv[0], 'evidence keeps the raw argument');
+  });
+}
+
+const argvCases = [
+  ['--remote-debugging-port=9222', 'debug-port'],
+  ['--remote-debugging-pipe', 'debug-port'],
+  ['--js-flags=--allow-natives-syntax', 'js-flags'],
+  ['--no-sandbox', 'sandbox-disabled'],
+  ['--disable-web-security', 'web-security-disabled'],
+  ['--host-rules=MAP * 127.0.0.1', 'network-redirect'],
+  ['--host-resolver-rules=MAP * 127.0.0.1', 'network-redirect'],
+  ['--proxy-server=http://127.0.0.1:8080', 'network-redirect'],
+  ['--load-extension=/tmp/ext', 'extension-loaded'],
+  ['--renderer-cmd-prefix=gdb --args', 'cmd-prefix'],
+  ['--utility-cmd-prefix=strace', 'cmd-prefix'],
+  ['--gpu-launcher=xterm -e', 'cmd-prefix'],
+  ['--inspect=9229', 'debug-port'],
+  ['-remote-debugging-port=9333', 'debug-port'],
+];
+for (const [arg, kind] of argvCases) {
+  test(`switch ${arg} is detected in argv of a spawned process`, async () => {
+    const obs = await audit({ appArgs: [arg] });
+    const flag = '--' + arg.replace(/^-+/, '').split('=')[0];
+    assert.deepEqual(obs.map((o) => o.key), [`launch:argv:${flag}`], `exactly the ${flag} observation`);
+    assert.equal(obs[0].kind, kind);
+    assert.equal(obs[0].evidence.arg, arg, 'evidence keeps the raw argument');
+    assert.equal(obs[0].evidence.index, 4, 'evidence gives the argv index');
+  });
+}
+
+test('an inspector opened at run time is detected', async () => {
+  const obs = await audit({ appArgs: ['open-inspector'] });
+  assert.deepEqual(obs.map((o) => o.key), ['launch:inspector:open']);
+  assert.match(obs[0].evidence.url, /^ws:\/\/127\.0\.0\.1:\d+\//, 'evidence is the inspector URL');
+});
+
+test('the expected allowlist (from code) hides expected flags only', async () => {
+  const obs = await audit({ execArgv: ['--inspect=127.0.0.1:0'], appArgs: ['--no-sandbox'], expected: ['--inspect'] });
+  assert.deepEqual(obs.map((o) => o.key), ['launch:argv:--no-sandbox'], '--inspect and the open inspector are expected; --no-sandbox is not');
+  const all = auditLaunch({ env: {}, argv: ['node', 'x', '--inspect'], execArgv: [], inspectorUrl: null, expected: ['--inspect'], includeExpected: true });
+  assert.equal(all[0].evidence.expected, true, 'includeExpected marks the hit');
+});
+
+test('injected input: terminator, node-only options, Windows switches, case', () => {
+  const base = { env: {}, execArgv: [], inspectorUrl: null };
+  assert.deepEqual(auditLaunch({ ...base, argv: ['app', 'x', '--', '--no-sandbox'] }), [], 'switches after -- are arguments');
+  assert.deepEqual(auditLaunch({ ...base, argv: ['app', '--require=x'] }), [], '--require after the script is not a Node option');
+  assert.deepEqual(auditLaunch({ ...base, argv: ['app', '/no-sandbox'], platform: 'linux' }), [], '/switch is a path on Linux');
+  assert.equal(auditLaunch({ ...base, argv: ['app', '/No-Sandbox'], platform: 'win32' })[0]?.key, 'launch:argv:--no-sandbox', 'Windows /switch, case-insensitive');
+  assert.throws(() => auditLaunch({ ...base, argv: [], expected: [1] }), TypeError);
+});
+
+test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
