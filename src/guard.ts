@@ -238,7 +238,7 @@ export class Guard extends EventEmitter {
         key: 'guard:checker-stalled',
         subsystem: 'code',
         kind: 'checker-stalled',
-        detail: `no completed check for ${Math.round((Date.now() - this.lastPass.at) / 1000)} s`,
+        detail: `no completed check for ${((Date.now() - this.lastPass.at) / 1000).toFixed(1)} s (limit ${((this.opts.stallAfterMs ?? 3 * this.opts.periodMs! + 5000) / 1000).toFixed(1)} s)`,
       },
     ];
   }

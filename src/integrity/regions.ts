@@ -71,7 +71,7 @@ function anonRun(maps: readonly MapsEntry[], i: number): JitSpan {
 /**
  * V8 reserves each isolate's code range as one large PROT_NONE block (128-512 MiB) and commits
  * rwx pieces inside it; a Worker thread creates a new one at run time. Anonymous exec memory
- * inside such a reservation is JIT code; a small standalone exec mapping is not.
+ * inside such a reservation is JIT code; a small standalone read-only exec mapping is not.
  */
 const JIT_RESERVATION_MIN = 64n * 1024n * 1024n;
 
@@ -91,7 +91,10 @@ export function classifyRegions(maps: readonly MapsEntry[], opts: ClassifyOption
     if (e.path === '[vdso]') klass = 'vdso';
     else if (isAnonymous(e) || (e.pseudo && e.inode === '0')) {
       const run = isAnonymous(e) ? anonRun(maps, i) : { start: e.start, end: e.end };
-      const jit = inSpans(e.start, e.end, spans) || run.end - run.start >= JIT_RESERVATION_MIN;
+      // V8 keeps JIT and WebAssembly code writable+executable on x64 (no W^X by default), and
+      // its wasm code spaces are small standalone rwx mappings at random addresses: rwx anonymous
+      // memory is the JIT's. Code that was written and then sealed r-x outside a code range is not.
+      const jit = inSpans(e.start, e.end, spans) || run.end - run.start >= JIT_RESERVATION_MIN || e.write;
       klass = jit ? 'jit' : 'anonymous-exec';
     }
     else klass = fileClass(e, opts.mainExecutable);
