@@ -11,11 +11,15 @@
 #define PG_HASH_X64 0
 #endif
 
+// Internal linkage on purpose: these helpers are also compiled into the SIMD translation units
+// with wider ISA flags, and a shared (COMDAT) copy could let the linker hand AVX-512 code to the
+// portable path.
 #if defined(_MSC_VER)
-#define PG_INLINE __forceinline
+#define PG_FORCE_INLINE __forceinline
 #else
-#define PG_INLINE inline __attribute__((always_inline))
+#define PG_FORCE_INLINE inline __attribute__((always_inline))
 #endif
+#define PG_INLINE static PG_FORCE_INLINE
 
 namespace pg {
 namespace hash {
