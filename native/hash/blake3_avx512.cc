@@ -28,16 +28,21 @@ struct V512 {
   static PG_FORCE_INLINE T Rot12(T x) { return _mm512_ror_epi32(x, 12); }
   static PG_FORCE_INLINE T Rot8(T x) { return _mm512_ror_epi32(x, 8); }
   static PG_FORCE_INLINE T Rot7(T x) { return _mm512_ror_epi32(x, 7); }
+  template <int r>
+  static PG_FORCE_INLINE T Blend(T a, T b) { return _mm512_mask_blend_epi32(static_cast<__mmask16>(0x1111 << r), a, b); }
   // 16x16 transpose of 32-bit words: 32-bit and 64-bit unpacks inside each 128-bit lane, then two
   // rounds of 128-bit lane shuffles.
   static PG_FORCE_INLINE void LoadTransposed(const uint8_t* const* rows, size_t offset, T m[16]) {
     T a[16], t[16], u[16];
+    PG_UNROLL
     for (int i = 0; i < 16; ++i) a[i] = _mm512_loadu_si512(rows[i] + offset);
+    PG_UNROLL
     for (int i = 0; i < 16; i += 2) {
       t[i] = _mm512_unpacklo_epi32(a[i], a[i + 1]);      // per 128-bit lane L: words 4L, 4L+1 of rows i, i+1
       t[i + 1] = _mm512_unpackhi_epi32(a[i], a[i + 1]);  // words 4L+2, 4L+3
     }
     // u[4k+j], lane L: word 4L+j of rows 4k..4k+3.
+    PG_UNROLL
     for (int k = 0; k < 4; ++k) {
       u[4 * k + 0] = _mm512_unpacklo_epi64(t[4 * k], t[4 * k + 2]);
       u[4 * k + 1] = _mm512_unpackhi_epi64(t[4 * k], t[4 * k + 2]);
@@ -45,6 +50,7 @@ struct V512 {
       u[4 * k + 3] = _mm512_unpackhi_epi64(t[4 * k + 1], t[4 * k + 3]);
     }
     // For each j, a 4x4 transpose of 128-bit lanes across u[j], u[4+j], u[8+j], u[12+j].
+    PG_UNROLL
     for (int j = 0; j < 4; ++j) {
       const T x0 = _mm512_shuffle_i32x4(u[j], u[4 + j], _MM_SHUFFLE(1, 0, 1, 0));
       const T x1 = _mm512_shuffle_i32x4(u[j], u[4 + j], _MM_SHUFFLE(3, 2, 3, 2));
@@ -70,20 +76,27 @@ struct V256 {
   static PG_FORCE_INLINE T Rot12(T x) { return _mm256_ror_epi32(x, 12); }
   static PG_FORCE_INLINE T Rot8(T x) { return _mm256_ror_epi32(x, 8); }
   static PG_FORCE_INLINE T Rot7(T x) { return _mm256_ror_epi32(x, 7); }
+  template <int r>
+  static PG_FORCE_INLINE T Blend(T a, T b) { return _mm256_blend_epi32(a, b, 0x11 << r); }
   static PG_FORCE_INLINE void LoadTransposed(const uint8_t* const* rows, size_t offset, T m[16]) {
+    PG_UNROLL
     for (int h = 0; h < 2; ++h) {
       T a[8], t[8], u[8];
+      PG_UNROLL
       for (int i = 0; i < 8; ++i) a[i] = _mm256_loadu_si256(reinterpret_cast<const T*>(rows[i] + offset + 32 * h));
+      PG_UNROLL
       for (int i = 0; i < 8; i += 2) {
         t[i] = _mm256_unpacklo_epi32(a[i], a[i + 1]);
         t[i + 1] = _mm256_unpackhi_epi32(a[i], a[i + 1]);
       }
+      PG_UNROLL
       for (int i = 0; i < 8; i += 4) {
         u[i] = _mm256_unpacklo_epi64(t[i], t[i + 2]);
         u[i + 1] = _mm256_unpackhi_epi64(t[i], t[i + 2]);
         u[i + 2] = _mm256_unpacklo_epi64(t[i + 1], t[i + 3]);
         u[i + 3] = _mm256_unpackhi_epi64(t[i + 1], t[i + 3]);
       }
+      PG_UNROLL
       for (int j = 0; j < 4; ++j) {
         m[8 * h + j] = _mm256_permute2x128_si256(u[j], u[4 + j], 0x20);
         m[8 * h + 4 + j] = _mm256_permute2x128_si256(u[j], u[4 + j], 0x31);
@@ -104,7 +117,10 @@ struct V128 {
   static PG_FORCE_INLINE T Rot12(T x) { return _mm_ror_epi32(x, 12); }
   static PG_FORCE_INLINE T Rot8(T x) { return _mm_ror_epi32(x, 8); }
   static PG_FORCE_INLINE T Rot7(T x) { return _mm_ror_epi32(x, 7); }
+  template <int r>
+  static PG_FORCE_INLINE T Blend(T a, T b) { return _mm_blend_epi16(a, b, 3 << (2 * r)); }
   static PG_FORCE_INLINE void LoadTransposed(const uint8_t* const* rows, size_t offset, T m[16]) {
+    PG_UNROLL
     for (int q = 0; q < 4; ++q) {
       const T a0 = _mm_loadu_si128(reinterpret_cast<const T*>(rows[0] + offset + 16 * q));
       const T a1 = _mm_loadu_si128(reinterpret_cast<const T*>(rows[1] + offset + 16 * q));

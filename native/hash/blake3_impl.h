@@ -21,6 +21,15 @@
 #endif
 #define PG_INLINE static PG_FORCE_INLINE
 
+// Full unrolling of the small fixed loops in the SIMD kernels, so their arrays stay in registers.
+#if defined(__clang__)
+#define PG_UNROLL _Pragma("unroll")
+#elif defined(__GNUC__)
+#define PG_UNROLL _Pragma("GCC unroll 16")
+#else
+#define PG_UNROLL
+#endif
+
 namespace pg {
 namespace hash {
 namespace detail {
