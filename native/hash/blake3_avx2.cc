@@ -1,1 +1,92 @@
-// placeholder: implemented in a later commit
+// BLAKE3 AVX2 backend: 8 inputs (or 8 pages) per pass in YMM registers. Compiled with -mavx2.
+#include "hash/blake3_impl.h"
+
+#if PG_HASH_X64
+#include <immintrin.h>
+
+namespace pg {
+namespace hash {
+namespace detail {
+namespace {
+#include "hash/blake3_v128.inc"
+
+struct V256 {
+  using T = __m256i;
+  static constexpr int N = 8;
+  static PG_FORCE_INLINE T Set1(uint32_t x) { return _mm256_set1_epi32(static_cast<int>(x)); }
+  static PG_FORCE_INLINE T LoadU(const uint32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const T*>(p)); }
+  static PG_FORCE_INLINE void StoreU(uint32_t* p, T x) { _mm256_storeu_si256(reinterpret_cast<T*>(p), x); }
+  static PG_FORCE_INLINE T Add(T a, T b) { return _mm256_add_epi32(a, b); }
+  static PG_FORCE_INLINE T Xor(T a, T b) { return _mm256_xor_si256(a, b); }
+  static PG_FORCE_INLINE T Rot16(T x) {
+    return _mm256_shuffle_epi8(x, _mm256_set_epi8(13, 12, 15, 14, 9, 8, 11, 10, 5, 4, 7, 6, 1, 0, 3, 2,
+                                                   13, 12, 15, 14, 9, 8, 11, 10, 5, 4, 7, 6, 1, 0, 3, 2));
+  }
+  static PG_FORCE_INLINE T Rot12(T x) { return _mm256_or_si256(_mm256_srli_epi32(x, 12), _mm256_slli_epi32(x, 20)); }
+  static PG_FORCE_INLINE T Rot8(T x) {
+    return _mm256_shuffle_epi8(x, _mm256_set_epi8(12, 15, 14, 13, 8, 11, 10, 9, 4, 7, 6, 5, 0, 3, 2, 1,
+                                                  12, 15, 14, 13, 8, 11, 10, 9, 4, 7, 6, 5, 0, 3, 2, 1));
+  }
+  static PG_FORCE_INLINE T Rot7(T x) { return _mm256_or_si256(_mm256_srli_epi32(x, 7), _mm256_slli_epi32(x, 25)); }
+  template <int r>
+  static PG_FORCE_INLINE T Blend(T a, T b) { return _mm256_blend_epi32(a, b, 0x11 << r); }
+  // 8x8 transposes of 32-bit words, one per 32-byte half of the 64-byte blocks.
+  static PG_FORCE_INLINE void LoadTransposed(const uint8_t* const* rows, size_t offset, T m[16]) {
+    PG_UNROLL
+    for (int h = 0; h < 2; ++h) {
+      T a[8], t[8], u[8];
+      PG_UNROLL
+      for (int i = 0; i < 8; ++i) a[i] = _mm256_loadu_si256(reinterpret_cast<const T*>(rows[i] + offset + 32 * h));
+      PG_UNROLL
+      for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_epi32(a[i], a[i + 1]);      // words 0,1 | 4,5 of rows i, i+1
+        t[i + 1] = _mm256_unpackhi_epi32(a[i], a[i + 1]);  // words 2,3 | 6,7
+      }
+      PG_UNROLL
+      for (int i = 0; i < 8; i += 4) {
+        u[i] = _mm256_unpacklo_epi64(t[i], t[i + 2]);      // word 0 | 4 of rows i..i+3
+        u[i + 1] = _mm256_unpackhi_epi64(t[i], t[i + 2]);  // word 1 | 5
+        u[i + 2] = _mm256_unpacklo_epi64(t[i + 1], t[i + 3]);  // word 2 | 6
+        u[i + 3] = _mm256_unpackhi_epi64(t[i + 1], t[i + 3]);  // word 3 | 7
+      }
+      PG_UNROLL
+      for (int j = 0; j < 4; ++j) {
+        m[8 * h + j] = _mm256_permute2x128_si256(u[j], u[4 + j], 0x20);
+        m[8 * h + 4 + j] = _mm256_permute2x128_si256(u[j], u[4 + j], 0x31);
+      }
+    }
+  }
+};
+
+#include "hash/blake3_simd.inc"
+
+void HashManyAvx2(const uint8_t* const* inputs, size_t numInputs, size_t blocks, const uint32_t key[8],
+                  uint64_t counter, bool incrementCounter, uint8_t flags, uint8_t flagsStart,
+                  uint8_t flagsEnd, uint8_t* out) {
+  for (; numInputs >= 8; numInputs -= 8, inputs += 8, out += 8 * 32) {
+    HashManyLanes<V256>(inputs, blocks, key, counter, incrementCounter, flags, flagsStart, flagsEnd, out);
+    if (incrementCounter) counter += 8;
+  }
+  if (numInputs >= 4) {
+    HashManyLanes<V128>(inputs, blocks, key, counter, incrementCounter, flags, flagsStart, flagsEnd, out);
+    if (incrementCounter) counter += 4;
+    numInputs -= 4, inputs += 4, out += 4 * 32;
+  }
+  if (numInputs)
+    HashManyPortable(inputs, numInputs, blocks, key, counter, incrementCounter, flags, flagsStart, flagsEnd, out);
+}
+
+void PagesAvx2(const uint8_t* pages, size_t count, uint8_t* out) {
+  const size_t done = PagesFullGroups<V256>(pages, count, out);
+  const size_t rest = count - done;
+  if (rest > 4) PagesPadded<V256>(pages + done * 4096, rest, out + done * 16);
+  else if (rest > 0) PagesPadded<V128>(pages + done * 4096, rest, out + done * 16);
+}
+}  // namespace
+
+const Blake3Kernel kBlake3Avx2 = {"avx2", 8, HashManyAvx2, PagesAvx2};
+
+}  // namespace detail
+}  // namespace hash
+}  // namespace pg
+#endif

@@ -11,10 +11,23 @@
 #define PG_HASH_X64 0
 #endif
 
+// Internal linkage on purpose: these helpers are also compiled into the SIMD translation units
+// with wider ISA flags, and a shared (COMDAT) copy could let the linker hand AVX-512 code to the
+// portable path.
 #if defined(_MSC_VER)
-#define PG_INLINE __forceinline
+#define PG_FORCE_INLINE __forceinline
 #else
-#define PG_INLINE inline __attribute__((always_inline))
+#define PG_FORCE_INLINE inline __attribute__((always_inline))
+#endif
+#define PG_INLINE static PG_FORCE_INLINE
+
+// Full unrolling of the small fixed loops in the SIMD kernels, so their arrays stay in registers.
+#if defined(__clang__)
+#define PG_UNROLL _Pragma("unroll")
+#elif defined(__GNUC__)
+#define PG_UNROLL _Pragma("GCC unroll 16")
+#else
+#define PG_UNROLL
 #endif
 
 namespace pg {

@@ -93,7 +93,7 @@ const Blake3List& Blake3Available() {
   static const Blake3List list = [] {
     Blake3List l;
     l.k[l.n++] = &detail::kBlake3Portable;
-#if PG_HASH_X64 && defined(PG_HASH_SIMD)
+#if PG_HASH_X64
     const CpuFeatures& f = Features();
     if (f.sse41) l.k[l.n++] = &detail::kBlake3Sse41;
     if (f.avx2) l.k[l.n++] = &detail::kBlake3Avx2;
@@ -112,7 +112,7 @@ const Crc32cList& Crc32cAvailable() {
   static const Crc32cList list = [] {
     Crc32cList l;
     l.k[l.n++] = &detail::kCrc32cPortable;
-#if PG_HASH_X64 && defined(PG_HASH_SIMD)
+#if PG_HASH_X64
     const CpuFeatures& f = Features();
     if (f.sse42 && f.pclmul) l.k[l.n++] = &detail::kCrc32cSse42;
 #endif
