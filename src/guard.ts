@@ -66,6 +66,7 @@ export class Guard extends EventEmitter {
   private timers: NodeJS.Timeout[] = [];
   private running: Promise<Status> | null = null;
   private sentinelBusy = false;
+  private slowestPassMs = 0;
   private started = false;
   private stopped = false;
   private stalled = false;
@@ -196,6 +197,7 @@ export class Guard extends EventEmitter {
     }
     if (ok || this.lastPass === null) {
       this.lastPass = { at: Date.now(), durationMs: performance.now() - t0 };
+      this.slowestPassMs = Math.max(this.slowestPassMs, this.lastPass.durationMs);
       if (ok) this.stalled = false;
     }
     this.reconcile(events);
@@ -222,13 +224,22 @@ export class Guard extends EventEmitter {
   /** A checker that stops completing passes becomes a finding of its own. */
   private heartbeat(): void {
     if (this.stopped || this.lastPass === null) return;
-    const limit = this.opts.stallAfterMs ?? 3 * this.opts.periodMs! + 5000;
+    const limit = this.stallLimitMs();
     const stale = Date.now() - this.lastPass.at > limit;
     if (stale !== this.stalled) {
       this.stalled = stale;
       this.reconcile([]);
       this.publish();
     }
+  }
+
+  /**
+   * How long without a completed pass is a stall. A paced sweep of a large process can take longer
+   * than the period (CPU time / cpuBudget), so the default follows the slowest pass seen.
+   */
+  private stallLimitMs(): number {
+    if (this.opts.stallAfterMs !== undefined) return this.opts.stallAfterMs;
+    return 3 * Math.max(this.opts.periodMs!, this.slowestPassMs) + 5000;
   }
 
   private stallObservation(): Observation[] {
@@ -238,7 +249,7 @@ export class Guard extends EventEmitter {
         key: 'guard:checker-stalled',
         subsystem: 'code',
         kind: 'checker-stalled',
-        detail: `no completed check for ${((Date.now() - this.lastPass.at) / 1000).toFixed(1)} s (limit ${((this.opts.stallAfterMs ?? 3 * this.opts.periodMs! + 5000) / 1000).toFixed(1)} s)`,
+        detail: `no completed check for ${((Date.now() - this.lastPass.at) / 1000).toFixed(1)} s (limit ${(this.stallLimitMs() / 1000).toFixed(1)} s)`,
       },
     ];
   }

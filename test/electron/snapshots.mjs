@@ -31,7 +31,7 @@ async function stalledRun(hardening) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-stall-'));
   const maps = path.join(dir, 'maps');
   fs.writeFileSync(maps, fs.readFileSync('/proc/self/maps'));
-  const g = new Guard({ kernel: false, launch: false, sentinelMs: 0, periodMs: 50, stallAfterMs: 200, mapsPath: maps });
+  const g = new Guard({ kernel: false, launch: false, sentinelMs: 0, periodMs: 50, stallAfterMs: 200, cpuBudget: 1, mapsPath: maps });
   g.setHardening(hardening);
   try {
     await g.start();
