@@ -76,7 +76,7 @@
         ["OS=='linux'", { "sources": ["native/harden_linux.cc", "native/memory_linux.cc"] }],
         ["OS=='mac'", { "sources": ["native/harden_darwin.cc", "native/memory_posix.cc"] }],
         ["OS=='freebsd'", { "sources": ["native/harden_freebsd.cc", "native/memory_posix.cc"] }],
-        ["OS=='win'", { "sources": ["native/harden_win.cc", "native/memory_win.cc"], "libraries": ["advapi32.lib"] }]
+        ["OS=='win'", { "sources": ["native/harden_win.cc", "native/memory_win.cc"], "libraries": ["advapi32.lib", "psapi.lib"] }]
       ]
     },
     {

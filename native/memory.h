@@ -33,11 +33,30 @@ bool PagemapStates(uintptr_t addr, size_t len, std::vector<uint8_t>* out, int* e
 struct ExecRegion {
   uintptr_t start = 0, end = 0;
   std::string protect;     // e.g. "r-x", "rwx"
-  std::string path;        // module or mapped file path, empty when anonymous
+  std::string path;        // module or mapped file path (UTF-8), empty when anonymous or unknown
   std::string type;        // "image" | "mapped" | "private"
+  // The reservation the region belongs to. Windows: the VirtualAlloc/section allocation
+  // (AllocationBase and the extent of all regions sharing it; for an image, the whole module).
+  // macOS/FreeBSD: for anonymous memory, the run of adjacent anonymous mappings of any
+  // protection around it (V8 reserves its code range as one PROT_NONE block); else start/end.
+  uintptr_t allocationBase = 0, allocationEnd = 0;
+  // Byte offset of `start` in the mapped file, -1 when the OS does not give one (Windows: an
+  // image is laid out by section RVA, so start - allocationBase is an RVA, not a file offset).
+  int64_t fileOffset = -1;
+  // File identity when the OS reports it with the mapping (FreeBSD kve_vn_fsid/fileid, macOS
+  // vnode stat); hasFileId false otherwise (Windows: the TS side stats the module path).
+  bool hasFileId = false;
+  uint64_t dev = 0, ino = 0;
 };
-// Windows: every committed executable region (VirtualQuery walk + module names).
-// Linux uses the /proc/self/maps parser in TypeScript instead; returns false there.
+// Windows, macOS, FreeBSD: every executable region (VirtualQuery / mach_vm_region /
+// KERN_PROC_VMMAP walk). Linux uses the /proc/self/maps parser in TypeScript instead; returns
+// false with ENOSYS there.
 bool ExecutableRegions(std::vector<ExecRegion>* out, int* err);
+
+// Positional read of a file the JS side opened with fs.openSync (a libuv/CRT fd: on Windows it
+// is mapped to its HANDLE with uv_get_osfhandle, since the addon has its own CRT fd table).
+// Reads until `len` bytes or EOF; *got is the byte count (short only at EOF). Does not move a
+// shared file position on POSIX (pread). False with an errno value in *err.
+bool ReadFileAt(int fd, uint64_t offset, void* buf, size_t len, size_t* got, int* err);
 
 }  // namespace pg

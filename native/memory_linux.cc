@@ -153,6 +153,23 @@ bool PagemapStates(uintptr_t addr, size_t len, std::vector<uint8_t>* out, int* e
   return true;
 }
 
+bool ReadFileAt(int fd, uint64_t offset, void* buf, size_t len, size_t* got, int* err) {
+  size_t done = 0;
+  while (done < len) {
+    ssize_t r = pread(fd, static_cast<uint8_t*>(buf) + done, len - done, static_cast<off_t>(offset + done));
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      *err = errno;
+      *got = done;
+      return false;
+    }
+    if (r == 0) break;  // EOF
+    done += static_cast<size_t>(r);
+  }
+  *got = done;
+  return true;
+}
+
 bool ExecutableRegions(std::vector<ExecRegion>* out, int* err) {
   // Linux enumerates mappings from /proc/self/maps in TypeScript (src/procfs/maps.ts).
   if (err) *err = ENOSYS;

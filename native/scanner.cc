@@ -1,9 +1,17 @@
 #include "scanner.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <time.h>
-#include <unistd.h>
+
+#ifdef _WIN32
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <windows.h>
+#endif
 
 #include <algorithm>
 #include <chrono>
@@ -23,7 +31,15 @@ uint64_t MonotonicNs() {
 }
 
 uint64_t ThreadCpuNs() {
-#if defined(CLOCK_THREAD_CPUTIME_ID)
+#if defined(_WIN32)
+  // User + kernel time of this thread, in 100 ns units. (Updated at the scheduler tick, so it is
+  // coarse, ~15.6 ms; the pacing only needs an average over many batches.)
+  FILETIME created, exited, kernel, user;
+  if (GetThreadTimes(GetCurrentThread(), &created, &exited, &kernel, &user)) {
+    auto ticks = [](const FILETIME& f) { return (static_cast<uint64_t>(f.dwHighDateTime) << 32) | f.dwLowDateTime; };
+    return (ticks(kernel) + ticks(user)) * 100ull;
+  }
+#elif defined(CLOCK_THREAD_CPUTIME_ID)
   struct timespec ts;
   if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
     return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
@@ -165,16 +181,8 @@ bool HashFileRange(int fd, uint64_t offset, uint64_t length, hash::Mode mode, st
   for (size_t p = 0; p < pages; p += batch) {
     size_t n = std::min(batch, pages - p);
     size_t want = n * kPageSize, got = 0;
-    while (got < want) {
-      ssize_t r = pread(fd, buf.data() + got, want - got, static_cast<off_t>(offset + p * kPageSize + got));
-      if (r < 0) {
-        if (errno == EINTR) continue;
-        *err = errno;
-        return false;
-      }
-      if (r == 0) break;  // EOF: the kernel maps zeros past the end of the file
-      got += static_cast<size_t>(r);
-    }
+    // Short only at EOF: the kernel maps zeros past the end of the file.
+    if (!ReadFileAt(fd, offset + p * kPageSize, buf.data(), want, &got, err)) return false;
     std::memset(buf.data() + got, 0, want - got);
     hash::HashPages(mode, buf.data(), n, digests->data() + p * kDigestSize);
   }

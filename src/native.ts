@@ -56,6 +56,26 @@ export interface NativeRegionDigests {
   hashNs: number;
 }
 
+/** One executable region as reported by native/memory_{win,posix}.cc. */
+export interface NativeExecRegion {
+  start: bigint;
+  end: bigint;
+  /** 'r-x', 'rwx', '--x', ... */
+  protect: string;
+  /** Module or mapped file path (UTF-8), null when anonymous or unknown. */
+  path: string | null;
+  /** 'image' (a loaded module), 'mapped' (a mapped file), 'private' (anonymous memory). */
+  type: string;
+  /** The reservation around the region (Windows allocation; POSIX: run of adjacent anonymous mappings). */
+  allocationBase: bigint;
+  allocationEnd: bigint;
+  /** Byte offset of `start` in the mapped file; null when unknown (Windows images are laid out by RVA). */
+  fileOffset: number | null;
+  /** File identity reported with the mapping (FreeBSD, macOS); absent on Windows. */
+  dev?: bigint;
+  ino?: bigint;
+}
+
 export interface NativeSweepResult {
   regions: NativeRegionDigests[];
   digestSize: number;
@@ -107,8 +127,12 @@ export interface NativeBinding {
   openPagemap(): { ok: boolean; errno?: number; detail: string };
   /** For each page in the range: 0 not present, 1 present file-backed, 2 present anonymous (COW-written). Null if pagemap is not open. */
   pagemapStates(address: bigint, length: number): Uint8Array | null;
-  /** Windows: executable regions from VirtualQuery; Linux: not needed (maps is parsed in TS). */
-  executableRegions?(): { start: bigint; end: bigint; protect: string; path: string | null; type: string }[];
+  /**
+   * Windows/macOS/FreeBSD: every executable region (VirtualQuery / mach_vm_region / KERN_PROC_VMMAP
+   * walk). Null on Linux, where /proc/self/maps is parsed in TS (src/integrity/regions-native.ts
+   * converts this shape).
+   */
+  executableRegions?(): NativeExecRegion[] | null;
   pageSize(): number;
   /** The addon's never-executed canary code page (selftest target); null where not built in. */
   selftestCanary(): { start: bigint; size: number } | null;

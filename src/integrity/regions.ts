@@ -25,6 +25,13 @@ export interface CodeRegion {
   /** Byte offset of `start` in the mapped file (0 for anonymous memory). */
   fileOffset: number;
   writable: boolean;
+  /**
+   * What `fileOffset` measures. Absent or 'file': a byte offset in the file (Linux, macOS, FreeBSD).
+   * 'rva': the offset from the module's load address (Windows images: a PE file is mapped section
+   * by section at its RVAs, and relocated), so reading the file at `fileOffset` does not give the
+   * mapped bytes; the on-disk comparison and byte location need the PE section table first.
+   */
+  offsetKind?: 'file' | 'rva';
 }
 
 /** Address spans V8 (or another JIT) owns: anonymous exec memory inside them is expected to change. */
