@@ -9,6 +9,7 @@ import { loadNative, type HashMode, type NativeBinding, type NativeScanner } fro
 import { readMapsAt, type MapsEntry } from '../procfs/maps';
 import { ScannerError } from '../errors';
 import { classifyRegions, hex, isHashable, pageCount, type CodeRegion, type JitSpan } from './regions';
+import { discoverNativeRegions } from './regions-native';
 import { DigestStore, DIGEST_SIZE, digestHex, isKnown } from './digest-store';
 import { diffBytes } from './locate';
 
@@ -55,7 +56,11 @@ interface FileHandle {
   reason: string;
 }
 
+/** Linux reads /proc/self/maps; Windows, macOS and FreeBSD walk memory natively (regions-native.ts). */
+const USE_PROCFS = process.platform === 'linux';
+
 function mainExecutablePath(): string | null {
+  if (!USE_PROCFS) return process.execPath;
   try {
     return fs.realpathSync('/proc/self/exe');
   } catch {
@@ -78,6 +83,8 @@ export class CodeMonitor {
   private readonly open = new Map<string, Observation>();
   private readonly pendingEvents: Observation[] = [];
   private readonly mainExe = mainExecutablePath();
+  /** Windows module identities by load address (regions-native.ts). */
+  private readonly identityCache = new Map<string, string | null>();
   private regions: CodeRegion[] = [];
   private mappedFiles = new Map<string, string | null>();
   private coverage: CodeCoverage = { regions: 0, bytes: 0, hashedBytes: 0, residentBytes: 0 };
@@ -109,7 +116,8 @@ export class CodeMonitor {
    * before harden(); Guard does. Returns whether the sentinel is available.
    */
   prepare(): { sentinel: boolean; detail: string } {
-    if (process.platform !== 'linux') return { sentinel: false, detail: 'pagemap sentinel is Linux-only' };
+    // Linux: pagemap; Windows: the working-set "shared" bit (memory_win.cc); elsewhere none.
+    if (process.platform !== 'linux' && process.platform !== 'win32') return { sentinel: false, detail: `no tamper sentinel on ${process.platform}` };
     const r = this.native.openPagemap();
     return { sentinel: r.ok, detail: r.detail };
   }
@@ -158,7 +166,7 @@ export class CodeMonitor {
       const res = sweep.regions[i];
       const pages = pageCount(region);
       const expected = this.store.view(region.fileKey!, region.fileOffset / PAGE, pages);
-      if (this.opts.compareDisk && region.klass !== 'vdso') await this.compareWithDisk(region, res.digests, res.unread, expected);
+      if (this.opts.compareDisk && region.klass !== 'vdso' && region.offsetKind !== 'rva') await this.compareWithDisk(region, res.digests, res.unread, expected);
       const cmp = this.native.compareDigests(expected, res.digests, res.unread);
       // First sight of a page (new library, or newly resident): it becomes the baseline.
       for (const p of cmp.unknown) res.digests.copy(expected, p * DIGEST_SIZE, p * DIGEST_SIZE, (p + 1) * DIGEST_SIZE);
@@ -244,13 +252,15 @@ export class CodeMonitor {
 
   /** Reads the mappings, classifies them, and records mapping and anonymous-exec changes. */
   private async discover(): Promise<CodeRegion[]> {
-    const maps = await this.readMappings();
-    const regions = classifyRegions(maps, {
+    const classify = {
       mainExecutable: this.mainExe,
       mainExecutableOnly: this.opts.mainExecutableOnly,
       includeWritable: this.opts.includeWritable,
       jitSpans: this.opts.jitSpans,
-    });
+    };
+    const regions = USE_PROCFS
+      ? classifyRegions(await this.readMappings(), classify)
+      : discoverNativeRegions(this.native, { ...classify, identityCache: this.identityCache });
     const nowFiles = new Map<string, string | null>();
     for (const r of regions) if (r.fileKey !== null) nowFiles.set(r.fileKey, r.path);
     for (const [key, path] of nowFiles) {
@@ -300,12 +310,22 @@ export class CodeMonitor {
     const cut = key.lastIndexOf(':');
     const dev = key.slice(0, cut);
     const ino = key.slice(cut + 1);
-    const candidates = region.path ? [region.path, `/proc/self/map_files/${region.start.toString(16)}-${region.end.toString(16)}`] : [];
+    if (region.offsetKind === 'rva') {
+      // Windows images are keyed by offset from the module base, not file offset: comparing with the
+      // file needs the PE section table and relocations, which is not implemented.
+      h.reason = 'on-disk comparison of PE images is not implemented';
+      this.files.set(key, h);
+      return h;
+    }
+    const candidates = !region.path ? [] : USE_PROCFS ? [region.path, `/proc/self/map_files/${region.start.toString(16)}-${region.end.toString(16)}`] : [region.path];
     for (const p of candidates) {
       try {
         const fd = fs.openSync(p, 'r');
         const st = fs.fstatSync(fd, { bigint: true });
-        const stDev = `${(st.dev >> 8n & 0xfffn).toString(16).padStart(2, '0')}:${((st.dev & 0xffn) | ((st.dev >> 12n) & 0xfff00n)).toString(16).padStart(2, '0')}`;
+        // maps prints dev as major:minor in hex; the native walks report `${dev}:${ino}` in decimal.
+        const stDev = USE_PROCFS
+          ? `${(st.dev >> 8n & 0xfffn).toString(16).padStart(2, '0')}:${((st.dev & 0xffn) | ((st.dev >> 12n) & 0xfff00n)).toString(16).padStart(2, '0')}`
+          : st.dev.toString();
         if (st.ino.toString() === ino && stDev === dev) {
           h.fd = fd;
           break;
@@ -356,17 +376,15 @@ export class CodeMonitor {
    */
   private async confirm(candidates: Candidate[]): Promise<void> {
     if (candidates.length === 0) return;
-    let maps: MapsEntry[];
+    let stillMapped: (addr: bigint, fileKey: string, fileOffset: number) => boolean;
     try {
-      maps = await this.readMappings();
+      stillMapped = await this.mappingProbe();
     } catch {
       return;
     }
     for (const c of candidates) {
       const addr = c.region.start + BigInt(c.page * PAGE);
-      const entry = maps.find((e) => e.start <= addr && addr < e.end);
-      if (!entry || !entry.exec || `${entry.dev}:${entry.inode}` !== c.region.fileKey) continue;
-      if (entry.offset + Number(addr - entry.start) !== c.region.fileOffset + c.page * PAGE) continue;
+      if (!stillMapped(addr, c.region.fileKey!, c.region.fileOffset + c.page * PAGE)) continue;
       const bytes = this.native.readMemory(addr, PAGE);
       if (!bytes || bytes.length !== PAGE) continue;
       const digest = this.native.hashPages(bytes, this.opts.hashMode);
@@ -374,6 +392,22 @@ export class CodeMonitor {
       if (digest.equals(c.expected)) continue;
       this.report(c, addr, bytes, digest);
     }
+  }
+
+  /** A fresh view of the mappings: does `addr` still show page `fileOffset` of `fileKey`, executable? */
+  private async mappingProbe(): Promise<(addr: bigint, fileKey: string, fileOffset: number) => boolean> {
+    if (USE_PROCFS) {
+      const maps: MapsEntry[] = await this.readMappings();
+      return (addr, fileKey, fileOffset) => {
+        const e = maps.find((m) => m.start <= addr && addr < m.end);
+        return !!e && e.exec && `${e.dev}:${e.inode}` === fileKey && e.offset + Number(addr - e.start) === fileOffset;
+      };
+    }
+    const regions = discoverNativeRegions(this.native, { mainExecutable: this.mainExe, identityCache: this.identityCache });
+    return (addr, fileKey, fileOffset) => {
+      const r = regions.find((x) => x.start <= addr && addr < x.end);
+      return !!r && r.fileKey === fileKey && r.fileOffset + Number(addr - r.start) === fileOffset;
+    };
   }
 
   private report(c: Candidate, addr: bigint, bytes: Buffer, digest: Buffer): void {
