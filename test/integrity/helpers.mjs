@@ -12,10 +12,13 @@ export const hooks = require(path.join(root, 'build/Release/pg_testhooks.node'))
 export const testLibPath = path.join(root, 'build/Release/pgtestlib.so');
 
 /** A fresh copy of the test library (its own inode), so tests do not share a baseline. */
-export function copyTestLib(name = 'pgtestlib') {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-lib-'));
+export function copyTestLib(name = 'pgtestlib', parent = os.tmpdir()) {
+  const dir = fs.mkdtempSync(path.join(parent, 'pg-lib-'));
   const p = path.join(dir, `${name}.so`);
   fs.copyFileSync(testLibPath, p);
+  const fd = fs.openSync(p, 'r+');
+  fs.fsyncSync(fd); // clean pages, so dropping the page cache can evict them
+  fs.closeSync(fd);
   return p;
 }
 
