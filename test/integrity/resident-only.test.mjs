@@ -3,9 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as crypto from 'node:crypto';
 import { createRequire } from 'node:module';
 import { CodeMonitor } from '../../dist/index.js';
-import { copyTestLib, execMappingOf, hooks, root } from './helpers.mjs';
+import { execMappingOf, hooks, root } from './helpers.mjs';
 
 const require = createRequire(import.meta.url);
 const native = require(`${root}/build/Release/procguard.node`);
@@ -17,10 +18,16 @@ function residentPages(m) {
 }
 
 test('resident-only sweeps skip non-resident code and leave it non-resident', { skip: isRoot ? false : 'needs root to drop the page cache (echo 1 > /proc/sys/vm/drop_caches)' }, async () => {
-  // Not under /tmp, which may be tmpfs (its pages cannot be dropped): beside the build, on disk.
-  const file = copyTestLib('cold', `${root}/build`);
-  fs.writeFileSync('/proc/sys/vm/drop_caches', '1'); // the copy's pages leave the page cache
-  hooks.dlopen(file);
+  // 8 MiB of "code" in a file on disk (not tmpfs, whose pages cannot be dropped), mapped r-x
+  // without touching it: unlike dlopen, nothing reads it ahead.
+  const dir = fs.mkdtempSync(`${root}/build/pg-cold-`);
+  const file = `${dir}/cold.bin`;
+  fs.writeFileSync(file, crypto.randomBytes(8 << 20));
+  const fd = fs.openSync(file, 'r+');
+  fs.fsyncSync(fd);
+  fs.closeSync(fd);
+  fs.writeFileSync('/proc/sys/vm/drop_caches', '1'); // clean pages leave the page cache
+  const addr = hooks.mapFileExec(file, 8 << 20, false);
   const [text] = execMappingOf(file);
   const pages = Number(text.end - text.start) / 4096;
   const before = residentPages(text);
@@ -41,5 +48,7 @@ test('resident-only sweeps skip non-resident code and leave it non-resident', { 
     }
   } finally {
     m.close();
+    hooks.munmap(addr, 8 << 20);
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
