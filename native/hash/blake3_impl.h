@@ -5,7 +5,8 @@
 #include <cstdint>
 #include <cstring>
 
-#if defined(__x86_64__) || defined(_M_X64)
+// PG_HASH_NO_SIMD builds the portable backends only (also what every non-x86-64 target gets).
+#if (defined(__x86_64__) || defined(_M_X64)) && !defined(PG_HASH_NO_SIMD)
 #define PG_HASH_X64 1
 #else
 #define PG_HASH_X64 0
@@ -109,6 +110,7 @@ PG_INLINE void CompressState(uint32_t v[16], const uint32_t cv[8], const uint8_t
   v[13] = static_cast<uint32_t>(counter >> 32);
   v[14] = blockLen;
   v[15] = flags;
+  PG_UNROLL
   for (int r = 0; r < 7; ++r) {
     const uint8_t* s = kSchedule.s[r];
     G(v, 0, 4, 8, 12, m[s[0]], m[s[1]]);

@@ -40,13 +40,21 @@ PG_INLINE uint64_t Load64(const uint8_t* p) {
 
 // Three streams of kLen bytes each starting from register `crc`; returns the register after all
 // 3*kLen bytes. kLen is a multiple of 8.
+// `ahead`, when set, is a later block of the same layout: its lines are prefetched as these are
+// read, so the hardware prefetcher (which stops at page boundaries) is not relied on.
 template <size_t kLen>
-PG_INLINE uint32_t ThreeStreams(uint32_t crc, const uint8_t* p, const Shift& shift2, const Shift& shift1) {
+PG_INLINE uint32_t ThreeStreams(uint32_t crc, const uint8_t* p, const Shift& shift2, const Shift& shift1,
+                                const uint8_t* ahead = nullptr) {
   uint64_t c0 = crc, c1 = 0, c2 = 0;
   const uint8_t* a = p;
   const uint8_t* b = p + kLen;
   const uint8_t* c = p + 2 * kLen;
   for (size_t i = 0; i < kLen; i += 8) {
+    if (ahead && (i & 63) == 0) {
+      _mm_prefetch(reinterpret_cast<const char*>(ahead + i), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(ahead + kLen + i), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(ahead + 2 * kLen + i), _MM_HINT_T0);
+    }
     c0 = _mm_crc32_u64(c0, Load64(a + i));
     c1 = _mm_crc32_u64(c1, Load64(b + i));
     c2 = _mm_crc32_u64(c2, Load64(c + i));
@@ -58,6 +66,7 @@ PG_INLINE uint32_t ThreeStreams(uint32_t crc, const uint8_t* p, const Shift& shi
 
 constexpr size_t kPageStream = 1360;  // 3 * 1360 = 4080; the last 16 bytes of a page follow serially
 constexpr size_t kSmallStream = 256;
+constexpr size_t kPrefetchPages = 4;  // 16 KiB ahead: measured best here (2 and 8 were slower from DRAM)
 
 struct Shifts {
   Shift page2{2 * kPageStream}, page1{kPageStream};
@@ -90,7 +99,8 @@ void Crc32cSse42Pages(const uint8_t* pages, size_t count, uint8_t* out) {
   const Shifts& s = GetShifts();
   for (size_t i = 0; i < count; ++i) {
     const uint8_t* page = pages + i * 4096;
-    uint32_t c = ThreeStreams<kPageStream>(0xFFFFFFFFu, page, s.page2, s.page1);
+    const uint8_t* ahead = i + kPrefetchPages < count ? page + kPrefetchPages * 4096 : nullptr;
+    uint32_t c = ThreeStreams<kPageStream>(0xFFFFFFFFu, page, s.page2, s.page1, ahead);
     uint64_t c64 = _mm_crc32_u64(c, Load64(page + 4080));
     c64 = _mm_crc32_u64(c64, Load64(page + 4088));
     uint8_t* d = out + 16 * i;

@@ -75,14 +75,14 @@ CpuFeatures Detect() {
   }
   return f;
 }
-#else
-CpuFeatures Detect() { return {}; }
 #endif
 
+#if PG_HASH_X64
 const CpuFeatures& Features() {
   static const CpuFeatures f = Detect();
   return f;
 }
+#endif
 
 // Available backends, worst first.
 struct Blake3List {
