@@ -171,11 +171,14 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
     return Submit(info.Env(), [regions, mode]() {
       auto hits = std::make_shared<std::vector<SentinelHit>>();
       int err = 0;
+      uint64_t cpu0 = ThreadCpuNs();
       bool ok = Sentinel(regions, mode, hits.get(), &err);
+      double cpuNs = static_cast<double>(ThreadCpuNs() - cpu0);
       Completion c;
-      c.build = [hits, ok, err](Napi::Env env) -> Napi::Value {
+      c.build = [hits, ok, err, cpuNs](Napi::Env env) -> Napi::Value {
         Napi::Object o = Napi::Object::New(env);
         o.Set("ok", ok);
+        o.Set("cpuNs", cpuNs);
         if (!ok) o.Set("errno", err);
         Napi::Array arr = Napi::Array::New(env, hits->size());
         for (size_t i = 0; i < hits->size(); ++i) {

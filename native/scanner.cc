@@ -146,28 +146,34 @@ SweepResult Sweep(const std::vector<ScanRegion>& regions, const SweepOptions& op
 }
 
 bool Sentinel(const std::vector<ScanRegion>& regions, hash::Mode mode, std::vector<SentinelHit>* hits, int* err) {
-  std::vector<uint8_t> states;
+  std::vector<uint32_t> written;
   uint8_t page[kPageSize];
   const size_t osPage = PageSize();
   for (size_t r = 0; r < regions.size(); ++r) {
     const ScanRegion& reg = regions[r];
-    if (!PagemapStates(reg.start, reg.end - reg.start, &states, err)) {
+    written.clear();
+    if (!WrittenPages(reg.start, reg.end - reg.start, &written, err)) {
       if (err && *err == EBADF) return false;  // pagemap was never opened
       continue;                                // region vanished: the sweep will report it
     }
-    const size_t pages = (reg.end - reg.start) / kPageSize;
-    for (size_t p = 0; p < pages; ++p) {
-      if (states[(p * kPageSize) / osPage] != 2) continue;
-      SentinelHit hit;
-      hit.region = static_cast<uint32_t>(r);
-      hit.page = static_cast<uint32_t>(p);
-      int rerr = 0;
-      hit.read = SafeRead(reg.start + p * kPageSize, page, kPageSize, &rerr) == kPageSize;
-      if (hit.read) {
-        hash::HashPages(mode, page, 1, hit.digest);
-        MarkKnown(mode, hit.digest, 1);
+    uint32_t last = UINT32_MAX;
+    for (uint32_t osIndex : written) {
+      // An OS page may hold several 4 KiB digest pages (16 KiB pages on arm64).
+      for (size_t off = 0; off < osPage; off += kPageSize) {
+        uint32_t p = static_cast<uint32_t>((osIndex * osPage + off) / kPageSize);
+        if (p == last || p >= (reg.end - reg.start) / kPageSize) continue;
+        last = p;
+        SentinelHit hit;
+        hit.region = static_cast<uint32_t>(r);
+        hit.page = p;
+        int rerr = 0;
+        hit.read = SafeRead(reg.start + p * kPageSize, page, kPageSize, &rerr) == kPageSize;
+        if (hit.read) {
+          hash::HashPages(mode, page, 1, hit.digest);
+          MarkKnown(mode, hit.digest, 1);
+        }
+        hits->push_back(hit);
       }
-      hits->push_back(hit);
     }
   }
   return true;

@@ -19,8 +19,12 @@ export interface GuardOptions extends CodeMonitorOptions {
   periodMs?: number;
   /** Period of the cheap pagemap tamper sentinel in ms (Linux). Default 100; 0 turns it off. */
   sentinelMs?: number;
-  /** Share of one core the periodic sweeps may use. Default 0.005 (0.5 %). */
+  /** Share of one core the periodic sweeps may use. Default 0.004 (0.4 %): with large code the sweep
+   *  is paced by this, so a pass can take longer than `periodMs`. */
   cpuBudget?: number;
+  /** Share of one core the tamper sentinel may use. Default 0.001 (0.1 %): its period grows beyond
+   *  `sentinelMs` when one pass over all code pages costs more than that share. */
+  sentinelBudget?: number;
   /** Turn subsystems off. All default to true. */
   code?: boolean;
   kernel?: boolean | KernelMonitorOptions;
@@ -79,9 +83,11 @@ export class Guard extends EventEmitter {
     if (!Number.isFinite(period) || period < 50) throw new RangeError('periodMs must be a number >= 50');
     const sentinel = options.sentinelMs ?? 100;
     if (!Number.isFinite(sentinel) || (sentinel !== 0 && sentinel < 10)) throw new RangeError('sentinelMs must be 0 (off) or a number >= 10');
-    const budget = options.cpuBudget ?? 0.005;
+    const budget = options.cpuBudget ?? 0.004;
     if (!(budget > 0 && budget <= 1)) throw new RangeError('cpuBudget must be a number in (0, 1]');
-    this.opts = { ...options, periodMs: period, sentinelMs: sentinel, cpuBudget: budget };
+    const sentinelBudget = options.sentinelBudget ?? 0.001;
+    if (!(sentinelBudget > 0 && sentinelBudget <= 1)) throw new RangeError('sentinelBudget must be a number in (0, 1]');
+    this.opts = { ...options, periodMs: period, sentinelMs: sentinel, cpuBudget: budget, sentinelBudget };
     this.policy = options.policy ?? defaultPolicy();
     if (typeof this.policy?.classify !== 'function') throw new TypeError('policy must have a classify(observation, context) function');
     this.log = options.logger ? createFindingLogger(options.logger) : null;
@@ -120,7 +126,7 @@ export class Guard extends EventEmitter {
       this.timers.push(t);
     };
     unref(setInterval(() => void this.runPass(false).catch(() => undefined), this.opts.periodMs!));
-    if (this.code && this.opts.sentinelMs) unref(setInterval(() => void this.sentinelTick(), this.opts.sentinelMs));
+    if (this.code && this.opts.sentinelMs) this.scheduleSentinel(this.opts.sentinelMs);
     unref(setInterval(() => this.heartbeat(), Math.min(1000, this.opts.periodMs!)));
     return status;
   }
@@ -129,7 +135,7 @@ export class Guard extends EventEmitter {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    for (const t of this.timers) clearInterval(t);
+    for (const t of this.timers) clearTimeout(t); // clears intervals too
     this.timers = [];
     this.kernel?.stop();
     this.code?.close();
@@ -202,6 +208,20 @@ export class Guard extends EventEmitter {
     }
     this.reconcile(events);
     return this.publish();
+  }
+
+  /** The sentinel re-arms itself: its next run waits long enough to stay within sentinelBudget. */
+  private scheduleSentinel(delayMs: number): void {
+    if (this.stopped) return;
+    const t = setTimeout(() => {
+      this.timers = this.timers.filter((x) => x !== t);
+      void this.sentinelTick().finally(() => {
+        const cost = this.code?.lastSentinelCpuMs ?? 0;
+        this.scheduleSentinel(Math.max(this.opts.sentinelMs!, cost / this.opts.sentinelBudget!));
+      });
+    }, delayMs);
+    if (!this.opts.keepAlive) t.unref();
+    this.timers.push(t);
   }
 
   private async sentinelTick(): Promise<void> {

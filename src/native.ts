@@ -88,6 +88,8 @@ export interface NativeSentinelResult {
   /** False when /proc/self/pagemap was never opened. */
   ok: boolean;
   errno?: number;
+  /** CPU time the sentinel took on the scanner thread (ns). */
+  cpuNs: number;
   /** Present-and-anonymous pages of the given regions (private file pages that were written), hashed. */
   hits: { region: number; page: number; read: boolean; digest: Buffer }[];
 }

@@ -89,6 +89,8 @@ export class CodeMonitor {
   private mappedFiles = new Map<string, string | null>();
   private coverage: CodeCoverage = { regions: 0, bytes: 0, hashedBytes: 0, residentBytes: 0 };
   private baselined = false;
+  /** CPU the last sentinel pass cost on the scanner thread, in ms (for the Guard's pacing). */
+  lastSentinelCpuMs = 0;
   private closed = false;
 
   constructor(options: CodeMonitorOptions = {}, native: NativeBinding = loadNative()) {
@@ -200,6 +202,7 @@ export class CodeMonitor {
     const targets = this.regions.filter((r) => isHashable(r) && r.klass !== 'vdso' && !r.perms.includes('s'));
     if (targets.length === 0) return null;
     const res = await this.scanner.sentinel(targets.map((r) => ({ start: r.start, end: r.end })), this.opts.hashMode);
+    this.lastSentinelCpuMs = res.cpuNs / 1e6;
     if (!res.ok) return null;
     const candidates: Candidate[] = [];
     const matched = new Set<string>();
