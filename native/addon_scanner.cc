@@ -64,6 +64,7 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
     state_->tsfn = Napi::ThreadSafeFunction::New(info.Env(), noop, "procguard-scanner", 0, 1);
     state_->tsfn.Unref(info.Env());
     worker_ = std::make_unique<Worker>();
+    sentinelWorker_ = std::make_unique<Worker>();
   }
 
   ~Scanner() override { Shutdown(); }
@@ -76,8 +77,9 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
     bool closed = false;
   };
 
-  // Queues `work` on the worker; its Completion settles the returned promise on the JS thread.
-  Napi::Value Submit(Napi::Env env, std::function<Completion()> work) {
+  // Queues `work` on `worker` (default: the sweep worker); its Completion settles the returned
+  // promise on the JS thread.
+  Napi::Value Submit(Napi::Env env, std::function<Completion()> work, Worker* worker = nullptr) {
     auto deferred = Napi::Promise::Deferred::New(env);
     if (state_->closed) {
       deferred.Reject(Napi::Error::New(env, "scanner is closed").Value());
@@ -87,7 +89,7 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
     if (state_->pending.empty()) state_->tsfn.Ref(env);
     state_->pending.emplace(id, deferred);
     std::shared_ptr<Shared> shared = state_;
-    worker_->Post([shared, id, work]() {
+    (worker ? worker : worker_.get())->Post([shared, id, work]() {
       auto* done = new Completion(work());
       done->id = id;
       napi_status st = shared->tsfn.BlockingCall(done, [shared](Napi::Env env, Napi::Function, Completion* c) {
@@ -168,14 +170,18 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
   Napi::Value SentinelJs(const Napi::CallbackInfo& info) {
     std::vector<ScanRegion> regions = ParseRegions(info[0]);
     hash::Mode mode = ParseMode(info[1]);
-    return Submit(info.Env(), [regions, mode]() {
+    std::shared_ptr<SentinelState> sstate = sentinelState_;  // only the sentinel thread touches it
+    return Submit(info.Env(), [regions, mode, sstate]() {
       auto hits = std::make_shared<std::vector<SentinelHit>>();
       int err = 0;
-      bool ok = Sentinel(regions, mode, hits.get(), &err);
+      bool ok = Sentinel(regions, mode, hits.get(), &err, sstate.get());
+      double walks = static_cast<double>(sstate->walks), skipped = static_cast<double>(sstate->skipped);
       Completion c;
-      c.build = [hits, ok, err](Napi::Env env) -> Napi::Value {
+      c.build = [hits, ok, err, walks, skipped](Napi::Env env) -> Napi::Value {
         Napi::Object o = Napi::Object::New(env);
         o.Set("ok", ok);
+        o.Set("walks", walks);      // pagemap walks so far (this scanner)
+        o.Set("skipped", skipped);  // ticks that skipped the walk (counters unchanged)
         if (!ok) o.Set("errno", err);
         Napi::Array arr = Napi::Array::New(env, hits->size());
         for (size_t i = 0; i < hits->size(); ++i) {
@@ -191,7 +197,7 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
         return o;
       };
       return c;
-    });
+    }, sentinelWorker_.get());
   }
 
   Napi::Value HashFileJs(const Napi::CallbackInfo& info) {
@@ -224,6 +230,7 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
     if (!state_->closed) {
       state_->closed = true;
       worker_->Stop();
+      sentinelWorker_->Stop();
       auto pending = std::move(state_->pending);
       state_->pending.clear();
       for (auto& kv : pending) kv.second.Reject(Napi::Error::New(env, "scanner closed").Value());
@@ -235,6 +242,7 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
 
   void Shutdown() {
     if (worker_) worker_->Stop();
+    if (sentinelWorker_) sentinelWorker_->Stop();
     if (state_ && !state_->closed) {
       state_->closed = true;
       state_->tsfn.Release();
@@ -243,6 +251,11 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
 
   std::shared_ptr<Shared> state_;
   std::unique_ptr<Worker> worker_;
+  // The pagemap sentinel runs on its own thread: queued behind a paced sweep (which sleeps to
+  // stay within its CPU budget and can take longer than a period) it would wait seconds, and
+  // software tamper must be reported within a sentinel period or two.
+  std::unique_ptr<Worker> sentinelWorker_;
+  std::shared_ptr<SentinelState> sentinelState_ = std::make_shared<SentinelState>();
 };
 
 Napi::Array ToArray(Napi::Env env, const std::vector<uint32_t>& v) {
