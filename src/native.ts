@@ -70,6 +70,9 @@ export interface NativeSentinelResult {
   errno?: number;
   /** Present-and-anonymous pages of the given regions (private file pages that were written), hashed. */
   hits: { region: number; page: number; read: boolean; digest: Buffer }[];
+  /** Pagemap walks so far by this scanner, and ticks that skipped the walk (statm counters unchanged). */
+  walks?: number;
+  skipped?: number;
 }
 
 export interface NativeScanner {
