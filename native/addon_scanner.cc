@@ -64,6 +64,7 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
     state_->tsfn = Napi::ThreadSafeFunction::New(info.Env(), noop, "procguard-scanner", 0, 1);
     state_->tsfn.Unref(info.Env());
     worker_ = std::make_unique<Worker>();
+    sentinelWorker_ = std::make_unique<Worker>();
   }
 
   ~Scanner() override { Shutdown(); }
@@ -76,8 +77,9 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
     bool closed = false;
   };
 
-  // Queues `work` on the worker; its Completion settles the returned promise on the JS thread.
-  Napi::Value Submit(Napi::Env env, std::function<Completion()> work) {
+  // Queues `work` on `worker` (default: the sweep worker); its Completion settles the returned
+  // promise on the JS thread.
+  Napi::Value Submit(Napi::Env env, std::function<Completion()> work, Worker* worker = nullptr) {
     auto deferred = Napi::Promise::Deferred::New(env);
     if (state_->closed) {
       deferred.Reject(Napi::Error::New(env, "scanner is closed").Value());
@@ -87,7 +89,7 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
     if (state_->pending.empty()) state_->tsfn.Ref(env);
     state_->pending.emplace(id, deferred);
     std::shared_ptr<Shared> shared = state_;
-    worker_->Post([shared, id, work]() {
+    (worker ? worker : worker_.get())->Post([shared, id, work]() {
       auto* done = new Completion(work());
       done->id = id;
       napi_status st = shared->tsfn.BlockingCall(done, [shared](Napi::Env env, Napi::Function, Completion* c) {
@@ -194,7 +196,7 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
         return o;
       };
       return c;
-    });
+    }, sentinelWorker_.get());
   }
 
   Napi::Value HashFileJs(const Napi::CallbackInfo& info) {
@@ -227,6 +229,7 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
     if (!state_->closed) {
       state_->closed = true;
       worker_->Stop();
+      sentinelWorker_->Stop();
       auto pending = std::move(state_->pending);
       state_->pending.clear();
       for (auto& kv : pending) kv.second.Reject(Napi::Error::New(env, "scanner closed").Value());
@@ -238,6 +241,7 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
 
   void Shutdown() {
     if (worker_) worker_->Stop();
+    if (sentinelWorker_) sentinelWorker_->Stop();
     if (state_ && !state_->closed) {
       state_->closed = true;
       state_->tsfn.Release();
@@ -246,6 +250,12 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
 
   std::shared_ptr<Shared> state_;
   std::unique_ptr<Worker> worker_;
+  // The pagemap sentinel runs on its own thread: queued behind a paced sweep (which sleeps to
+  // stay within its CPU budget and can take longer than a period) it would wait seconds, and
+  // software tamper must be reported within a sentinel period or two.
+  // The tamper sentinel has its own thread: a paced sweep sleeps between batches and must not
+  // delay it.
+  std::unique_ptr<Worker> sentinelWorker_;
 };
 
 Napi::Array ToArray(Napi::Env env, const std::vector<uint32_t>& v) {
