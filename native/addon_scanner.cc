@@ -170,17 +170,21 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
   Napi::Value SentinelJs(const Napi::CallbackInfo& info) {
     std::vector<ScanRegion> regions = ParseRegions(info[0]);
     hash::Mode mode = ParseMode(info[1]);
-    return Submit(info.Env(), [regions, mode]() {
+    std::shared_ptr<SentinelState> sstate = sentinelState_;  // only the sentinel thread touches it
+    return Submit(info.Env(), [regions, mode, sstate]() {
       auto hits = std::make_shared<std::vector<SentinelHit>>();
       int err = 0;
       uint64_t cpu0 = ThreadCpuNs();
-      bool ok = Sentinel(regions, mode, hits.get(), &err);
+      bool ok = Sentinel(regions, mode, hits.get(), &err, sstate.get());
       double cpuNs = static_cast<double>(ThreadCpuNs() - cpu0);
+      double walks = static_cast<double>(sstate->walks), skipped = static_cast<double>(sstate->skipped);
       Completion c;
-      c.build = [hits, ok, err, cpuNs](Napi::Env env) -> Napi::Value {
+      c.build = [hits, ok, err, cpuNs, walks, skipped](Napi::Env env) -> Napi::Value {
         Napi::Object o = Napi::Object::New(env);
         o.Set("ok", ok);
         o.Set("cpuNs", cpuNs);
+        o.Set("walks", walks);      // pagemap walks so far (this scanner)
+        o.Set("skipped", skipped);  // ticks that skipped the walk (counters unchanged)
         if (!ok) o.Set("errno", err);
         Napi::Array arr = Napi::Array::New(env, hits->size());
         for (size_t i = 0; i < hits->size(); ++i) {
@@ -256,6 +260,7 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
   // The tamper sentinel has its own thread: a paced sweep sleeps between batches and must not
   // delay it.
   std::unique_ptr<Worker> sentinelWorker_;
+  std::shared_ptr<SentinelState> sentinelState_ = std::make_shared<SentinelState>();
 };
 
 Napi::Array ToArray(Napi::Env env, const std::vector<uint32_t>& v) {

@@ -34,6 +34,15 @@ bool PagemapStates(uintptr_t addr, size_t len, std::vector<uint8_t>* out, int* e
 // copying 8 bytes per page out, and falls back to PagemapStates.
 bool WrittenPages(uintptr_t addr, size_t len, std::vector<uint32_t>* pages, int* err);
 
+// WrittenPages from PagemapStates: the portable path (and Linux's fallback before PAGEMAP_SCAN).
+inline bool WrittenPagesFromStates(uintptr_t addr, size_t len, std::vector<uint32_t>* pages, int* err) {
+  std::vector<uint8_t> states;
+  if (!PagemapStates(addr, len, &states, err)) return false;
+  for (size_t i = 0; i < states.size(); ++i)
+    if (states[i] == 2) pages->push_back(static_cast<uint32_t>(i));
+  return true;
+}
+
 struct ExecRegion {
   uintptr_t start = 0, end = 0;
   std::string protect;     // e.g. "r-x", "rwx"

@@ -224,11 +224,7 @@ bool WrittenPages(uintptr_t addr, size_t len, std::vector<uint32_t>* pages, int*
     pages->clear();
     if (!g_scanUnsupported.load()) return false;
   }
-  std::vector<uint8_t> states;
-  if (!PagemapStates(addr, len, &states, err)) return false;
-  for (size_t i = 0; i < states.size(); ++i)
-    if (states[i] == 2) pages->push_back(static_cast<uint32_t>(i));
-  return true;
+  return WrittenPagesFromStates(addr, len, pages, err);
 }
 
 bool ExecutableRegions(std::vector<ExecRegion>* out, int* err) {

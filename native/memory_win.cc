@@ -354,11 +354,7 @@ bool ReadFileAt(int fd, uint64_t offset, void* buf, size_t len, size_t* got, int
 }
 
 bool WrittenPages(uintptr_t addr, size_t len, std::vector<uint32_t>* pages, int* err) {
-  std::vector<uint8_t> states;
-  if (!PagemapStates(addr, len, &states, err)) return false;
-  for (size_t i = 0; i < states.size(); ++i)
-    if (states[i] == 2) pages->push_back(static_cast<uint32_t>(i));
-  return true;
+  return WrittenPagesFromStates(addr, len, pages, err);
 }
 
 }  // namespace pg

@@ -19,7 +19,7 @@ export interface GuardOptions extends CodeMonitorOptions {
   periodMs?: number;
   /** Period of the cheap pagemap tamper sentinel in ms (Linux). Default 100; 0 turns it off. */
   sentinelMs?: number;
-  /** Share of one core the periodic sweeps may use. Default 0.004 (0.4 %): with large code the sweep
+  /** Share of one core the periodic sweeps may use. Default 0.003 (0.3 %): with large code the sweep
    *  is paced by this, so a pass can take longer than `periodMs`. */
   cpuBudget?: number;
   /** Share of one core the tamper sentinel may use. Default 0.001 (0.1 %): its period grows beyond
@@ -83,7 +83,7 @@ export class Guard extends EventEmitter {
     if (!Number.isFinite(period) || period < 50) throw new RangeError('periodMs must be a number >= 50');
     const sentinel = options.sentinelMs ?? 100;
     if (!Number.isFinite(sentinel) || (sentinel !== 0 && sentinel < 10)) throw new RangeError('sentinelMs must be 0 (off) or a number >= 10');
-    const budget = options.cpuBudget ?? 0.004;
+    const budget = options.cpuBudget ?? 0.003;
     if (!(budget > 0 && budget <= 1)) throw new RangeError('cpuBudget must be a number in (0, 1]');
     const sentinelBudget = options.sentinelBudget ?? 0.001;
     if (!(sentinelBudget > 0 && sentinelBudget <= 1)) throw new RangeError('sentinelBudget must be a number in (0, 1]');

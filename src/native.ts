@@ -90,6 +90,9 @@ export interface NativeSentinelResult {
   errno?: number;
   /** CPU time the sentinel took on the scanner thread (ns). */
   cpuNs: number;
+  /** Pagemap walks so far by this scanner, and ticks that skipped the walk (statm counters unchanged). */
+  walks: number;
+  skipped: number;
   /** Present-and-anonymous pages of the given regions (private file pages that were written), hashed. */
   hits: { region: number; page: number; read: boolean; digest: Buffer }[];
 }

@@ -86,6 +86,9 @@ export class CodeMonitor {
   /** Windows module identities by load address (regions-native.ts). */
   private readonly identityCache = new Map<string, string | null>();
   private regions: CodeRegion[] = [];
+  private sentinelFor: CodeRegion[] | null = null;
+  private sentinelTargets: CodeRegion[] = [];
+  private sentinelRanges: { start: bigint; end: bigint }[] = [];
   private mappedFiles = new Map<string, string | null>();
   private coverage: CodeCoverage = { regions: 0, bytes: 0, hashedBytes: 0, residentBytes: 0 };
   private baselined = false;
@@ -199,9 +202,15 @@ export class CodeMonitor {
   async sentinelCheck(): Promise<CodeCheckResult | null> {
     this.assertOpen();
     const t0 = performance.now();
-    const targets = this.regions.filter((r) => isHashable(r) && r.klass !== 'vdso' && !r.perms.includes('s'));
+    if (this.sentinelFor !== this.regions) {
+      // Rebuilt only when a pass found new regions: the sentinel runs ten times a second.
+      this.sentinelFor = this.regions;
+      this.sentinelTargets = this.regions.filter((r) => isHashable(r) && r.klass !== 'vdso' && !r.perms.includes('s'));
+      this.sentinelRanges = this.sentinelTargets.map((r) => ({ start: r.start, end: r.end }));
+    }
+    const targets = this.sentinelTargets;
     if (targets.length === 0) return null;
-    const res = await this.scanner.sentinel(targets.map((r) => ({ start: r.start, end: r.end })), this.opts.hashMode);
+    const res = await this.scanner.sentinel(this.sentinelRanges, this.opts.hashMode);
     this.lastSentinelCpuMs = res.cpuNs / 1e6;
     if (!res.ok) return null;
     const candidates: Candidate[] = [];
