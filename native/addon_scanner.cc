@@ -170,12 +170,18 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
   Napi::Value SentinelJs(const Napi::CallbackInfo& info) {
     std::vector<ScanRegion> regions = ParseRegions(info[0]);
     hash::Mode mode = ParseMode(info[1]);
+    double budget = 0.001;
+    if (info.Length() > 2 && !info[2].IsUndefined()) {
+      if (!info[2].IsNumber()) throw Napi::TypeError::New(info.Env(), "budget must be a number");
+      budget = info[2].As<Napi::Number>().DoubleValue();
+      if (!(budget > 0 && budget <= 1)) throw Napi::RangeError::New(info.Env(), "budget must be in (0, 1]");
+    }
     std::shared_ptr<SentinelState> sstate = sentinelState_;  // only the sentinel thread touches it
-    return Submit(info.Env(), [regions, mode, sstate]() {
+    return Submit(info.Env(), [regions, mode, sstate, budget]() {
       auto hits = std::make_shared<std::vector<SentinelHit>>();
       int err = 0;
       uint64_t cpu0 = ThreadCpuNs();
-      bool ok = Sentinel(regions, mode, hits.get(), &err, sstate.get());
+      bool ok = Sentinel(regions, mode, hits.get(), &err, sstate.get(), budget);
       double cpuNs = static_cast<double>(ThreadCpuNs() - cpu0);
       double walks = static_cast<double>(sstate->walks), skipped = static_cast<double>(sstate->skipped);
       Completion c;

@@ -5,6 +5,7 @@
 
 #if defined(__linux__)
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 #endif
 
@@ -221,7 +222,7 @@ void HashHit(const ScanRegion& reg, uint32_t region, uint32_t page, hash::Mode m
 }  // namespace
 
 bool Sentinel(const std::vector<ScanRegion>& regions, hash::Mode mode, std::vector<SentinelHit>* hits, int* err,
-              SentinelState* state) {
+              SentinelState* state, double budget) {
   if (!PagemapOpen()) {
     if (err) *err = EBADF;
     return false;
@@ -230,22 +231,31 @@ bool Sentinel(const std::vector<ScanRegion>& regions, hash::Mode mode, std::vect
   const bool counters = StatmCounters(&resident, &shared);
   const uint64_t key = RegionsKey(regions);
   const uint64_t now = MonotonicNs();
-  // Only the file-backed count decides: the resident count moves with every heap page the app
-  // touches. A write to a non-resident code page (resident +1, shared unchanged) waits for the
-  // periodic full walk.
-  if (state && state->valid && counters && shared == state->shared && key == state->regionsKey &&
-      now - state->lastWalkNs < kSentinelFullWalkNs) {
-    // Nothing can have moved from file-backed to anonymous: re-check only the known written pages.
-    ++state->skipped;
-    for (uintptr_t a : state->writtenPages) {
-      for (size_t r = 0; r < regions.size(); ++r) {
-        if (a < regions[r].start || a >= regions[r].end) continue;
-        HashHit(regions[r], static_cast<uint32_t>(r), static_cast<uint32_t>((a - regions[r].start) / kPageSize), mode, hits);
-        break;
+  if (state) {
+    const double cap = std::max(3.0 * static_cast<double>(state->lastWalkCostNs), 10e6);
+    state->tokensNs = std::min(cap, state->tokensNs + static_cast<double>(now - state->lastTickNs) * budget);
+    state->lastTickNs = now;
+    // Only the file-backed count is a trigger: the resident count moves with every heap page the
+    // app touches. A write to a non-resident code page (resident +1, shared unchanged) waits for
+    // the periodic full walk.
+    const bool changed = !counters || shared != state->shared || key != state->regionsKey;
+    const bool due = now - state->lastWalkNs >= kSentinelFullWalkNs;
+    const double cost = static_cast<double>(state->lastWalkCostNs);
+    const bool walk = !state->valid || (changed && state->tokensNs >= cost) || (due && state->tokensNs >= 2 * cost);
+    if (!walk) {
+      // Re-check only the pages the last walk found written (restores and rewrites of them).
+      ++state->skipped;
+      for (uintptr_t a : state->writtenPages) {
+        for (size_t r = 0; r < regions.size(); ++r) {
+          if (a < regions[r].start || a >= regions[r].end) continue;
+          HashHit(regions[r], static_cast<uint32_t>(r), static_cast<uint32_t>((a - regions[r].start) / kPageSize), mode, hits);
+          break;
+        }
       }
+      return true;
     }
-    return true;
   }
+  const uint64_t cpu0 = ThreadCpuNs();
   std::vector<uint32_t> written;
   std::vector<uintptr_t> found;
   const size_t osPage = PageSize();
@@ -270,9 +280,11 @@ bool Sentinel(const std::vector<ScanRegion>& regions, hash::Mode mode, std::vect
     }
   }
   if (state) {
+    const uint64_t cost = ThreadCpuNs() - cpu0;
+    state->tokensNs -= static_cast<double>(cost);
+    state->lastWalkCostNs = cost;
     // Counters from before the walk: a write during the walk shows as a change on the next tick.
-    state->valid = counters;
-    state->resident = resident;
+    state->valid = true;
     state->shared = shared;
     state->regionsKey = key;
     state->lastWalkNs = now;
@@ -345,6 +357,9 @@ void Worker::Stop() {
 }
 
 void Worker::Run() {
+#if defined(__linux__)
+  pthread_setname_np(pthread_self(), "procguard-scan");  // visible in top -H, /proc/self/task/*/comm
+#endif
   for (;;) {
     std::function<void()> job;
     {

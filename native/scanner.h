@@ -63,17 +63,21 @@ struct SentinelHit {
 // counter missed, are caught by a full walk at least every kSentinelFullWalkNs.
 struct SentinelState {
   bool valid = false;
-  uint64_t resident = 0, shared = 0;  // statm counters read just before the last walk
+  uint64_t shared = 0;                // statm's file-backed count at the last walk
   uint64_t regionsKey = 0;
-  uint64_t lastWalkNs = 0;
+  uint64_t lastWalkNs = 0, lastTickNs = 0;
+  uint64_t lastWalkCostNs = 0;        // CPU the last walk took
+  double tokensNs = 0;                // CPU the sentinel may still spend (token bucket)
   std::vector<uintptr_t> writtenPages;  // found by the last walk; re-hashed on every tick
   uint64_t walks = 0, skipped = 0;
 };
 constexpr uint64_t kSentinelFullWalkNs = 2000000000ull;
 
-// `state` null: always walk.
+// `state` null: always walk. With a state, walks are paid from a token bucket that fills at
+// `budget` (share of one core) and holds three walks: a walk the counter asks for runs as soon as
+// one walk's worth is there; the periodic full walk only when two are (one stays in reserve).
 bool Sentinel(const std::vector<ScanRegion>& regions, hash::Mode mode, std::vector<SentinelHit>* hits, int* err,
-              SentinelState* state = nullptr);
+              SentinelState* state = nullptr, double budget = 0.001);
 
 // Per-page digests of a file range (the on-disk comparison). `length` is rounded up to whole
 // pages; bytes past EOF hash as zeros, as the kernel maps them. Returns false with errno.

@@ -22,8 +22,9 @@ export interface GuardOptions extends CodeMonitorOptions {
   /** Share of one core the periodic sweeps may use. Default 0.003 (0.3 %): with large code the sweep
    *  is paced by this, so a pass can take longer than `periodMs`. */
   cpuBudget?: number;
-  /** Share of one core the tamper sentinel may use. Default 0.001 (0.1 %): its period grows beyond
-   *  `sentinelMs` when one pass over all code pages costs more than that share. */
+  /** Share of one core the tamper sentinel's page-table walks may use. Default 0.001 (0.1 %). A tick
+   *  walks only when the file-backed page count changed (or every 2 s), paid from a token bucket
+   *  that fills at this rate and holds three walks. */
   sentinelBudget?: number;
   /** Turn subsystems off. All default to true. */
   code?: boolean;
@@ -210,15 +211,12 @@ export class Guard extends EventEmitter {
     return this.publish();
   }
 
-  /** The sentinel re-arms itself: its next run waits long enough to stay within sentinelBudget. */
+  /** The sentinel re-arms itself after each tick, so a slow tick is never overlapped. */
   private scheduleSentinel(delayMs: number): void {
     if (this.stopped) return;
     const t = setTimeout(() => {
       this.timers = this.timers.filter((x) => x !== t);
-      void this.sentinelTick().finally(() => {
-        const cost = this.code?.lastSentinelCpuMs ?? 0;
-        this.scheduleSentinel(Math.max(this.opts.sentinelMs!, cost / this.opts.sentinelBudget!));
-      });
+      void this.sentinelTick().finally(() => this.scheduleSentinel(this.opts.sentinelMs!));
     }, delayMs);
     if (!this.opts.keepAlive) t.unref();
     this.timers.push(t);
@@ -228,7 +226,7 @@ export class Guard extends EventEmitter {
     if (!this.code || this.sentinelBusy || this.stopped || this.lastPass === null) return;
     this.sentinelBusy = true;
     try {
-      const r = await this.code.sentinelCheck();
+      const r = await this.code.sentinelCheck(this.opts.sentinelBudget);
       if (r) {
         this.openCode = r.open;
         this.reconcile(r.events);

@@ -103,8 +103,8 @@ export interface NativeScanner {
     regions: NativeRegion[],
     opts: { mode: HashMode; residentOnly: boolean; cpuFraction?: number; batchPages?: number },
   ): Promise<NativeSweepResult>;
-  /** The pagemap tamper sentinel, on the background thread. */
-  sentinel(regions: NativeRegion[], mode: HashMode): Promise<NativeSentinelResult>;
+  /** The pagemap tamper sentinel, on its own thread; `budget` is the share of a core its walks may use. */
+  sentinel(regions: NativeRegion[], mode: HashMode, budget?: number): Promise<NativeSentinelResult>;
   /** Per-page digests of `length` bytes of an open file at `offset` (the on-disk comparison). */
   hashFile(fd: number, offset: number, length: number, mode: HashMode): Promise<Buffer>;
   /** Stop the worker thread; pending calls reject. */

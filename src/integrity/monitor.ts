@@ -92,8 +92,10 @@ export class CodeMonitor {
   private mappedFiles = new Map<string, string | null>();
   private coverage: CodeCoverage = { regions: 0, bytes: 0, hashedBytes: 0, residentBytes: 0 };
   private baselined = false;
-  /** CPU the last sentinel pass cost on the scanner thread, in ms (for the Guard's pacing). */
+  /** CPU the last sentinel tick cost on its thread, in ms. */
   lastSentinelCpuMs = 0;
+  /** Sentinel ticks so far that walked the page tables, and that could skip the walk. */
+  sentinelStats = { walks: 0, skipped: 0 };
   private closed = false;
 
   constructor(options: CodeMonitorOptions = {}, native: NativeBinding = loadNative()) {
@@ -199,7 +201,7 @@ export class CodeMonitor {
    * The cheap tamper sentinel: pages of code that pagemap shows as anonymous (copied-on-write
    * by a write) are re-hashed and compared, without a full sweep.
    */
-  async sentinelCheck(): Promise<CodeCheckResult | null> {
+  async sentinelCheck(budget = 0.001): Promise<CodeCheckResult | null> {
     this.assertOpen();
     const t0 = performance.now();
     if (this.sentinelFor !== this.regions) {
@@ -210,8 +212,9 @@ export class CodeMonitor {
     }
     const targets = this.sentinelTargets;
     if (targets.length === 0) return null;
-    const res = await this.scanner.sentinel(this.sentinelRanges, this.opts.hashMode);
+    const res = await this.scanner.sentinel(this.sentinelRanges, this.opts.hashMode, budget);
     this.lastSentinelCpuMs = res.cpuNs / 1e6;
+    this.sentinelStats = { walks: res.walks, skipped: res.skipped };
     if (!res.ok) return null;
     const candidates: Candidate[] = [];
     const matched = new Set<string>();
