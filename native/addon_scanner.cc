@@ -55,7 +55,10 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "Scanner",
                        {InstanceMethod("sweep", &Scanner::SweepJs), InstanceMethod("sentinel", &Scanner::SentinelJs),
-                        InstanceMethod("hashFile", &Scanner::HashFileJs), InstanceMethod("close", &Scanner::CloseJs)});
+                        InstanceMethod("hashFile", &Scanner::HashFileJs), InstanceMethod("close", &Scanner::CloseJs),
+                        InstanceMethod("startSentinel", &Scanner::StartSentinelJs),
+                        InstanceMethod("updateSentinel", &Scanner::UpdateSentinelJs),
+                        InstanceMethod("stopSentinel", &Scanner::StopSentinelJs)});
   }
 
   explicit Scanner(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Scanner>(info) {
@@ -209,6 +212,68 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
     }, sentinelWorker_.get());
   }
 
+  // startSentinel(regions, mode, periodMs, budget, onHits(generation, hits)): the native sentinel
+  // loop. onHits runs on the JS thread only when the written pages or their digests changed.
+  Napi::Value StartSentinelJs(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (sentinelLoop_) throw Napi::Error::New(env, "the sentinel is already running");
+    std::vector<ScanRegion> regions = ParseRegions(info[0]);
+    hash::Mode mode = ParseMode(info[1]);
+    if (!info[2].IsNumber() || !info[3].IsNumber() || !info[4].IsFunction())
+      throw Napi::TypeError::New(env, "startSentinel(regions, mode, periodMs, budget, onHits)");
+    double periodMs = info[2].As<Napi::Number>().DoubleValue(), budget = info[3].As<Napi::Number>().DoubleValue();
+    if (!(periodMs >= 10 && periodMs <= 3600000)) throw Napi::RangeError::New(env, "periodMs must be from 10 to 3600000");
+    if (!(budget > 0 && budget <= 1)) throw Napi::RangeError::New(env, "budget must be in (0, 1]");
+    sentinelTsfn_ = Napi::ThreadSafeFunction::New(env, info[4].As<Napi::Function>(), "procguard-sentinel", 0, 1);
+    sentinelTsfn_.Unref(env);  // never keeps the process alive
+    Napi::ThreadSafeFunction tsfn = sentinelTsfn_;
+    struct Report {
+      uint64_t generation;
+      std::vector<SentinelHit> hits;
+    };
+    sentinelLoop_ = std::make_unique<SentinelLoop>(
+        mode, static_cast<uint64_t>(periodMs * 1e6), budget, [tsfn](uint64_t generation, std::vector<SentinelHit> hits) mutable {
+          auto* r = new Report{generation, std::move(hits)};
+          napi_status st = tsfn.NonBlockingCall(r, [](Napi::Env env, Napi::Function cb, Report* r) {
+            std::unique_ptr<Report> owned(r);
+            Napi::Array arr = Napi::Array::New(env, r->hits.size());
+            for (size_t i = 0; i < r->hits.size(); ++i) {
+              const SentinelHit& h = r->hits[i];
+              Napi::Object ho = Napi::Object::New(env);
+              ho.Set("region", h.region);
+              ho.Set("page", h.page);
+              ho.Set("read", h.read);
+              ho.Set("digest", Napi::Buffer<uint8_t>::Copy(env, h.digest, hash::kDigestSize));
+              arr.Set(static_cast<uint32_t>(i), ho);
+            }
+            cb.Call({Napi::Number::New(env, static_cast<double>(r->generation)), arr});
+          });
+          if (st != napi_ok) delete r;
+        });
+    sentinelLoop_->SetRegions(std::move(regions), 0);
+    return env.Undefined();
+  }
+
+  Napi::Value UpdateSentinelJs(const Napi::CallbackInfo& info) {
+    if (!sentinelLoop_) return info.Env().Undefined();
+    std::vector<ScanRegion> regions = ParseRegions(info[0]);
+    if (!info[1].IsNumber()) throw Napi::TypeError::New(info.Env(), "generation must be a number");
+    sentinelLoop_->SetRegions(std::move(regions), static_cast<uint64_t>(info[1].As<Napi::Number>().Int64Value()));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value StopSentinelJs(const Napi::CallbackInfo& info) {
+    StopSentinel();
+    return info.Env().Undefined();
+  }
+
+  void StopSentinel() {
+    if (!sentinelLoop_) return;
+    sentinelLoop_->Stop();  // joins: no report is produced after this
+    sentinelLoop_.reset();
+    sentinelTsfn_.Release();
+  }
+
   Napi::Value HashFileJs(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber())
@@ -238,6 +303,7 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
     Napi::Env env = info.Env();
     if (!state_->closed) {
       state_->closed = true;
+      StopSentinel();
       worker_->Stop();
       sentinelWorker_->Stop();
       auto pending = std::move(state_->pending);
@@ -250,6 +316,7 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
   }
 
   void Shutdown() {
+    StopSentinel();
     if (worker_) worker_->Stop();
     if (sentinelWorker_) sentinelWorker_->Stop();
     if (state_ && !state_->closed) {
@@ -267,6 +334,8 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
   // delay it.
   std::unique_ptr<Worker> sentinelWorker_;
   std::shared_ptr<SentinelState> sentinelState_ = std::make_shared<SentinelState>();
+  std::unique_ptr<SentinelLoop> sentinelLoop_;
+  Napi::ThreadSafeFunction sentinelTsfn_;
 };
 
 Napi::Array ToArray(Napi::Env env, const std::vector<uint32_t>& v) {

@@ -17,9 +17,9 @@ import { GuardStateError, ProcguardError } from './errors';
 export interface GuardOptions extends CodeMonitorOptions {
   /** Period of the full sweep in ms. Default 10 000. */
   periodMs?: number;
-  /** Period of the cheap pagemap tamper sentinel in ms (Linux). Default 100; 0 turns it off. */
+  /** Tick of the tamper sentinel in ms (Linux; a native loop that wakes JS only on a change). Default 200; 0 turns it off. */
   sentinelMs?: number;
-  /** Share of one core the periodic sweeps may use. Default 0.003 (0.3 %): with large code the sweep
+  /** Share of one core the periodic sweeps may use. Default 0.0025 (0.25 %): with large code the sweep
    *  is paced by this, so a pass can take longer than `periodMs`. */
   cpuBudget?: number;
   /** Share of one core the tamper sentinel's page-table walks may use. Default 0.001 (0.1 %). A tick
@@ -70,7 +70,6 @@ export class Guard extends EventEmitter {
   private coverage: Status['coverage'] = { regions: 0, bytes: 0, hashedBytes: 0, residentBytes: 0 };
   private timers: NodeJS.Timeout[] = [];
   private running: Promise<Status> | null = null;
-  private sentinelBusy = false;
   private slowestPassMs = 0;
   private started = false;
   private stopped = false;
@@ -82,9 +81,9 @@ export class Guard extends EventEmitter {
     if (options === null || typeof options !== 'object') throw new TypeError('Guard options must be an object');
     const period = options.periodMs ?? 10_000;
     if (!Number.isFinite(period) || period < 50) throw new RangeError('periodMs must be a number >= 50');
-    const sentinel = options.sentinelMs ?? 100;
+    const sentinel = options.sentinelMs ?? 200;
     if (!Number.isFinite(sentinel) || (sentinel !== 0 && sentinel < 10)) throw new RangeError('sentinelMs must be 0 (off) or a number >= 10');
-    const budget = options.cpuBudget ?? 0.003;
+    const budget = options.cpuBudget ?? 0.0025;
     if (!(budget > 0 && budget <= 1)) throw new RangeError('cpuBudget must be a number in (0, 1]');
     const sentinelBudget = options.sentinelBudget ?? 0.001;
     if (!(sentinelBudget > 0 && sentinelBudget <= 1)) throw new RangeError('sentinelBudget must be a number in (0, 1]');
@@ -127,7 +126,14 @@ export class Guard extends EventEmitter {
       this.timers.push(t);
     };
     unref(setInterval(() => void this.runPass(false).catch(() => undefined), this.opts.periodMs!));
-    if (this.code && this.opts.sentinelMs) this.scheduleSentinel(this.opts.sentinelMs);
+    if (this.code && this.opts.sentinelMs) {
+      this.code.startSentinel(this.opts.sentinelMs, this.opts.sentinelBudget!, (r) => {
+        if (this.stopped) return;
+        this.openCode = r.open;
+        this.reconcile(r.events);
+        this.publish();
+      });
+    }
     unref(setInterval(() => this.heartbeat(), Math.min(1000, this.opts.periodMs!)));
     return status;
   }
@@ -209,34 +215,6 @@ export class Guard extends EventEmitter {
     }
     this.reconcile(events);
     return this.publish();
-  }
-
-  /** The sentinel re-arms itself after each tick, so a slow tick is never overlapped. */
-  private scheduleSentinel(delayMs: number): void {
-    if (this.stopped) return;
-    const t = setTimeout(() => {
-      this.timers = this.timers.filter((x) => x !== t);
-      void this.sentinelTick().finally(() => this.scheduleSentinel(this.opts.sentinelMs!));
-    }, delayMs);
-    if (!this.opts.keepAlive) t.unref();
-    this.timers.push(t);
-  }
-
-  private async sentinelTick(): Promise<void> {
-    if (!this.code || this.sentinelBusy || this.stopped || this.lastPass === null) return;
-    this.sentinelBusy = true;
-    try {
-      const r = await this.code.sentinelCheck(this.opts.sentinelBudget);
-      if (r) {
-        this.openCode = r.open;
-        this.reconcile(r.events);
-        this.publish();
-      }
-    } catch (e) {
-      this.recordError('code', e);
-    } finally {
-      this.sentinelBusy = false;
-    }
   }
 
   /** A checker that stops completing passes becomes a finding of its own. */

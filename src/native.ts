@@ -105,6 +105,20 @@ export interface NativeScanner {
   ): Promise<NativeSweepResult>;
   /** The pagemap tamper sentinel, on its own thread; `budget` is the share of a core its walks may use. */
   sentinel(regions: NativeRegion[], mode: HashMode, budget?: number): Promise<NativeSentinelResult>;
+  /**
+   * The sentinel as a native loop (its own thread, a tick every `periodMs`): `onHits` runs on the JS
+   * thread only when the written pages or their digests changed. Never keeps the process alive.
+   */
+  startSentinel(
+    regions: NativeRegion[],
+    mode: HashMode,
+    periodMs: number,
+    budget: number,
+    onHits: (generation: number, hits: NativeSentinelResult['hits']) => void,
+  ): void;
+  /** New regions for the running sentinel loop, tagged with a generation its reports carry. */
+  updateSentinel(regions: NativeRegion[], generation: number): void;
+  stopSentinel(): void;
   /** Per-page digests of `length` bytes of an open file at `offset` (the on-disk comparison). */
   hashFile(fd: number, offset: number, length: number, mode: HashMode): Promise<Buffer>;
   /** Stop the worker thread; pending calls reject. */

@@ -89,6 +89,10 @@ export class CodeMonitor {
   private sentinelFor: CodeRegion[] | null = null;
   private sentinelTargets: CodeRegion[] = [];
   private sentinelRanges: { start: bigint; end: bigint }[] = [];
+  private sentinelGeneration = 0;
+  private sentinelAvailable = false;
+  private sentinelKey = '';
+  private sentinelRunning = false;
   private mappedFiles = new Map<string, string | null>();
   private coverage: CodeCoverage = { regions: 0, bytes: 0, hashedBytes: 0, residentBytes: 0 };
   private baselined = false;
@@ -126,6 +130,7 @@ export class CodeMonitor {
     // Linux: pagemap; Windows: the working-set "shared" bit (memory_win.cc); elsewhere none.
     if (process.platform !== 'linux' && process.platform !== 'win32') return { sentinel: false, detail: `no tamper sentinel on ${process.platform}` };
     const r = this.native.openPagemap();
+    this.sentinelAvailable = r.ok;
     return { sentinel: r.ok, detail: r.detail };
   }
 
@@ -154,6 +159,7 @@ export class CodeMonitor {
     this.assertOpen();
     const t0 = performance.now();
     if (!this.opts.discoverOnce || this.regions.length === 0) this.regions = await this.discover();
+    if (this.sentinelRunning) this.refreshSentinelTargets();
     const hashable = this.regions.filter(isHashable);
     let sweep;
     try {
@@ -198,29 +204,72 @@ export class CodeMonitor {
   }
 
   /**
-   * The cheap tamper sentinel: pages of code that pagemap shows as anonymous (copied-on-write
+   * The cheap tamper sentinel, once: pages of code that pagemap shows as anonymous (copied on write
    * by a write) are re-hashed and compared, without a full sweep.
    */
   async sentinelCheck(budget = 0.001): Promise<CodeCheckResult | null> {
     this.assertOpen();
     const t0 = performance.now();
-    if (this.sentinelFor !== this.regions) {
-      // Rebuilt only when a pass found new regions: the sentinel runs ten times a second.
-      this.sentinelFor = this.regions;
-      this.sentinelTargets = this.regions.filter((r) => isHashable(r) && r.klass !== 'vdso' && !r.perms.includes('s'));
-      this.sentinelRanges = this.sentinelTargets.map((r) => ({ start: r.start, end: r.end }));
-    }
-    const targets = this.sentinelTargets;
-    if (targets.length === 0) return null;
+    this.refreshSentinelTargets();
+    if (this.sentinelTargets.length === 0) return null;
     const res = await this.scanner.sentinel(this.sentinelRanges, this.opts.hashMode, budget);
     this.lastSentinelCpuMs = res.cpuNs / 1e6;
     this.sentinelStats = { walks: res.walks, skipped: res.skipped };
     if (!res.ok) return null;
+    return this.applySentinelHits(res.hits, this.sentinelTargets, t0);
+  }
+
+  /**
+   * Runs the sentinel continuously on its native thread; `onResult` is called (on the JS thread)
+   * only when it found something new: a written page that differs, or one that was restored.
+   * The loop follows the regions each full pass finds. Linux only; returns false elsewhere.
+   */
+  startSentinel(periodMs: number, budget: number, onResult: (r: CodeCheckResult) => void): boolean {
+    this.assertOpen();
+    if (this.sentinelRunning || !this.sentinelAvailable) return false;
+    this.refreshSentinelTargets();
+    this.sentinelRunning = true;
+    this.scanner.startSentinel(this.sentinelRanges, this.opts.hashMode, periodMs, budget, (generation, hits) => {
+      if (this.closed || generation !== this.sentinelGeneration) return; // regions changed since
+      void this.applySentinelHits(hits, this.sentinelTargets, performance.now()).then((r) => {
+        if (r && !this.closed) onResult(r);
+      });
+    });
+    this.scanner.updateSentinel(this.sentinelRanges, this.sentinelGeneration); // tag the first regions
+    return true;
+  }
+
+  stopSentinel(): void {
+    if (!this.sentinelRunning) return;
+    this.sentinelRunning = false;
+    this.scanner.stopSentinel();
+  }
+
+  private refreshSentinelTargets(): void {
+    if (this.sentinelFor === this.regions) return;
+    this.sentinelFor = this.regions;
+    const targets = this.regions.filter((r) => isHashable(r) && r.klass !== 'vdso' && !r.perms.includes('s'));
+    const key = targets.map((r) => `${r.start}-${r.end}@${r.fileKey}+${r.fileOffset}`).join();
+    if (key === this.sentinelKey) return; // the same mappings: the running loop keeps its state
+    this.sentinelKey = key;
+    this.sentinelTargets = targets;
+    this.sentinelRanges = targets.map((r) => ({ start: r.start, end: r.end }));
+    this.sentinelGeneration++;
+    if (this.sentinelRunning) this.scanner.updateSentinel(this.sentinelRanges, this.sentinelGeneration);
+  }
+
+  /** Compares the sentinel's hashed written pages with the baseline; reports and closes as a pass does. */
+  private async applySentinelHits(
+    hits: { region: number; page: number; read: boolean; digest: Buffer }[],
+    targets: CodeRegion[],
+    t0: number,
+  ): Promise<CodeCheckResult | null> {
     const candidates: Candidate[] = [];
     const matched = new Set<string>();
-    for (const hit of res.hits) {
+    for (const hit of hits) {
       if (!hit.read) continue;
       const region = targets[hit.region];
+      if (!region) continue;
       const expected = this.store.view(region.fileKey!, region.fileOffset / PAGE + hit.page, 1);
       if (!isKnown(expected, 0)) continue;
       // A written page stays anonymous after it is restored, so the sentinel also sees restores.
@@ -241,6 +290,7 @@ export class CodeMonitor {
 
   close(): void {
     if (this.closed) return;
+    this.stopSentinel();
     this.closed = true;
     this.scanner.close();
     for (const h of this.files.values()) if (h.fd !== null) fs.closeSync(h.fd);
