@@ -25,13 +25,14 @@ export async function cpuShare(seconds) {
  * pages; the page turns anonymous, which the sentinel sees) and times until the Guard emits the
  * code-modified finding for it. Restores the byte and waits for code-restored between trials.
  */
-export async function tamperLatency(guard, region, { trials, timeoutMs }) {
+export async function tamperLatency(guard, region, { trials, timeoutMs, spacingMs = 0 }) {
   const mem = fs.openSync('/proc/self/mem', 'r+');
   const pages = Number(region.end - region.start) / 4096;
   const latencies = [];
   let timeouts = 0;
   try {
     for (let t = 0; t < trials; t++) {
+      if (spacingMs > 0) await sleep(spacingMs);
       // Distinct pages spread over the mapping; a byte in the middle of the page.
       const page = Math.floor(((t + 0.5) * pages) / trials);
       const addr = region.start + BigInt(page * 4096 + 1000 + t);

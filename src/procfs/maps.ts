@@ -182,9 +182,15 @@ export async function readMaps(pid: number | 'self' = 'self'): Promise<MapsEntry
 
 /** readMaps() of a file at any path (captured text, or a maps file of another mount of procfs). */
 export async function readMapsAt(p: string): Promise<MapsEntry[]> {
+  // A synchronous read: procfs text comes from kernel memory (microseconds), and one read call
+  // keeps the snapshot consistent; fs.promises.readFile would cost thread-pool round trips.
+  return readMapsAtSync(p);
+}
+
+function readMapsAtSync(p: string): MapsEntry[] {
   let text: string;
   try {
-    text = await fs.promises.readFile(p, 'utf8');
+    text = fs.readFileSync(p, 'utf8');
   } catch (cause) {
     throw new ProcfsUnreadableError(p, cause);
   }
@@ -193,12 +199,5 @@ export async function readMapsAt(p: string): Promise<MapsEntry[]> {
 
 /** Synchronous readMaps. */
 export function readMapsSync(pid: number | 'self' = 'self'): MapsEntry[] {
-  const p = mapsPath(pid);
-  let text: string;
-  try {
-    text = fs.readFileSync(p, 'utf8');
-  } catch (cause) {
-    throw new ProcfsUnreadableError(p, cause);
-  }
-  return parseMaps(text, p);
+  return readMapsAtSync(mapsPath(pid));
 }
