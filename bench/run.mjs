@@ -67,10 +67,6 @@ log(`tamper latency: ${P.tamperTrials} writes to workload code pages through /pr
 // filled at 0.1 % of a core, so back-to-back writes on 282 MiB are rate-limited to one walk per
 // walk-cost / budget (seconds); an isolated write finds the bucket full.
 const tamperSpacingMs = quick ? 500 : 6000;
-// Trials are spaced as isolated events: the sentinel pays each page-table walk from a token bucket
-// filled at 0.1 % of a core, so back-to-back writes on 282 MiB are rate-limited to one walk per
-// walk-cost / budget (seconds); an isolated write finds the bucket full.
-const tamperSpacingMs = quick ? 500 : 6000;
 const tamper = await tamperLatency(guard, workload, { trials: P.tamperTrials, timeoutMs: quick ? 5000 : 10000, spacingMs: tamperSpacingMs });
 guard.stop();
 
