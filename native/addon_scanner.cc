@@ -2,6 +2,7 @@
 // job's result comes back to the JS thread through a thread-safe function and settles a Promise.
 // The TSFN is unref'd whenever no job is pending, so an idle scanner never keeps the process alive.
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -64,7 +65,11 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
   explicit Scanner(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Scanner>(info) {
     state_ = std::make_shared<Shared>();
     auto noop = Napi::Function::New(info.Env(), [](const Napi::CallbackInfo&) {});
-    state_->tsfn = Napi::ThreadSafeFunction::New(info.Env(), noop, "procguard-scanner", 0, 1);
+    // The finalizer runs when Node destroys the function: on Release, or at environment teardown
+    // (process exit without close()). After that it must not be touched again.
+    std::shared_ptr<Shared> shared = state_;
+    state_->tsfn = Napi::ThreadSafeFunction::New(info.Env(), noop, "procguard-scanner", 0, 1,
+                                                 [shared](Napi::Env) { shared->tsfnGone = true; });
     state_->tsfn.Unref(info.Env());
     worker_ = std::make_unique<Worker>();
     sentinelWorker_ = std::make_unique<Worker>();
@@ -74,6 +79,8 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
 
  private:
   struct Shared {
+    std::atomic<bool> tsfnGone{false};
+    std::atomic<bool> sentinelTsfnGone{true};
     Napi::ThreadSafeFunction tsfn;
     std::map<uint64_t, Napi::Promise::Deferred> pending;
     uint64_t nextId = 1;
@@ -224,7 +231,10 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
     double periodMs = info[2].As<Napi::Number>().DoubleValue(), budget = info[3].As<Napi::Number>().DoubleValue();
     if (!(periodMs >= 10 && periodMs <= 3600000)) throw Napi::RangeError::New(env, "periodMs must be from 10 to 3600000");
     if (!(budget > 0 && budget <= 1)) throw Napi::RangeError::New(env, "budget must be in (0, 1]");
-    sentinelTsfn_ = Napi::ThreadSafeFunction::New(env, info[4].As<Napi::Function>(), "procguard-sentinel", 0, 1);
+    std::shared_ptr<Shared> shared = state_;
+    shared->sentinelTsfnGone = false;
+    sentinelTsfn_ = Napi::ThreadSafeFunction::New(env, info[4].As<Napi::Function>(), "procguard-sentinel", 0, 1,
+                                                  [shared](Napi::Env) { shared->sentinelTsfnGone = true; });
     sentinelTsfn_.Unref(env);  // never keeps the process alive
     Napi::ThreadSafeFunction tsfn = sentinelTsfn_;
     struct Report {
@@ -271,7 +281,7 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
     if (!sentinelLoop_) return;
     sentinelLoop_->Stop();  // joins: no report is produced after this
     sentinelLoop_.reset();
-    sentinelTsfn_.Release();
+    if (!state_->sentinelTsfnGone) sentinelTsfn_.Release();
   }
 
   Napi::Value HashFileJs(const Napi::CallbackInfo& info) {
@@ -309,8 +319,10 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
       auto pending = std::move(state_->pending);
       state_->pending.clear();
       for (auto& kv : pending) kv.second.Reject(Napi::Error::New(env, "scanner closed").Value());
-      state_->tsfn.Unref(env);
-      state_->tsfn.Release();
+      if (!state_->tsfnGone) {
+        state_->tsfn.Unref(env);
+        state_->tsfn.Release();
+      }
     }
     return env.Undefined();
   }
@@ -321,7 +333,7 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
     if (sentinelWorker_) sentinelWorker_->Stop();
     if (state_ && !state_->closed) {
       state_->closed = true;
-      state_->tsfn.Release();
+      if (!state_->tsfnGone) state_->tsfn.Release();
     }
   }
 

@@ -120,7 +120,12 @@ export class CodeMonitor {
     };
     this.native = native;
     this.scanner = new native.Scanner();
+    // Stop the native threads before Node tears the environment down (an app may exit without
+    // close()): a thread must not call into a destroyed environment.
+    process.once('exit', this.onExit);
   }
+
+  private readonly onExit = (): void => this.close();
 
   /**
    * Opens what hardening would lock away (/proc/self/pagemap for the tamper sentinel). Call it
@@ -290,6 +295,7 @@ export class CodeMonitor {
 
   close(): void {
     if (this.closed) return;
+    process.off('exit', this.onExit);
     this.stopSentinel();
     this.closed = true;
     this.scanner.close();
