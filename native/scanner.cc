@@ -232,7 +232,7 @@ bool Sentinel(const std::vector<ScanRegion>& regions, hash::Mode mode, std::vect
   const uint64_t key = RegionsKey(regions);
   const uint64_t now = MonotonicNs();
   if (state) {
-    const double cap = std::max(3.0 * static_cast<double>(state->lastWalkCostNs), 10e6);
+    const double cap = std::max(4.0 * static_cast<double>(state->lastWalkCostNs), 10e6);
     state->tokensNs = std::min(cap, state->tokensNs + static_cast<double>(now - state->lastTickNs) * budget);
     state->lastTickNs = now;
     // Only the file-backed count is a trigger: the resident count moves with every heap page the
@@ -241,7 +241,9 @@ bool Sentinel(const std::vector<ScanRegion>& regions, hash::Mode mode, std::vect
     const bool changed = !counters || shared != state->shared || key != state->regionsKey;
     const bool due = now - state->lastWalkNs >= kSentinelFullWalkNs;
     const double cost = static_cast<double>(state->lastWalkCostNs);
-    const bool walk = !state->valid || (changed && state->tokensNs >= cost) || (due && state->tokensNs >= 2 * cost);
+    // Walk costs vary by tens of percent: periodic walks keep two walks in reserve, so a write
+    // (the counter's trigger) rarely has to wait for the bucket.
+    const bool walk = !state->valid || (changed && state->tokensNs >= cost) || (due && state->tokensNs >= 3 * cost);
     if (!walk) {
       // Re-check only the pages the last walk found written (restores and rewrites of them).
       ++state->skipped;

@@ -74,8 +74,8 @@ struct SentinelState {
 constexpr uint64_t kSentinelFullWalkNs = 2000000000ull;
 
 // `state` null: always walk. With a state, walks are paid from a token bucket that fills at
-// `budget` (share of one core) and holds three walks: a walk the counter asks for runs as soon as
-// one walk's worth is there; the periodic full walk only when two are (one stays in reserve).
+// `budget` (share of one core) and holds four walks: a walk the counter asks for runs as soon as
+// one walk's worth is there; the periodic full walk only when three are (two stay in reserve).
 bool Sentinel(const std::vector<ScanRegion>& regions, hash::Mode mode, std::vector<SentinelHit>* hits, int* err,
               SentinelState* state = nullptr, double budget = 0.001);
 

@@ -17,14 +17,14 @@ import { GuardStateError, ProcguardError } from './errors';
 export interface GuardOptions extends CodeMonitorOptions {
   /** Period of the full sweep in ms. Default 10 000. */
   periodMs?: number;
-  /** Tick of the tamper sentinel in ms (Linux; a native loop that wakes JS only on a change). Default 200; 0 turns it off. */
+  /** Tick of the tamper sentinel in ms (Linux; a native loop that wakes JS only on a change). Default 150; 0 turns it off. */
   sentinelMs?: number;
   /** Share of one core the periodic sweeps may use. Default 0.0025 (0.25 %): with large code the sweep
    *  is paced by this, so a pass can take longer than `periodMs`. */
   cpuBudget?: number;
   /** Share of one core the tamper sentinel's page-table walks may use. Default 0.001 (0.1 %). A tick
    *  walks only when the file-backed page count changed (or every 2 s), paid from a token bucket
-   *  that fills at this rate and holds three walks. */
+   *  that fills at this rate and holds four walks. */
   sentinelBudget?: number;
   /** Turn subsystems off. All default to true. */
   code?: boolean;
@@ -81,7 +81,7 @@ export class Guard extends EventEmitter {
     if (options === null || typeof options !== 'object') throw new TypeError('Guard options must be an object');
     const period = options.periodMs ?? 10_000;
     if (!Number.isFinite(period) || period < 50) throw new RangeError('periodMs must be a number >= 50');
-    const sentinel = options.sentinelMs ?? 200;
+    const sentinel = options.sentinelMs ?? 150;
     if (!Number.isFinite(sentinel) || (sentinel !== 0 && sentinel < 10)) throw new RangeError('sentinelMs must be 0 (off) or a number >= 10');
     const budget = options.cpuBudget ?? 0.0025;
     if (!(budget > 0 && budget <= 1)) throw new RangeError('cpuBudget must be a number in (0, 1]');
