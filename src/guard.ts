@@ -19,7 +19,7 @@ export interface GuardOptions extends CodeMonitorOptions {
   periodMs?: number;
   /** Tick of the tamper sentinel in ms (Linux; a native loop that wakes JS only on a change). Default 150; 0 turns it off. */
   sentinelMs?: number;
-  /** Share of one core the periodic sweeps may use. Default 0.0025 (0.25 %): with large code the sweep
+  /** Share of one core the periodic sweeps may use. Default 0.002 (0.2 %): with large code the sweep
    *  is paced by this, so a pass can take longer than `periodMs`. */
   cpuBudget?: number;
   /** Share of one core the tamper sentinel's page-table walks may use. Default 0.001 (0.1 %). A tick
@@ -83,7 +83,7 @@ export class Guard extends EventEmitter {
     if (!Number.isFinite(period) || period < 50) throw new RangeError('periodMs must be a number >= 50');
     const sentinel = options.sentinelMs ?? 150;
     if (!Number.isFinite(sentinel) || (sentinel !== 0 && sentinel < 10)) throw new RangeError('sentinelMs must be 0 (off) or a number >= 10');
-    const budget = options.cpuBudget ?? 0.0025;
+    const budget = options.cpuBudget ?? 0.002;
     if (!(budget > 0 && budget <= 1)) throw new RangeError('cpuBudget must be a number in (0, 1]');
     const sentinelBudget = options.sentinelBudget ?? 0.001;
     if (!(sentinelBudget > 0 && sentinelBudget <= 1)) throw new RangeError('sentinelBudget must be a number in (0, 1]');
@@ -134,7 +134,8 @@ export class Guard extends EventEmitter {
         this.publish();
       });
     }
-    unref(setInterval(() => this.heartbeat(), Math.min(1000, this.opts.periodMs!)));
+    // Every wakeup of the event loop costs CPU; the heartbeat only needs the stall limit's resolution.
+    unref(setInterval(() => this.heartbeat(), Math.min(5000, Math.max(50, this.opts.periodMs! / 2))));
     return status;
   }
 
