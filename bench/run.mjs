@@ -59,8 +59,12 @@ const crcjs = crcCrc32(workload, Math.min(bytes, P.crcMiB * MiB));
 log('event-loop delay: idle vs back-to-back sweeps of the workload and own code');
 const el = await eventLoopDelay(everything, { rounds: P.elRounds, windowMs: P.elWindowMs });
 
-log(`Guard at default settings: baseline, then CPU over ${P.cpuSeconds} s`);
+log(`Guard at default settings: baseline, settle, then CPU over ${P.cpuSeconds} s`);
 const { guard, status } = await startDefaultGuard();
+// Steady state: V8's memory reducer runs one or two full GCs in the seconds after the baseline
+// (a one-off of ~30 ms); the CPU share is measured after they are done.
+const settleMs = quick ? 500 : 10000;
+await new Promise((r) => setTimeout(r, settleMs));
 const cpu = await cpuShare(P.cpuSeconds);
 log(`tamper latency: ${P.tamperTrials} writes to workload code pages through /proc/self/mem`);
 // Trials are spaced as isolated events: the sentinel pays each page-table walk from a token bucket
@@ -140,7 +144,7 @@ const out = [
   '',
   table(['measure', 'value', 'on'], [
     ['event-loop p99 idle / during sweeps (ms)', `${fmt(el.idleP99Ms)} / ${fmt(el.sweepP99Ms)}`, `${el.sweeps} sweeps of workload + own code`],
-    ['CPU at default Guard settings (% of one core)', fmt(cpu.percent, 3), `${fmt(cpu.seconds, 0)} s, whole process, ${fmt(status.coverage.bytes / MiB, 0)} MiB covered`],
+    ['CPU at default Guard settings (% of one core)', fmt(cpu.percent, 3), `${fmt(cpu.seconds, 0)} s after a ${settleMs / 1000} s settle, whole process, ${fmt(status.coverage.bytes / MiB, 0)} MiB`],
     ['RSS growth per resident-only sweep (MiB)', fmt(mem.rssGrowthMiB, 3), `${mem.sweeps} sweeps after ${P.warmup} warm-up`],
     ['baseline bytes per page', fmt(mem.bytesPerPage), `${mem.baselinePages} pages, ${fmt(mem.baselineBytes / MiB)} MiB`],
     ['tamper -> finding latency, median / max (ms)', `${fmt(tamper.medianMs, 0)} / ${fmt(tamper.maxMs, 0)}`, `${tamper.trials} isolated writes ${tamperSpacingMs / 1000} s apart, ${tamper.timeouts} timeouts`],

@@ -356,7 +356,7 @@ Napi::Array ToArray(Napi::Env env, const std::vector<uint32_t>& v) {
   return a;
 }
 
-// compareDigests(expected, actual, skip?) -> { mismatch: number[], unknown: number[] }
+// compareDigests(expected, actual, skip?) -> { mismatch, unknown, missing: number[] }
 // Synchronous: a memcmp per page, microseconds for a whole process.
 Napi::Value CompareDigestsJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -371,11 +371,12 @@ Napi::Value CompareDigestsJs(const Napi::CallbackInfo& info) {
     for (uint32_t i = 0; i < s.Length(); ++i) skip.push_back(s.Get(i).As<Napi::Number>().Uint32Value());
     std::sort(skip.begin(), skip.end());
   }
-  std::vector<uint32_t> mismatch, unknown;
-  CompareDigests(e.Data(), a.Data(), e.ByteLength() / hash::kDigestSize, skip, &mismatch, &unknown);
+  std::vector<uint32_t> mismatch, unknown, missing;
+  CompareDigests(e.Data(), a.Data(), e.ByteLength() / hash::kDigestSize, skip, &mismatch, &unknown, &missing);
   Napi::Object o = Napi::Object::New(env);
   o.Set("mismatch", ToArray(env, mismatch));
   o.Set("unknown", ToArray(env, unknown));
+  o.Set("missing", ToArray(env, missing));
   return o;
 }
 

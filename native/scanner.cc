@@ -319,16 +319,18 @@ void MarkKnown(hash::Mode mode, uint8_t* digests, size_t pages) {
 }
 
 void CompareDigests(const uint8_t* expected, const uint8_t* actual, size_t pages, const std::vector<uint32_t>& skip,
-                    std::vector<uint32_t>* mismatch, std::vector<uint32_t>* unknown) {
+                    std::vector<uint32_t>* mismatch, std::vector<uint32_t>* unknown, std::vector<uint32_t>* missing) {
   static const uint8_t kZero[kDigestSize] = {0};
   size_t s = 0;
   for (size_t p = 0; p < pages; ++p) {
+    const uint8_t* e = expected + p * kDigestSize;
+    const bool expectedKnown = std::memcmp(e, kZero, kDigestSize) != 0;
+    if (!expectedKnown) missing->push_back(static_cast<uint32_t>(p));
     while (s < skip.size() && skip[s] < p) ++s;
     if (s < skip.size() && skip[s] == p) continue;
     const uint8_t* a = actual + p * kDigestSize;
     if (std::memcmp(a, kZero, kDigestSize) == 0) continue;
-    const uint8_t* e = expected + p * kDigestSize;
-    if (std::memcmp(e, kZero, kDigestSize) == 0) unknown->push_back(static_cast<uint32_t>(p));
+    if (!expectedKnown) unknown->push_back(static_cast<uint32_t>(p));
     else if (std::memcmp(e, a, kDigestSize) != 0) mismatch->push_back(static_cast<uint32_t>(p));
   }
 }

@@ -90,9 +90,10 @@ bool HashFileRange(int fd, uint64_t offset, uint64_t length, hash::Mode mode, st
 void MarkKnown(hash::Mode mode, uint8_t* digests, size_t pages);
 
 // Compares per-page digests: `mismatch` gets pages known in both and different; `unknown` gets
-// pages known in `actual` only. Pages listed in `skip` (unread) are ignored.
+// pages known in `actual` only; `missing` gets every page not known in `expected` (whatever
+// `actual` holds). Pages listed in `skip` (unread) are ignored for the first two.
 void CompareDigests(const uint8_t* expected, const uint8_t* actual, size_t pages, const std::vector<uint32_t>& skip,
-                    std::vector<uint32_t>* mismatch, std::vector<uint32_t>* unknown);
+                    std::vector<uint32_t>* mismatch, std::vector<uint32_t>* unknown, std::vector<uint32_t>* missing);
 
 // The sentinel as a native loop on its own thread: a tick every period, and a report only when the
 // set of written pages or their digests changed. Waking the JS event loop costs far more than a

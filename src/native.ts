@@ -157,8 +157,11 @@ export interface NativeBinding {
   selftestCanary(): { start: bigint; size: number } | null;
 
   Scanner: new () => NativeScanner;
-  /** Pages whose digests differ (both known) and pages known only in `actual`; `skip` pages are ignored. */
-  compareDigests(expected: Uint8Array, actual: Uint8Array, skip?: number[]): { mismatch: number[]; unknown: number[] };
+  /**
+   * Pages whose digests differ (both known), pages known only in `actual` (`skip` pages are ignored
+   * for those two), and every page not known in `expected`.
+   */
+  compareDigests(expected: Uint8Array, actual: Uint8Array, skip?: number[]): { mismatch: number[]; unknown: number[]; missing: number[] };
 }
 
 let cached: NativeBinding | null = null;

@@ -418,27 +418,26 @@ export class CodeMonitor {
    * reported until memory matches the file again. Non-resident pages take the file's digest.
    */
   private async compareWithDisk(region: CodeRegion, memory: Buffer, unread: number[], expected: Buffer): Promise<void> {
-    const pages = pageCount(region);
-    const fresh: number[] = [];
-    for (let p = 0; p < pages; p++) if (!isKnown(expected, p)) fresh.push(p);
+    // Which pages have no baseline yet: native, a memcmp per page (this runs on every pass).
+    const fresh = this.native.compareDigests(expected, memory, []).missing;
     if (fresh.length === 0) return;
     const h = this.fileFor(region);
     if (h.fd === null) return;
+    const pages = pageCount(region);
     let disk: Buffer;
     try {
       disk = await this.scanner.hashFile(h.fd, region.fileOffset, pages * PAGE, this.opts.hashMode);
     } catch {
       return;
     }
-    const unreadSet = new Set(unread);
-    for (const p of fresh) {
-      const d = disk.subarray(p * DIGEST_SIZE, (p + 1) * DIGEST_SIZE);
-      d.copy(expected, p * DIGEST_SIZE);
-      if (unreadSet.has(p)) continue;
-      const m = memory.subarray(p * DIGEST_SIZE, (p + 1) * DIGEST_SIZE);
-      if (!m.equals(d)) this.preexisting.add(pageKey(region, p));
+    // Memory against the file: pages known in both that differ were changed before we started.
+    for (const p of this.native.compareDigests(disk, memory, unread).mismatch) {
+      if (!isKnown(expected, p)) this.preexisting.add(pageKey(region, p));
     }
+    if (fresh.length === pages) disk.copy(expected);
+    else for (const p of fresh) disk.copy(expected, p * DIGEST_SIZE, p * DIGEST_SIZE, (p + 1) * DIGEST_SIZE);
   }
+
 
   /**
    * A digest mismatch is only reported after it survives a re-check: the mapping at that address
