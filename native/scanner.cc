@@ -239,8 +239,11 @@ bool Sentinel(const std::vector<ScanRegion>& regions, hash::Mode mode, std::vect
     // app touches. A write to a non-resident code page (resident +1, shared unchanged) waits for
     // the periodic full walk.
     const bool changed = !counters || shared != state->shared || key != state->regionsKey;
-    const bool due = now - state->lastWalkNs >= kSentinelFullWalkNs;
     const double cost = static_cast<double>(state->lastWalkCostNs);
+    // The periodic full walk (for writes to non-resident pages, which the counter cannot see) may
+    // use a quarter of the budget at most: every 2 s for small processes, every ~20 s at 250 MiB.
+    const double periodicNs = std::max(static_cast<double>(kSentinelFullWalkNs), cost / (budget * 0.25));
+    const bool due = static_cast<double>(now - state->lastWalkNs) >= periodicNs;
     // Walk costs vary by tens of percent: periodic walks keep two walks in reserve, so a write
     // (the counter's trigger) rarely has to wait for the bucket.
     const bool walk = !state->valid || (changed && state->tokensNs >= cost) || (due && state->tokensNs >= 3 * cost);

@@ -60,7 +60,8 @@ struct SentinelHit {
 // kernel spends ~40 ns per resident page on it) when no resident code page can have been written:
 // such a write moves a page from file-backed to anonymous, and statm's "shared" count drops by one
 // (exact on Linux >= 6.16; per-CPU slack before). Writes to non-resident pages, and anything the
-// counter missed, are caught by a full walk at least every kSentinelFullWalkNs.
+// counter missed, are caught by a periodic full walk: every kSentinelFullWalkNs, or less often when
+// walks are expensive (at most a quarter of the budget goes to them).
 struct SentinelState {
   bool valid = false;
   uint64_t shared = 0;                // statm's file-backed count at the last walk
