@@ -146,7 +146,7 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
       if (b < 1 || b > 1024) throw Napi::RangeError::New(env, "batchPages must be from 1 to 1024");
       opts.batchPages = static_cast<size_t>(b);
     }
-    const std::atomic<bool>* cancel = &worker_->cancelled();
+    CancelToken* cancel = &worker_->cancelToken();
     return Submit(env, [regions, opts, cancel]() {
       auto result = std::make_shared<SweepResult>(Sweep(regions, opts, *cancel));
       Completion c;

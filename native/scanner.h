@@ -45,8 +45,22 @@ struct SweepResult {
   uint64_t cpuNs = 0;
 };
 
-// Sweeps regions in order. `cancel` is polled between batches.
-SweepResult Sweep(const std::vector<ScanRegion>& regions, const SweepOptions& opts, const std::atomic<bool>& cancel);
+// A cancellation flag a paced sweep can sleep on: Cancel() wakes the sleeper at once.
+class CancelToken {
+ public:
+  bool cancelled() const { return flag_.load(std::memory_order_relaxed); }
+  void Cancel();
+  // Sleeps up to `ns`; returns false if cancelled.
+  bool SleepFor(uint64_t ns);
+
+ private:
+  std::atomic<bool> flag_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+};
+
+// Sweeps regions in order. `cancel` is checked between batches and ends a pacing sleep.
+SweepResult Sweep(const std::vector<ScanRegion>& regions, const SweepOptions& opts, CancelToken& cancel);
 
 // Pages of the given regions that pagemap reports present-and-anonymous (a private file page
 // that was written), hashed. Requires OpenPagemap() earlier.
@@ -136,14 +150,14 @@ class Worker {
   ~Worker();
   void Post(std::function<void()> job);
   void Stop();                              // cancels the running sweep, drops queued jobs, joins
-  const std::atomic<bool>& cancelled() const { return cancel_; }
+  CancelToken& cancelToken() { return cancel_; }
 
  private:
   void Run();
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> jobs_;
-  std::atomic<bool> cancel_{false};
+  CancelToken cancel_;
   bool stopping_ = false;
   std::thread thread_;
 };
