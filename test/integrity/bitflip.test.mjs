@@ -103,3 +103,33 @@ test('without disk comparison a pre-start change is not invented as a finding (t
   }
   void hooks;
 });
+
+test('a change to the mapped file itself (the page cache behind unwritten code pages) is reported at its page', async () => {
+  const lib = loadTestLib();
+  const m = new CodeMonitor({ compareDisk: true });
+  const fs = await import('node:fs');
+  try {
+    await m.baseline();
+    const addr = lib.blob + 4096n * 40n + 321n;
+    const off = fileOffsetOf(lib.path, addr);
+    const fd = fs.openSync(lib.path, 'r+'); // a shared library is not ETXTBSY: its bytes can be rewritten
+    const orig = Buffer.alloc(1);
+    fs.readSync(fd, orig, 0, 1, off);
+    fs.writeSync(fd, Buffer.from([orig[0] ^ 0x02]), 0, 1, off);
+    let r;
+    try {
+      r = await m.check();
+    } finally {
+      fs.writeSync(fd, orig, 0, 1, off);
+      fs.closeSync(fd);
+    }
+    const hits = codeFindings(r.open, lib.path);
+    assert.equal(hits.length, 1, `the page-cache change should be one finding, got ${JSON.stringify(hits)}`);
+    assert.equal(hits[0].kind, 'code-modified');
+    assert.equal(hits[0].page, Math.floor(off / 4096), 'the right page (the byte itself is unknown: memory and file agree)');
+    const r2 = await m.check();
+    assert.deepEqual(codeFindings(r2.open, lib.path), [], 'closed once the file is restored');
+  } finally {
+    m.close();
+  }
+});
