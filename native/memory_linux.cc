@@ -1,6 +1,7 @@
 // Linux: safe reads of our own memory through process_vm_readv, residency via mincore, and the
 // pagemap tamper sentinel.
 #include "memory.h"
+#include "file_posix.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -151,23 +152,6 @@ bool PagemapStates(uintptr_t addr, size_t len, std::vector<uint8_t>* out, int* e
     }
     done += got;
   }
-  return true;
-}
-
-bool ReadFileAt(int fd, uint64_t offset, void* buf, size_t len, size_t* got, int* err) {
-  size_t done = 0;
-  while (done < len) {
-    ssize_t r = pread(fd, static_cast<uint8_t*>(buf) + done, len - done, static_cast<off_t>(offset + done));
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      *err = errno;
-      *got = done;
-      return false;
-    }
-    if (r == 0) break;  // EOF
-    done += static_cast<size_t>(r);
-  }
-  *got = done;
   return true;
 }
 

@@ -42,6 +42,7 @@
 #include <cstring>
 
 #include "memory.h"
+#include "file_posix.h"
 
 namespace pg {
 
@@ -345,23 +346,6 @@ bool ExecutableRegions(std::vector<ExecRegion>* out, int* err) {
   }
 #endif
   ToRegions(all, out);
-  return true;
-}
-
-bool ReadFileAt(int fd, uint64_t offset, void* buf, size_t len, size_t* got, int* err) {
-  size_t done = 0;
-  while (done < len) {
-    ssize_t r = pread(fd, static_cast<uint8_t*>(buf) + done, len - done, static_cast<off_t>(offset + done));
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      *err = errno;
-      *got = done;
-      return false;
-    }
-    if (r == 0) break;  // EOF
-    done += static_cast<size_t>(r);
-  }
-  *got = done;
   return true;
 }
 
