@@ -51,6 +51,20 @@ std::vector<ScanRegion> ParseRegions(const Napi::Value& v) {
   return out;
 }
 
+Napi::Array HitsToArray(Napi::Env env, const std::vector<SentinelHit>& hits) {
+  Napi::Array arr = Napi::Array::New(env, hits.size());
+  for (size_t i = 0; i < hits.size(); ++i) {
+    const SentinelHit& h = hits[i];
+    Napi::Object ho = Napi::Object::New(env);
+    ho.Set("region", h.region);
+    ho.Set("page", h.page);
+    ho.Set("read", h.read);
+    ho.Set("digest", Napi::Buffer<uint8_t>::Copy(env, h.digest, hash::kDigestSize));
+    arr.Set(static_cast<uint32_t>(i), ho);
+  }
+  return arr;
+}
+
 class Scanner : public Napi::ObjectWrap<Scanner> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -202,17 +216,7 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
         o.Set("walks", walks);      // pagemap walks so far (this scanner)
         o.Set("skipped", skipped);  // ticks that skipped the walk (counters unchanged)
         if (!ok) o.Set("errno", err);
-        Napi::Array arr = Napi::Array::New(env, hits->size());
-        for (size_t i = 0; i < hits->size(); ++i) {
-          const SentinelHit& h = (*hits)[i];
-          Napi::Object ho = Napi::Object::New(env);
-          ho.Set("region", h.region);
-          ho.Set("page", h.page);
-          ho.Set("read", h.read);
-          ho.Set("digest", Napi::Buffer<uint8_t>::Copy(env, h.digest, hash::kDigestSize));
-          arr.Set(static_cast<uint32_t>(i), ho);
-        }
-        o.Set("hits", arr);
+        o.Set("hits", HitsToArray(env, *hits));
         return o;
       };
       return c;
@@ -246,17 +250,7 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
           auto* r = new Report{generation, std::move(hits)};
           napi_status st = tsfn.NonBlockingCall(r, [](Napi::Env env, Napi::Function cb, Report* r) {
             std::unique_ptr<Report> owned(r);
-            Napi::Array arr = Napi::Array::New(env, r->hits.size());
-            for (size_t i = 0; i < r->hits.size(); ++i) {
-              const SentinelHit& h = r->hits[i];
-              Napi::Object ho = Napi::Object::New(env);
-              ho.Set("region", h.region);
-              ho.Set("page", h.page);
-              ho.Set("read", h.read);
-              ho.Set("digest", Napi::Buffer<uint8_t>::Copy(env, h.digest, hash::kDigestSize));
-              arr.Set(static_cast<uint32_t>(i), ho);
-            }
-            cb.Call({Napi::Number::New(env, static_cast<double>(r->generation)), arr});
+            cb.Call({Napi::Number::New(env, static_cast<double>(r->generation)), HitsToArray(env, r->hits)});
           });
           if (st != napi_ok) delete r;
         });
