@@ -111,11 +111,6 @@ TracerState QueryTracer() {
   return t;
 }
 
-ProcessState QueryProcessState() {
-  ProcessState s;
-  s.dumpable = -1;
-  rlimit_step::QueryCore(&s);
-  return s;
-}
+ProcessState QueryProcessState() { return rlimit_step::CoreOnlyProcessState(); }
 
 }  // namespace pg

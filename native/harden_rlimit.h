@@ -90,5 +90,13 @@ inline StepResult Unsupported(const char* id, const char* why) {
   return r;
 }
 
+// Process state where the OS has no "dumpable" flag to read (macOS, FreeBSD): the core limit only.
+inline ProcessState CoreOnlyProcessState() {
+  ProcessState s;
+  s.dumpable = -1;
+  QueryCore(&s);
+  return s;
+}
+
 }  // namespace rlimit_step
 }  // namespace pg
