@@ -16,6 +16,7 @@ export type { GuardOptions } from './guard';
 export { CodeMonitor } from './integrity/monitor';
 export type { CodeMonitorOptions, CodeCheckResult } from './integrity/monitor';
 export { classifyRegions } from './integrity/regions';
+export { mainExecutableKey } from './integrity/main-exe';
 export type { CodeRegion, RegionClass, JitSpan } from './integrity/regions';
 export { KernelMonitor } from './kernel/monitor';
 export type { KernelMonitorOptions } from './kernel/monitor';

@@ -10,6 +10,7 @@ import { readMapsAt, type MapsEntry } from '../procfs/maps';
 import { ScannerError } from '../errors';
 import { classifyRegions, hex, isHashable, pageCount, type CodeRegion, type JitSpan } from './regions';
 import { discoverNativeRegions } from './regions-native';
+import { mainExecutableKey } from './main-exe';
 import { DigestStore, DIGEST_SIZE, digestHex, isKnown } from './digest-store';
 import { diffBytes } from './locate';
 
@@ -83,6 +84,8 @@ export class CodeMonitor {
   private readonly open = new Map<string, Observation>();
   private readonly pendingEvents: Observation[] = [];
   private readonly mainExe = mainExecutablePath();
+  /** Linux: the main executable by (dev, inode), taken now, so an update or `mv -f` over it later does not unname it. */
+  private readonly mainExeKey = USE_PROCFS ? mainExecutableKey() : undefined;
   /** Windows module identities by load address (regions-native.ts). */
   private readonly identityCache = new Map<string, string | null>();
   private regions: CodeRegion[] = [];
@@ -325,6 +328,7 @@ export class CodeMonitor {
   private async discover(): Promise<CodeRegion[]> {
     const classify = {
       mainExecutable: this.mainExe,
+      mainExecutableKey: this.mainExeKey,
       mainExecutableOnly: this.opts.mainExecutableOnly,
       includeWritable: this.opts.includeWritable,
       jitSpans: this.opts.jitSpans,
