@@ -11,14 +11,15 @@
  * Styles are a constructed stylesheet (adoptedStyleSheets), which a `style-src 'self'` CSP allows.
  * Theming: CSS custom properties (--procguard-*) and ::part(): container, header, heading, state,
  * state-icon, meta, section, steps, step, findings, finding, finding-title, finding-location,
- * severity, detail, empty, error.
+ * severity, detail, empty, error, hardening-alerts, tracer, warnings, warning.
  */
 import type { Finding, HardenStep, Status } from '../../types.js';
 
 /** What connect() needs: the object the preload exposes as window.procguard. */
 export interface StatusApi {
   getStatus(): Promise<Status>;
-  onStatus(cb: (status: Status) => void): () => void;
+  /** `onError` (preload 0.2+): the main process refused the subscription. */
+  onStatus(cb: (status: Status) => void, onError?: (err: Error) => void): () => void;
 }
 
 const STATE_TEXT: Record<string, { label: string; icon: string }> = {
@@ -47,6 +48,8 @@ ul { margin: 0; padding-left: 1.2em; }
 [part~=finding-location], code { font-family: var(--procguard-mono, ui-monospace, monospace); overflow-wrap: anywhere; }
 [part~=severity] { font-weight: 600; text-transform: uppercase; font-size: 0.85em; }
 [part~=error] { color: var(--procguard-bad, #b00020); }
+[part~=hardening-alerts] { border-left: 4px solid var(--procguard-warn, #8a5300); padding-left: 8px; margin: 8px 0; }
+[part~=tracer] { color: var(--procguard-bad, #b00020); font-weight: 600; margin: 4px 0; }
 `;
 
 const Base: typeof HTMLElement = (globalThis as { HTMLElement?: typeof HTMLElement }).HTMLElement ?? (class {} as unknown as typeof HTMLElement);
@@ -153,6 +156,8 @@ export class ProcguardStatusElement extends Base {
 
     if (valid) {
       container.append(this.#meta(doc, s));
+      const alerts = hardeningAlerts(doc, s);
+      if (alerts !== null) container.append(alerts);
       container.append(this.#hardening(doc, s));
       container.append(this.#findings(doc, s));
     }
@@ -242,6 +247,47 @@ export class ProcguardStatusElement extends Base {
   }
 }
 
+/**
+ * What harden() warned about, and a tracer that was attached before it ran (the report's
+ * `tracerBefore`; hardening does not detach it, so it keeps full access): a section of its own,
+ * shown only when there is something to say. Its heading names it for assistive technology; it is
+ * not a live region, so a new snapshot does not announce it again.
+ */
+function hardeningAlerts(doc: Document, s: Status): HTMLElement | null {
+  const h = s.hardening;
+  if (h === null || typeof h !== 'object') return null;
+  const tracer = h.tracerBefore !== null && typeof h.tracerBefore === 'object' && h.tracerBefore.state === 'attached' ? h.tracerBefore : null;
+  // harden() also words the tracer as a warning ("a tracer/debugger ... was attached before
+  // harden()", src/harden.ts); the tracer line says it already, so it is not listed twice.
+  const warnings = Array.isArray(h.warnings)
+    ? h.warnings.map(str).filter((w) => w !== '' && !(tracer !== null && w.startsWith('a tracer/debugger')))
+    : [];
+  if (tracer === null && warnings.length === 0) return null;
+  const sec = el(doc, 'section', 'section hardening-alerts');
+  const headingId = 'procguard-hardening-alerts';
+  sec.setAttribute('aria-labelledby', headingId);
+  const count = warnings.length + (tracer !== null ? 1 : 0);
+  const heading = el(doc, 'h3', undefined, `Hardening warnings (${count})`);
+  heading.id = headingId;
+  sec.append(heading);
+  if (tracer !== null) {
+    const pid = typeof tracer.tracerPid === 'number' && Number.isSafeInteger(tracer.tracerPid) ? ` (pid ${tracer.tracerPid})` : '';
+    const p = el(doc, 'p', 'tracer');
+    p.dataset.state = 'attached';
+    const icon = el(doc, 'span', undefined, '\u26A0 ');
+    icon.setAttribute('aria-hidden', 'true');
+    p.append(icon, `A tracer or debugger${pid} was attached before hardening. Hardening does not detach it: it keeps full access to this process.`);
+    if (str(tracer.detail) !== '') p.append(el(doc, 'span', 'detail', ` (${str(tracer.detail)})`));
+    sec.append(p);
+  }
+  if (warnings.length > 0) {
+    const ul = el(doc, 'ul', 'warnings');
+    for (const w of warnings) ul.append(el(doc, 'li', 'warning', w));
+    sec.append(ul);
+  }
+  return sec;
+}
+
 /** Registers <procguard-status> (idempotent). Runs on import when customElements exists. */
 export function defineProcguardStatus(registry: CustomElementRegistry | undefined = (globalThis as { customElements?: CustomElementRegistry }).customElements): void {
   if (registry !== undefined && registry.get('procguard-status') === undefined) registry.define('procguard-status', ProcguardStatusElement);
@@ -265,7 +311,9 @@ export function connect(element: ProcguardStatusElement, api: StatusApi | undefi
     if (cur !== null && typeof cur.sequence === 'number' && typeof s.sequence === 'number' && s.sequence < cur.sequence) return;
     element.status = s;
   };
-  const off = api.onStatus(show);
+  const off = api.onStatus(show, (err: unknown) => {
+    if (!stopped) element.error = err instanceof Error ? err.message : String(err);
+  });
   api.getStatus().then(show, (err: unknown) => {
     if (!stopped) element.error = err instanceof Error ? err.message : String(err);
   });
