@@ -135,6 +135,9 @@ export function createStatusBridge(source: StatusSource, ipcMain: IpcMainLike, o
     perSecond: positive(options.rateLimit?.perSecond, 'rateLimit.perSecond', 20),
     now,
   });
+  // Answers to refused subscribes cost an IPC send each: a flood of refused subscribes gets at
+  // most this many answers per webContents (30, then 20 per second), the rest only counted.
+  const answers = new RateLimiter({ burst: 30, perSecond: 20, now });
   const maxPerWebContents = options.maxSubscribersPerWebContents !== undefined
     ? positive(options.maxSubscribersPerWebContents, 'maxSubscribersPerWebContents', 32)
     : positive(options.maxSubscribers, 'maxSubscribers', 32);
@@ -213,6 +216,7 @@ export function createStatusBridge(source: StatusSource, ipcMain: IpcMainLike, o
     if (h === undefined) return;
     for (const key of [...h.keys]) removeSub(key);
     limiter.forget(id);
+    answers.forget(id);
   }
 
   function addSub(s: Subscription): void {
@@ -279,6 +283,9 @@ export function createStatusBridge(source: StatusSource, ipcMain: IpcMainLike, o
   function answer(event: SenderEventLike, reason: BridgeRejectReason): void {
     const reply = typeof event === 'object' && event !== null ? event.reply : undefined;
     if (typeof reply !== 'function') return;
+    const sender = event.sender as { id?: unknown } | null | undefined;
+    const id = typeof sender === 'object' && sender !== null && typeof sender.id === 'number' ? sender.id : -1;
+    if (!answers.take(id)) return;
     const refusal = reason === 'malformed' || reason === 'rate-limited' || reason === 'too-many-subscribers' ? REFUSALS[reason] : REFUSALS.refused;
     try {
       (reply as (channel: string, payload: string) => void).call(event, CHANNELS.push, refusal);

@@ -309,6 +309,7 @@ test('bridge unit: a flood of 100k requests is rate-limited cheaply and the even
   for (let i = 0; i < 100_000; i++) ipc.send(CHANNELS.subscribe, evil);
   assert.equal(bridge.stats().subscribers, 0, 'a subscribe flood from a bad origin subscribes nothing');
   assert.equal(bridge.stats().rejected.origin, 100_000, 'every bad subscribe is counted');
+  assert.equal(evil.sender.replies.length, 30, 'a flood of refused subscribes gets a bounded number of answers (the burst)');
   bridge.dispose();
 });
 
