@@ -211,12 +211,15 @@ export function createStatusBridge(source: StatusSource, ipcMain: IpcMainLike, o
     stats.subscribers = subs.size;
   }
 
-  function dropAll(id: number): void {
+  /** Ends every subscription of webContents `id`; `destroyed`: it is gone for good, forget its buckets too. */
+  function dropAll(id: number, destroyed: boolean): void {
     const h = hooks.get(id);
-    if (h === undefined) return;
-    for (const key of [...h.keys]) removeSub(key);
-    limiter.forget(id);
-    answers.forget(id);
+    if (h !== undefined) for (const key of [...h.keys]) removeSub(key);
+    // Only a destroyed webContents resets its rate buckets: a navigation must not refill them.
+    if (destroyed) {
+      limiter.forget(id);
+      answers.forget(id);
+    }
   }
 
   function addSub(s: Subscription): void {
@@ -227,16 +230,19 @@ export function createStatusBridge(source: StatusSource, ipcMain: IpcMainLike, o
       const created: WebContentsHooks = {
         wc: s.wc,
         keys: new Set(),
-        destroyed: () => dropAll(id),
+        destroyed: () => dropAll(id, true),
         // The renderer process died: every document of this webContents is gone.
-        gone: () => dropAll(id),
+        gone: () => dropAll(id, false),
         // A committed cross-document navigation: the document that subscribed is gone. A main-frame
         // navigation also ends every subframe of the old document. In-page navigations (anchors,
         // pushState) keep the document and emit no did-frame-navigate; the push check covers them.
+        // A subframe that navigates into another process reports its new (process, routing) ids,
+        // which match no subscription: the old frame is then detached or shows the new document,
+        // and the check before the next push drops or re-judges it.
         navigated: (_event, _url, _code, _text, isMainFrame, processId, routingId) => {
-          if (isMainFrame === true) dropAll(id);
+          if (isMainFrame === true) dropAll(id, false);
           else if (typeof processId === 'number' && typeof routingId === 'number') removeSub(frameKeyOf(id, processId, routingId));
-          else dropAll(id); // an event we cannot place: fail closed
+          else dropAll(id, false); // an event we cannot place: fail closed
         },
       };
       h = created;

@@ -234,6 +234,15 @@ test('bridge unit: a frame that navigates, or whose renderer dies, loses its sub
   assert.equal(other.sent.length, 2, 'nothing is pushed to the crashed renderer');
   bridge.dispose();
   assert.equal(wc.listenerCount('did-frame-navigate') + wc.listenerCount('destroyed') + wc.listenerCount('render-process-gone'), 0, 'dispose removes every listener');
+
+  // Navigating does not refill the rate bucket (only a destroyed webContents is forgotten).
+  const r = setup({ rateLimit: { burst: 2, perSecond: 1 } });
+  r.ipc.send(CHANNELS.subscribe, eventFrom(r.wc, r.frame));
+  r.wc.navigateFrame(r.frame, `${APP}/index.html`);
+  r.ipc.send(CHANNELS.subscribe, eventFrom(r.wc, r.frame));
+  r.wc.navigateFrame(r.frame, `${APP}/index.html`);
+  assert.match(r.ipc.invoke(CHANNELS.get, eventFrom(r.wc, r.frame)), /rate-limited/, 'two subscribes and two navigations later the bucket is empty');
+  r.bridge.dispose();
 });
 
 test('bridge unit: the subscriber cap is per webContents, and a refused subscribe is answered', () => {
