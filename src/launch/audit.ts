@@ -149,31 +149,33 @@ function parseSwitch(arg: string, platform: NodeJS.Platform): { name: string; va
 }
 
 /**
- * Splits a NODE_OPTIONS value the way Node does (ParseNodeOptionsEnvVar): on spaces, with
- * double-quoted parts kept whole and a backslash escaping the next character inside quotes.
+ * Splits a NODE_OPTIONS value the way Node does (ParseNodeOptionsEnvVar in src/node_options.cc):
+ * on ' ' outside double quotes; quotes are removed and start no argument by themselves; inside
+ * quotes a backslash takes the next character literally.
  */
 export function splitNodeOptions(value: string): string[] {
   const out: string[] = [];
-  let cur = '';
-  let inToken = false;
   let quoted = false;
+  let startNew = true;
   for (let i = 0; i < value.length; i++) {
-    const c = value[i];
-    if (quoted && c === '\\' && i + 1 < value.length) {
-      cur += value[++i];
+    let c = value[i];
+    if (c === '\\' && quoted) {
+      if (i + 1 === value.length) break; // Node refuses to start ("invalid escape")
+      c = value[++i];
+    } else if (c === ' ' && !quoted) {
+      startNew = true;
+      continue;
     } else if (c === '"') {
       quoted = !quoted;
-      inToken = true;
-    } else if (!quoted && (c === ' ' || c === '\t' || c === '\n')) {
-      if (inToken) out.push(cur);
-      cur = '';
-      inToken = false;
+      continue;
+    }
+    if (startNew) {
+      out.push(c);
+      startNew = false;
     } else {
-      cur += c;
-      inToken = true;
+      out[out.length - 1] += c;
     }
   }
-  if (inToken) out.push(cur);
   return out;
 }
 

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { dist, children, runJsonChild } from '../kernel/helpers.mjs';
-import { auditLaunch, launchVectors } from '../../dist/launch/audit.js';
+import { auditLaunch, launchVectors, splitNodeOptions } from '../../dist/launch/audit.js';
 
 const vectorEnvNames = launchVectors().filter((v) => v.source === 'env').map((v) => v.name);
 function cleanEnv(extra = {}) {
@@ -182,6 +182,8 @@ test('injected input: terminator, node-only options, Windows switches, case', ()
   assert.deepEqual(injected.map((o) => o.key), ['launch:NODE_OPTIONS:--require'], 'a --require inside an expected NODE_OPTIONS is still reported');
   assert.deepEqual(auditLaunch({ ...base, argv: ['app', 'x', '--require=y'] }), [], 'Node-only options after the script stay unmatched');
   assert.equal(auditLaunch({ ...base, argv: [], execArgv: ['--env-file-if-exists=.env'] })[0]?.kind, 'node-env-hook', '--env-file-if-exists (Node 22+) is known');
+  // NODE_OPTIONS splitting as Node's ParseNodeOptionsEnvVar: ' ' only, quotes removed, '\\' escapes inside quotes.
+  assert.deepEqual(splitNodeOptions('--require "/a b/c\\"d.js"  -r x "" --x\tY'), ['--require', '/a b/c"d.js', '-r', 'x', '--x\tY']);
 });
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
