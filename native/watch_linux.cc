@@ -1,0 +1,267 @@
+#include "watch.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <set>
+
+namespace pg {
+namespace {
+
+constexpr uint32_t kFileMask = IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF;
+
+uint64_t NowNs(clockid_t c) {
+  struct timespec ts;
+  clock_gettime(c, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+struct Fnv {
+  uint64_t h = 1469598103934665603ull;
+  void mix(const void* p, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      h ^= static_cast<const uint8_t*>(p)[i];
+      h *= 1099511628211ull;
+    }
+  }
+  template <typename T>
+  void val(const T& v) { mix(&v, sizeof v); }
+};
+
+// The value of `key` ("TracerPid:") in a status text, up to the end of its line; empty if absent.
+std::pair<const char*, size_t> Field(const char* text, size_t len, const char* key) {
+  const size_t klen = strlen(key);
+  const char* p = text;
+  const char* end = text + len;
+  while (p < end) {
+    const char* nl = static_cast<const char*>(memchr(p, '\n', static_cast<size_t>(end - p)));
+    const char* le = nl ? nl : end;
+    if (static_cast<size_t>(le - p) >= klen && memcmp(p, key, klen) == 0) return {p + klen, static_cast<size_t>(le - p - klen)};
+    p = le + 1;
+  }
+  return {nullptr, 0};
+}
+
+// The status lines that matter for isolation. Every thread has its own copy: a tracer may seize a
+// single thread, and seccomp/capabilities are per thread.
+const char* const kIsolationKeys[] = {"TracerPid:", "Seccomp:", "Seccomp_filters:", "NoNewPrivs:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:"};
+
+}  // namespace
+
+WatchLoop::WatchLoop(uint64_t periodNs, Report report) : periodNs_(periodNs), report_(std::move(report)) {
+  inotifyFd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (inotifyFd_ < 0) inotifyError_ = std::string("inotify_init1: ") + strerror(errno);
+  wakeFd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  stats_.inotify = inotifyFd_ >= 0;
+  stats_.inotifyError = inotifyError_;
+  thread_ = std::thread([this] { Run(); });
+}
+
+WatchLoop::~WatchLoop() {
+  Stop();
+  if (inotifyFd_ >= 0) close(inotifyFd_);
+  if (wakeFd_ >= 0) close(wakeFd_);
+}
+
+void WatchLoop::Stop() {
+  stop_.store(true);
+  if (wakeFd_ >= 0) {
+    uint64_t one = 1;
+    ssize_t n = write(wakeFd_, &one, sizeof one);
+    (void)n;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+int WatchLoop::AddWatch(const std::string& path, uint64_t* devMajor, uint64_t* devMinor, uint64_t* ino, int* err) {
+  if (inotifyFd_ < 0) {
+    *err = EBADF;
+    return -1;
+  }
+  int wd = inotify_add_watch(inotifyFd_, path.c_str(), kFileMask);
+  if (wd < 0) {
+    *err = errno;
+    return -1;
+  }
+  // The identity of what is watched now (the caller checks it is the mapped inode, not a file
+  // that replaced it at the same path).
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    *err = errno;
+    inotify_rm_watch(inotifyFd_, wd);
+    return -1;
+  }
+  *devMajor = major(st.st_dev);
+  *devMinor = minor(st.st_dev);
+  *ino = st.st_ino;
+  std::lock_guard<std::mutex> lock(mu_);
+  watches_[wd] = path;
+  stats_.watches = static_cast<int>(watches_.size());
+  return wd;
+}
+
+bool WatchLoop::RemoveWatch(int wd) {
+  if (inotifyFd_ < 0) return false;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (watches_.erase(wd) == 0) return false;
+  stats_.watches = static_cast<int>(watches_.size());
+  return inotify_rm_watch(inotifyFd_, wd) == 0;
+}
+
+WatchStats WatchLoop::Stats() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+uint64_t WatchLoop::KernelSignature() {
+  if (!taskDir_) taskDir_ = opendir("/proc/self/task");
+  DIR* dir = static_cast<DIR*>(taskDir_);
+  Fnv sig;
+  std::set<uint64_t> distinct;          // per-thread isolation state; a new thread like the others changes nothing
+  std::map<int, uint64_t> own;          // procguard-* threads: name, affinity, policy, nice
+  std::set<int> seen;
+  char buf[8192];
+  if (dir) {
+    rewinddir(dir);
+    while (struct dirent* e = readdir(dir)) {
+      if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+      const int tid = atoi(e->d_name);
+      auto it = taskFds_.find(tid);
+      int fd = it == taskFds_.end() ? -1 : it->second;
+      if (fd < 0) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/self/task/%d/status", tid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) continue;  // exited meanwhile
+        taskFds_[tid] = fd;
+      }
+      ssize_t n = pread(fd, buf, sizeof buf, 0);
+      if (n <= 0) continue;  // the thread exited: dropped below
+      seen.insert(tid);
+      Fnv t;
+      for (const char* key : kIsolationKeys) {
+        auto f = Field(buf, static_cast<size_t>(n), key);
+        t.mix(f.first ? f.first : "", f.second);
+        t.val('\n');
+      }
+      distinct.insert(t.h);
+      auto name = Field(buf, static_cast<size_t>(n), "Name:");
+      if (name.first && name.second >= 10 && memmem(name.first, name.second, "procguard-", 10)) {
+        Fnv o;
+        o.mix(name.first, name.second);
+        auto cpus = Field(buf, static_cast<size_t>(n), "Cpus_allowed:");
+        o.mix(cpus.first ? cpus.first : "", cpus.second);
+        o.val(sched_getscheduler(tid));
+        errno = 0;
+        int nice = getpriority(PRIO_PROCESS, static_cast<id_t>(tid));
+        o.val(nice);
+        own[tid] = o.h;
+      }
+    }
+  }
+  for (auto it = taskFds_.begin(); it != taskFds_.end();) {
+    if (seen.count(it->first)) {
+      ++it;
+      continue;
+    }
+    close(it->second);
+    it = taskFds_.erase(it);
+  }
+  for (uint64_t v : distinct) sig.val(v);
+  for (auto& kv : own) {
+    sig.val(kv.first);
+    sig.val(kv.second);
+  }
+  sig.val(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
+  struct rlimit core;
+  if (getrlimit(RLIMIT_CORE, &core) == 0) {
+    sig.val(core.rlim_cur);
+    sig.val(core.rlim_max);
+  }
+  if (cgroupFd_ < 0) cgroupFd_ = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+  if (cgroupFd_ >= 0) {
+    ssize_t n = pread(cgroupFd_, buf, sizeof buf, 0);
+    if (n > 0) sig.mix(buf, static_cast<size_t>(n));
+  }
+  return sig.h;
+}
+
+void WatchLoop::Run() {
+  pthread_setname_np(pthread_self(), "procguard-watch");
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.tid = static_cast<int>(syscall(SYS_gettid));
+  }
+  uint64_t last = KernelSignature();
+  uint64_t deadline = NowNs(CLOCK_MONOTONIC) + periodNs_;
+  alignas(struct inotify_event) char ibuf[16384];
+  while (!stop_.load()) {
+    const uint64_t now = NowNs(CLOCK_MONOTONIC);
+    const int timeoutMs = now >= deadline ? 0 : static_cast<int>((deadline - now + 999999) / 1000000);
+    struct pollfd fds[2] = {{wakeFd_, POLLIN, 0}, {inotifyFd_, POLLIN, 0}};
+    int nfds = inotifyFd_ >= 0 ? 2 : 1;
+    int r = poll(fds, static_cast<nfds_t>(nfds), timeoutMs);
+    if (stop_.load()) break;
+    WatchReport rep;
+    if (r > 0 && nfds == 2 && (fds[1].revents & POLLIN)) {
+      // Read every queued event; one report per burst, one entry per watch with the OR of masks.
+      std::map<int, uint32_t> by;
+      for (;;) {
+        ssize_t n = read(inotifyFd_, ibuf, sizeof ibuf);
+        if (n <= 0) break;
+        for (char* p = ibuf; p < ibuf + n;) {
+          auto* ev = reinterpret_cast<struct inotify_event*>(p);
+          if (ev->wd >= 0) by[ev->wd] |= ev->mask;
+          else rep.error = "inotify queue overflow: some file events were lost";
+          p += sizeof(struct inotify_event) + ev->len;
+        }
+      }
+      for (auto& kv : by) {
+        rep.wds.push_back(kv.first);
+        rep.masks.push_back(kv.second);
+      }
+    }
+    const uint64_t t = NowNs(CLOCK_MONOTONIC);
+    if (t >= deadline) {
+      const uint64_t s = KernelSignature();
+      if (s != last) {
+        last = s;
+        rep.kernelChanged = true;
+      }
+      deadline += periodNs_;
+      if (deadline <= t) deadline = t + periodNs_;  // fell behind (stopped or starved): no catch-up burst
+      std::lock_guard<std::mutex> lock(mu_);
+      ++stats_.ticks;
+      stats_.lastTickAtMs = static_cast<double>(NowNs(CLOCK_REALTIME)) / 1e6;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stats_.cpuNs = NowNs(CLOCK_THREAD_CPUTIME_ID);
+      if (rep.kernelChanged || !rep.wds.empty() || !rep.error.empty()) ++stats_.reports;
+    }
+    if (rep.kernelChanged || !rep.wds.empty() || !rep.error.empty()) report_(std::move(rep));
+  }
+  for (auto& kv : taskFds_) close(kv.second);
+  taskFds_.clear();
+  if (cgroupFd_ >= 0) close(cgroupFd_);
+  cgroupFd_ = -1;
+  if (taskDir_) closedir(static_cast<DIR*>(taskDir_));
+  taskDir_ = nullptr;
+}
+
+}  // namespace pg
