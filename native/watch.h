@@ -18,6 +18,19 @@
 
 namespace pg {
 
+// FNV-1a, for signatures compared only with themselves.
+struct Fnv {
+  uint64_t h = 1469598103934665603ull;
+  void mix(const void* p, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      h ^= static_cast<const uint8_t*>(p)[i];
+      h *= 1099511628211ull;
+    }
+  }
+  template <typename T>
+  void val(const T& v) { mix(&v, sizeof v); }
+};
+
 struct WatchReport {
   bool kernelChanged = false;
   // Watch descriptors with events, and the union of their masks.
@@ -51,7 +64,7 @@ class WatchLoop {
 
  private:
   void Run();
-  uint64_t KernelSignature();
+  uint64_t KernelSignature(bool slow);
   const uint64_t periodNs_;
   Report report_;
   int inotifyFd_ = -1;
@@ -64,7 +77,10 @@ class WatchLoop {
   // Per-thread status fds kept open between ticks: one pread is ~4x cheaper than open/read/close.
   std::map<int, int> taskFds_;
   int cgroupFd_ = -1;
-  void* taskDir_ = nullptr;  // DIR* on /proc/self/task, rewound every tick
+  void* taskDir_ = nullptr;  // DIR* on /proc/self/task, rewound when the thread set changed
+  bool rescan_ = true;
+  Fnv ownAcc_;
+  uint64_t slowSig_ = 0;
   std::thread thread_;
 };
 

@@ -31,18 +31,6 @@ uint64_t NowNs(clockid_t c) {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
-struct Fnv {
-  uint64_t h = 1469598103934665603ull;
-  void mix(const void* p, size_t n) {
-    for (size_t i = 0; i < n; ++i) {
-      h ^= static_cast<const uint8_t*>(p)[i];
-      h *= 1099511628211ull;
-    }
-  }
-  template <typename T>
-  void val(const T& v) { mix(&v, sizeof v); }
-};
-
 // The value of `key` ("TracerPid:") in a status text, up to the end of its line; empty if absent.
 std::pair<const char*, size_t> Field(const char* text, size_t len, const char* key) {
   const size_t klen = strlen(key);
@@ -128,76 +116,102 @@ WatchStats WatchLoop::Stats() {
   return stats_;
 }
 
-uint64_t WatchLoop::KernelSignature() {
-  if (!taskDir_) taskDir_ = opendir("/proc/self/task");
-  DIR* dir = static_cast<DIR*>(taskDir_);
-  Fnv sig;
-  std::set<uint64_t> distinct;          // per-thread isolation state; a new thread like the others changes nothing
-  std::map<int, uint64_t> own;          // procguard-* threads: name, affinity, policy, nice
-  std::set<int> seen;
+// Every tick reads only what a tracer changes: one pread of each thread's status (kept-open fds).
+// The thread list is re-read only when the leader's "Threads:" count differs from the fds held or
+// a read failed (a thread exited); the slower-moving fields (dumpable, RLIMIT_CORE, cgroup, the
+// scheduling state of procguard's own threads) are folded in about once a second. On a VM every
+// syscall after a sleep is cold (~10-20 us), so the syscall count per tick is the cost.
+uint64_t WatchLoop::KernelSignature(bool slow) {
+  const int self = static_cast<int>(getpid());
   char buf[8192];
-  if (dir) {
-    rewinddir(dir);
-    while (struct dirent* e = readdir(dir)) {
-      if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-      const int tid = atoi(e->d_name);
-      auto it = taskFds_.find(tid);
-      int fd = it == taskFds_.end() ? -1 : it->second;
-      if (fd < 0) {
+  if (rescan_) {
+    rescan_ = false;
+    if (!taskDir_) taskDir_ = opendir("/proc/self/task");
+    DIR* dir = static_cast<DIR*>(taskDir_);
+    std::set<int> listed;
+    if (dir) {
+      rewinddir(dir);
+      while (struct dirent* e = readdir(dir)) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+        const int tid = atoi(e->d_name);
+        listed.insert(tid);
+        if (taskFds_.count(tid)) continue;
         char path[64];
         snprintf(path, sizeof path, "/proc/self/task/%d/status", tid);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) continue;  // exited meanwhile
-        taskFds_[tid] = fd;
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) taskFds_[tid] = fd;  // else: exited meanwhile
       }
-      ssize_t n = pread(fd, buf, sizeof buf, 0);
-      if (n <= 0) continue;  // the thread exited: dropped below
-      seen.insert(tid);
-      Fnv t;
+    }
+    for (auto it = taskFds_.begin(); it != taskFds_.end();) {
+      if (listed.count(it->first)) {
+        ++it;
+        continue;
+      }
+      close(it->second);
+      it = taskFds_.erase(it);
+    }
+  }
+  Fnv sig;
+  std::set<uint64_t> distinct;  // per-thread isolation state; a new thread like the others changes nothing
+  long threads = -1;
+  for (auto& kv : taskFds_) {
+    ssize_t n = pread(kv.second, buf, sizeof buf, 0);
+    if (n <= 0) {
+      rescan_ = true;  // the thread exited: re-list on the next tick
+      continue;
+    }
+    // One pass over the lines: hash the isolation lines, note the thread count.
+    Fnv t;
+    const char* p = buf;
+    const char* end = buf + n;
+    while (p < end) {
+      const char* nl = static_cast<const char*>(memchr(p, '\n', static_cast<size_t>(end - p)));
+      const char* le = nl ? nl : end;
+      const size_t len = static_cast<size_t>(le - p);
       for (const char* key : kIsolationKeys) {
-        auto f = Field(buf, static_cast<size_t>(n), key);
-        t.mix(f.first ? f.first : "", f.second);
-        t.val('\n');
+        if (*p != *key) continue;
+        const size_t kl = strlen(key);
+        if (len >= kl && memcmp(p, key, kl) == 0) {
+          t.mix(p, len);
+          break;
+        }
       }
-      distinct.insert(t.h);
+      if (kv.first == self && len > 8 && memcmp(p, "Threads:", 8) == 0) threads = strtol(p + 8, nullptr, 10);
+      p = le + 1;
+    }
+    distinct.insert(t.h);
+    if (slow) {
       auto name = Field(buf, static_cast<size_t>(n), "Name:");
       if (name.first && name.second >= 10 && memmem(name.first, name.second, "procguard-", 10)) {
         Fnv o;
+        o.val(kv.first);
         o.mix(name.first, name.second);
         auto cpus = Field(buf, static_cast<size_t>(n), "Cpus_allowed:");
         o.mix(cpus.first ? cpus.first : "", cpus.second);
-        o.val(sched_getscheduler(tid));
-        errno = 0;
-        int nice = getpriority(PRIO_PROCESS, static_cast<id_t>(tid));
-        o.val(nice);
-        own[tid] = o.h;
+        o.val(sched_getscheduler(kv.first));
+        o.val(getpriority(PRIO_PROCESS, static_cast<id_t>(kv.first)));
+        ownAcc_.val(o.h);
       }
     }
   }
-  for (auto it = taskFds_.begin(); it != taskFds_.end();) {
-    if (seen.count(it->first)) {
-      ++it;
-      continue;
+  if (threads < 0 || static_cast<size_t>(threads) != taskFds_.size()) rescan_ = true;
+  if (slow) {
+    ownAcc_.val(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
+    struct rlimit core;
+    if (getrlimit(RLIMIT_CORE, &core) == 0) {
+      ownAcc_.val(core.rlim_cur);
+      ownAcc_.val(core.rlim_max);
     }
-    close(it->second);
-    it = taskFds_.erase(it);
+    if (cgroupFd_ < 0) cgroupFd_ = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+    if (cgroupFd_ >= 0) {
+      ssize_t n = pread(cgroupFd_, buf, sizeof buf, 0);
+      if (n > 0) ownAcc_.mix(buf, static_cast<size_t>(n));
+    }
+    slowSig_ = ownAcc_.h;
+    ownAcc_ = Fnv();
   }
   for (uint64_t v : distinct) sig.val(v);
-  for (auto& kv : own) {
-    sig.val(kv.first);
-    sig.val(kv.second);
-  }
-  sig.val(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
-  struct rlimit core;
-  if (getrlimit(RLIMIT_CORE, &core) == 0) {
-    sig.val(core.rlim_cur);
-    sig.val(core.rlim_max);
-  }
-  if (cgroupFd_ < 0) cgroupFd_ = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
-  if (cgroupFd_ >= 0) {
-    ssize_t n = pread(cgroupFd_, buf, sizeof buf, 0);
-    if (n > 0) sig.mix(buf, static_cast<size_t>(n));
-  }
+  sig.val(slowSig_);
   return sig.h;
 }
 
@@ -207,7 +221,10 @@ void WatchLoop::Run() {
     std::lock_guard<std::mutex> lock(mu_);
     stats_.tid = static_cast<int>(syscall(SYS_gettid));
   }
-  uint64_t last = KernelSignature();
+  // The slow fields about once a second, whatever the tick.
+  const uint64_t slowEvery = std::max<uint64_t>(1, 1000000000ull / periodNs_);
+  uint64_t tick = 0;
+  uint64_t last = KernelSignature(true);
   uint64_t deadline = NowNs(CLOCK_MONOTONIC) + periodNs_;
   alignas(struct inotify_event) char ibuf[16384];
   while (!stop_.load()) {
@@ -238,7 +255,7 @@ void WatchLoop::Run() {
     }
     const uint64_t t = NowNs(CLOCK_MONOTONIC);
     if (t >= deadline) {
-      const uint64_t s = KernelSignature();
+      const uint64_t s = KernelSignature(++tick % slowEvery == 0);
       if (s != last) {
         last = s;
         rep.kernelChanged = true;

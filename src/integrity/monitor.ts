@@ -93,7 +93,7 @@ export class CodeMonitor {
   private sentinelAvailable = false;
   private sentinelKey = '';
   private sentinelRunning = false;
-  private mappedFiles = new Map<string, string | null>();
+  private mappedNow = new Map<string, string | null>();
   private coverage: CodeCoverage = { regions: 0, bytes: 0, hashedBytes: 0, residentBytes: 0 };
   private baselined = false;
   /** CPU the last sentinel tick cost on its thread, in ms. */
@@ -133,9 +133,13 @@ export class CodeMonitor {
    */
   prepare(): { sentinel: boolean; detail: string } {
     // Linux: pagemap; Windows: the working-set "shared" bit (memory_win.cc); elsewhere none.
-    if (process.platform !== 'linux' && process.platform !== 'win32') return { sentinel: false, detail: `no tamper sentinel on ${process.platform}` };
+    if (process.platform !== 'linux' && process.platform !== 'win32') {
+      this.sentinelOffReason = `unsupported OS: no tamper sentinel on ${process.platform}`;
+      return { sentinel: false, detail: this.sentinelOffReason };
+    }
     const r = this.native.openPagemap();
     this.sentinelAvailable = r.ok;
+    this.sentinelOffReason = r.ok ? '' : `pagemap unreadable: ${r.detail}`;
     return { sentinel: r.ok, detail: r.detail };
   }
 
@@ -154,18 +158,31 @@ export class CodeMonitor {
 
   /** Takes the baseline: the first full pass. Later passes compare with it. */
   async baseline(): Promise<CodeCheckResult> {
-    const r = await this.check();
-    this.baselined = true;
-    return r;
+    return this.check();
   }
 
   /** One full pass: re-read the mappings, sweep every page, compare with the baseline. */
   async check(cpuFraction = this.opts.cpuFraction): Promise<CodeCheckResult> {
     this.assertOpen();
     const t0 = performance.now();
+    this.passStart(); // fastloops: progress()
+    let ok = false;
+    try {
+      const r = await this.checkOnce(cpuFraction, t0);
+      // fastloops: the first SUCCESSFUL check is the baseline (a failed one leaves none; the next retries).
+      this.baselined = true;
+      ok = true;
+      return r;
+    } finally {
+      this.passEnd(ok);
+    }
+  }
+
+  private async checkOnce(cpuFraction: number, t0: number): Promise<CodeCheckResult> {
     if (!this.opts.discoverOnce || this.regions.length === 0) this.regions = await this.discover();
     if (this.sentinelRunning) this.refreshSentinelTargets();
     const hashable = this.regions.filter(isHashable);
+    this.progressState.pagesTotal = hashable.reduce((n, r) => n + pageCount(r), 0);
     let sweep;
     try {
       sweep = await this.scanner.sweep(
@@ -236,9 +253,15 @@ export class CodeMonitor {
     this.sentinelRunning = true;
     this.scanner.startSentinel(this.sentinelRanges, this.opts.hashMode, periodMs, budget, (generation, hits) => {
       if (this.closed || generation !== this.sentinelGeneration) return; // regions changed since
-      void this.applySentinelHits(hits, this.sentinelTargets, performance.now()).then((r) => {
-        if (r && !this.closed) onResult(r);
-      });
+      this.sentinelLastReportAt = Date.now();
+      // Never an unhandled rejection from a background path: a failure is kept for sentinelState().
+      this.applySentinelHits(hits, this.sentinelTargets, performance.now())
+        .then((r) => {
+          if (r && !this.closed) onResult(r);
+        })
+        .catch((e: unknown) => {
+          this.sentinelError = e instanceof Error ? e.message : String(e);
+        });
     });
     this.scanner.updateSentinel(this.sentinelRanges, this.sentinelGeneration); // tag the first regions
     return true;
@@ -299,6 +322,7 @@ export class CodeMonitor {
     this.stopSentinel();
     this.closed = true;
     this.scanner.close();
+    this.fileScanner?.close();
     for (const h of this.files.values()) if (h.fd !== null) fs.closeSync(h.fd);
     this.files.clear();
   }
@@ -335,19 +359,19 @@ export class CodeMonitor {
     const nowFiles = new Map<string, string | null>();
     for (const r of regions) if (r.fileKey !== null) nowFiles.set(r.fileKey, r.path);
     for (const [key, path] of nowFiles) {
-      if (this.mappedFiles.has(key)) continue;
+      if (this.mappedNow.has(key)) continue;
       // Code that was not there at baseline: an injected library looks like this.
       if (this.baselined && !this.store.has(key)) {
         this.pendingEvents.push({ key: `code:mapping-added:${key}`, subsystem: 'code', kind: 'mapping-added', path: path ?? undefined, detail: `new executable file mapping: ${path ?? key}` });
       }
     }
-    for (const [key, path] of this.mappedFiles) {
+    for (const [key, path] of this.mappedNow) {
       if (nowFiles.has(key)) continue;
       this.pendingEvents.push({ key: `code:mapping-removed:${key}`, subsystem: 'code', kind: 'mapping-removed', path: path ?? undefined, detail: `executable mapping removed: ${path ?? key}` });
       // Open findings about code that is no longer mapped cannot be re-checked: close them.
       for (const k of [...this.open.keys()]) if (k.startsWith(`code:page:${key}@`)) this.open.delete(k);
     }
-    this.mappedFiles = nowFiles;
+    this.mappedNow = nowFiles;
     this.updateAnonymousExec(regions);
     return regions;
   }
@@ -552,5 +576,94 @@ export class CodeMonitor {
     const filePage = Number(key.slice(key.lastIndexOf('@') + 1));
     const p = filePage - region.fileOffset / PAGE;
     return p >= 0 && p < pageCount(region) ? p : null;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // fastloops (issue 9): the smallest versions of the CodeMonitor contract methods the Guard's
+  // fast loops need (HELPERS.md "THE CodeMonitor CONTRACT"). engine's split of this file
+  // implements the same contract; the lead keeps engine's and drops these where they overlap.
+  // ---------------------------------------------------------------------------------------------
+  private progressState = { passActive: false, pagesDone: 0, pagesTotal: 0, lastProgressAt: Date.now() };
+  private sentinelOffReason = 'not prepared';
+  private sentinelError = '';
+  private sentinelLastReportAt: number | undefined;
+  /** A second scanner (own thread) so checkFiles() never queues behind a paced sweep. */
+  private fileScanner: NativeScanner | null = null;
+
+  private passStart(): void {
+    this.progressState = { ...this.progressState, passActive: true, pagesDone: 0 };
+  }
+
+  /** A failed pass is no progress: a checker that keeps failing stalls. */
+  private passEnd(ok: boolean): void {
+    const p = this.progressState;
+    this.progressState = ok
+      ? { passActive: false, pagesDone: p.pagesTotal, pagesTotal: p.pagesTotal, lastProgressAt: Date.now() }
+      : { ...p, passActive: false };
+  }
+
+  /**
+   * Sweep progress, sync and cheap. This minimal version moves at the start and the end of a pass
+   * only (the native sweep has no progress counter here); engine's version counts pages as it goes.
+   */
+  progress(): { passActive: boolean; pagesDone: number; pagesTotal: number; lastProgressAt: number } {
+    return { ...this.progressState };
+  }
+
+  /** Whether the tamper sentinel runs, and why not. lastTickAt: its last report (it reports only on a change). */
+  sentinelState(): { state: 'running' | 'off'; reason?: string; lastTickAt?: number } {
+    if (this.sentinelRunning && !this.closed) {
+      return { state: 'running', ...(this.sentinelError ? { reason: `last report failed: ${this.sentinelError}` } : {}), ...(this.sentinelLastReportAt ? { lastTickAt: this.sentinelLastReportAt } : {}) };
+    }
+    if (this.closed) return { state: 'off', reason: 'closed' };
+    if (!this.sentinelAvailable) return { state: 'off', reason: this.sentinelOffReason };
+    return { state: 'off', reason: 'not started (sentinelMs: 0 turns it off)' };
+  }
+
+  /** Files backing executable mappings as of the last discovery ('dev:inode' keys and paths). */
+  mappedFiles(): { fileKey: string; path: string }[] {
+    const out: { fileKey: string; path: string }[] = [];
+    for (const [fileKey, path] of this.mappedNow) if (path !== null) out.push({ fileKey, path });
+    return out;
+  }
+
+  /**
+   * Unpaced re-check of only the pages of regions backed by these files, on a thread of its own
+   * (a paced sweep never delays it). Closes restored pages and reports changed ones as a pass does.
+   * Needs a baseline: before one exists it returns nothing new.
+   */
+  async checkFiles(fileKeys: string[]): Promise<CodeCheckResult> {
+    this.assertOpen();
+    const t0 = performance.now();
+    const want = new Set(fileKeys);
+    const regions = this.regions.filter((r) => isHashable(r) && r.fileKey !== null && want.has(r.fileKey));
+    if (!this.baselined || regions.length === 0) return this.result(t0);
+    this.fileScanner ??= new this.native.Scanner();
+    let sweep;
+    try {
+      sweep = await this.fileScanner.sweep(
+        regions.map((r) => ({ start: r.start, end: r.end })),
+        { mode: this.opts.hashMode, residentOnly: this.opts.residentOnly, cpuFraction: 0 },
+      );
+    } catch (e) {
+      throw new ScannerError(`file re-check failed: ${e instanceof Error ? e.message : String(e)}`, e);
+    }
+    const candidates: Candidate[] = [];
+    const matched = new Set<string>();
+    for (let i = 0; i < regions.length; i++) {
+      const region = regions[i];
+      const res = sweep.regions[i];
+      const expected = this.store.view(region.fileKey!, region.fileOffset / PAGE, pageCount(region));
+      const cmp = this.native.compareDigests(expected, res.digests, res.unread);
+      for (const p of cmp.mismatch) candidates.push({ region, page: p, expected: expected.subarray(p * DIGEST_SIZE, (p + 1) * DIGEST_SIZE) });
+      const unreadSet = new Set(res.unread);
+      for (const key of this.openKeysFor(region)) {
+        const page = this.pageInRegion(region, key);
+        if (page !== null && !unreadSet.has(page) && !cmp.mismatch.includes(page)) matched.add(key);
+      }
+    }
+    await this.confirm(candidates);
+    this.closeRestored(matched);
+    return this.result(t0);
   }
 }
