@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import type { CodeCoverage, Observation } from '../types';
-import { loadNative, type HashMode, type NativeBinding, type NativeScanner } from '../native';
+import { loadNative, type HashMode, type NativeBinding, type NativeRegionDigests, type NativeScanner, type NativeSweepResult } from '../native';
 import { readMapsAt, type MapsEntry } from '../procfs/maps';
 import { ScannerError } from '../errors';
 import { classifyRegions, hex, isHashable, pageCount, type CodeRegion, type JitSpan } from './regions';
@@ -14,6 +14,8 @@ import { DigestStore, DIGEST_SIZE, digestHex, isKnown } from './digest-store';
 import { diffBytes } from './locate';
 
 const PAGE = 4096;
+/** fastloops: pages per native sweep call, so progress() moves during a long paced pass (16 MiB). */
+const PROGRESS_SLICE_PAGES = 4096;
 
 export interface CodeMonitorOptions {
   /** 'blake3' (default): cryptographic, 128 bits kept per page. 'fast': CRC32C, for bit flips. */
@@ -185,7 +187,7 @@ export class CodeMonitor {
     this.progressState.pagesTotal = hashable.reduce((n, r) => n + pageCount(r), 0);
     let sweep;
     try {
-      sweep = await this.scanner.sweep(
+      sweep = await this.sweepWithProgress(
         hashable.map((r) => ({ start: r.start, end: r.end })),
         { mode: this.opts.hashMode, residentOnly: this.opts.residentOnly, cpuFraction },
       );
@@ -594,6 +596,54 @@ export class CodeMonitor {
     this.progressState = { ...this.progressState, passActive: true, pagesDone: 0 };
   }
 
+  /**
+   * The sweep in slices of at most PROGRESS_SLICE_PAGES, so progress() moves during a long paced
+   * pass (a 282 MiB pass at 0.2 % takes ~40-60 s). Each native call paces itself but may end up to
+   * ~1 s ahead of its budget; the debt is slept here before the next slice, so the pass as a whole
+   * keeps to cpuFraction. The per-region results are stitched back together.
+   */
+  private async sweepWithProgress(ranges: { start: bigint; end: bigint }[], opts: { mode: HashMode; residentOnly: boolean; cpuFraction: number }): Promise<NativeSweepResult> {
+    const SLICE = PROGRESS_SLICE_PAGES * PAGE;
+    const out: NativeSweepResult = { regions: [], digestSize: DIGEST_SIZE, bytesHashed: 0, elapsedNs: 0, cpuNs: 0 };
+    const pieces: { region: number; firstPage: number; start: bigint; end: bigint }[] = [];
+    ranges.forEach((r, i) => {
+      for (let a = r.start; a < r.end; a += BigInt(SLICE)) {
+        const end = a + BigInt(SLICE) < r.end ? a + BigInt(SLICE) : r.end;
+        pieces.push({ region: i, firstPage: Number(a - r.start) / PAGE, start: a, end });
+      }
+    });
+    const parts: NativeRegionDigests[][] = ranges.map(() => []);
+    for (let k = 0; k < pieces.length; ) {
+      // A batch of slices up to SLICE bytes (small regions go together: one native call each would cost more).
+      const batch: typeof pieces = [];
+      let size = 0n;
+      while (k < pieces.length && (batch.length === 0 || size + (pieces[k].end - pieces[k].start) <= BigInt(SLICE))) {
+        size += pieces[k].end - pieces[k].start;
+        batch.push(pieces[k++]);
+      }
+      const r = await this.scanner.sweep(batch.map((p) => ({ start: p.start, end: p.end })), opts);
+      batch.forEach((p, j) => parts[p.region].push({ ...r.regions[j], unread: r.regions[j].unread.map((u) => u + p.firstPage) }));
+      out.bytesHashed += r.bytesHashed;
+      out.elapsedNs += r.elapsedNs;
+      out.cpuNs += r.cpuNs;
+      this.progressState = { ...this.progressState, pagesDone: this.progressState.pagesDone + Number(size) / PAGE, lastProgressAt: Date.now() };
+      if (opts.cpuFraction > 0 && opts.cpuFraction < 1 && k < pieces.length) {
+        const debtMs = (out.cpuNs / opts.cpuFraction - out.elapsedNs) / 1e6;
+        if (debtMs > 1) await new Promise<void>((res) => setTimeout(res, Math.min(debtMs, 10_000)).unref());
+        if (this.closed) throw new ScannerError('the code monitor is closed');
+        out.elapsedNs += Math.max(0, debtMs) * 1e6;
+      }
+    }
+    out.regions = parts.map((ps) => ({
+      state: ps.every((p) => p.state === 'gone') ? 'gone' : ps.every((p) => p.state === 'ok') ? 'ok' : 'partial',
+      digests: ps.length === 1 ? ps[0].digests : Buffer.concat(ps.map((p) => p.digests)),
+      unread: ps.flatMap((p) => p.unread),
+      residentPages: ps.reduce((n, p) => n + p.residentPages, 0),
+      hashNs: ps.reduce((n, p) => n + p.hashNs, 0),
+    }));
+    return out;
+  }
+
   /** A failed pass is no progress: a checker that keeps failing stalls. */
   private passEnd(ok: boolean): void {
     const p = this.progressState;
@@ -603,8 +653,8 @@ export class CodeMonitor {
   }
 
   /**
-   * Sweep progress, sync and cheap. This minimal version moves at the start and the end of a pass
-   * only (the native sweep has no progress counter here); engine's version counts pages as it goes.
+   * Sweep progress, sync and cheap: moves after every slice of a pass (sweepWithProgress) and at
+   * its end; a failed pass does not move it.
    */
   progress(): { passActive: boolean; pagesDone: number; pagesTotal: number; lastProgressAt: number } {
     return { ...this.progressState };
