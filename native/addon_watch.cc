@@ -37,6 +37,7 @@ class Watcher : public Napi::ObjectWrap<Watcher> {
       auto* r = new WatchReport(std::move(rep));
       napi_status st = tsfn.NonBlockingCall(r, [](Napi::Env env, Napi::Function cb, WatchReport* r) {
         std::unique_ptr<WatchReport> owned(r);
+        if (env == nullptr || cb.IsEmpty()) return;  // the environment is being torn down
         Napi::Object o = Napi::Object::New(env);
         o.Set("kernel", r->kernelChanged);
         Napi::Array wds = Napi::Array::New(env, r->wds.size());
@@ -48,7 +49,12 @@ class Watcher : public Napi::ObjectWrap<Watcher> {
         o.Set("wds", wds);
         o.Set("masks", masks);
         if (!r->error.empty()) o.Set("error", r->error);
-        cb.Call({o});
+        // During worker.terminate() the call fails with a pending termination: never let that
+        // escape a thread-safe-function callback (std::terminate).
+        try {
+          cb.Call({o});
+        } catch (const Napi::Error&) {
+        }
       });
       if (st != napi_ok) delete r;  // released: the Watcher is closing
     });

@@ -168,3 +168,24 @@ test('a throwing logger and a throwing finding listener never reach the app', { 
   }
   void hooks;
 });
+
+test('worker.terminate() with a running Guard (watch loop, sentinel, file watch) never crashes the process', { skip: linux, timeout: 60000 }, async () => {
+  const { Worker } = await import('node:worker_threads');
+  const dist = new URL('../../dist/index.js', import.meta.url).pathname;
+  for (let i = 0; i < 3; i++) {
+    const w = new Worker(
+      `const { parentPort } = require('node:worker_threads');
+       const { Guard } = require(${JSON.stringify(dist)});
+       const g = new Guard({ periodMs: 100, sentinelMs: 20, kernelTickMs: 10, cpuBudget: 1 });
+       g.start().then(() => parentPort.postMessage('ready'));`,
+      { eval: true },
+    );
+    await new Promise((resolve, reject) => {
+      w.once('message', resolve);
+      w.once('error', reject);
+    });
+    await new Promise((r) => setTimeout(r, 100 * i));
+    const code = await w.terminate();
+    assert.equal(typeof code, 'number', 'terminated');
+  }
+});
