@@ -47,7 +47,7 @@ export interface GuardOptions extends CodeMonitorOptions {
   /** Absolute cap on time without sweep progress before checker-stalled. Default 60 000. */
   stallCapMs?: number;
   /** Tick of the native kernel watch loop (Linux; every thread's TracerPid and the other isolation
-   *  fields; wakes JS only on a change). Default 100; 0 turns the loop off (kernel checks then run
+   *  fields; wakes JS only on a change). Default 200 (a tracer is seen within ~200 ms plus the JS check); 0 turns the loop off (kernel checks then run
    *  every periodMs only). */
   kernelTickMs?: number;
   /** Watch the files behind executable mappings with inotify and re-check a file's pages at once
@@ -120,7 +120,7 @@ export class Guard extends EventEmitter {
     if (!(budget > 0 && budget <= 1)) throw new RangeError('cpuBudget must be a number in (0, 1]');
     const sentinelBudget = options.sentinelBudget ?? 0.001;
     if (!(sentinelBudget > 0 && sentinelBudget <= 1)) throw new RangeError('sentinelBudget must be a number in (0, 1]');
-    const kernelTick = options.kernelTickMs ?? 100;
+    const kernelTick = options.kernelTickMs ?? 200;
     if (!Number.isFinite(kernelTick) || (kernelTick !== 0 && kernelTick < 10)) throw new RangeError('kernelTickMs must be 0 (off) or a number >= 10');
     const cap = options.stallCapMs ?? 60_000;
     if (!Number.isFinite(cap) || cap < 100) throw new RangeError('stallCapMs must be a number >= 100');
