@@ -333,7 +333,14 @@ export class Guard extends EventEmitter {
         const keys = [...this.filesQueue];
         this.filesQueue.clear();
         try {
-          const r = await this.code.checkFiles(keys);
+          const apply = (r: CodeCheckResult) => {
+            if (this.stopped) return;
+            this.openCode = this.refineCode(r.open);
+            this.reconcile(r.events);
+            this.publish();
+          };
+          // A change is published as soon as the slice holding it was hashed.
+          const r = await this.code.checkFiles(keys, (partial) => this.guarded('code', () => apply(partial)));
           if (this.stopped) return;
           this.openCode = this.refineCode(r.open);
           this.reconcile(r.events);

@@ -680,40 +680,47 @@ export class CodeMonitor {
   /**
    * Unpaced re-check of only the pages of regions backed by these files, on a thread of its own
    * (a paced sweep never delays it). Closes restored pages and reports changed ones as a pass does.
-   * Needs a baseline: before one exists it returns nothing new.
+   * Needs a baseline: before one exists it returns nothing new. The file is hashed in 16 MiB slices;
+   * `onUpdate` (optional) gets the result as soon as a slice opened something new, so a write in a
+   * large file is reported without waiting for the rest of it.
    */
-  async checkFiles(fileKeys: string[]): Promise<CodeCheckResult> {
+  async checkFiles(fileKeys: string[], onUpdate?: (r: CodeCheckResult) => void): Promise<CodeCheckResult> {
     this.assertOpen();
     const t0 = performance.now();
     const want = new Set(fileKeys);
     const regions = this.regions.filter((r) => isHashable(r) && r.fileKey !== null && want.has(r.fileKey));
     if (!this.baselined || regions.length === 0) return this.result(t0);
     this.fileScanner ??= new this.native.Scanner();
-    let sweep;
-    try {
-      sweep = await this.fileScanner.sweep(
-        regions.map((r) => ({ start: r.start, end: r.end })),
-        { mode: this.opts.hashMode, residentOnly: this.opts.residentOnly, cpuFraction: 0 },
-      );
-    } catch (e) {
-      throw new ScannerError(`file re-check failed: ${e instanceof Error ? e.message : String(e)}`, e);
-    }
-    const candidates: Candidate[] = [];
     const matched = new Set<string>();
-    for (let i = 0; i < regions.length; i++) {
-      const region = regions[i];
-      const res = sweep.regions[i];
-      const expected = this.store.view(region.fileKey!, region.fileOffset / PAGE, pageCount(region));
-      const cmp = this.native.compareDigests(expected, res.digests, res.unread);
-      for (const p of cmp.mismatch) candidates.push({ region, page: p, expected: expected.subarray(p * DIGEST_SIZE, (p + 1) * DIGEST_SIZE) });
-      const unreadSet = new Set(res.unread);
-      for (const key of this.openKeysFor(region)) {
-        const page = this.pageInRegion(region, key);
-        if (page !== null && !unreadSet.has(page) && !cmp.mismatch.includes(page)) matched.add(key);
+    for (const region of regions) {
+      const pages = pageCount(region);
+      for (let first = 0; first < pages; first += PROGRESS_SLICE_PAGES) {
+        const n = Math.min(PROGRESS_SLICE_PAGES, pages - first);
+        const start = region.start + BigInt(first * PAGE);
+        let sweep;
+        try {
+          sweep = await this.fileScanner.sweep([{ start, end: start + BigInt(n * PAGE) }], { mode: this.opts.hashMode, residentOnly: this.opts.residentOnly, cpuFraction: 0 });
+        } catch (e) {
+          throw new ScannerError(`file re-check failed: ${e instanceof Error ? e.message : String(e)}`, e);
+        }
+        const res = sweep.regions[0];
+        const expected = this.store.view(region.fileKey!, region.fileOffset / PAGE + first, n);
+        const cmp = this.native.compareDigests(expected, res.digests, res.unread);
+        const candidates: Candidate[] = cmp.mismatch.map((p) => ({ region, page: first + p, expected: expected.subarray(p * DIGEST_SIZE, (p + 1) * DIGEST_SIZE) }));
+        const unread = new Set(res.unread);
+        const mism = new Set(cmp.mismatch);
+        for (const key of this.openKeysFor(region)) {
+          const page = this.pageInRegion(region, key);
+          if (page !== null && page >= first && page < first + n && !unread.has(page - first) && !mism.has(page - first)) matched.add(key);
+        }
+        const before = this.open.size;
+        const beforeKeys = [...this.open.keys()].join();
+        await this.confirm(candidates);
+        if (onUpdate && (this.open.size !== before || [...this.open.keys()].join() !== beforeKeys)) onUpdate(this.result(t0));
       }
     }
-    await this.confirm(candidates);
     this.closeRestored(matched);
     return this.result(t0);
   }
+
 }
