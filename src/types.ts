@@ -15,7 +15,8 @@ export type CodeFindingKind =
   | 'mapping-added'
   | 'mapping-removed'
   | 'differs-from-disk'
-  | 'anonymous-exec';
+  | 'anonymous-exec'
+  | 'code-file-writable';
 
 export type KernelFindingKind =
   | 'tracer-attached'
