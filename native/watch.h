@@ -67,7 +67,9 @@ class WatchLoop {
   uint64_t KernelSignature(bool slow);
   const uint64_t periodNs_;
   Report report_;
-  int inotifyFd_ = -1;
+  // Set once, from -1, by the constructor or (after a failed init, e.g. EMFILE at start) by a later
+  // AddWatch on the JS thread; the loop thread re-reads it every iteration.
+  std::atomic<int> inotifyFd_{-1};
   int wakeFd_ = -1;  // eventfd: Stop() wakes the poll at once
   std::string inotifyError_;
   std::mutex mu_;  // guards watches_, stats_

@@ -62,7 +62,7 @@ WatchLoop::WatchLoop(uint64_t periodNs, Report report) : periodNs_(periodNs), re
 
 WatchLoop::~WatchLoop() {
   Stop();
-  if (inotifyFd_ >= 0) close(inotifyFd_);
+  if (inotifyFd_.load() >= 0) close(inotifyFd_.load());
   if (wakeFd_ >= 0) close(wakeFd_);
 }
 
@@ -77,11 +77,26 @@ void WatchLoop::Stop() {
 }
 
 int WatchLoop::AddWatch(const std::string& path, uint64_t* devMajor, uint64_t* devMinor, uint64_t* ino, int* err) {
-  if (inotifyFd_ < 0) {
-    *err = EBADF;
-    return -1;
+  if (inotifyFd_.load() < 0) {
+    // The first init failed (EMFILE at start, inotify instances exhausted): try again now.
+    int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (fd < 0) {
+      *err = errno;
+      return -1;
+    }
+    inotifyFd_.store(fd);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stats_.inotify = true;
+      stats_.inotifyError.clear();
+    }
+    if (wakeFd_ >= 0) {  // the loop polls the new fd from its next iteration
+      uint64_t one = 1;
+      ssize_t n = write(wakeFd_, &one, sizeof one);
+      (void)n;
+    }
   }
-  int wd = inotify_add_watch(inotifyFd_, path.c_str(), kFileMask);
+  int wd = inotify_add_watch(inotifyFd_.load(), path.c_str(), kFileMask);
   if (wd < 0) {
     *err = errno;
     return -1;
@@ -91,7 +106,7 @@ int WatchLoop::AddWatch(const std::string& path, uint64_t* devMajor, uint64_t* d
   struct stat st;
   if (stat(path.c_str(), &st) != 0) {
     *err = errno;
-    inotify_rm_watch(inotifyFd_, wd);
+    inotify_rm_watch(inotifyFd_.load(), wd);
     return -1;
   }
   *devMajor = major(st.st_dev);
@@ -104,11 +119,11 @@ int WatchLoop::AddWatch(const std::string& path, uint64_t* devMajor, uint64_t* d
 }
 
 bool WatchLoop::RemoveWatch(int wd) {
-  if (inotifyFd_ < 0) return false;
+  if (inotifyFd_.load() < 0) return false;
   std::lock_guard<std::mutex> lock(mu_);
   if (watches_.erase(wd) == 0) return false;
   stats_.watches = static_cast<int>(watches_.size());
-  return inotify_rm_watch(inotifyFd_, wd) == 0;
+  return inotify_rm_watch(inotifyFd_.load(), wd) == 0;
 }
 
 WatchStats WatchLoop::Stats() {
@@ -230,16 +245,22 @@ void WatchLoop::Run() {
   while (!stop_.load()) {
     const uint64_t now = NowNs(CLOCK_MONOTONIC);
     const int timeoutMs = now >= deadline ? 0 : static_cast<int>((deadline - now + 999999) / 1000000);
-    struct pollfd fds[2] = {{wakeFd_, POLLIN, 0}, {inotifyFd_, POLLIN, 0}};
-    int nfds = inotifyFd_ >= 0 ? 2 : 1;
+    const int ifd = inotifyFd_.load();
+    struct pollfd fds[2] = {{wakeFd_, POLLIN, 0}, {ifd, POLLIN, 0}};
+    int nfds = ifd >= 0 ? 2 : 1;
     int r = poll(fds, static_cast<nfds_t>(nfds), timeoutMs);
     if (stop_.load()) break;
+    if (r > 0 && (fds[0].revents & POLLIN)) {  // a wake that is not a stop (new inotify fd): drain it
+      uint64_t v;
+      ssize_t n = read(wakeFd_, &v, sizeof v);
+      (void)n;
+    }
     WatchReport rep;
     if (r > 0 && nfds == 2 && (fds[1].revents & POLLIN)) {
       // Read every queued event; one report per burst, one entry per watch with the OR of masks.
       std::map<int, uint32_t> by;
       for (;;) {
-        ssize_t n = read(inotifyFd_, ibuf, sizeof ibuf);
+        ssize_t n = read(ifd, ibuf, sizeof ibuf);
         if (n <= 0) break;
         for (char* p = ibuf; p < ibuf + n;) {
           auto* ev = reinterpret_cast<struct inotify_event*>(p);

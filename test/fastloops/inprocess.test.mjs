@@ -118,6 +118,8 @@ test('a first pass failing by EMFILE recovers; an injected library is reported a
     const lib = loadTestLib(copyTestLib('injected'));
     const f = await added;
     assert.equal(f.path, lib.path);
+    // The file watch recovers too (inotify_init1 failed with EMFILE at start and is retried).
+    await waitFor(g, 'status', (s) => s.loops.files.watchedPaths.includes(lib.path), 20000, 'the injected library watched');
   } finally {
     await set();
     g.stop();
