@@ -219,10 +219,12 @@ export class Guard extends EventEmitter {
     this.code?.close();
   }
 
-  /** One full pass now (unpaced). Resolves with the new Status. */
+  /** One full pass now (unpaced code sweep, kernel check, launch audit). Resolves with the new Status. */
   async check(): Promise<Status> {
     if (this.stopped) throw new GuardStateError('check() after stop()');
     if (!this.started) return this.start();
+    this.launchCheck();
+    await this.kernelCheck();
     return this.runPass(true);
   }
 
