@@ -10,6 +10,8 @@ export const GOALS = [
   { key: 'rss_growth_mib', op: '<', target: 1, label: 'RSS growth per resident-only sweep (MiB)' },
   { key: 'baseline_bytes_per_page', op: '<=', target: 16, label: 'baseline bytes per page' },
   { key: 'tamper_latency_ms', op: '<=', target: 250, label: 'software tamper -> finding (ms, median)' },
+  { key: 'tracer_latency_ms', op: '<=', target: 250, label: 'same-uid PTRACE_SEIZE -> tracer-attached (ms, median)' },
+  { key: 'file_write_latency_ms', op: '<=', target: 250, label: 'write(2) to a mapped code file -> code-modified (ms, median)' },
 ];
 
 export function met(goal, value) {

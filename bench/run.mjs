@@ -11,6 +11,7 @@ import { eventLoopDelay } from './eventloop.mjs';
 import { residentOnlyMemory } from './memory.mjs';
 import { startDefaultGuard, cpuShare, tamperLatency } from './guard.mjs';
 import { GOALS, met, fmt, table } from './goals.mjs';
+import { fastLoopLatencies } from './fastloops.mjs';
 
 const args = new Set(process.argv.slice(2));
 for (const a of args) if (!['--quick', '--json'].includes(a)) {
@@ -72,6 +73,7 @@ log(`tamper latency: ${P.tamperTrials} writes to workload code pages through /pr
 // walk-cost / budget (seconds); an isolated write finds the bucket full.
 const tamperSpacingMs = quick ? 500 : 6000;
 const tamper = await tamperLatency(guard, workload, { trials: P.tamperTrials, timeoutMs: quick ? 5000 : 10000, spacingMs: tamperSpacingMs });
+const fl = await fastLoopLatencies(guard, { file, bytes, trials: P.tamperTrials, spacingMs: quick ? 300 : 2000 });
 guard.stop();
 
 const values = {
@@ -83,6 +85,7 @@ const values = {
   rss_growth_mib: mem.rssGrowthMiB,
   baseline_bytes_per_page: mem.bytesPerPage,
   tamper_latency_ms: tamper.medianMs,
+  ...fl.values,
 };
 const result = {
   quick,
@@ -111,6 +114,7 @@ const result = {
   cpu,
   memory: mem,
   tamper,
+  fastloops: fl,
   goals: Object.fromEntries(GOALS.map((g) => [g.key, { value: values[g.key], op: g.op, target: g.target, met: met(g, values[g.key]) }])),
   goals_met: GOALS.every((g) => met(g, values[g.key]) === true),
   seconds: since(t0),

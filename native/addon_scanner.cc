@@ -118,19 +118,23 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
       done->id = id;
       napi_status st = shared->tsfn.BlockingCall(done, [shared](Napi::Env env, Napi::Function, Completion* c) {
         std::unique_ptr<Completion> owned(c);
+        if (env == nullptr) return;  // fastloops: environment torn down (worker.terminate())
         auto it = shared->pending.find(c->id);
         if (it == shared->pending.end()) return;  // rejected by close()
         Napi::Promise::Deferred d = it->second;
         shared->pending.erase(it);
         if (shared->pending.empty() && !shared->closed) shared->tsfn.Unref(env);
-        if (!c->error.empty()) {
-          d.Reject(Napi::Error::New(env, c->error).Value());
-          return;
-        }
         try {
-          d.Resolve(c->build(env));
-        } catch (const Napi::Error& e) {
-          d.Reject(e.Value());
+          if (!c->error.empty()) {
+            d.Reject(Napi::Error::New(env, c->error).Value());
+            return;
+          }
+          try {
+            d.Resolve(c->build(env));
+          } catch (const Napi::Error& e) {
+            d.Reject(e.Value());
+          }
+        } catch (const Napi::Error&) {  // fastloops: settling fails while a worker terminates
         }
       });
       if (st != napi_ok) delete done;  // the function was released (scanner closed)
@@ -250,7 +254,11 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
           auto* r = new Report{generation, std::move(hits)};
           napi_status st = tsfn.NonBlockingCall(r, [](Napi::Env env, Napi::Function cb, Report* r) {
             std::unique_ptr<Report> owned(r);
-            cb.Call({Napi::Number::New(env, static_cast<double>(r->generation)), HitsToArray(env, r->hits)});
+            if (env == nullptr || cb.IsEmpty()) return;  // fastloops: environment torn down (worker.terminate())
+            try {
+              cb.Call({Napi::Number::New(env, static_cast<double>(r->generation)), HitsToArray(env, r->hits)});
+            } catch (const Napi::Error&) {  // fastloops: a terminating worker must not std::terminate
+            }
           });
           if (st != napi_ok) delete r;
         });

@@ -121,7 +121,7 @@ const STATUSES: readonly HardenStepStatus[] = ['applied', 'already', 'failed', '
  * /proc files (start the Guard first: it opens /proc/self/pagemap, which hardening locks away).
  *
  * `report.verified` is true when at least one step is in force, every applied/already step was
- * read back and matched, and no step failed.
+ * read back and matched, no step failed, and no tracer was attached to any thread beforehand.
  *
  * @throws TypeError / RangeError for bad options (before anything changes);
  *   NativeLoadError (code ERR_NATIVE_LOAD) when the native addon is missing on a supported OS.
@@ -180,7 +180,9 @@ export function harden(options?: HardenOptions): HardenReport {
     }
   }
   const inForce = steps.filter((s) => s.status === 'applied' || s.status === 'already');
-  const verified = inForce.length > 0 && inForce.every((s) => s.verified === true) && !steps.some((s) => s.status === 'failed');
+  // A tracer attached before harden() keeps its access whatever the steps did: not verified.
+  const verified =
+    inForce.length > 0 && inForce.every((s) => s.verified === true) && !steps.some((s) => s.status === 'failed') && tracerBefore.state !== 'attached';
   return { platform, dryRun: opts.dryRun, steps, verified, tracerBefore, warnings };
 }
 

@@ -125,6 +125,24 @@ export interface NativeScanner {
   close(): void;
 }
 
+/** What the fast watch loop (native/watch_linux.cc) reports: a kernel-signature change and/or file events. */
+export interface NativeWatchReport {
+  kernel: boolean;
+  wds: number[];
+  /** inotify masks, one per wd (OR of the burst's events). */
+  masks: number[];
+  error?: string;
+}
+
+export interface NativeWatcher {
+  /** inotify watch; the identity of the inode now at `path` (the caller checks it is the mapped one). */
+  addWatch(path: string): { wd: number; devMajor: number; devMinor: number; ino: bigint } | { errno: number; error: string };
+  removeWatch(wd: number): boolean;
+  stats(): { running: boolean; ticks?: number; reports?: number; lastTickAt?: number; cpuMs?: number; tid?: number; watches?: number; inotify?: boolean; inotifyError?: string };
+  /** Stops and joins the loop thread; idempotent. */
+  close(): void;
+}
+
 export interface NativeBinding {
   // hardening (native/harden_*.cc)
   harden(opts: NativeHardenOptions): NativeHardenStep[];
@@ -157,6 +175,8 @@ export interface NativeBinding {
   selftestCanary(): { start: bigint; size: number } | null;
 
   Scanner: new () => NativeScanner;
+  /** Linux only: the fast watch loop (kernel signature every `periodMs`, inotify on code files). */
+  Watcher?: new (periodMs: number, onReport: (r: NativeWatchReport) => void) => NativeWatcher;
   /**
    * Pages whose digests differ (both known), pages known only in `actual` (`skip` pages are ignored
    * for those two), and every page not known in `expected`.

@@ -15,7 +15,8 @@ export type CodeFindingKind =
   | 'mapping-added'
   | 'mapping-removed'
   | 'differs-from-disk'
-  | 'anonymous-exec';
+  | 'anonymous-exec'
+  | 'code-file-writable';
 
 export type KernelFindingKind =
   | 'tracer-attached'
@@ -116,4 +117,15 @@ export interface Status {
   heartbeatAgeMs: number | null;
   hashMode: 'blake3' | 'fast';
   checkerErrors: { subsystem: Subsystem; code: string; message: string; at: string }[];
+  /** Each background loop: cadence, heartbeat, and what is off and why (Guard; absent in older producers). */
+  loops?: LoopsStatus;
+}
+
+/** The Guard's loops (see README "Security model": what each covers). Times are ISO-8601 or null. */
+export interface LoopsStatus {
+  sweep: { state: 'running' | 'off'; periodMs: number; passActive: boolean; pagesDone: number; pagesTotal: number; lastProgressAt: string | null; stallLimitMs: number | null };
+  sentinel: { state: 'running' | 'off'; reason?: string; lastReportAt: string | null; lastRunSeenAt: string | null };
+  kernel: { state: 'running' | 'off'; reason?: string; tickMs: number | null; lastTickAt: string | null; lastCheckAt: string | null };
+  launch: { lastCheckAt: string | null };
+  files: { watched: number; watchedPaths: string[]; unwatched: { path: string; reason: string }[]; unwatchedCount: number; pristineBytes: number };
 }

@@ -93,6 +93,11 @@ test('status element: each state renders with accessible text, steps, timing and
     assert.equal(await findings.count(), snaps[s].findings.length, `#${s} lists ${snaps[s].findings.length} findings`);
   }
   assert.match(await page.locator('#stalled [part~="meta"]').innerText(), /heartbeat [0-9.]+ (ms|s) ago/, 'stalled shows the heartbeat age');
+  // fastloops: a loop that is off says so and why (these real runs turned the sentinel and kernel checks off).
+  const loops = await page.locator('#ok [part~="loops"]').innerText();
+  assert.match(loops, /tamper sentinel OFF \(off by option \(sentinelMs: 0\)\)/, `the sentinel being off is visible: ${loops}`);
+  assert.match(loops, /kernel watch OFF \(off by option \(kernel: false\)\)/, `the kernel watch being off is visible: ${loops}`);
+  assert.match(loops, /\d+ code files watched/, 'the watched code files are counted');
 
   // Findings: module path, hex offset, severity as text; highest severity first.
   const comp = page.locator('#compromised [part~="finding"]');

@@ -45,7 +45,7 @@ test('default harden(): applies and verifies dumpable and core-limit; second cal
   assert.match(core.detail, /read back 0\/0|already 0\/0/, 'core-limit detail');
   assertLinuxUnsupported(r);
   assert.equal(r.verified, true, 'report verified');
-  assert.deepEqual(r.tracerBefore, { state: 'none', detail: 'TracerPid 0 in /proc/self/status' });
+  assert.deepEqual(r.tracerBefore, { state: 'none', detail: 'TracerPid 0 on every thread (/proc/self/task/*/status)' });
   assert.deepEqual(r.warnings, []);
   assert.equal(first.state.dumpable, 0, 'PR_GET_DUMPABLE after harden');
   assert.equal(first.state.coreSoft, 0, 'RLIMIT_CORE soft after harden');
@@ -174,20 +174,23 @@ test('an unsupported OS gets every step unsupported, never a throw', { skip }, (
   assert.deepEqual(c.state, out.before, 'nothing changed');
 });
 
-test('a tracer attached before harden() is reported with a warning', { skip: skip || (!fs.existsSync('/usr/bin/python3') && 'no python3') }, async () => {
+for (const which of ['main thread', 'another thread']) test(`a tracer attached before harden() (${which}) is reported with a warning and verified is false`, { skip: skip || (!fs.existsSync('/usr/bin/python3') && 'no python3') }, async () => {
   const t = jsonLines(process.execPath, [child, dist, JSON.stringify([null]), 'wait']);
   let tracer;
   try {
     const ready = await t.next();
     assert.equal(ready.phase, 'ready', JSON.stringify(ready));
-    tracer = jsonLines('/usr/bin/python3', [path.join(fixtures, 'tracer.py'), String(ready.pid)]);
+    // A tracer may seize one non-leader thread only: harden() reads every thread's TracerPid.
+    const tid = which === 'main thread' ? ready.pid : fs.readdirSync(`/proc/${ready.pid}/task`).map(Number).find((x) => x !== ready.pid);
+    tracer = jsonLines('/usr/bin/python3', [path.join(fixtures, 'tracer.py'), String(tid)]);
     const att = await tracer.next();
     assert.equal(att.attached, true, `tracer could not attach: ${JSON.stringify(att)}`);
     t.send('go');
     const out = await t.next();
     const r = out.calls[0].report;
     assert.ok(r, `harden threw: ${JSON.stringify(out.calls[0])}`);
-    assert.deepEqual(r.tracerBefore, { state: 'attached', tracerPid: att.tracer, detail: `TracerPid ${att.tracer} in /proc/self/status` });
+    assert.deepEqual(r.tracerBefore, { state: 'attached', tracerPid: att.tracer, detail: `TracerPid ${att.tracer} on thread ${tid} (/proc/self/task/*/status)` });
+    assert.equal(r.verified, false, 'not verified while a tracer is attached: it keeps its access');
     assert.ok(
       r.warnings.includes(`a tracer/debugger (pid ${att.tracer}) was attached before harden(); hardening does not detach it and it keeps full access to this process`),
       `warnings: ${JSON.stringify(r.warnings)}`,

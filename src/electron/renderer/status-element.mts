@@ -158,6 +158,7 @@ export class ProcguardStatusElement extends Base {
       container.append(this.#meta(doc, s));
       const alerts = hardeningAlerts(doc, s);
       if (alerts !== null) container.append(alerts);
+      container.append(this.#loops(doc, s)); // fastloops: what is off and why
       container.append(this.#hardening(doc, s));
       container.append(this.#findings(doc, s));
     }
@@ -182,6 +183,25 @@ export class ProcguardStatusElement extends Base {
     }
     if (typeof s.heartbeatAgeMs === 'number') p.append(` \u00B7 heartbeat ${formatMs(s.heartbeatAgeMs)} ago`);
     if (typeof s.sequence === 'number') p.append(` \u00B7 snapshot #${s.sequence}`);
+    return p;
+  }
+
+  /** The Guard's loops (Status.loops): a sentinel or watch loop that is off says why; unwatched code files. */
+  #loops(doc: Document, s: Status): HTMLElement {
+    const p = el(doc, 'p', 'loops');
+    const l = (s as { loops?: unknown }).loops as Status['loops'] | undefined;
+    if (!l || typeof l !== 'object') return p;
+    const parts: string[] = [];
+    for (const [name, v] of [['tamper sentinel', l.sentinel], ['kernel watch', l.kernel]] as const) {
+      if (!v || typeof v !== 'object') continue;
+      parts.push(v.state === 'running' ? `${name} on` : `${name} OFF${v.reason ? ` (${str(v.reason)})` : ''}`);
+    }
+    if (l.files && typeof l.files === 'object') {
+      parts.push(`${Number(l.files.watched) || 0} code files watched${Number(l.files.unwatchedCount) > 0 ? `, ${Number(l.files.unwatchedCount)} not watched` : ''}`);
+    }
+    p.dataset.sentinel = str(l.sentinel?.state);
+    p.dataset.kernel = str(l.kernel?.state);
+    p.append(parts.join(' \u00B7 '));
     return p;
   }
 
