@@ -60,7 +60,7 @@ export interface Finding extends Observation {
   transient?: boolean;
 }
 
-export type HardenStepId = 'dumpable' | 'core-limit' | 'deny-attach' | 'trace-ctl' | 'process-dacl';
+export type HardenStepId = 'dumpable' | 'core-limit' | 'deny-attach' | 'trace-ctl' | 'process-dacl' | 'thread-dacl';
 export type HardenStepStatus = 'applied' | 'already' | 'failed' | 'unsupported' | 'skipped';
 
 export interface HardenStep {
@@ -98,6 +98,19 @@ export interface CodeCoverage {
   residentBytes: number;
 }
 
+/**
+ * Which tamper sentinel (the cheap between-sweeps signal for a write to a code page) runs.
+ * 'pagemap': Linux /proc/self/pagemap (a written private file page turns anonymous);
+ * 'working-set': Windows QueryWorkingSetEx (a written image page loses the Shared bit);
+ * 'none': no sentinel (another OS, turned off, or unusable here: `reason` says why).
+ * `verified` is true only where procguard's own tests have seen the signal catch a write on that OS.
+ */
+export interface SentinelInfo {
+  kind: 'pagemap' | 'working-set' | 'none';
+  verified: boolean;
+  reason?: string;
+}
+
 export interface Status {
   /** Schema version of this object. */
   version: 1;
@@ -116,4 +129,6 @@ export interface Status {
   heartbeatAgeMs: number | null;
   hashMode: 'blake3' | 'fast';
   checkerErrors: { subsystem: Subsystem; code: string; message: string; at: string }[];
+  /** The tamper sentinel in use (see SentinelInfo). */
+  sentinel?: SentinelInfo;
 }
