@@ -4,7 +4,7 @@
 // with a "wine: ..." skip, so a Wine run never reads as a Windows pass for it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { attacker, startTarget, skipOffWindows, wineDeviation } from './helpers.mjs';
+import { attacker, attachDebugger, startTarget, skipOffWindows, wineDeviation } from './helpers.mjs';
 
 const DENIED = 5; // ERROR_ACCESS_DENIED
 
@@ -79,3 +79,30 @@ test("the token's default DACL alone restricts a thread created afterwards", { s
     assert.deepEqual({ opened: r.opened, error: r.error }, { opened: false, error: DENIED }, JSON.stringify(r));
   });
 });
+
+test('a debugger attaching (DebugActiveProcess): seen as tracer-attached on the control, refused by the hardened target', { skip: skipOffWindows }, async () => {
+  const control = await startTarget('control');
+  try {
+    assert.equal((await control.ask('tracer')).tracer.state, 'none', 'no debugger before');
+    const dbg = await attachDebugger(control.info.pid, 6000);
+    assert.deepEqual(dbg.first, { attached: true }, 'the attacker attaches to the control as a debugger');
+    const t = (await control.ask('tracer')).tracer;
+    assert.equal(t.state, 'attached', `the addon sees the debugger: ${JSON.stringify(t)}`);
+    const k = await control.ask('kernel');
+    assert.ok(k.findings.some((f) => f.kind === 'tracer-attached'), `the Guard's kernel monitor reports it: ${JSON.stringify(k)}`);
+    await dbg.done;
+  } finally {
+    control.stop();
+  }
+  const hardened = await startTarget('harden');
+  try {
+    const dbg = await attachDebugger(hardened.info.pid, 1000);
+    assert.deepEqual(dbg.first, { attached: false, error: DENIED }, 'DebugActiveProcess on the hardened target is denied');
+    await dbg.done;
+    assert.equal((await hardened.ask('tracer')).tracer.state, 'none');
+    assert.deepEqual((await hardened.ask('kernel')).findings, [], 'no kernel finding on the hardened target');
+  } finally {
+    hardened.stop();
+  }
+});
+

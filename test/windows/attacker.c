@@ -6,6 +6,8 @@
  *   attacker wine                       {"wine":"8.0"} or {"wine":null}: ntdll's wine_get_version export
  *   attacker probe <pid> <hexaddr>      every access attempt below, nothing changed in the target
  *   attacker write <pid> <hexaddr> <hexbyte>   WriteProcessMemory of one byte (the tamper tests)
+ *   attacker attach <pid> <ms>          DebugActiveProcess: {"attached":true} (then debug events are pumped
+ *                                        for <ms> ms, then {"detached":true}) or {"attached":false,"error":5}
  *   attacker defaultdacl                 the mechanism harden()'s thread-dacl step relies on, alone: sets
  *                                        this process's token default DACL to the restricted one, creates
  *                                        a thread, and reopens it by id with suspend/context rights
@@ -120,6 +122,29 @@ static int write_byte(DWORD pid, ULONG_PTR addr, unsigned byte) {
   return 0;
 }
 
+static int attach(DWORD pid, DWORD ms) {
+  if (!DebugActiveProcess(pid)) {
+    printf("{\"attached\":false,\"error\":%lu}\n", GetLastError());
+    return 0;
+  }
+  DebugSetProcessKillOnExit(FALSE);
+  printf("{\"attached\":true}\n");
+  DWORD until = GetTickCount() + ms;
+  DEBUG_EVENT ev;
+  while ((LONG)(until - GetTickCount()) > 0) {
+    if (!WaitForDebugEvent(&ev, 50)) continue;
+    /* Exceptions are the target's own business (the initial breakpoint included). */
+    DWORD status = ev.dwDebugEventCode == EXCEPTION_DEBUG_EVENT && ev.u.Exception.ExceptionRecord.ExceptionCode != EXCEPTION_BREAKPOINT
+                       ? DBG_EXCEPTION_NOT_HANDLED
+                       : DBG_CONTINUE;
+    if (ev.dwDebugEventCode == CREATE_PROCESS_DEBUG_EVENT && ev.u.CreateProcessInfo.hFile) CloseHandle(ev.u.CreateProcessInfo.hFile);
+    if (ev.dwDebugEventCode == LOAD_DLL_DEBUG_EVENT && ev.u.LoadDll.hFile) CloseHandle(ev.u.LoadDll.hFile);
+    ContinueDebugEvent(ev.dwProcessId, ev.dwThreadId, status);
+  }
+  printf("{\"detached\":%s}\n", DebugActiveProcessStop(pid) ? "true" : "false");
+  return 0;
+}
+
 static DWORD WINAPI idle(LPVOID arg) {
   WaitForSingleObject((HANDLE)arg, 10000);
   return 0;
@@ -180,6 +205,7 @@ int main(int argc, char **argv) {
     else printf("{\"wine\":null}\n");
     return 0;
   }
+  if (argc >= 4 && strcmp(argv[1], "attach") == 0) return attach(strtoul(argv[2], NULL, 10), strtoul(argv[3], NULL, 10));
   if (argc >= 2 && strcmp(argv[1], "defaultdacl") == 0) return default_dacl();
   if (argc >= 4 && strcmp(argv[1], "probe") == 0)
     return probe(strtoul(argv[2], NULL, 10), (ULONG_PTR)strtoull(argv[3], NULL, 16));

@@ -51,15 +51,64 @@ export function startTarget(...args) {
       const nl = out.indexOf('\n');
       if (nl < 0) return;
       clearTimeout(timer);
+      let info;
       try {
-        resolve({ child, info: JSON.parse(out.slice(0, nl)), stop: () => child.stdin.end() });
-      } catch (e) {
+        info = JSON.parse(out.slice(0, nl));
+      } catch {
         reject(new Error(`target printed no JSON: ${out} ${err}`));
+        return;
       }
+      out = out.slice(nl + 1);
+      child.stdout.removeAllListeners('data');
+      const lines = lineReader(child.stdout);
+      /** Sends one command line; resolves with the target's one-line JSON answer. */
+      const ask = async (cmd) => {
+        child.stdin.write(`${cmd}\n`);
+        return JSON.parse(await lines.next(30000, `target's answer to ${cmd}`));
+      };
+      resolve({ child, info, ask, stop: () => child.stdin.end() });
     });
     child.on('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`target ${args} exited ${code} before reporting; stderr: ${err}`));
     });
   });
+}
+
+/** Reads a stream line by line: next(timeoutMs, what) resolves with the next line. */
+export function lineReader(stream) {
+  let buf = '';
+  const waiting = [];
+  const lines = [];
+  stream.setEncoding('utf8');
+  stream.on('data', (d) => {
+    buf += d;
+    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+      const line = buf.slice(0, nl).trim();
+      buf = buf.slice(nl + 1);
+      if (waiting.length) waiting.shift()(line);
+      else lines.push(line);
+    }
+  });
+  return {
+    next(timeoutMs, what) {
+      if (lines.length) return Promise.resolve(lines.shift());
+      return new Promise((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`no line from ${what} in ${timeoutMs} ms`)), timeoutMs);
+        waiting.push((line) => {
+          clearTimeout(t);
+          resolve(line);
+        });
+      });
+    },
+  };
+}
+
+/** Starts `attacker attach <pid> <ms>` and resolves with its first answer and the running child. */
+export async function attachDebugger(pid, ms) {
+  const child = spawn(attackerExe, ['attach', String(pid), String(ms)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines = lineReader(child.stdout);
+  const first = JSON.parse(await lines.next(30000, 'attacker attach'));
+  const done = new Promise((resolve) => child.on('exit', resolve));
+  return { first, lines, done };
 }
