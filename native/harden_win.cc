@@ -23,13 +23,20 @@
 //
 // Why SetKernelObjectSecurity and not SetSecurityInfo: both end in NtSetSecurityObject on real
 // Windows, and Microsoft documents SetKernelObjectSecurity for exactly these objects ("sets the
-// security of a kernel object. For example, this can be a process, thread, or event"). With it the
-// protected flag travels in the security descriptor's control bits (SE_DACL_PROTECTED, set with
-// SetSecurityDescriptorControl) next to PROTECTED_DACL_SECURITY_INFORMATION, so nothing between us
-// and the kernel can drop it; SetSecurityInfo rebuilds the descriptor from the separate DACL pointer
-// and Wine's version loses the flag there (measured under Wine 8.0). Process and thread objects
-// have no parent to inherit ACEs from, so the flag is a statement of intent that the read-back
-// checks, not what keeps other processes out: the ACEs do that.
+// security of a kernel object. For example, this can be a process, thread, or event"), with the
+// SECURITY_INFORMATION bits, PROTECTED_DACL_SECURITY_INFORMATION ("the DACL cannot inherit ACEs")
+// among them, and SetSecurityDescriptorControl as the documented way to set the inheritance
+// control bits (SE_DACL_PROTECTED). So the protected flag travels inside the descriptor as well as
+// in the request, and nothing between us and the kernel can drop it; SetSecurityInfo rebuilds the
+// descriptor from a separate DACL pointer and Wine's version loses the flag there (measured under
+// Wine 8.0; with SetKernelObjectSecurity the flag reads back under Wine too). On real Windows the
+// flag's survival is documentation, not measurement. Process and thread objects have no parent to
+// inherit ACEs from, so the flag is a statement of intent that the read-back checks, not what keeps
+// other processes out: the ACEs do that.
+//
+// The default DACL: Microsoft's SECURITY_DESCRIPTOR_CONTROL documentation: "if an object's creator
+// doesn't specify a DACL, the object receives the default DACL from the creator's access token";
+// CreateThread/CreateProcess say the same of a NULL security-attributes argument.
 //
 // Run under Wine with the official node.exe by `npm run test:windows` (test/windows/); Wine
 // deviations are listed in docs/platforms.md.
