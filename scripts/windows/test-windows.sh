@@ -35,7 +35,7 @@ if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then echo "test:windows: need root to apt-get install ${need[*]}" >&2; exit 2; fi
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  apt-get install -y -qq "${need[@]}" >/dev/null
   wine=/usr/lib/wine/wine64
   [ -x "$wine" ] || wine=$(command -v wine64)
 fi
