@@ -40,40 +40,46 @@ function die(msg) {
 }
 if (!nodeExe || !fs.existsSync(nodeExe)) die(`--node-exe must name the Windows node.exe (got ${nodeExe})`);
 
-// binding.gyp is a Python literal (comments, single quotes): let Python read it, as gyp does.
+// binding.gyp is a Python literal (comments, single quotes) whose conditions are Python
+// expressions: let Python read it and evaluate each condition for OS=='win', target_arch=='x64', as
+// gyp does, folding the chosen branch's sources / sources= / sources! (and else branches) in order.
+const RESOLVE = `
+import ast, json, sys
+gyp = ast.literal_eval(open(sys.argv[1]).read())
+env = {'OS': 'win', 'target_arch': 'x64'}
+def fold(d, sources):
+    for key in ('sources=', 'sources', 'sources!'):
+        if key not in d: continue
+        if key == 'sources=': sources = list(d[key])
+        elif key == 'sources': sources = sources + list(d[key])
+        else: sources = [x for x in sources if x not in d[key]]
+    for c in d.get('conditions', []):
+        branch = c[1] if eval(c[0], {}, dict(env)) else (c[2] if len(c) > 2 else None)
+        if branch: sources = fold(branch, sources)
+    return sources
+out = {}
+for t in gyp['targets']:
+    out[t['target_name']] = {'sources': fold(t, []), 'cflags': t.get('cflags', []), 'dependencies': t.get('dependencies', [])}
+print(json.dumps(out))
+`;
 function readGyp() {
-  const r = spawnSync('python3', ['-c', 'import ast,json,sys; print(json.dumps(ast.literal_eval(open(sys.argv[1]).read())))',
-    path.join(root, 'binding.gyp')], { encoding: 'utf8' });
+  const r = spawnSync('python3', ['-c', RESOLVE, path.join(root, 'binding.gyp')], { encoding: 'utf8' });
   if (r.status !== 0) die(`cannot read binding.gyp with python3: ${r.stderr || r.error}`);
   return JSON.parse(r.stdout);
 }
 
-// Sources of one gyp target for OS=='win', target_arch=='x64' (the only conditions binding.gyp uses).
-function targetSources(t) {
-  let sources = [...(t.sources || [])];
-  for (const [cond, then] of t.conditions || []) {
-    const holds = cond === "OS=='win'" || cond === "OS!='linux'" || cond === "OS!='mac'" || cond === "OS!='freebsd'";
-    if (!holds) continue;  // target_arch!='x64' and other OSes: not us
-    if (then['sources=']) sources = [...then['sources=']];
-    if (then.sources) sources.push(...then.sources);
-    if (then['sources!']) sources = sources.filter((s) => !then['sources!'].includes(s));
-  }
-  return sources;
-}
-
 const gyp = readGyp();
-const byName = new Map(gyp.targets.map((t) => [t.target_name, t]));
-const main = byName.get('procguard');
+const main = gyp.procguard;
 if (!main) die('binding.gyp has no procguard target');
 const units = [];
-for (const dep of main.dependencies || []) {
-  const t = byName.get(dep);
+for (const dep of main.dependencies) {
+  const t = gyp[dep];
   if (!t) die(`binding.gyp: unknown dependency ${dep}`);
   // The ISA flags of each SIMD library (gcc spellings; -fPIC means nothing for PE).
-  const flags = (t.cflags || []).filter((f) => f.startsWith('-m'));
-  for (const s of targetSources(t)) units.push({ src: s, flags });
+  const flags = t.cflags.filter((f) => f.startsWith('-m'));
+  for (const s of t.sources) units.push({ src: s, flags });
 }
-for (const s of targetSources(main)) units.push({ src: s, flags: [] });
+for (const s of main.sources) units.push({ src: s, flags: [] });
 if (!units.some((u) => u.src.endsWith('_win.cc'))) die("binding.gyp's OS=='win' condition lists no *_win.cc source");
 
 const napiInc = path.resolve(root, require('node-addon-api').include_dir);
