@@ -13,6 +13,7 @@
 // image is called node.exe, which is all the Wine suite needs.
 //
 // usage: node scripts/windows/build-addon.mjs --node-exe <path/to/node.exe> [--out <dir>] [--jobs N]
+//        node scripts/windows/build-addon.mjs --list     (the sources it would build, as JSON)
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -38,7 +39,6 @@ function die(msg) {
   console.error(`build-addon: ${msg}`);
   process.exit(1);
 }
-if (!nodeExe || !fs.existsSync(nodeExe)) die(`--node-exe must name the Windows node.exe (got ${nodeExe})`);
 
 // binding.gyp is a Python literal (comments, single quotes) whose conditions are Python
 // expressions: let Python read it and evaluate each condition for OS=='win', target_arch=='x64', as
@@ -81,6 +81,12 @@ for (const dep of main.dependencies) {
 }
 for (const s of main.sources) units.push({ src: s, flags: [] });
 if (!units.some((u) => u.src.endsWith('_win.cc'))) die("binding.gyp's OS=='win' condition lists no *_win.cc source");
+if (process.argv.includes('--list')) {
+  // The sources and ISA flags this build would compile, as JSON (tests; no toolchain needed).
+  console.log(JSON.stringify(units));
+  process.exit(0);
+}
+if (!nodeExe || !fs.existsSync(nodeExe)) die(`--node-exe must name the Windows node.exe (got ${nodeExe})`);
 
 const napiInc = path.resolve(root, require('node-addon-api').include_dir);
 let nodeInc = process.env.NODE_INCLUDE_DIR;
