@@ -73,6 +73,7 @@ std::vector<StepResult> Harden(const HardenOptions& opts) {
   out.push_back(rlimit_step::Unsupported("deny-attach", "PT_DENY_ATTACH is macOS only; on Linux the dumpable step blocks ptrace"));
   out.push_back(rlimit_step::Unsupported("trace-ctl", "procctl(PROC_TRACE_CTL) is FreeBSD only; on Linux the dumpable step blocks ptrace"));
   out.push_back(rlimit_step::Unsupported("process-dacl", "process DACLs are Windows only"));
+  out.push_back(rlimit_step::Unsupported("thread-dacl", "thread DACLs are Windows only"));
   return out;
 }
 

@@ -6,7 +6,7 @@
  * and the heartbeat), so an app that forgets a listener cannot be crashed by the guard.
  */
 import { EventEmitter } from 'node:events';
-import type { Finding, HardenReport, LoopsStatus, Observation, OverallState, Severity, Status, Subsystem } from './types';
+import type { Finding, HardenReport, LoopsStatus, Observation, OverallState, SentinelInfo, Severity, Status, Subsystem } from './types';
 import { CodeMonitor, type CodeMonitorOptions, type CodeCheckResult } from './integrity/monitor';
 import { KernelMonitor, type KernelMonitorOptions } from './kernel/monitor';
 import { auditLaunch, type LaunchAuditOptions } from './launch/audit';
@@ -108,6 +108,7 @@ export class Guard extends EventEmitter {
   private stopped = false;
   private stalled = false;
   private current: Status;
+  private sentinelInfo: SentinelInfo = { kind: 'none', verified: false, reason: 'the code monitor is not prepared' };
 
   constructor(options: GuardOptions = {}) {
     super();
@@ -140,7 +141,7 @@ export class Guard extends EventEmitter {
   prepare(): void {
     if (this.opts.code === false || this.code) return;
     this.code = new CodeMonitor(this.opts);
-    this.code.prepare();
+    this.sentinelInfo = sentinelInfo(process.platform, this.code.prepare(), this.opts.sentinelMs!);
   }
 
   /** Records the hardening report so the Status shows it. */
@@ -191,8 +192,8 @@ export class Guard extends EventEmitter {
         this.launchCheck();
       }, this.opts.periodMs!),
     );
-    if (this.code && this.opts.sentinelMs) {
-      this.code.startSentinel(this.opts.sentinelMs, this.opts.sentinelBudget!, (r) => {
+    if (this.code && this.opts.sentinelMs && this.sentinelInfo.kind !== 'none') {
+      const running = this.code.startSentinel(this.opts.sentinelMs, this.opts.sentinelBudget!, (r) => {
         if (this.stopped) return;
         this.guarded('code', () => {
           this.openCode = this.refineCode(r.open);
@@ -200,6 +201,7 @@ export class Guard extends EventEmitter {
           this.publish();
         });
       });
+      if (!running) this.sentinelInfo = { kind: 'none', verified: false, reason: 'the sentinel did not start' };
     }
     // Every wakeup of the event loop costs CPU; the heartbeat only needs the stall limit's resolution.
     unref(setInterval(() => this.heartbeat(), Math.min(5000, Math.max(50, this.opts.periodMs! / 2))));
@@ -601,8 +603,28 @@ export class Guard extends EventEmitter {
       hashMode: this.code?.hashMode ?? this.opts.hashMode ?? 'blake3',
       checkerErrors: [...this.errors],
       loops: this.loopsStatus(),
+      sentinel: { ...this.sentinelInfo },
     };
     // Status crosses IPC and goes into logs: make sure it is plain JSON data (no bigint, no class instances).
     return JSON.parse(JSON.stringify(status)) as Status;
   }
+}
+
+/**
+ * Which tamper sentinel a Guard runs, from the platform and what CodeMonitor.prepare() found.
+ * Only Linux's pagemap signal is verified by procguard's tests; the Windows working-set signal is
+ * built from the documentation and cannot be shown under Wine (docs/platforms.md).
+ */
+export function sentinelInfo(platform: NodeJS.Platform, prepared: { sentinel: boolean; detail: string }, sentinelMs: number): SentinelInfo {
+  if (sentinelMs === 0) return { kind: 'none', verified: false, reason: 'turned off (sentinelMs: 0)' };
+  if (!prepared.sentinel) return { kind: 'none', verified: false, reason: prepared.detail };
+  if (platform === 'linux') return { kind: 'pagemap', verified: true };
+  if (platform === 'win32') {
+    return {
+      kind: 'working-set',
+      verified: false,
+      reason: 'QueryWorkingSetEx Shared bit: never run on Windows by the test suite (under Wine it cannot work)',
+    };
+  }
+  return { kind: 'none', verified: false, reason: prepared.detail };
 }

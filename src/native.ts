@@ -199,6 +199,11 @@ function candidatePaths(root: string): string[] {
     path.join(root, 'build', 'Debug', 'procguard.node'),
     path.join(root, 'prebuilds', `${process.platform}-${process.arch}`),
   ];
+  // Windows only: the mingw cross-build (scripts/windows/build-addon.mjs) writes its addon per
+  // platform so it never collides with the host's build/Release; that is what runs under Wine.
+  if (process.platform === 'win32') {
+    out.splice(2, 0, path.join(root, 'build', `${process.platform}-${process.arch}`, 'Release', 'procguard.node'));
+  }
   return out;
 }
 

@@ -61,7 +61,7 @@ export interface Finding extends Observation {
   transient?: boolean;
 }
 
-export type HardenStepId = 'dumpable' | 'core-limit' | 'deny-attach' | 'trace-ctl' | 'process-dacl';
+export type HardenStepId = 'dumpable' | 'core-limit' | 'deny-attach' | 'trace-ctl' | 'process-dacl' | 'thread-dacl';
 export type HardenStepStatus = 'applied' | 'already' | 'failed' | 'unsupported' | 'skipped';
 
 export interface HardenStep {
@@ -99,6 +99,19 @@ export interface CodeCoverage {
   residentBytes: number;
 }
 
+/**
+ * Which tamper sentinel (the cheap between-sweeps signal for a write to a code page) runs.
+ * 'pagemap': Linux /proc/self/pagemap (a written private file page turns anonymous);
+ * 'working-set': Windows QueryWorkingSetEx (a written image page loses the Shared bit);
+ * 'none': no sentinel (another OS, turned off, or unusable here: `reason` says why).
+ * `verified` is true only where procguard's own tests have seen the signal catch a write on that OS.
+ */
+export interface SentinelInfo {
+  kind: 'pagemap' | 'working-set' | 'none';
+  verified: boolean;
+  reason?: string;
+}
+
 export interface Status {
   /** Schema version of this object. */
   version: 1;
@@ -119,6 +132,8 @@ export interface Status {
   checkerErrors: { subsystem: Subsystem; code: string; message: string; at: string }[];
   /** Each background loop: cadence, heartbeat, and what is off and why (Guard; absent in older producers). */
   loops?: LoopsStatus;
+  /** The tamper sentinel in use (see SentinelInfo). */
+  sentinel?: SentinelInfo;
 }
 
 /** The Guard's loops (see README "Security model": what each covers). Times are ISO-8601 or null. */

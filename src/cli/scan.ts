@@ -3,9 +3,10 @@
  * hash time (process_consistency's benchmark(), readable), and totals.
  */
 import * as fs from 'node:fs';
-import { loadNative, type HashMode } from '../native';
+import { loadNative, type HashMode, type NativeBinding } from '../native';
 import { readMaps } from '../procfs/maps';
-import { classifyRegions, hex, isHashable, pageCount } from '../integrity/regions';
+import { classifyRegions, hex, isHashable, pageCount, type CodeRegion } from '../integrity/regions';
+import { discoverNativeRegions } from '../integrity/regions-native';
 import { mib, table } from './table';
 
 export interface ScanRegionReport {
@@ -31,15 +32,24 @@ export interface ScanReport {
   regions: ScanRegionReport[];
 }
 
-export async function scan(mode: HashMode): Promise<ScanReport> {
-  const native = loadNative();
+/**
+ * Linux: /proc/self/maps. Windows, macOS, FreeBSD: the native region walk (VirtualQuery, ...);
+ * never /proc there: under Wine, Z:\proc\self\maps is a Linux process's map, not this one's.
+ */
+async function scanRegions(native: NativeBinding): Promise<CodeRegion[]> {
+  if (process.platform !== 'linux') return discoverNativeRegions(native, { mainExecutable: process.execPath });
   let exe: string | null = null;
   try {
     exe = fs.realpathSync('/proc/self/exe');
   } catch {
     exe = null;
   }
-  const regions = classifyRegions(await readMaps(), { mainExecutable: exe });
+  return classifyRegions(await readMaps(), { mainExecutable: exe });
+}
+
+export async function scan(mode: HashMode): Promise<ScanReport> {
+  const native = loadNative();
+  const regions = await scanRegions(native);
   // Residency before hashing: hashing faults pages in.
   const resident = regions.map((r) => {
     const v = native.residency(r.start, Number(r.end - r.start));

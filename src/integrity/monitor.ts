@@ -531,7 +531,9 @@ export class CodeMonitor {
       located.evidence = { locateUnavailable: h.reason };
     }
     const kind = this.preexisting.has(pageKey(c.region, c.page)) ? 'differs-from-disk' : 'code-modified';
-    const where = `${c.region.path ?? c.region.fileKey} page ${filePage} (file offset 0x${located.offset.toString(16)})`;
+    // Windows images are laid out by section: their offset is from the module base (an RVA).
+    const offsetName = c.region.offsetKind === 'rva' ? 'RVA' : 'file offset';
+    const where = `${c.region.path ?? c.region.fileKey} page ${filePage} (${offsetName} 0x${located.offset.toString(16)})`;
     const prev = this.open.get(key);
     this.open.set(key, {
       key,
@@ -547,7 +549,7 @@ export class CodeMonitor {
         kind === 'differs-from-disk'
           ? `code differs from the file on disk at ${where}${located.exact ? '' : ' (byte unknown)'}`
           : `code modified at ${where}${located.exact ? '' : ' (byte unknown: no file to compare)'}`,
-      evidence: { klass: c.region.klass, ...located.evidence, ...(prev ? { since: prev.evidence?.since } : {}) },
+      evidence: { klass: c.region.klass, ...(c.region.offsetKind === 'rva' ? { offsetKind: 'rva' } : {}), ...located.evidence, ...(prev ? { since: prev.evidence?.since } : {}) },
     });
   }
 

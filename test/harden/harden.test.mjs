@@ -11,7 +11,7 @@ const dist = path.join(root, 'dist');
 const child = path.join(fixtures, 'harden-child.js');
 const linux = process.platform === 'linux';
 const skip = !linux ? 'these cases assert Linux steps' : !fs.existsSync(addon) ? `no native build at ${addon}` : false;
-const UNSUPPORTED_ON_LINUX = ['deny-attach', 'trace-ctl', 'process-dacl'];
+const UNSUPPORTED_ON_LINUX = ['deny-attach', 'trace-ctl', 'process-dacl', 'thread-dacl'];
 
 function run(calls, env = {}) {
   const r = spawnSync(process.execPath, [child, dist, JSON.stringify(calls)], {
@@ -37,7 +37,7 @@ test('default harden(): applies and verifies dumpable and core-limit; second cal
   const r = first.report;
   assert.equal(r.platform, 'linux');
   assert.equal(r.dryRun, false);
-  assert.deepEqual(r.steps.map((s) => s.id), ['dumpable', 'core-limit', 'deny-attach', 'trace-ctl', 'process-dacl'], 'step order');
+  assert.deepEqual(r.steps.map((s) => s.id), ['dumpable', 'core-limit', 'deny-attach', 'trace-ctl', 'process-dacl', 'thread-dacl'], 'step order');
   assert.deepEqual(step(r, 'dumpable'), { id: 'dumpable', status: 'applied', detail: 'PR_SET_DUMPABLE 0 (was 1); read back 0', verified: true });
   const core = step(r, 'core-limit');
   assert.equal(core.status, core00(out.before) ? 'already' : 'applied', `core-limit: ${JSON.stringify(core)}`);
@@ -102,7 +102,7 @@ test('skip: core-limit', { skip }, () => {
 });
 
 test('skip: every step leaves the process unchanged and unverified; unsupported steps stay unsupported', { skip }, () => {
-  const out = run([{ skip: ['dumpable', 'core-limit', 'deny-attach', 'trace-ctl', 'process-dacl'] }]);
+  const out = run([{ skip: ['dumpable', 'core-limit', 'deny-attach', 'trace-ctl', 'process-dacl', 'thread-dacl'] }]);
   const { report, state } = out.calls[0];
   assert.equal(step(report, 'dumpable').status, 'skipped');
   assert.equal(step(report, 'core-limit').status, 'skipped');
@@ -147,7 +147,7 @@ test('bad options throw TypeError/RangeError before anything changes', { skip },
     [{ dryRun: 'yes' }, 'TypeError', 'harden: options.dryRun must be a boolean'],
     [{ skip: 'dumpable' }, 'TypeError', 'harden: options.skip must be an array of step ids'],
     [{ skip: [1] }, 'TypeError', 'harden: options.skip must be an array of step ids'],
-    [{ skip: ['ptrace'] }, 'RangeError', 'harden: unknown step id "ptrace" in options.skip (expected one of dumpable, core-limit, deny-attach, trace-ctl, process-dacl)'],
+    [{ skip: ['ptrace'] }, 'RangeError', 'harden: unknown step id "ptrace" in options.skip (expected one of dumpable, core-limit, deny-attach, trace-ctl, process-dacl, thread-dacl)'],
     [{ crashReporter: true }, 'TypeError', "harden: options.crashReporter must be 'default' or 'keep-dumps'"],
     [{ crashReporter: 'minidump' }, 'RangeError', `harden: options.crashReporter must be 'default' or 'keep-dumps', got "minidump"`],
     [{ dacl: [] }, 'RangeError', 'harden: options.dacl must not be empty (an empty DACL denies everyone, even terminate)'],
@@ -167,7 +167,7 @@ test('an unsupported OS gets every step unsupported, never a throw', { skip }, (
   const c = out.calls[0];
   assert.ok(c.report, `must not throw: ${JSON.stringify(c.error)}`);
   assert.equal(c.report.platform, 'aix');
-  assert.deepEqual(c.report.steps.map((s) => s.status), ['unsupported', 'unsupported', 'unsupported', 'unsupported', 'unsupported']);
+  assert.deepEqual(c.report.steps.map((s) => s.status), Array(6).fill('unsupported'));
   assert.equal(c.report.verified, false);
   assert.equal(c.report.tracerBefore.state, 'unsupported');
   assert.deepEqual(c.report.warnings, ['harden: aix is not supported; nothing was changed']);

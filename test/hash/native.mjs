@@ -8,7 +8,9 @@ import { randomBytes } from 'node:crypto';
 
 const require = createRequire(import.meta.url);
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const native = require(path.join(root, 'build', 'Release', 'procguard.node'));
+// Windows (npm run test:windows under Wine): the mingw cross-build's location.
+const buildDir = process.platform === 'win32' ? path.join('build', `win32-${process.arch}`, 'Release') : path.join('build', 'Release');
+export const native = require(path.join(root, buildDir, 'procguard.node'));
 
 export const backends = native.hashBackends();
 
