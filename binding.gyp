@@ -70,9 +70,19 @@
         "native/hash/blake3_portable.cc",
         "native/hash/crc32c.cc",
         "native/hash/dispatch.cc",
-        "native/scanner.cc"
+        "native/scanner_clock.cc",
+        "native/scanner_confirm.cc",
+        "native/scanner_file.cc",
+        "native/scanner_maps_linux.cc",
+        "native/scanner_pacing.cc",
+        "native/scanner_pass.cc",
+        "native/scanner_sentinel.cc",
+        "native/scanner_store.cc",
+        "native/scanner_sweep.cc",
+        "native/scanner_worker.cc"
       ],
       "conditions": [
+        ["OS!='linux'", { "sources!": ["native/scanner_maps_linux.cc"], "sources": ["native/scanner_maps_other.cc"] }],
         ["OS=='linux'", { "sources": ["native/harden_linux.cc", "native/memory_linux.cc"] }],
         ["OS=='mac'", { "sources": ["native/harden_darwin.cc", "native/memory_posix.cc"] }],
         ["OS=='freebsd'", { "sources": ["native/harden_freebsd.cc", "native/memory_posix.cc"] }],
