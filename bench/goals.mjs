@@ -9,6 +9,7 @@ export const GOALS = [
   { key: 'cpu_percent_default', op: '<', target: 0.5, label: 'CPU at default Guard settings (% of a core)' },
   { key: 'rss_growth_mib', op: '<', target: 1, label: 'RSS growth per resident-only sweep (MiB)' },
   { key: 'baseline_bytes_per_page', op: '<=', target: 16, label: 'baseline bytes per page' },
+  { key: 'first_check_vs_b3sum', op: '>=', target: 1.2, label: 'a new Guard\'s first check / b3sum (1 thread)' },
   { key: 'tamper_latency_ms', op: '<=', target: 250, label: 'software tamper -> finding (ms, median)' },
 ];
 
