@@ -4,7 +4,7 @@
     "cflags": ["-fstack-protector-strong", "-fvisibility=hidden", "-Wall", "-Wextra", "-Wno-unused-parameter"],
     "cflags_cc": ["-std=c++17", "-fvisibility-inlines-hidden"],
     "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++14"],
-    "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+    "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],
     "conditions": [
       ["OS=='linux'", {
         "cflags": ["-U_FORTIFY_SOURCE", "-D_FORTIFY_SOURCE=2", "-O2"],

