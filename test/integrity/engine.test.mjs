@@ -176,3 +176,36 @@ test('sizes from JS are capped with a RangeError before anything is allocated', 
     s.close();
   }
 });
+
+test('a sentinel consumer that throws is contained: no uncaught exception, no unhandled rejection', async () => {
+  const lib = loadTestLib();
+  const m = new CodeMonitor();
+  const p = m.prepare();
+  if (!p.sentinel) {
+    m.close();
+    assert.fail(`pagemap could not be opened here: ${p.detail}`);
+  }
+  const escaped = [];
+  const onErr = (e) => escaped.push(e);
+  process.on('uncaughtException', onErr);
+  process.on('unhandledRejection', onErr);
+  let calls = 0;
+  try {
+    await m.check();
+    assert.equal(m.startSentinel(20, 0.05, () => {
+      calls++;
+      throw new Error('consumer bug');
+    }), true);
+    const restore = flip(lib.blob + BigInt(PAGE * 3 + 7));
+    for (let i = 0; i < 100 && calls === 0; i++) await sleep(50);
+    restore();
+    for (let i = 0; i < 100 && calls < 2; i++) await sleep(50);
+    assert.ok(calls >= 2, `the sentinel reported the write and the restore despite the throwing consumer (${calls} calls)`);
+    await sleep(100);
+    assert.deepEqual(escaped, [], 'nothing escaped from the sentinel path');
+  } finally {
+    process.off('uncaughtException', onErr);
+    process.off('unhandledRejection', onErr);
+    m.close();
+  }
+});
