@@ -298,6 +298,8 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
       d.Resolve(c.build(env));
     } catch (const Napi::Error& e) {
       d.Reject(e.Value());
+    } catch (const std::exception& e) {  // bad_alloc building the result: reject, never leave it pending
+      d.Reject(Napi::Error::New(env, std::string("scanner result failed: ") + e.what()).Value());
     }
   }
 
