@@ -12,6 +12,7 @@ import { residentOnlyMemory } from './memory.mjs';
 import { startDefaultGuard, cpuShare, tamperLatency } from './guard.mjs';
 import { GOALS, met, fmt, table } from './goals.mjs';
 import { fastLoopLatencies } from './fastloops.mjs';
+import { firstCheckVsB3sum } from './first-check.mjs';
 
 const args = new Set(process.argv.slice(2));
 for (const a of args) if (!['--quick', '--json'].includes(a)) {
@@ -56,6 +57,8 @@ const b3 = b3sum(file, bytes, P.reps);
 const sha = sha256(workload, bytes);
 const noble = nobleBlake3(workload, Math.min(bytes, P.nobleMiB * MiB));
 const crcjs = crcCrc32(workload, Math.min(bytes, P.crcMiB * MiB));
+log('a new Guard\'s first full check() vs b3sum');
+const fc = await firstCheckVsB3sum(b3, P.reps);
 
 log('event-loop delay: idle vs back-to-back sweeps of the workload and own code');
 const el = await eventLoopDelay(everything, { rounds: P.elRounds, windowMs: P.elWindowMs });
@@ -86,6 +89,7 @@ const values = {
   baseline_bytes_per_page: mem.bytesPerPage,
   tamper_latency_ms: tamper.medianMs,
   ...fl.values,
+  first_check_vs_b3sum: fc.ratio,
 };
 const result = {
   quick,
@@ -110,6 +114,7 @@ const result = {
   batch_pages_fast: tf.best.batchPages,
   batch_tuning: { blake3: tb.all.map((r) => ({ batchPages: r.batchPages, gbps: r.gbps })), fast: tf.all.map((r) => ({ batchPages: r.batchPages, gbps: r.gbps })) },
   hash_only: backends,
+  first_check: fc,
   eventloop: el,
   cpu,
   memory: mem,
@@ -128,6 +133,7 @@ const rows = [
   ['unsafe pointer sweep, fast', fmt(uf.gbps), wl],
   ['memory read-sum loop (64-bit loads)', fmt(mr.gbps), wl],
   ...backends.map((b) => [`hash only, ${b.mode === 'fast' ? 'CRC32C' : 'BLAKE3'} ${b.backend}${b.active ? ' (active)' : ''}`, fmt(b.gbps), `${P.backendMiB} MiB resident buffer`]),
+  [`a new Guard's first full check() (hash-once read path)`, fmt(fc.gbps), `${fmt(fc.bytes / MiB, 0)} MiB: workload + own code, ${fmt(fc.seconds * 1000, 0)} ms`],
   [`b3sum --num-threads 1 --no-mmap${b3.available ? ` (${b3.version})` : ' (not installed)'}`, fmt(b3.gbps), `same bytes, tmpfs file`],
   ['node:crypto SHA-256', fmt(sha.gbps), wl],
   ['@noble/hashes BLAKE3 (pure JS)', fmt(noble.gbps, 3), `${fmt(noble.bytes / MiB, 0)} MiB slice, same bytes`],

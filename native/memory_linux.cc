@@ -155,6 +155,28 @@ bool PagemapStates(uintptr_t addr, size_t len, std::vector<uint8_t>* out, int* e
   return true;
 }
 
+bool PagemapEntries(uintptr_t addr, size_t len, std::vector<uint64_t>* out, int* err) {
+  int fd = g_pagemapFd.load();
+  if (fd < 0) {
+    if (err) *err = EBADF;
+    return false;
+  }
+  const size_t ps = PageSize();
+  const size_t pages = (len + ps - 1) / ps;
+  out->assign(pages, 0);
+  size_t done = 0;
+  while (done < pages) {
+    off_t pos = static_cast<off_t>((addr / ps + done) * sizeof(uint64_t));
+    ssize_t r = pread(fd, out->data() + done, (pages - done) * sizeof(uint64_t), pos);
+    if (r <= 0) {
+      if (err) *err = r < 0 ? errno : EIO;
+      return false;
+    }
+    done += static_cast<size_t>(r) / sizeof(uint64_t);
+  }
+  return true;
+}
+
 namespace {
 // PAGEMAP_SCAN (linux/fs.h since 6.7); declared here so the build does not need new headers.
 struct PgPageRegion {

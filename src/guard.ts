@@ -337,14 +337,8 @@ export class Guard extends EventEmitter {
         const keys = [...this.filesQueue];
         this.filesQueue.clear();
         try {
-          const apply = (r: CodeCheckResult) => {
-            if (this.stopped) return;
-            this.openCode = this.refineCode(r.open);
-            this.reconcile(r.events);
-            this.publish();
-          };
-          // A change is published as soon as the slice holding it was hashed.
-          const r = await this.code.checkFiles(keys, (partial) => this.guarded('code', () => apply(partial)));
+          // One unpaced native pass over those files' pages, on the engine's priority thread.
+          const r = await this.code.checkFiles(keys);
           if (this.stopped) return;
           this.openCode = this.refineCode(r.open);
           this.reconcile(r.events);

@@ -2,11 +2,10 @@
  * `procguard scan`: every executable region of this process with its size, resident share and
  * hash time (process_consistency's benchmark(), readable), and totals.
  */
-import * as fs from 'node:fs';
-import { loadNative, type HashMode, type NativeBinding } from '../native';
-import { readMaps } from '../procfs/maps';
-import { classifyRegions, hex, isHashable, pageCount, type CodeRegion } from '../integrity/regions';
-import { discoverNativeRegions } from '../integrity/regions-native';
+import { loadNative, type HashMode } from '../native';
+import { hex, isHashable, pageCount } from '../integrity/regions';
+import { RegionSource } from '../integrity/region-source';
+import { PAGE_SIZE } from '../integrity/constants';
 import { mib, table } from './table';
 
 export interface ScanRegionReport {
@@ -32,24 +31,9 @@ export interface ScanReport {
   regions: ScanRegionReport[];
 }
 
-/**
- * Linux: /proc/self/maps. Windows, macOS, FreeBSD: the native region walk (VirtualQuery, ...);
- * never /proc there: under Wine, Z:\proc\self\maps is a Linux process's map, not this one's.
- */
-async function scanRegions(native: NativeBinding): Promise<CodeRegion[]> {
-  if (process.platform !== 'linux') return discoverNativeRegions(native, { mainExecutable: process.execPath });
-  let exe: string | null = null;
-  try {
-    exe = fs.realpathSync('/proc/self/exe');
-  } catch {
-    exe = null;
-  }
-  return classifyRegions(await readMaps(), { mainExecutable: exe });
-}
-
 export async function scan(mode: HashMode): Promise<ScanReport> {
   const native = loadNative();
-  const regions = await scanRegions(native);
+  const regions = await new RegionSource(native).read();
   // Residency before hashing: hashing faults pages in.
   const resident = regions.map((r) => {
     const v = native.residency(r.start, Number(r.end - r.start));
@@ -68,8 +52,8 @@ export async function scan(mode: HashMode): Promise<ScanReport> {
         start: hex(r.start),
         end: hex(r.end),
         perms: r.perms,
-        bytes: pageCount(r) * 4096,
-        residentBytes: Math.min(resident[i], pageCount(r) * 4096),
+        bytes: pageCount(r) * PAGE_SIZE,
+        residentBytes: Math.min(resident[i], pageCount(r) * PAGE_SIZE),
         hashed: s !== undefined,
         hashMs: s ? s.hashNs / 1e6 : 0,
       };

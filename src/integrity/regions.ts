@@ -3,6 +3,7 @@
  * Pure: takes MapsEntry[] and returns plain data, so it is tested on captured text.
  */
 import type { MapsEntry } from '../procfs/maps';
+import { PAGE_SIZE } from './constants';
 
 export type RegionClass =
   | 'main-executable'
@@ -63,7 +64,7 @@ export interface ClassifyOptions {
   jitSpans?: readonly JitSpan[];
 }
 
-const PAGE = 4096n;
+const PAGE = BigInt(PAGE_SIZE);
 
 function isAnonymous(e: MapsEntry): boolean {
   return e.inode === '0' && (e.path === null || (e.pseudo && e.path.startsWith('[anon')));
