@@ -65,6 +65,7 @@
         "native/addon_hash.cc",
         "native/addon_memory.cc",
         "native/addon_scanner.cc",
+        "native/addon_tree.cc",
         "native/canary.cc",
         "native/hash/blake3.cc",
         "native/hash/blake3_portable.cc",
@@ -73,7 +74,7 @@
         "native/scanner.cc"
       ],
       "conditions": [
-        ["OS=='linux'", { "sources": ["native/harden_linux.cc", "native/memory_linux.cc"] }],
+        ["OS=='linux'", { "sources": ["native/harden_linux.cc", "native/memory_linux.cc", "native/tree_linux.cc"] }],
         ["OS=='mac'", { "sources": ["native/harden_darwin.cc", "native/memory_posix.cc"] }],
         ["OS=='freebsd'", { "sources": ["native/harden_freebsd.cc", "native/memory_posix.cc"] }],
         ["OS=='win'", { "sources": ["native/harden_win.cc", "native/memory_win.cc"], "libraries": ["advapi32.lib", "psapi.lib"] }]

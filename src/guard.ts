@@ -13,6 +13,7 @@ import { auditLaunch, type LaunchAuditOptions } from './launch/audit';
 import { countBySubsystem, defaultPolicy, overallSeverity, runAction, severityRank, type Policy, type PolicyActions } from './policy';
 import { createFindingLogger, type FindingLogger, type LoggerLike } from './logging';
 import { GuardStateError, ProcguardError } from './errors';
+import { TreeMonitor, type ProcessTreeOptions } from './tree/monitor';
 
 export interface GuardOptions extends CodeMonitorOptions {
   /** Period of the full sweep in ms. Default 10 000. */
@@ -40,6 +41,8 @@ export interface GuardOptions extends CodeMonitorOptions {
   stallAfterMs?: number;
   /** Keep the process alive while started (CLI watch). Default false: timers are unref'd. */
   keepAlive?: boolean;
+  /** Watch the descendants of this process (true) or of `rootPid` (Linux): see src/tree/monitor.ts. Default off. */
+  processTree?: boolean | ProcessTreeOptions;
 }
 
 type CheckerError = Status['checkerErrors'][number];
@@ -61,6 +64,8 @@ export class Guard extends EventEmitter {
   private openCode: Observation[] = [];
   private openKernel: Observation[] = [];
   private openLaunch: Observation[] = [];
+  private tree: TreeMonitor | null = null;
+  private openTree: Observation[] = [];
   private readonly extra = new Map<string, Observation>();
   private readonly errors: CheckerError[] = [];
   private hardening: HardenReport | null = null;
@@ -120,6 +125,11 @@ export class Guard extends EventEmitter {
       this.kernel = new KernelMonitor(typeof this.opts.kernel === 'object' ? this.opts.kernel : {});
       await this.kernel.baseline().catch((e) => this.recordError('kernel', e));
     }
+    if (this.opts.processTree) {
+      this.tree = new TreeMonitor(typeof this.opts.processTree === 'object' ? this.opts.processTree : {});
+      await this.treePass();
+      this.tree.start((u) => this.treeUpdate(u), (e) => this.recordError('kernel', e), this.opts.keepAlive);
+    }
     const status = await this.runPass(true);
     const unref = (t: NodeJS.Timeout) => {
       if (!this.opts.keepAlive) t.unref();
@@ -146,6 +156,7 @@ export class Guard extends EventEmitter {
     for (const t of this.timers) clearTimeout(t); // clears intervals too
     this.timers = [];
     this.kernel?.stop();
+    this.tree?.stop();
     this.code?.close();
   }
 
@@ -153,7 +164,27 @@ export class Guard extends EventEmitter {
   async check(): Promise<Status> {
     if (this.stopped) throw new GuardStateError('check() after stop()');
     if (!this.started) return this.start();
+    await this.treePass();
     return this.runPass(true);
+  }
+
+  /** A full pass of the process tree (its own loops run on their own timers). */
+  private async treePass(): Promise<void> {
+    if (!this.tree) return;
+    try {
+      const u = await this.tree.check();
+      this.openTree = u.open;
+      this.reconcile(u.events);
+    } catch (e) {
+      this.recordError('kernel', e);
+    }
+  }
+
+  private treeUpdate(u: { open: Observation[]; events: Observation[] }): void {
+    if (this.stopped) return;
+    this.openTree = u.open;
+    this.reconcile(u.events);
+    this.publish();
   }
 
   /** The latest Status snapshot (JSON-serialisable). */
@@ -253,7 +284,7 @@ export class Guard extends EventEmitter {
 
   /** Applies the policy: new keys become findings (emitted), vanished keys close. */
   private reconcile(events: Observation[]): void {
-    const all = [...this.openCode, ...this.openKernel, ...this.openLaunch, ...this.extra.values(), ...this.stallObservation()];
+    const all = [...this.openCode, ...this.openKernel, ...this.openLaunch, ...this.openTree, ...this.extra.values(), ...this.stallObservation()];
     const counts = countBySubsystem(all);
     for (const o of events) if (counts[o.subsystem] === 0) counts[o.subsystem] = 1;
     const ctx = { openBySubsystem: counts };
@@ -331,6 +362,7 @@ export class Guard extends EventEmitter {
       hashMode: this.code?.hashMode ?? this.opts.hashMode ?? 'blake3',
       checkerErrors: [...this.errors],
     };
+    if (this.tree) status.processes = this.tree.processes();
     // Status crosses IPC and goes into logs: make sure it is plain JSON data (no bigint, no class instances).
     return JSON.parse(JSON.stringify(status)) as Status;
   }

@@ -125,6 +125,38 @@ export interface NativeScanner {
   close(): void;
 }
 
+/** One child's job for treeCodeScan: its file-backed executable mappings, with the identity maps showed. */
+export interface NativeTreeJob {
+  pid: number;
+  regions: { start: bigint; end: bigint; fileOffset: number; path: string; devMajor: number; devMinor: number; ino: bigint }[];
+}
+
+/** A page of a child's code mapping that pagemap showed written (present or swapped, not file-backed). */
+export interface NativeTreeHit {
+  region: number;
+  address: bigint;
+  fileOffset: number;
+  /** 'modified' differs from the file; 'equal' written but equal to it; 'unreadable' see detail. */
+  state: 'modified' | 'equal' | 'unreadable';
+  firstDiff?: number;
+  diffBytes?: number;
+  fileByte?: number;
+  memByte?: number;
+  detail?: string;
+}
+
+export interface NativeTreeResult {
+  pid: number;
+  ok: boolean;
+  errno?: number;
+  detail?: string;
+  pages: number;
+  filePages: number;
+  pagemapBytes: number;
+  readBytes: number;
+  hits: NativeTreeHit[];
+}
+
 export interface NativeBinding {
   // hardening (native/harden_*.cc)
   harden(opts: NativeHardenOptions): NativeHardenStep[];
@@ -162,6 +194,9 @@ export interface NativeBinding {
    * for those two), and every page not known in `expected`.
    */
   compareDigests(expected: Uint8Array, actual: Uint8Array, skip?: number[]): { mismatch: number[]; unknown: number[]; missing: number[] };
+
+  /** Linux only (absent elsewhere): the process tree's code check, one background job per pass (native/tree_linux.cc). */
+  treeCodeScan?(jobs: NativeTreeJob[]): Promise<NativeTreeResult[]>;
 }
 
 let cached: NativeBinding | null = null;

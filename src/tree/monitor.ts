@@ -1,0 +1,536 @@
+/**
+ * The process tree monitor: discovers the descendants of a root pid, checks each one's sandbox from
+ * the kernel's view against a per-type policy, polls their tracer and sandbox state fast, and checks
+ * their code (written pages only, see code.ts). The Guard constructs, starts and stops it, and
+ * reconciles its observations through the callback of start() (as with the KernelMonitor).
+ *
+ * Three loops, each on its own timer so a slow one never delays a fast one:
+ *  - poll (200 ms): one /proc/<pid>/status read per known process; only the few security lines are
+ *    compared with the previous read, and a full parse happens only when they changed;
+ *  - discovery (1 s): new and exited processes (children files), full snapshot of new ones;
+ *  - code (10 s): one native background job for all children, plus a scan of every thread's tracer.
+ */
+import * as fs from 'node:fs';
+import { GuardStateError, ProcfsUnreadableError, UnsupportedPlatformError } from '../errors';
+import { loadNative, type NativeBinding } from '../native';
+import { readMapsSync } from '../procfs/maps';
+import { parseStatus } from '../procfs/status';
+import { parseStat } from '../procfs/stat';
+import type { Observation, ProcessEntry, SandboxFacts } from '../types';
+import { listDescendants } from './discover';
+import { snapshotProcess, sandboxFacts, readNsLinks, type ChildSnapshot, type NsLinks } from './snapshot';
+import { requirementFor, sandboxFailures, isSandboxed, sandboxSignature, type SandboxRequirement, type TreeSandboxPolicy } from './policy';
+import { planChildCode, codeObservations } from './code';
+import { classifyCmdline } from './cmdline';
+
+/** What the app (Electron) says of a process. */
+export interface ProcessClaim {
+  type?: string;
+  sandboxed?: boolean;
+  title?: string;
+  url?: string;
+}
+
+export interface ProcessTreeOptions {
+  /** Root of the watched tree. Default: this process. */
+  rootPid?: number;
+  /** Tracer/sandbox status poll of every known process, ms. Default 200. */
+  pollMs?: number;
+  /** Discovery of new and exited processes, ms. Default 1000. */
+  discoveryMs?: number;
+  /** Code check of the children (written pages), ms; 0 turns it off. Default 10 000. */
+  codeMs?: number;
+  /** A process is judged against the policy once it is this old (Chromium's children enter their sandbox while starting). Default 2000. */
+  settleMs?: number;
+  /** Per-type requirements replacing the defaults (see tree/policy.ts). */
+  sandboxPolicy?: TreeSandboxPolicy;
+  /** What the app says of each pid (procguard/electron-main fills it from Electron). */
+  claims?: () => ReadonlyMap<number, ProcessClaim> | null;
+  /** procfs mount (tests). Default '/proc'. */
+  procRoot?: string;
+}
+
+export interface TreeUpdate {
+  open: Observation[];
+  events: Observation[];
+}
+
+interface Tracked {
+  snap: ChildSnapshot;
+  facts: SandboxFacts;
+  required: SandboxRequirement | null;
+  /** Sandbox signature when the process settled; null before. */
+  baseSig: string | null;
+  baseFacts: SandboxFacts | null;
+  /** The security lines of the last status read (cheap change test). */
+  quick: string;
+  /** A thread (not the leader) with a tracer, from the last thread scan. */
+  threadTracer: { tid: number; pid: number } | null;
+  code: Map<string, Observation>;
+  coverage: ProcessEntry['coverage'];
+}
+
+const QUICK_KEYS = ['TracerPid:', 'Seccomp:', 'Seccomp_filters:', 'NoNewPrivs:', 'CapEff:', 'CapPrm:'];
+
+/** The security-relevant lines of a status text, concatenated (no parse). */
+function quickLines(text: string): string {
+  let s = '';
+  for (const k of QUICK_KEYS) {
+    const i = text.indexOf('\n' + k);
+    if (i < 0) continue;
+    const e = text.indexOf('\n', i + 1);
+    s += text.slice(i + 1, e < 0 ? text.length : e) + ';';
+  }
+  return s;
+}
+
+function clockTicksPerSecond(): number {
+  return 100; // USER_HZ is 100 on every Linux ABI Node supports (sysconf(_SC_CLK_TCK))
+}
+
+export class TreeMonitor {
+  private readonly opts: Required<Omit<ProcessTreeOptions, 'claims' | 'sandboxPolicy'>> & Pick<ProcessTreeOptions, 'claims' | 'sandboxPolicy'>;
+  private readonly tracked = new Map<string, Tracked>();
+  private rootNs: NsLinks = { user: null, pid: null, net: null };
+  private root: ChildSnapshot | null = null;
+  private timers: NodeJS.Timeout[] = [];
+  private onUpdate: ((u: TreeUpdate) => void) | null = null;
+  private onError: (e: unknown) => void = () => undefined;
+  private lastOpenKeys = '';
+  private codeRunning: Promise<Observation[]> | null = null;
+  private stopped = false;
+  private native: NativeBinding | null | undefined = undefined;
+  private lastCodeStats = { bytes: 0, readBytes: 0, pagemapBytes: 0, processes: 0 };
+
+  constructor(options: ProcessTreeOptions = {}) {
+    if (options === null || typeof options !== 'object') throw new TypeError('processTree options must be an object');
+    if (process.platform !== 'linux' && options.procRoot === undefined) throw new UnsupportedPlatformError('processTree');
+    const rootPid = options.rootPid ?? process.pid;
+    if (!Number.isSafeInteger(rootPid) || rootPid <= 0) throw new RangeError('processTree.rootPid must be a positive integer');
+    const ms = (v: number | undefined, d: number, name: string, min: number, zeroOk = false): number => {
+      const x = v ?? d;
+      if (!Number.isFinite(x) || (x < min && !(zeroOk && x === 0))) throw new RangeError(`processTree.${name} must be a number >= ${min}${zeroOk ? ' or 0' : ''}`);
+      return x;
+    };
+    if (options.claims !== undefined && typeof options.claims !== 'function') throw new TypeError('processTree.claims must be a function');
+    this.opts = {
+      rootPid,
+      pollMs: ms(options.pollMs, 200, 'pollMs', 20),
+      discoveryMs: ms(options.discoveryMs, 1000, 'discoveryMs', 50),
+      codeMs: ms(options.codeMs, 10_000, 'codeMs', 100, true),
+      settleMs: ms(options.settleMs, 2000, 'settleMs', 0),
+      procRoot: options.procRoot ?? '/proc',
+      sandboxPolicy: options.sandboxPolicy,
+      claims: options.claims,
+    };
+  }
+
+  /** One full pass now: discovery, sandbox check, every thread's tracer, code check. */
+  async check(): Promise<TreeUpdate> {
+    if (this.stopped) throw new GuardStateError('TreeMonitor.check() after stop()');
+    this.discover();
+    this.scanThreads();
+    const events = await this.codePass();
+    return { open: this.openObservations(), events };
+  }
+
+  /**
+   * Starts the three loops; `onUpdate` runs when the open set changed or events happened. Errors of
+   * the checker go to `onError` and never stop a loop. Timers never keep the process alive unless `keepAlive`.
+   */
+  start(onUpdate: (u: TreeUpdate) => void, onError: (e: unknown) => void, keepAlive = false): void {
+    if (this.timers.length > 0) throw new GuardStateError('TreeMonitor already started');
+    if (this.stopped) throw new GuardStateError('a stopped TreeMonitor cannot be restarted');
+    this.onUpdate = onUpdate;
+    this.onError = onError;
+    const every = (ms: number, fn: () => void) => {
+      const t = setInterval(() => {
+        if (this.stopped) return;
+        try {
+          fn();
+        } catch (e) {
+          this.onError(e);
+        }
+      }, ms);
+      if (!keepAlive) t.unref();
+      this.timers.push(t);
+    };
+    every(this.opts.pollMs, () => this.poll());
+    every(this.opts.discoveryMs, () => {
+      this.discover();
+      this.emitIfChanged([]);
+    });
+    if (this.opts.codeMs > 0) {
+      every(this.opts.codeMs, () => {
+        this.scanThreads();
+        void this.codePass().then(
+          (events) => this.emitIfChanged(events),
+          (e) => this.onError(e),
+        );
+      });
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+  }
+
+  /** Bytes covered and read by the last code pass (bench). */
+  codeStats(): { bytes: number; readBytes: number; pagemapBytes: number; processes: number } {
+    return { ...this.lastCodeStats };
+  }
+
+  /** Status.processes: the root first, then the descendants in discovery order. */
+  processes(): ProcessEntry[] {
+    const claims = this.claims();
+    const open = this.openObservations();
+    const count = (pid: number) => open.filter((o) => o.pid === pid).length;
+    const out: ProcessEntry[] = [];
+    if (this.root) {
+      const f = sandboxFacts(this.root.status, this.root.ns, this.rootNs);
+      out.push(this.entry(this.root, f, null, claims.get(this.root.pid), null, 0));
+    }
+    for (const t of this.tracked.values()) out.push(this.entry(t.snap, t.facts, t.required, claims.get(t.snap.pid), t.coverage, count(t.snap.pid)));
+    return out;
+  }
+
+  /** The observations open now. */
+  openObservations(): Observation[] {
+    const out: Observation[] = [];
+    const claims = this.claims();
+    for (const t of this.tracked.values()) out.push(...this.observe(t, claims.get(t.snap.pid)));
+    return out;
+  }
+
+  // --- loops ---------------------------------------------------------------------------------
+
+  private claims(): ReadonlyMap<number, ProcessClaim> {
+    try {
+      return this.opts.claims?.() ?? new Map();
+    } catch (e) {
+      this.onError(e);
+      return new Map();
+    }
+  }
+
+  private readRoot(): void {
+    const root = snapshotProcess(this.opts.rootPid, true, this.opts.procRoot);
+    if (this.root && this.root.key !== root.key) {
+      throw new ProcfsUnreadableError(`${this.opts.procRoot}/${this.opts.rootPid}`, new Error('the tree root exited and its pid was reused'));
+    }
+    this.root = root;
+    this.rootNs = readNsLinks(this.opts.rootPid, this.opts.procRoot);
+  }
+
+  /** New and exited descendants. */
+  private discover(): void {
+    this.readRoot();
+    const pids = listDescendants(this.opts.rootPid, this.opts.procRoot);
+    const live = new Set<string>();
+    const byPid = new Map<number, Tracked>();
+    for (const t of this.tracked.values()) byPid.set(t.snap.pid, t);
+    for (const pid of pids) {
+      const known = byPid.get(pid);
+      let startTicks: string | null = null;
+      try {
+        startTicks = parseStat(fs.readFileSync(`${this.opts.procRoot}/${pid}/stat`, 'latin1')).startTicks;
+      } catch {
+        continue; // exited meanwhile
+      }
+      if (known && known.snap.startTicks === startTicks) {
+        live.add(known.snap.key);
+        // A zygote's fresh fork still shows the zygote's cmdline (or none) until it takes its role:
+        // classify again until the process settles.
+        if (known.baseSig === null) this.reclassify(known);
+        continue;
+      }
+      let snap: ChildSnapshot;
+      try {
+        snap = snapshotProcess(pid, false, this.opts.procRoot);
+      } catch (e) {
+        if (e instanceof ProcfsUnreadableError) continue; // exited, or pid reused mid-read: next discovery
+        throw e;
+      }
+      live.add(snap.key);
+      const facts = sandboxFacts(snap.status, snap.ns, this.rootNs);
+      this.tracked.set(snap.key, {
+        snap,
+        facts,
+        required: requirementFor(snap.kind, this.opts.sandboxPolicy),
+        baseSig: null,
+        baseFacts: null,
+        quick: '',
+        threadTracer: null,
+        code: new Map(),
+        coverage: null,
+      });
+    }
+    for (const k of [...this.tracked.keys()]) if (!live.has(k)) this.tracked.delete(k);
+    this.settle();
+  }
+
+  private reclassify(t: Tracked): void {
+    let cmdline: string;
+    try {
+      cmdline = fs.readFileSync(`${this.opts.procRoot}/${t.snap.pid}/cmdline`, 'latin1');
+    } catch {
+      return;
+    }
+    const kind = classifyCmdline(cmdline, false);
+    if (kind.type === t.snap.kind.type && kind.serviceSandboxType === t.snap.kind.serviceSandboxType) return;
+    t.snap = { ...t.snap, kind };
+    t.required = requirementFor(kind, this.opts.sandboxPolicy);
+  }
+
+  /** Marks processes old enough as settled: their sandbox signature becomes the baseline. */
+  private settle(): void {
+    let uptimeTicks: number;
+    try {
+      uptimeTicks = Number(fs.readFileSync(`${this.opts.procRoot}/uptime`, 'latin1').split(' ')[0]) * clockTicksPerSecond();
+    } catch {
+      uptimeTicks = Number.POSITIVE_INFINITY;
+    }
+    const settleTicks = (this.opts.settleMs / 1000) * clockTicksPerSecond();
+    for (const t of this.tracked.values()) {
+      if (t.baseSig !== null) continue;
+      if (uptimeTicks - Number(t.snap.startTicks) < settleTicks) continue;
+      this.reclassify(t);
+      t.baseSig = sandboxSignature(t.facts);
+      t.baseFacts = t.facts;
+    }
+  }
+
+  /** The fast loop: one status read per process; full parse only when a security line changed. */
+  private poll(): void {
+    let changed = false;
+    for (const t of this.tracked.values()) {
+      const p = `${this.opts.procRoot}/${t.snap.pid}/status`;
+      let text: string;
+      try {
+        text = fs.readFileSync(p, 'latin1');
+      } catch {
+        continue; // exited: discovery drops it
+      }
+      const q = quickLines(text);
+      if (q === t.quick) continue;
+      t.quick = q;
+      // A change: make sure the pid is still the same process before believing it.
+      try {
+        if (parseStat(fs.readFileSync(`${this.opts.procRoot}/${t.snap.pid}/stat`, 'latin1')).startTicks !== t.snap.startTicks) continue;
+      } catch {
+        continue;
+      }
+      const status = parseStatus(text, p);
+      t.snap = { ...t.snap, status, ns: readNsLinks(t.snap.pid, this.opts.procRoot) };
+      t.facts = sandboxFacts(status, t.snap.ns, this.rootNs);
+      changed = true;
+    }
+    if (changed) {
+      this.settle();
+      this.emitIfChanged([]);
+    }
+  }
+
+  /** A tracer can PTRACE_SEIZE one thread, leaving the leader's TracerPid 0: read every thread (slow loop). */
+  private scanThreads(): void {
+    for (const t of this.tracked.values()) {
+      t.threadTracer = null;
+      let tids: string[];
+      try {
+        tids = fs.readdirSync(`${this.opts.procRoot}/${t.snap.pid}/task`);
+      } catch {
+        continue;
+      }
+      for (const tid of tids) {
+        if (Number(tid) === t.snap.pid) continue;
+        let text: string;
+        try {
+          text = fs.readFileSync(`${this.opts.procRoot}/${t.snap.pid}/task/${tid}/status`, 'latin1');
+        } catch {
+          continue;
+        }
+        const m = /\nTracerPid:\t([0-9]+)/.exec(text);
+        if (m && m[1] !== '0') {
+          t.threadTracer = { tid: Number(tid), pid: Number(m[1]) };
+          break;
+        }
+      }
+    }
+  }
+
+  /** One native job for every child's written code pages; returns one-shot events (code-restored). */
+  private codePass(): Promise<Observation[]> {
+    if (this.codeRunning) return this.codeRunning;
+    this.codeRunning = this.runCode().finally(() => {
+      this.codeRunning = null;
+    });
+    return this.codeRunning;
+  }
+
+  private async runCode(): Promise<Observation[]> {
+    if (this.native === undefined) {
+      try {
+        this.native = loadNative();
+      } catch {
+        this.native = null;
+      }
+    }
+    const scan = this.native?.treeCodeScan;
+    if (!scan || this.opts.codeMs === 0) return [];
+    const plans: { t: Tracked; plan: ReturnType<typeof planChildCode> }[] = [];
+    for (const t of this.tracked.values()) {
+      let maps;
+      try {
+        maps = readMapsSync(t.snap.pid);
+      } catch {
+        continue; // exited
+      }
+      plans.push({ t, plan: planChildCode(t.snap.pid, maps, t.snap.exe) });
+    }
+    const results = await scan.call(this.native, plans.map((p) => p.plan.job));
+    const events: Observation[] = [];
+    const stats = { bytes: 0, readBytes: 0, pagemapBytes: 0, processes: 0 };
+    results.forEach((res, i) => {
+      const { t, plan } = plans[i];
+      if (!this.tracked.has(t.snap.key)) return; // exited during the pass
+      if (!res.ok) {
+        if (res.errno === 3 /* ESRCH */ || res.errno === 2 /* ENOENT */) return; // exited during the pass
+        this.onError(new ProcfsUnreadableError(`${this.opts.procRoot}/${res.pid}/pagemap`, new Error(res.detail ?? 'unreadable')));
+        return;
+      }
+      stats.bytes += plan.bytes;
+      stats.readBytes += res.readBytes;
+      stats.pagemapBytes += res.pagemapBytes;
+      stats.processes++;
+      const type = t.snap.kind.type;
+      const now = new Map(codeObservations(plan, res, t.snap.key, type).map((o) => [o.key, o]));
+      for (const [k, o] of t.code) {
+        if (now.has(k)) continue;
+        events.push({
+          ...o,
+          key: k.replace('tree:code-modified:', 'tree:code-restored:'),
+          kind: 'code-restored',
+          detail: `${type} pid ${t.snap.pid}: ${o.path} page ${o.page} equals the file again (was: ${o.detail})`,
+        });
+      }
+      t.code = now;
+      t.coverage = {
+        regions: plan.job.regions.length,
+        bytes: plan.bytes,
+        writtenPages: res.hits.length,
+        readBytes: res.readBytes,
+        jitRegions: plan.jitRegions,
+      };
+    });
+    this.lastCodeStats = stats;
+    return events;
+  }
+
+  // --- observations ---------------------------------------------------------------------------
+
+  private emitIfChanged(events: Observation[]): void {
+    if (this.stopped || !this.onUpdate) return;
+    const open = this.openObservations();
+    const keys = open.map((o) => o.key + '\u0000' + o.detail).join('\n');
+    if (keys === this.lastOpenKeys && events.length === 0) return;
+    this.lastOpenKeys = keys;
+    this.onUpdate({ open, events });
+  }
+
+  private label(snap: ChildSnapshot, claim: ProcessClaim | undefined): string {
+    if (claim?.title || claim?.url) return `${claim.title ? `'${claim.title}'` : ''}${claim.title && claim.url ? ' ' : ''}${claim.url ? `(${claim.url})` : ''}`;
+    const k = snap.kind;
+    return k.utilitySubType ? `${k.type} ${k.utilitySubType}` : k.type === 'other' && k.rawType ? `other (${k.rawType})` : k.type;
+  }
+
+  private observe(t: Tracked, claim: ProcessClaim | undefined): Observation[] {
+    const out: Observation[] = [];
+    const { snap, facts } = t;
+    const type = snap.kind.type;
+    const who = `${type} pid ${snap.pid}${claim?.title || claim?.url ? ` ${this.label(snap, claim)}` : ''}`;
+    const base = { pid: snap.pid, processType: type, subsystem: 'kernel' as const };
+    const tracer = facts.tracerPid !== 0 ? { tid: snap.pid, pid: facts.tracerPid } : t.threadTracer;
+    if (tracer) {
+      let comm: string | null = null;
+      try {
+        comm = fs.readFileSync(`${this.opts.procRoot}/${tracer.pid}/comm`, 'latin1').replace(/\n$/, '');
+      } catch {
+        comm = null;
+      }
+      out.push({
+        ...base,
+        key: `tree:child-tracer-attached:${snap.key}`,
+        kind: 'child-tracer-attached',
+        detail: `${who}: traced by pid ${tracer.pid}${comm ? ` (${comm})` : ''}${tracer.tid !== snap.pid ? ` on thread ${tracer.tid}` : ''}`,
+        evidence: { tracerPid: tracer.pid, tracerComm: comm, tid: tracer.tid },
+      });
+    }
+    if (t.baseSig !== null && t.required) {
+      const failed = sandboxFailures(facts, t.required);
+      if (failed.length > 0) {
+        out.push({
+          ...base,
+          key: `tree:child-unsandboxed:${snap.key}`,
+          kind: 'child-unsandboxed',
+          detail: `${who} is not sandboxed: ${failed.map((f) => `${f.property} (${f.detail})`).join(', ')}`,
+          evidence: { failed: failed.map((f) => f.property), noSandboxFlag: snap.kind.noSandboxFlag },
+          after: facts,
+        });
+      }
+    }
+    if (t.baseSig !== null && t.baseFacts && sandboxSignature(facts) !== t.baseSig) {
+      const b = t.baseFacts;
+      const changes = (Object.keys(facts) as (keyof SandboxFacts)[]).filter((k) => k !== 'tracerPid' && facts[k] !== b[k]);
+      out.push({
+        ...base,
+        key: `tree:child-sandbox-changed:${snap.key}`,
+        kind: 'child-sandbox-changed',
+        detail: `${who}: sandbox changed: ${changes.map((k) => `${k} ${String(b[k])} -> ${String(facts[k])}`).join(', ')}`,
+        before: b,
+        after: facts,
+      });
+    }
+    if (claim?.sandboxed !== undefined && t.baseSig !== null && claim.sandboxed !== isSandboxed(facts)) {
+      out.push({
+        ...base,
+        subsystem: 'electron',
+        key: `tree:child-claim-mismatch:${snap.key}`,
+        kind: 'child-claim-mismatch',
+        detail: `${who}: Electron says ${claim.sandboxed ? 'sandboxed' : 'not sandboxed'}, the kernel shows ${isSandboxed(facts) ? 'sandboxed' : `not sandboxed (${sandboxFailures(facts, { seccomp: true, noNewPrivs: true, namespaces: true }).map((f) => f.property).join(', ')})`}`,
+        before: claim,
+        after: facts,
+      });
+    }
+    out.push(...t.code.values());
+    return out;
+  }
+
+  private entry(
+    snap: ChildSnapshot,
+    facts: SandboxFacts,
+    required: SandboxRequirement | null,
+    claim: ProcessClaim | undefined,
+    coverage: ProcessEntry['coverage'],
+    findings: number,
+  ): ProcessEntry {
+    const e: ProcessEntry = {
+      pid: snap.pid,
+      ppid: snap.ppid,
+      type: snap.kind.type,
+      label: this.label(snap, claim),
+      exe: snap.exe,
+      startTicks: snap.startTicks,
+      sandboxed: isSandboxed(facts),
+      sandboxRequired: required !== null && Object.values(required).some(Boolean),
+      sandbox: facts,
+      coverage,
+      findings,
+    };
+    if (snap.kind.utilitySubType !== undefined) e.utilitySubType = snap.kind.utilitySubType;
+    if (snap.kind.serviceSandboxType !== undefined) e.serviceSandboxType = snap.kind.serviceSandboxType;
+    if (claim) e.claim = { ...claim };
+    return e;
+  }
+}
