@@ -161,6 +161,8 @@ export interface ProcessEntry {
   sandboxed: boolean;
   /** The policy requires this process to be sandboxed. */
   sandboxRequired: boolean;
+  /** Old enough to be judged (Chromium's children enter their sandbox while starting; see processTree.settleMs). */
+  settled: boolean;
   sandbox: SandboxFacts;
   /** What Electron says of this process, when known (procguard/electron-main). */
   claim?: { type?: string; sandboxed?: boolean; title?: string; url?: string };

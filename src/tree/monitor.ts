@@ -190,9 +190,9 @@ export class TreeMonitor {
     const out: ProcessEntry[] = [];
     if (this.root) {
       const f = sandboxFacts(this.root.status, this.root.ns, this.rootNs);
-      out.push(this.entry(this.root, f, null, claims.get(this.root.pid), null, 0));
+      out.push(this.entry(this.root, f, null, claims.get(this.root.pid), null, 0, true));
     }
-    for (const t of this.tracked.values()) out.push(this.entry(t.snap, t.facts, t.required, claims.get(t.snap.pid), t.coverage, count(t.snap.pid)));
+    for (const t of this.tracked.values()) out.push(this.entry(t.snap, t.facts, t.required, claims.get(t.snap.pid), t.coverage, count(t.snap.pid), t.baseSig !== null));
     return out;
   }
 
@@ -514,6 +514,7 @@ export class TreeMonitor {
     claim: ProcessClaim | undefined,
     coverage: ProcessEntry['coverage'],
     findings: number,
+    settled: boolean,
   ): ProcessEntry {
     const e: ProcessEntry = {
       pid: snap.pid,
@@ -524,6 +525,7 @@ export class TreeMonitor {
       startTicks: snap.startTicks,
       sandboxed: isSandboxed(facts),
       sandboxRequired: required !== null && Object.values(required).some(Boolean),
+      settled,
       sandbox: facts,
       coverage,
       findings,
