@@ -129,6 +129,7 @@ export class TreeMonitor {
   async check(): Promise<TreeUpdate> {
     if (this.stopped) throw new GuardStateError('TreeMonitor.check() after stop()');
     this.discover();
+    this.refreshStatuses();
     this.scanThreads();
     const events = await this.codePass();
     return { open: this.openObservations(), events };
@@ -304,6 +305,14 @@ export class TreeMonitor {
 
   /** The fast loop: one status read per process; full parse only when a security line changed. */
   private poll(): void {
+    if (this.refreshStatuses()) {
+      this.settle();
+      this.emitIfChanged([]);
+    }
+  }
+
+  /** Re-reads every known process's status; true when a security line changed. */
+  private refreshStatuses(): boolean {
     let changed = false;
     for (const t of this.tracked.values()) {
       const p = `${this.opts.procRoot}/${t.snap.pid}/status`;
@@ -327,10 +336,7 @@ export class TreeMonitor {
       t.facts = sandboxFacts(status, t.snap.ns, this.rootNs);
       changed = true;
     }
-    if (changed) {
-      this.settle();
-      this.emitIfChanged([]);
-    }
+    return changed;
   }
 
   /** A tracer can PTRACE_SEIZE one thread, leaving the leader's TracerPid 0: read every thread (slow loop). */
@@ -378,7 +384,8 @@ export class TreeMonitor {
       }
     }
     const scan = this.native?.treeCodeScan;
-    if (!scan || this.opts.codeMs === 0) return [];
+    // The code check reads live memory: it has no meaning on a captured procfs tree (tests).
+    if (!scan || this.opts.codeMs === 0 || this.opts.procRoot !== '/proc') return [];
     const plans: { t: Tracked; plan: ReturnType<typeof planChildCode> }[] = [];
     for (const t of this.tracked.values()) {
       let maps;
