@@ -126,9 +126,13 @@ export class Guard extends EventEmitter {
       await this.kernel.baseline().catch((e) => this.recordError('kernel', e));
     }
     if (this.opts.processTree) {
-      this.tree = new TreeMonitor(typeof this.opts.processTree === 'object' ? this.opts.processTree : {});
+      try {
+        this.tree = new TreeMonitor(typeof this.opts.processTree === 'object' ? this.opts.processTree : {});
+      } catch (e) {
+        this.recordError('kernel', e); // UnsupportedPlatformError off Linux: a checker error in the Status, not a crash
+      }
       await this.treePass();
-      this.tree.start((u) => this.treeUpdate(u), (e) => this.recordError('kernel', e), this.opts.keepAlive);
+      this.tree?.start((u) => this.treeUpdate(u), (e) => this.recordError('kernel', e), this.opts.keepAlive);
     }
     const status = await this.runPass(true);
     const unref = (t: NodeJS.Timeout) => {

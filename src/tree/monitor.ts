@@ -19,7 +19,7 @@ import { parseStat } from '../procfs/stat';
 import type { Observation, ProcessEntry, SandboxFacts } from '../types';
 import { listDescendants } from './discover';
 import { snapshotProcess, sandboxFacts, readNsLinks, type ChildSnapshot, type NsLinks } from './snapshot';
-import { requirementFor, sandboxFailures, isSandboxed, sandboxSignature, type SandboxRequirement, type TreeSandboxPolicy } from './policy';
+import { requirementFor, sandboxFailures, isSandboxed, sandboxSignature, STRICT, type SandboxRequirement, type TreeSandboxPolicy } from './policy';
 import { planChildCode, codeObservations } from './code';
 import { classifyCmdline } from './cmdline';
 
@@ -499,16 +499,26 @@ export class TreeMonitor {
         after: facts,
       });
     }
-    if (claim?.sandboxed !== undefined && t.baseSig !== null && claim.sandboxed !== isSandboxed(facts)) {
-      out.push({
-        ...base,
-        subsystem: 'electron',
-        key: `tree:child-claim-mismatch:${snap.key}`,
-        kind: 'child-claim-mismatch',
-        detail: `${who}: Electron says ${claim.sandboxed ? 'sandboxed' : 'not sandboxed'}, the kernel shows ${isSandboxed(facts) ? 'sandboxed' : `not sandboxed (${sandboxFailures(facts, { seccomp: true, noNewPrivs: true, namespaces: true }).map((f) => f.property).join(', ')})`}`,
-        before: claim,
-        after: facts,
-      });
+    if (claim && t.baseSig !== null) {
+      const differ: string[] = [];
+      if (claim.sandboxed !== undefined && claim.sandboxed !== isSandboxed(facts)) {
+        const failed = sandboxFailures(facts, STRICT).map((f) => f.property);
+        differ.push(`Electron says ${claim.sandboxed ? 'sandboxed' : 'not sandboxed'}, the kernel shows ${failed.length === 0 ? 'sandboxed' : `not sandboxed (${failed.join(', ')})`}`);
+      }
+      if (claim.type !== undefined && claim.type !== type && !(claim.type === 'other' || type === 'other')) {
+        differ.push(`Electron says ${claim.type}, its command line says ${type}`);
+      }
+      if (differ.length > 0) {
+        out.push({
+          ...base,
+          subsystem: 'electron',
+          key: `tree:child-claim-mismatch:${snap.key}`,
+          kind: 'child-claim-mismatch',
+          detail: `${who}: ${differ.join('; ')}`,
+          before: claim,
+          after: { type, sandboxed: isSandboxed(facts), sandbox: facts },
+        });
+      }
     }
     out.push(...t.code.values());
     return out;

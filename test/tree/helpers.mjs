@@ -118,3 +118,25 @@ export async function statusWhen(p, pred, what, ms = 40000) {
 
 /** Settled renderers: present for more than the settle time. */
 export const renderers = (s) => (s.processes ?? []).filter((x) => x.type === 'renderer');
+
+const fx = (name) => fs.readFileSync(path.join(root, 'test', 'fixtures', 'tree', name), 'latin1');
+
+/** A minimal procfs: the root 100 and its children, from the captured chromium files. */
+export function fakeProc() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-fakeproc-'));
+  fs.writeFileSync(path.join(dir, 'uptime'), '1000.00 1.00\n');
+  const put = (pid, ppid, start, name, children = []) => {
+    const d = path.join(dir, String(pid));
+    fs.mkdirSync(path.join(d, 'task', String(pid)), { recursive: true });
+    const stat = fx(`stat-${name}.txt`).replace(/^\d+ \(chromium\) S \d+/, `${pid} (chromium) S ${ppid}`).split(' ');
+    stat[21] = String(start);
+    fs.writeFileSync(path.join(d, 'stat'), stat.join(' '));
+    fs.writeFileSync(path.join(d, 'status'), fx(`status-${name}.txt`).replace(/\nPid:\t\d+/, `\nPid:\t${pid}`));
+    fs.writeFileSync(path.join(d, 'cmdline'), fx(`cmdline-${name}.bin`));
+    fs.writeFileSync(path.join(d, 'task', String(pid), 'children'), children.map((c) => `${c} `).join(''));
+  };
+  put(100, 1, 10, 'browser', [200]);
+  put(200, 100, 20, 'renderer');
+  return { dir, put, edit: (pid, file, fn) => fs.writeFileSync(path.join(dir, String(pid), file), fn(fs.readFileSync(path.join(dir, String(pid), file), 'latin1'))) };
+}
+

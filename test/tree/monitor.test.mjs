@@ -8,33 +8,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { root } from './helpers.mjs';
+import { root, fakeProc } from './helpers.mjs';
 
 const require = createRequire(import.meta.url);
 const { TreeMonitor } = require(path.join(root, 'dist', 'tree', 'monitor.js'));
 const { listDescendants, listDescendantsByScan } = require(path.join(root, 'dist', 'tree', 'discover.js'));
 const { loadNative } = require(path.join(root, 'dist', 'native.js'));
-const fx = (name) => fs.readFileSync(path.join(root, 'test', 'fixtures', 'tree', name), 'latin1');
 const linux = process.platform === 'linux' ? false : 'Linux only';
-
-/** A minimal procfs: the root 100 and its children, from the captured chromium files. */
-function fakeProc() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-fakeproc-'));
-  fs.writeFileSync(path.join(dir, 'uptime'), '1000.00 1.00\n');
-  const put = (pid, ppid, start, name, children = []) => {
-    const d = path.join(dir, String(pid));
-    fs.mkdirSync(path.join(d, 'task', String(pid)), { recursive: true });
-    const stat = fx(`stat-${name}.txt`).replace(/^\d+ \(chromium\) S \d+/, `${pid} (chromium) S ${ppid}`).split(' ');
-    stat[21] = String(start);
-    fs.writeFileSync(path.join(d, 'stat'), stat.join(' '));
-    fs.writeFileSync(path.join(d, 'status'), fx(`status-${name}.txt`).replace(/\nPid:\t\d+/, `\nPid:\t${pid}`));
-    fs.writeFileSync(path.join(d, 'cmdline'), fx(`cmdline-${name}.bin`));
-    fs.writeFileSync(path.join(d, 'task', String(pid), 'children'), children.map((c) => `${c} `).join(''));
-  };
-  put(100, 1, 10, 'browser', [200]);
-  put(200, 100, 20, 'renderer');
-  return { dir, put, edit: (pid, file, fn) => fs.writeFileSync(path.join(dir, String(pid), file), fn(fs.readFileSync(path.join(dir, String(pid), file), 'latin1'))) };
-}
 
 test('options are validated with typed errors', () => {
   assert.throws(() => new TreeMonitor({ rootPid: -1 }), RangeError);
