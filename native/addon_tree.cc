@@ -50,6 +50,7 @@ class TreeScanWorker : public Napi::AsyncWorker {
       o.Set("filePages", static_cast<double>(r.filePages));
       o.Set("pagemapBytes", static_cast<double>(r.pagemapBytes));
       o.Set("readBytes", static_cast<double>(r.readBytes));
+      o.Set("pagemapScan", r.pagemapScan);
       Napi::Array hits = Napi::Array::New(env, r.hits.size());
       for (size_t h = 0; h < r.hits.size(); ++h) {
         const TreePageHit& p = r.hits[h];
@@ -118,10 +119,23 @@ Napi::Value TreeCodeScanJs(const Napi::CallbackInfo& info) {
   return p;
 }
 
+// treeDescendants(root: number): number[] | null (null: no children files on this kernel).
+Napi::Value TreeDescendantsJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int root = static_cast<int>(NumU64(info[0], "root", 4194304));
+  if (root <= 0) throw Napi::RangeError::New(env, "treeDescendants: root must be a positive pid");
+  std::vector<int> out;
+  if (!TreeDescendants(root, &out)) return env.Null();
+  Napi::Array arr = Napi::Array::New(env, out.size());
+  for (size_t i = 0; i < out.size(); ++i) arr.Set(static_cast<uint32_t>(i), out[i]);
+  return arr;
+}
+
 }  // namespace
 
 void InitTree(Napi::Env env, Napi::Object exports) {
   exports.Set("treeCodeScan", Napi::Function::New(env, TreeCodeScanJs, "treeCodeScan"));
+  exports.Set("treeDescendants", Napi::Function::New(env, TreeDescendantsJs, "treeDescendants"));
 }
 
 }  // namespace pg

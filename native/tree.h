@@ -48,8 +48,14 @@ struct TreeJobResult {
   uint64_t filePages = 0;      // present and file-backed: the page-cache page itself
   uint64_t pagemapBytes = 0;   // bytes of pagemap read
   uint64_t readBytes = 0;      // bytes of process memory + file read to compare written pages
+  bool pagemapScan = false;    // the PAGEMAP_SCAN ioctl found the written pages (else pagemap was read)
   std::vector<TreePageHit> hits;
 };
+
+// Descendants of `root` (not including it), parents first, from /proc/<pid>/task/<tid>/children of
+// every thread of every member. False when the children files do not exist (kernel without
+// CONFIG_PROC_CHILDREN): the caller scans /proc/*/stat instead. A member that exits mid-walk is skipped.
+bool TreeDescendants(int root, std::vector<int>* out);
 
 // Runs on a worker thread; never touches memory of this process unsafely (process_vm_readv).
 void TreeCodeScan(const std::vector<TreeJob>& jobs, std::vector<TreeJobResult>* out);

@@ -5,13 +5,18 @@
 // written, and needs reading and comparing with the file.
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <dirent.h>
+
 #include <cstring>
+#include <deque>
 #include <map>
+#include <set>
 #include <utility>
 
 #include "memory.h"  // ReadFileAt
@@ -25,6 +30,51 @@ constexpr uint64_t kPresent = 1ull << 63;
 constexpr uint64_t kSwapped = 1ull << 62;
 constexpr uint64_t kFilePage = 1ull << 61;
 constexpr size_t kChunk = 512;  // pagemap entries per pread (4 KiB)
+
+// PAGEMAP_SCAN (Linux 6.7): the kernel walks the page tables and returns only the ranges that
+// match, instead of 8 bytes per page copied out. Declared here: older uapi headers lack it.
+struct PmPageRegion {
+  uint64_t start, end, categories;
+};
+struct PmScanArg {
+  uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages, category_inverted, category_mask, category_anyof_mask,
+      return_mask;
+};
+constexpr uint64_t kPageIsFile = 1u << 2;
+constexpr uint64_t kPageIsPresent = 1u << 3;
+constexpr uint64_t kPageIsSwapped = 1u << 4;
+#define PG_PAGEMAP_SCAN _IOWR('f', 16, struct PmScanArg)
+
+// Appends the written pages (present or swapped, not file-backed) of [start, end). Returns false
+// with *err when the ioctl is not available (ENOTTY/EINVAL/ENOSYS: the caller reads pagemap).
+bool ScanWritten(int fd, uint64_t start, uint64_t end, std::vector<uint64_t>* pages, int* err) {
+  PmPageRegion vec[64];
+  uint64_t at = start;
+  while (at < end) {
+    PmScanArg a;
+    std::memset(&a, 0, sizeof a);
+    a.size = sizeof a;
+    a.start = at;
+    a.end = end;
+    a.vec = reinterpret_cast<uint64_t>(vec);
+    a.vec_len = 64;
+    a.category_inverted = kPageIsFile;
+    a.category_mask = kPageIsFile;  // must NOT be file-backed
+    a.category_anyof_mask = kPageIsPresent | kPageIsSwapped;
+    a.return_mask = kPageIsPresent | kPageIsSwapped | kPageIsFile;
+    long n = ioctl(fd, PG_PAGEMAP_SCAN, &a);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      *err = errno;
+      return false;
+    }
+    for (long i = 0; i < n; ++i)
+      for (uint64_t p = vec[i].start; p < vec[i].end; p += kPage) pages->push_back(p);
+    if (a.walk_end <= at) break;  // no progress: stop rather than spin
+    at = a.walk_end;
+  }
+  return true;
+}
 
 struct Fd {
   int fd = -1;
@@ -76,84 +126,164 @@ void ScanJob(const TreeJob& job, TreeJobResult* res) {
   std::map<std::pair<std::string, uint64_t>, std::string> fileWhy;
   std::vector<uint64_t> entries(kChunk);
   std::vector<uint8_t> mem(kPage), disk(kPage);
+  bool useScan = true;
   for (uint32_t ri = 0; ri < job.regions.size(); ++ri) {
     const TreeRegion& r = job.regions[ri];
     if (r.end <= r.start || (r.start % kPage) != 0) continue;
     uint64_t npages = (r.end - r.start) / kPage;
     res->pages += npages;
-    for (uint64_t first = 0; first < npages; first += kChunk) {
-      size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, npages - first));
-      size_t got = 0;
-      int err = 0;
-      uint64_t off = ((r.start / kPage) + first) * sizeof(uint64_t);
-      if (!ReadFileAt(pagemap.fd, off, entries.data(), n * sizeof(uint64_t), &got, &err) || got == 0) {
-        if (err == 0) err = ESRCH;  // EOF: the process exited (its pagemap reads as empty)
-        res->err = err;
-        res->detail = "read " + pm + ": " + strerror(err);
+    std::vector<uint64_t> written;
+    int serr = 0;
+    if (useScan && !ScanWritten(pagemap.fd, r.start, r.end, &written, &serr)) {
+      if (serr == ENOTTY || serr == EINVAL || serr == ENOSYS || serr == EOPNOTSUPP) {
+        useScan = false;  // older kernel (or qemu-user): read pagemap entries from now on
+        written.clear();
+      } else {
+        res->err = serr == 0 ? ESRCH : serr;
+        res->detail = "PAGEMAP_SCAN " + pm + ": " + strerror(res->err);
         for (auto& f : files)
           if (f.second >= 0) close(f.second);
         return;
       }
-      res->pagemapBytes += got;
-      size_t have = got / sizeof(uint64_t);
-      for (size_t i = 0; i < have; ++i) {
-        uint64_t e = entries[i];
-        if (!(e & (kPresent | kSwapped))) continue;
-        if (e & kFilePage) {
-          res->filePages++;
-          continue;
+    }
+    if (!useScan) {
+      for (uint64_t first = 0; first < npages; first += kChunk) {
+        size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, npages - first));
+        size_t got = 0;
+        int err = 0;
+        uint64_t off = ((r.start / kPage) + first) * sizeof(uint64_t);
+        if (!ReadFileAt(pagemap.fd, off, entries.data(), n * sizeof(uint64_t), &got, &err) || got == 0) {
+          if (err == 0) err = ESRCH;  // EOF: the process exited (its pagemap reads as empty)
+          res->err = err;
+          res->detail = "read " + pm + ": " + strerror(err);
+          for (auto& f : files)
+            if (f.second >= 0) close(f.second);
+          return;
         }
-        TreePageHit hit;
-        hit.region = ri;
-        hit.address = r.start + (first + i) * kPage;
-        hit.fileOffset = r.fileOffset + (first + i) * kPage;
-        auto key = std::make_pair(r.path, r.ino);
-        auto it = files.find(key);
-        if (it == files.end()) {
-          std::string why;
-          it = files.emplace(key, OpenMatching(r, &why)).first;
-          if (it->second < 0) fileWhy[key] = why;
-        }
-        int rerr = 0;
-        if (!ReadRemotePage(job.pid, hit.address, mem.data(), &rerr)) {
-          hit.state = "unreadable";
-          hit.detail = std::string("process_vm_readv: ") + strerror(rerr);
-        } else if (it->second < 0) {
-          hit.state = "unreadable";
-          hit.detail = fileWhy[key];
-        } else {
-          size_t fgot = 0;
-          int ferr = 0;
-          std::memset(disk.data(), 0, kPage);  // past EOF the mapping reads as zeros
-          if (!ReadFileAt(it->second, hit.fileOffset, disk.data(), kPage, &fgot, &ferr)) {
-            hit.state = "unreadable";
-            hit.detail = std::string("pread: ") + strerror(ferr);
-          } else {
-            res->readBytes += 2 * kPage;
-            for (size_t b = 0; b < kPage; ++b) {
-              if (mem[b] != disk[b]) {
-                if (hit.firstDiff < 0) {
-                  hit.firstDiff = static_cast<int64_t>(b);
-                  hit.fileByte = disk[b];
-                  hit.memByte = mem[b];
-                }
-                hit.diffBytes++;
-              }
-            }
-            hit.state = hit.firstDiff >= 0 ? "modified" : "equal";
+        res->pagemapBytes += got;
+        size_t have = got / sizeof(uint64_t);
+        for (size_t i = 0; i < have; ++i) {
+          uint64_t e = entries[i];
+          if (!(e & (kPresent | kSwapped))) continue;
+          if (e & kFilePage) {
+            res->filePages++;
+            continue;
           }
+          written.push_back(r.start + (first + i) * kPage);
         }
-        res->hits.push_back(std::move(hit));
+        if (have < n) break;  // short read: end of the address space walked
       }
-      if (have < n) break;  // short read: end of the address space walked
+    }
+    for (uint64_t addr : written) {
+      TreePageHit hit;
+      hit.region = ri;
+      hit.address = addr;
+      hit.fileOffset = r.fileOffset + (addr - r.start);
+      auto key = std::make_pair(r.path, r.ino);
+      auto it = files.find(key);
+      if (it == files.end()) {
+        std::string why;
+        it = files.emplace(key, OpenMatching(r, &why)).first;
+        if (it->second < 0) fileWhy[key] = why;
+      }
+      int rerr = 0;
+      if (!ReadRemotePage(job.pid, hit.address, mem.data(), &rerr)) {
+        hit.state = "unreadable";
+        hit.detail = std::string("process_vm_readv: ") + strerror(rerr);
+      } else if (it->second < 0) {
+        hit.state = "unreadable";
+        hit.detail = fileWhy[key];
+      } else {
+        size_t fgot = 0;
+        int ferr = 0;
+        std::memset(disk.data(), 0, kPage);  // past EOF the mapping reads as zeros
+        if (!ReadFileAt(it->second, hit.fileOffset, disk.data(), kPage, &fgot, &ferr)) {
+          hit.state = "unreadable";
+          hit.detail = std::string("pread: ") + strerror(ferr);
+        } else {
+          res->readBytes += 2 * kPage;
+          for (size_t b = 0; b < kPage; ++b) {
+            if (mem[b] != disk[b]) {
+              if (hit.firstDiff < 0) {
+                hit.firstDiff = static_cast<int64_t>(b);
+                hit.fileByte = disk[b];
+                hit.memByte = mem[b];
+              }
+              hit.diffBytes++;
+            }
+          }
+          hit.state = hit.firstDiff >= 0 ? "modified" : "equal";
+        }
+      }
+      res->hits.push_back(std::move(hit));
     }
   }
   for (auto& f : files)
     if (f.second >= 0) close(f.second);
+  res->pagemapScan = useScan;
   res->ok = true;
 }
 
 }  // namespace
+
+// The JS walk costs ~70 us per thread in readFileSync overhead; here it is three syscalls per thread.
+bool TreeDescendants(int root, std::vector<int>* out) {
+  out->clear();
+  std::set<int> seen{root};
+  std::deque<int> queue{root};
+  char buf[4096];
+  while (!queue.empty()) {
+    int pid = queue.front();
+    queue.pop_front();
+    std::string task = "/proc/" + std::to_string(pid) + "/task";
+    DIR* d = opendir(task.c_str());
+    if (d == nullptr) continue;  // exited
+    while (struct dirent* e = readdir(d)) {
+      if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+      std::string path = task + "/" + e->d_name + "/children";
+      int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) {
+        if (errno == ENOENT && pid == root && std::to_string(pid) == e->d_name) {
+          struct stat st;
+          if (stat((task + "/" + e->d_name + "/stat").c_str(), &st) == 0) {
+            closedir(d);
+            return false;  // no CONFIG_PROC_CHILDREN
+          }
+        }
+        continue;  // the thread exited meanwhile
+      }
+      std::string text;
+      for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        text.append(buf, static_cast<size_t>(n));
+      }
+      close(fd);
+      int cur = 0;
+      bool in = false;
+      for (char c : text) {
+        if (c >= '0' && c <= '9') {
+          cur = cur * 10 + (c - '0');
+          in = true;
+        } else if (in) {
+          if (seen.insert(cur).second) {
+            out->push_back(cur);
+            queue.push_back(cur);
+          }
+          cur = 0;
+          in = false;
+        }
+      }
+      if (in && seen.insert(cur).second) {
+        out->push_back(cur);
+        queue.push_back(cur);
+      }
+    }
+    closedir(d);
+  }
+  return true;
+}
 
 void TreeCodeScan(const std::vector<TreeJob>& jobs, std::vector<TreeJobResult>* out) {
   out->clear();

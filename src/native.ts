@@ -154,6 +154,8 @@ export interface NativeTreeResult {
   filePages: number;
   pagemapBytes: number;
   readBytes: number;
+  /** The PAGEMAP_SCAN ioctl (Linux 6.7) found the written pages; false: pagemap entries were read (pagemapBytes). */
+  pagemapScan: boolean;
   hits: NativeTreeHit[];
 }
 
@@ -197,6 +199,8 @@ export interface NativeBinding {
 
   /** Linux only (absent elsewhere): the process tree's code check, one background job per pass (native/tree_linux.cc). */
   treeCodeScan?(jobs: NativeTreeJob[]): Promise<NativeTreeResult[]>;
+  /** Linux only: descendants of `root` from the /proc children files (parents first); null when the kernel has none. */
+  treeDescendants?(root: number): number[] | null;
 }
 
 let cached: NativeBinding | null = null;

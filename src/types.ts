@@ -167,7 +167,7 @@ export interface ProcessEntry {
   /** What Electron says of this process, when known (procguard/electron-main). */
   claim?: { type?: string; sandboxed?: boolean; title?: string; url?: string };
   /** Code check of this child: file-backed executable bytes mapped, pages that were copied-on-write and read. */
-  coverage: { regions: number; bytes: number; writtenPages: number; readBytes: number; jitRegions: number } | null;
+  coverage: { regions: number; bytes: number; writtenPages: number; readBytes: number; pagemapBytes: number; jitRegions: number } | null;
   /** Open findings about this process (count). */
   findings: number;
 }

@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import { GuardStateError, ProcfsUnreadableError, UnsupportedPlatformError } from '../errors';
 import { loadNative, type NativeBinding } from '../native';
-import { readMapsSync } from '../procfs/maps';
+import { parseMaps } from '../procfs/maps';
 import { parseStatus } from '../procfs/status';
 import { parseStat } from '../procfs/stat';
 import type { Observation, ProcessEntry, SandboxFacts } from '../types';
@@ -68,7 +68,18 @@ interface Tracked {
   threadTracer: { tid: number; pid: number } | null;
   code: Map<string, Observation>;
   coverage: ProcessEntry['coverage'];
+  /**
+   * An open /proc/<pid>/status kept for the fast loop: re-read at offset 0 it regenerates, costs no
+   * path lookup, and it is bound to this process: after the process exits it fails (ESRCH) even if
+   * the pid is reused, so the poll can never read another process's status.
+   */
+  statusFd: number | null;
+  /** The maps text of the last code pass and its plan (a pass re-plans only when the maps changed). */
+  mapsText: string;
+  plan: ReturnType<typeof planChildCode> | null;
 }
+
+const STATUS_BUF = Buffer.alloc(16384);
 
 const QUICK_KEYS = ['TracerPid:', 'Seccomp:', 'Seccomp_filters:', 'NoNewPrivs:', 'CapEff:', 'CapPrm:'];
 
@@ -101,6 +112,11 @@ export class TreeMonitor {
   private stopped = false;
   private native: NativeBinding | null | undefined = undefined;
   private lastCodeStats = { bytes: 0, readBytes: 0, pagemapBytes: 0, processes: 0 };
+  /** Last pid the kernel allocated (/proc/loadavg) at the last discovery: unchanged means nothing forked. */
+  private lastPidSeen = '';
+  private lastFullDiscovery = 0;
+  /** A tracked process exited (seen by the poll): discovery must run. */
+  private dirty = true;
 
   constructor(options: ProcessTreeOptions = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError('processTree options must be an object');
@@ -158,6 +174,7 @@ export class TreeMonitor {
     };
     every(this.opts.pollMs, () => this.poll());
     every(this.opts.discoveryMs, () => {
+      if (!this.discoveryNeeded()) return;
       this.discover();
       this.emitIfChanged([]);
     });
@@ -176,6 +193,37 @@ export class TreeMonitor {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    for (const t of this.tracked.values()) this.closeFd(t);
+  }
+
+  private closeFd(t: Tracked): void {
+    if (t.statusFd === null) return;
+    try {
+      fs.closeSync(t.statusFd);
+    } catch {
+      // already closed
+    }
+    t.statusFd = null;
+  }
+
+  /**
+   * A new process needs a new pid: when the kernel's last allocated pid (/proc/loadavg, in our pid
+   * namespace, which also numbers the processes of nested namespaces) has not moved and no tracked
+   * process exited, the tree cannot have changed and the walk is skipped. A full walk still runs every
+   * 30 s (pid wrap-around, and settling of young processes).
+   */
+  private discoveryNeeded(): boolean {
+    let last = '';
+    try {
+      const t = fs.readFileSync(`${this.opts.procRoot}/loadavg`, 'latin1');
+      last = t.slice(t.lastIndexOf(' ') + 1).trim();
+    } catch {
+      return true;
+    }
+    const unsettled = [...this.tracked.values()].some((t) => t.baseSig === null);
+    if (!this.dirty && !unsettled && last === this.lastPidSeen && Date.now() - this.lastFullDiscovery < 30_000) return false;
+    this.lastPidSeen = last;
+    return true;
   }
 
   /** Bytes covered and read by the last code pass (bench). */
@@ -227,6 +275,8 @@ export class TreeMonitor {
 
   /** New and exited descendants. */
   private discover(): void {
+    this.dirty = false;
+    this.lastFullDiscovery = Date.now();
     this.readRoot();
     const pids = listDescendants(this.opts.rootPid, this.opts.procRoot);
     const live = new Set<string>();
@@ -256,6 +306,16 @@ export class TreeMonitor {
       }
       live.add(snap.key);
       const facts = sandboxFacts(snap.status, snap.ns, this.rootNs);
+      let statusFd: number | null = null;
+      try {
+        statusFd = fs.openSync(`${this.opts.procRoot}/${pid}/status`, 'r');
+      } catch {
+        statusFd = null; // exited: dropped at the next discovery
+      }
+      if (known) {
+        this.closeFd(known); // the pid was reused: the old process is gone
+        this.tracked.delete(known.snap.key);
+      }
       this.tracked.set(snap.key, {
         snap,
         facts,
@@ -266,9 +326,16 @@ export class TreeMonitor {
         threadTracer: null,
         code: new Map(),
         coverage: null,
+        statusFd,
+        mapsText: '',
+        plan: null,
       });
     }
-    for (const k of [...this.tracked.keys()]) if (!live.has(k)) this.tracked.delete(k);
+    for (const [k, t] of [...this.tracked]) {
+      if (live.has(k)) continue;
+      this.closeFd(t);
+      this.tracked.delete(k);
+    }
     this.settle();
   }
 
@@ -318,19 +385,17 @@ export class TreeMonitor {
       const p = `${this.opts.procRoot}/${t.snap.pid}/status`;
       let text: string;
       try {
-        text = fs.readFileSync(p, 'latin1');
+        if (t.statusFd === null) throw new Error('no fd');
+        const n = fs.readSync(t.statusFd, STATUS_BUF, 0, STATUS_BUF.length, 0);
+        if (n <= 0) throw new Error('empty');
+        text = STATUS_BUF.toString('latin1', 0, n);
       } catch {
-        continue; // exited: discovery drops it
+        this.dirty = true; // exited (ESRCH on the kept fd): the next discovery drops it
+        continue;
       }
       const q = quickLines(text);
       if (q === t.quick) continue;
       t.quick = q;
-      // A change: make sure the pid is still the same process before believing it.
-      try {
-        if (parseStat(fs.readFileSync(`${this.opts.procRoot}/${t.snap.pid}/stat`, 'latin1')).startTicks !== t.snap.startTicks) continue;
-      } catch {
-        continue;
-      }
       const status = parseStatus(text, p);
       t.snap = { ...t.snap, status, ns: readNsLinks(t.snap.pid, this.opts.procRoot) };
       t.facts = sandboxFacts(status, t.snap.ns, this.rootNs);
@@ -388,13 +453,17 @@ export class TreeMonitor {
     if (!scan || this.opts.codeMs === 0 || this.opts.procRoot !== '/proc') return [];
     const plans: { t: Tracked; plan: ReturnType<typeof planChildCode> }[] = [];
     for (const t of this.tracked.values()) {
-      let maps;
+      let text: string;
       try {
-        maps = readMapsSync(t.snap.pid);
+        text = fs.readFileSync(`/proc/${t.snap.pid}/maps`, 'utf8');
       } catch {
         continue; // exited
       }
-      plans.push({ t, plan: planChildCode(t.snap.pid, maps, t.snap.exe) });
+      if (text !== t.mapsText || t.plan === null) {
+        t.plan = planChildCode(t.snap.pid, parseMaps(text, `/proc/${t.snap.pid}/maps`), t.snap.exe);
+        t.mapsText = text;
+      }
+      plans.push({ t, plan: t.plan });
     }
     const results = await scan.call(this.native, plans.map((p) => p.plan.job));
     const events: Observation[] = [];
@@ -428,6 +497,7 @@ export class TreeMonitor {
         bytes: plan.bytes,
         writtenPages: res.hits.length,
         readBytes: res.readBytes,
+        pagemapBytes: res.pagemapBytes,
         jitRegions: plan.jitRegions,
       };
     });

@@ -2,7 +2,7 @@
 // extra pages through the DevTools HTTP endpoint (headless allows one URL on the command line) so
 // there are several renderers, and watches chromium's tree with a Guard (processTree.rootPid).
 // Prints JSON lines: {event:'ready'}, {event:'finding'}, and answers stdin commands
-// 'status' / 'check' / 'quit' with {event:'status'|'check'}.
+// 'status' / 'check' / 'open <title>' (a new page: a new renderer) / 'quit' with {event:'status'|'check'}.
 // argv[2]: JSON { dist, userDataDir, noSandbox, pages, treeOptions }
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -44,13 +44,17 @@ for (let i = 0; i < (cfg.pages ?? 0); i++) {
 const guard = new Guard({ code: false, kernel: false, launch: false, processTree: { rootPid: chromium.pid, ...(cfg.treeOptions ?? {}) } });
 guard.on('finding', (f) => out({ event: 'finding', at: Date.now(), finding: f }));
 await guard.start();
-out({ event: 'ready', chromiumPid: chromium.pid, port, status: guard.status() });
+out({ event: 'ready', pid: process.pid, chromiumPid: chromium.pid, port, status: guard.status() });
 
 const rl = readline.createInterface({ input: process.stdin });
 rl.on('line', async (line) => {
   const cmd = line.trim();
   if (cmd === 'status') out({ event: 'status', status: guard.status() });
   else if (cmd === 'check') out({ event: 'check', status: await guard.check() });
+  else if (cmd.startsWith('open ')) {
+    const r = await fetch(`http://127.0.0.1:${port}/json/new?data:text/html,<title>${encodeURIComponent(cmd.slice(5))}</title>`, { method: 'PUT' });
+    out({ event: 'opened', ok: r.ok });
+  }
   else if (cmd === 'quit') {
     guard.stop();
     chromium.kill('SIGTERM');
