@@ -5,9 +5,10 @@
  * reconciles its observations through the callback of start() (as with the KernelMonitor).
  *
  * Three loops, each on its own timer so a slow one never delays a fast one:
- *  - poll (200 ms): one /proc/<pid>/status read per known process; only the few security lines are
- *    compared with the previous read, and a full parse happens only when they changed;
- *  - discovery (1 s): new and exited processes (children files), full snapshot of new ones;
+ *  - poll (every 200 ms a third of the processes, so each one every 600 ms): one read of a kept
+ *    /proc/<pid>/status fd; only the few security lines are compared with the previous read, and a
+ *    full parse happens only when they changed;
+ *  - discovery (2 s, skipped when no pid was allocated since): new and exited processes, full snapshot of new ones;
  *  - code (10 s): one native background job for all children, plus a scan of every thread's tracer.
  */
 import * as fs from 'node:fs';
@@ -34,9 +35,10 @@ export interface ProcessClaim {
 export interface ProcessTreeOptions {
   /** Root of the watched tree. Default: this process. */
   rootPid?: number;
-  /** Tracer/sandbox status poll of every known process, ms. Default 200. */
+  /** Each known process's status (tracer, sandbox) is read at least this often, ms; the reads are
+   *  spread over ticks of a third of it, so a tracer is seen within ~pollMs. Default 600. */
   pollMs?: number;
-  /** Discovery of new and exited processes, ms. Default 1000. */
+  /** Discovery of new and exited processes, ms (skipped when no pid was allocated since). Default 2000. */
   discoveryMs?: number;
   /** Code check of the children (written pages), ms; 0 turns it off. Default 10 000. */
   codeMs?: number;
@@ -77,9 +79,14 @@ interface Tracked {
   /** The maps text of the last code pass and its plan (a pass re-plans only when the maps changed). */
   mapsText: string;
   plan: ReturnType<typeof planChildCode> | null;
+  /** /proc/<pid>/statm at the last maps read, and when: the maps are re-read when it changed or after 60 s. */
+  statm: string;
+  mapsAt: number;
 }
 
 const STATUS_BUF = Buffer.alloc(16384);
+/** The poll reads 1/POLL_SLICES of the processes per tick. */
+const POLL_SLICES = 3;
 
 const QUICK_KEYS = ['TracerPid:', 'Seccomp:', 'Seccomp_filters:', 'NoNewPrivs:', 'CapEff:', 'CapPrm:'];
 
@@ -131,8 +138,8 @@ export class TreeMonitor {
     if (options.claims !== undefined && typeof options.claims !== 'function') throw new TypeError('processTree.claims must be a function');
     this.opts = {
       rootPid,
-      pollMs: ms(options.pollMs, 200, 'pollMs', 20),
-      discoveryMs: ms(options.discoveryMs, 1000, 'discoveryMs', 50),
+      pollMs: ms(options.pollMs, 600, 'pollMs', 30),
+      discoveryMs: ms(options.discoveryMs, 2000, 'discoveryMs', 50),
       codeMs: ms(options.codeMs, 10_000, 'codeMs', 100, true),
       settleMs: ms(options.settleMs, 2000, 'settleMs', 0),
       procRoot: options.procRoot ?? '/proc',
@@ -144,6 +151,7 @@ export class TreeMonitor {
   /** One full pass now: discovery, sandbox check, every thread's tracer, code check. */
   async check(): Promise<TreeUpdate> {
     if (this.stopped) throw new GuardStateError('TreeMonitor.check() after stop()');
+    this.lastFullDiscovery = 0; // a full pass re-reads every start time
     this.discover();
     this.refreshStatuses();
     this.scanThreads();
@@ -172,7 +180,7 @@ export class TreeMonitor {
       if (!keepAlive) t.unref();
       this.timers.push(t);
     };
-    every(this.opts.pollMs, () => this.poll());
+    every(this.opts.pollMs / POLL_SLICES, () => this.poll());
     every(this.opts.discoveryMs, () => {
       if (!this.discoveryNeeded()) return;
       this.discover();
@@ -276,14 +284,24 @@ export class TreeMonitor {
   /** New and exited descendants. */
   private discover(): void {
     this.dirty = false;
-    this.lastFullDiscovery = Date.now();
-    this.readRoot();
+    // Every 30 s (and on check()) a full walk also re-reads the root and every start time; between
+    // them a known pid is trusted while its kept status fd reads (bound to that process).
+    const full = this.root === null || Date.now() - this.lastFullDiscovery >= 30_000;
+    if (full) {
+      this.lastFullDiscovery = Date.now();
+      this.readRoot();
+    }
     const pids = listDescendants(this.opts.rootPid, this.opts.procRoot);
     const live = new Set<string>();
     const byPid = new Map<number, Tracked>();
     for (const t of this.tracked.values()) byPid.set(t.snap.pid, t);
     for (const pid of pids) {
       const known = byPid.get(pid);
+      if (known && !full && known.statusFd !== null && known.quick !== '') {
+        live.add(known.snap.key);
+        if (known.baseSig === null) this.reclassify(known);
+        continue;
+      }
       let startTicks: string | null = null;
       try {
         startTicks = parseStat(fs.readFileSync(`${this.opts.procRoot}/${pid}/stat`, 'latin1')).startTicks;
@@ -329,6 +347,8 @@ export class TreeMonitor {
         statusFd,
         mapsText: '',
         plan: null,
+        statm: '',
+        mapsAt: 0,
       });
     }
     for (const [k, t] of [...this.tracked]) {
@@ -371,17 +391,22 @@ export class TreeMonitor {
   }
 
   /** The fast loop: one status read per process; full parse only when a security line changed. */
+  private pollTick = 0;
+
   private poll(): void {
-    if (this.refreshStatuses()) {
+    this.pollTick = (this.pollTick + 1) % POLL_SLICES;
+    if (this.refreshStatuses(this.pollTick)) {
       this.settle();
       this.emitIfChanged([]);
     }
   }
 
   /** Re-reads every known process's status; true when a security line changed. */
-  private refreshStatuses(): boolean {
+  private refreshStatuses(slice = -1): boolean {
     let changed = false;
+    let i = 0;
     for (const t of this.tracked.values()) {
+      if (slice >= 0 && i++ % POLL_SLICES !== slice) continue;
       const p = `${this.opts.procRoot}/${t.snap.pid}/status`;
       let text: string;
       try {
@@ -453,12 +478,27 @@ export class TreeMonitor {
     if (!scan || this.opts.codeMs === 0 || this.opts.procRoot !== '/proc') return [];
     const plans: { t: Tracked; plan: ReturnType<typeof planChildCode> }[] = [];
     for (const t of this.tracked.values()) {
+      // The maps text (hundreds of lines the kernel formats) is re-read only when the memory size
+      // (statm, one short line) changed or a minute passed; a write into a mapped page changes
+      // neither, and the scan of the known ranges finds it.
+      let statm = '';
+      try {
+        statm = fs.readFileSync(`/proc/${t.snap.pid}/statm`, 'latin1').split(' ', 1)[0];
+      } catch {
+        continue; // exited
+      }
+      if (t.plan !== null && statm === t.statm && Date.now() - t.mapsAt < 60_000) {
+        plans.push({ t, plan: t.plan });
+        continue;
+      }
       let text: string;
       try {
         text = fs.readFileSync(`/proc/${t.snap.pid}/maps`, 'utf8');
       } catch {
         continue; // exited
       }
+      t.statm = statm;
+      t.mapsAt = Date.now();
       if (text !== t.mapsText || t.plan === null) {
         t.plan = planChildCode(t.snap.pid, parseMaps(text, `/proc/${t.snap.pid}/maps`), t.snap.exe);
         t.mapsText = text;

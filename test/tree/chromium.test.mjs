@@ -30,7 +30,8 @@ test('sandboxed chromium: types, sandbox, code write and restore, tracer', { ski
     assert.equal(s.processes[0].pid, g.chromiumPid, 'the root is the chromium we started');
     for (const x of s.processes) {
       assert.ok(/^[0-9]+$/.test(x.startTicks), `start time of ${x.pid}`);
-      assert.equal(x.exe, '/usr/lib/chromium/chromium', `exe of ${x.type} ${x.pid}`);
+      // Chromium also runs short-lived helpers (type 'other', another exe): only its own types are checked.
+      if (x.type !== 'other') assert.equal(x.exe, '/usr/lib/chromium/chromium', `exe of ${x.type} ${x.pid}`);
     }
     const network = s.processes.find((x) => x.utilitySubType === 'network.mojom.NetworkService');
     assert.ok(network, 'the network service utility is listed with its sub-type');
@@ -100,7 +101,7 @@ test('sandboxed chromium: types, sandbox, code write and restore, tracer', { ski
     assert.ok(!after.findings.some((x) => x.kind === 'code-modified' && x.pid === victim.pid), 'code-modified closed after the restore');
   });
 
-  await t.test('a same-uid PTRACE_SEIZE of a renderer is child-tracer-attached within 1 s', async () => {
+  await t.test('a same-uid PTRACE_SEIZE of a renderer is child-tracer-attached within 1 s', async (st) => {
     const victim = renderers(s)[0];
     const from = g.lines.length;
     const tracer = jsonProc('/usr/bin/python3', [path.join(root, 'test', 'kernel', 'children', 'tracer.py'), String(victim.pid)], { ...NOBODY });
@@ -109,6 +110,7 @@ test('sandboxed chromium: types, sandbox, code write and restore, tracer', { ski
     const tracerPid = Number(seized.raw.split(' ')[1]);
     const hit = await g.waitFor((l) => l.event === 'finding' && l.finding.kind === 'child-tracer-attached' && l.finding.pid === victim.pid, 'child-tracer-attached', from, 10000);
     const latency = hit.at - seized.receivedAt;
+    st.diagnostic(`tracer reported ${latency} ms after the seize`);
     assert.ok(latency < 1000, `reported ${latency} ms after the seize (limit 1000 ms)`);
     assert.equal(hit.finding.evidence.tracerPid, tracerPid, 'names the tracer');
     assert.equal(hit.finding.evidence.tracerComm, 'python3');
