@@ -245,7 +245,7 @@ export class TreeMonitor {
     const open = this.openObservations();
     const count = (pid: number) => open.filter((o) => o.pid === pid).length;
     const out: ProcessEntry[] = [];
-    if (this.root) {
+    if (this.root && ![...this.tracked.values()].some((t) => t.snap.pid === this.root!.pid)) {
       const f = sandboxFacts(this.root.status, this.root.ns, this.rootNs);
       out.push(this.entry(this.root, f, null, claims.get(this.root.pid), null, 0, true));
     }
@@ -292,6 +292,9 @@ export class TreeMonitor {
       this.readRoot();
     }
     const pids = listDescendants(this.opts.rootPid, this.opts.procRoot);
+    // Another process's tree (a launcher, a test): the root itself is watched like a child (tracer,
+    // sandbox change, code). Our own process is covered by the Guard's own monitors.
+    if (this.opts.rootPid !== process.pid) pids.unshift(this.opts.rootPid);
     const live = new Set<string>();
     const byPid = new Map<number, Tracked>();
     for (const t of this.tracked.values()) byPid.set(t.snap.pid, t);
@@ -317,7 +320,7 @@ export class TreeMonitor {
       }
       let snap: ChildSnapshot;
       try {
-        snap = snapshotProcess(pid, false, this.opts.procRoot);
+        snap = snapshotProcess(pid, pid === this.opts.rootPid, this.opts.procRoot);
       } catch (e) {
         if (e instanceof ProcfsUnreadableError) continue; // exited, or pid reused mid-read: next discovery
         throw e;
@@ -366,7 +369,7 @@ export class TreeMonitor {
     } catch {
       return;
     }
-    const kind = classifyCmdline(cmdline, false);
+    const kind = classifyCmdline(cmdline, t.snap.pid === this.opts.rootPid);
     if (kind.type === t.snap.kind.type && kind.serviceSandboxType === t.snap.kind.serviceSandboxType) return;
     t.snap = { ...t.snap, kind };
     t.required = requirementFor(kind, this.opts.sandboxPolicy);

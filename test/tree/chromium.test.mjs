@@ -28,6 +28,7 @@ test('sandboxed chromium: types, sandbox, code write and restore, tracer', { ski
     for (const want of ['browser', 'zygote', 'renderer', 'gpu-process', 'utility']) assert.ok(types.has(want), `no ${want} in ${[...types]}`);
     assert.equal(s.processes[0].type, 'browser', 'the root comes first and is the browser');
     assert.equal(s.processes[0].pid, g.chromiumPid, 'the root is the chromium we started');
+    assert.ok(s.processes[0].coverage?.bytes > 100 * 1024 * 1024, 'the root (not the Guard process) is code-checked too');
     for (const x of s.processes) {
       assert.ok(/^[0-9]+$/.test(x.startTicks), `start time of ${x.pid}`);
       // Chromium also runs short-lived helpers (type 'other', another exe): only its own types are checked.
