@@ -1,6 +1,7 @@
 // Linux: safe reads of our own memory through process_vm_readv, residency via mincore, and the
 // pagemap tamper sentinel.
 #include "memory.h"
+#include "pagemap_scan_linux.h"
 #include "file_posix.h"
 
 #include <errno.h>
@@ -156,17 +157,7 @@ bool PagemapStates(uintptr_t addr, size_t len, std::vector<uint8_t>* out, int* e
 }
 
 namespace {
-// PAGEMAP_SCAN (linux/fs.h since 6.7); declared here so the build does not need new headers.
-struct PgPageRegion {
-  uint64_t start, end, categories;
-};
-struct PgScanArg {
-  uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages, category_inverted, category_mask,
-      category_anyof_mask, return_mask;
-};
-constexpr unsigned long kPagemapScan = _IOWR('f', 16, PgScanArg);
-constexpr uint64_t kPageIsFile = 1 << 2;
-constexpr uint64_t kPageIsPresent = 1 << 3;
+// PAGEMAP_SCAN's declarations: pagemap_scan_linux.h (shared with tree_linux.cc).
 std::atomic<bool> g_scanUnsupported{false};
 }  // namespace
 

@@ -20,6 +20,7 @@
 #include <utility>
 
 #include "memory.h"  // ReadFileAt
+#include "pagemap_scan_linux.h"
 #include "tree.h"
 
 namespace pg {
@@ -31,38 +32,26 @@ constexpr uint64_t kSwapped = 1ull << 62;
 constexpr uint64_t kFilePage = 1ull << 61;
 constexpr size_t kChunk = 512;  // pagemap entries per pread (4 KiB)
 
-// PAGEMAP_SCAN (Linux 6.7): the kernel walks the page tables and returns only the ranges that
-// match, instead of 8 bytes per page copied out. Declared here: older uapi headers lack it.
-struct PmPageRegion {
-  uint64_t start, end, categories;
-};
-struct PmScanArg {
-  uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages, category_inverted, category_mask, category_anyof_mask,
-      return_mask;
-};
-constexpr uint64_t kPageIsFile = 1u << 2;
-constexpr uint64_t kPageIsPresent = 1u << 3;
-constexpr uint64_t kPageIsSwapped = 1u << 4;
-#define PG_PAGEMAP_SCAN _IOWR('f', 16, struct PmScanArg)
-
+// PAGEMAP_SCAN (Linux 6.7, pagemap_scan_linux.h): the kernel walks the page tables and returns only
+// the ranges that match, instead of 8 bytes per page copied out.
 // Appends the written pages (present or swapped, not file-backed) of [start, end). Returns false
 // with *err when the ioctl is not available (ENOTTY/EINVAL/ENOSYS: the caller reads pagemap).
 bool ScanWritten(int fd, uint64_t start, uint64_t end, std::vector<uint64_t>* pages, int* err) {
-  PmPageRegion vec[64];
+  PgPageRegion vec[64];
   uint64_t at = start;
   while (at < end) {
-    PmScanArg a;
-    std::memset(&a, 0, sizeof a);
+    PgScanArg a = {};
     a.size = sizeof a;
     a.start = at;
     a.end = end;
     a.vec = reinterpret_cast<uint64_t>(vec);
     a.vec_len = 64;
+    // Present or swapped, and NOT file-backed: in a private file mapping, a page copied on write.
     a.category_inverted = kPageIsFile;
-    a.category_mask = kPageIsFile;  // must NOT be file-backed
+    a.category_mask = kPageIsFile;
     a.category_anyof_mask = kPageIsPresent | kPageIsSwapped;
     a.return_mask = kPageIsPresent | kPageIsSwapped | kPageIsFile;
-    long n = ioctl(fd, PG_PAGEMAP_SCAN, &a);
+    long n = ioctl(fd, kPagemapScan, &a);
     if (n < 0) {
       if (errno == EINTR) continue;
       *err = errno;
