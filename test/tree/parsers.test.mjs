@@ -165,3 +165,36 @@ test('codeObservations: a modified page names pid, type, file, page and byte off
   assert.deepEqual([o.before, o.after], [0x55, 0xaa]);
   assert.match(o.key, /^tree:code-modified:10678:31950:fe:00:1474692:/);
 });
+
+test('fuzz: parseStat and classifyCmdline on arbitrary and mutated real text only throw ProcfsParseError', async () => {
+  const { default: fc } = await import('fast-check');
+  const lines = NAMES.map((n) => fx(`stat-${n}.txt`));
+  const only = (fn, what) => {
+    try {
+      return fn();
+    } catch (e) {
+      assert.ok(e instanceof ProcfsParseError, `${what}: threw ${e?.name}: ${e?.message}`);
+      return null;
+    }
+  };
+  fc.assert(
+    fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.string({ unit: fc.constantFrom(...'0123456789 ()SRZa\n'), maxLength: 200 })), (s) => {
+      const r = only(() => parseStat(s), JSON.stringify(s));
+      if (r) {
+        assert.ok(Number.isSafeInteger(r.pid) && r.pid > 0 && /^[0-9]+$/.test(r.startTicks) && Number.isSafeInteger(r.ppid));
+      }
+      const k = classifyCmdline(s, false); // never throws on a string
+      assert.ok(['browser', 'renderer', 'gpu-process', 'utility', 'zygote', 'crashpad-handler', 'other'].includes(k.type));
+    }),
+    { numRuns: 3000 },
+  );
+  fc.assert(
+    fc.property(fc.constantFrom(...lines), fc.nat(), fc.string({ unit: 'binary', maxLength: 3 }), (line, at, ch) => {
+      const i = at % (line.length + 1);
+      const s = line.slice(0, i) + ch + line.slice(i + 1);
+      const r = only(() => parseStat(s), JSON.stringify(s));
+      if (r) assert.ok(Number.isSafeInteger(r.pid) && /^[0-9]+$/.test(r.startTicks));
+    }),
+    { numRuns: 3000 },
+  );
+});
