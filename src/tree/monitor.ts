@@ -525,13 +525,16 @@ export class TreeMonitor {
       stats.processes++;
       const type = t.snap.kind.type;
       const now = new Map(codeObservations(plan, res, t.snap.key, type).map((o) => [o.key, o]));
+      const equal = new Set(res.hits.filter((h) => h.state === 'equal').map((h) => `${plan.meta[h.region]?.fileKey}:${h.fileOffset}`));
       for (const [k, o] of t.code) {
         if (now.has(k)) continue;
+        const ev = o.evidence as { fileKey?: string } | undefined;
+        const still = equal.has(`${ev?.fileKey}:${(o.page ?? 0) * 4096}`);
         events.push({
           ...o,
           key: k.replace('tree:code-modified:', 'tree:code-restored:'),
           kind: 'code-restored',
-          detail: `${type} pid ${t.snap.pid}: ${o.path} page ${o.page} equals the file again (was: ${o.detail})`,
+          detail: `${type} pid ${t.snap.pid}: ${o.path} page ${o.page} ${still ? 'equals the file again' : 'is no longer a written page (unmapped or replaced)'} (was: ${o.detail})`,
         });
       }
       t.code = now;

@@ -98,6 +98,7 @@ test('sandboxed chromium: types, sandbox, code write and restore, tracer', { ski
     const r = (await g.waitFor((l) => l.event === 'finding' && l.finding.kind === 'code-restored' && l.finding.pid === victim.pid, 'code-restored', from)).finding;
     assert.equal(r.path, file);
     assert.equal(r.offset, fileOffset);
+    assert.match(r.detail, /equals the file again/, 'the page is still written (anonymous) but equal to the file');
     const after = (await g.waitFor((l) => l.event === 'check', 'check', from)).status;
     assert.ok(!after.findings.some((x) => x.kind === 'code-modified' && x.pid === victim.pid), 'code-modified closed after the restore');
   });
