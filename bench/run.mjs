@@ -156,7 +156,7 @@ const out = [
   `safe/unsafe in fast mode: ${fmt(result.safe_read_overhead_fast)}; total bench time ${fmt(result.seconds, 0)} s`,
   '',
 ];
-Object.assign(result, await treeBench({ quick, log, out, result }));
+Object.assign(result, await treeBench({ quick, log, out }));
 process.stdout.write(out.join('\n'));
 if (args.has('--json')) process.stdout.write(JSON.stringify(result) + '\n');
 // The mapping and the scanner threads are gone; leave promptly.

@@ -18,13 +18,13 @@ function cpuTicks(pid) {
 const rendererBytes = (s) => renderers(s).reduce((a, r) => a + (r.coverage ? r.coverage.readBytes + r.coverage.pagemapBytes : 0), 0);
 
 /** Appends its table to `out` and returns the result fields (null values when chromium cannot run here). */
-export async function treeBench({ quick, log, out, result }) {
+export async function treeBench({ quick, log, out }) {
   const skip = chromiumSkip();
   const seconds = quick ? 3 : 30;
   if (skip) {
     log(`process tree: skipped (${skip})`);
     out.push(`process tree: not measured (${skip})`, '');
-    return { cpu_percent_tree: null, tree_marginal_bytes_per_renderer: null };
+    return { cpu_percent_tree: null, tree_marginal_bytes_per_renderer: null, cpu_percent_tree_goal: { value: null, op: '<', target: 1, met: null } };
   }
   log(`process tree: chromium with 3 renderers, Guard at default tree settings, CPU over ${seconds} s`);
   // about:blank, one page and chromium's own WebUI renderer make 3 renderers.
@@ -69,10 +69,8 @@ export async function treeBench({ quick, log, out, result }) {
       tree_marginal_bytes_per_renderer: marginal,
       tree: { seconds: wall, ticks, processes: settled.processes.length, renderers: renderers(settled).length, extraRenderers: extra, coveredPerRenderer, hashedPerRenderer },
     };
-    if (result?.goals) {
-      result.goals.cpu_percent_tree = { value: cpu, op: '<', target: 1, met: cpu < 1 };
-      result.goals_met = result.goals_met && cpu < 1;
-    }
+    // Its own verdict beside the DESIGN goals table (which lists the eight single-process goals).
+    fields.cpu_percent_tree_goal = { value: cpu, op: '<', target: 1, met: cpu < 1 };
     return fields;
   } finally {
     await g.cleanup();
