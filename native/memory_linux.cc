@@ -169,32 +169,15 @@ bool WrittenPages(uintptr_t addr, size_t len, std::vector<uint32_t>* pages, int*
   }
   const size_t ps = PageSize();
   if (!g_scanUnsupported.load(std::memory_order_relaxed)) {
-    PgPageRegion vec[64];
-    uint64_t pos = addr, end = addr + len;
-    bool ok = true;
-    while (pos < end) {
-      PgScanArg a = {};
-      a.size = sizeof a;
-      a.start = pos;
-      a.end = end;
-      a.vec = reinterpret_cast<uintptr_t>(vec);
-      a.vec_len = 64;
-      // Present and NOT file-backed: in a private file mapping that is a page copied on write.
-      a.category_inverted = kPageIsFile;
-      a.category_mask = kPageIsFile | kPageIsPresent;
-      a.return_mask = kPageIsFile | kPageIsPresent;
-      int n = ioctl(fd, kPagemapScan, &a);
-      if (n < 0) {
-        if (errno == ENOTTY || errno == EINVAL || errno == EOPNOTSUPP) g_scanUnsupported.store(true);
-        else if (err) *err = errno;
-        ok = false;
-        break;
-      }
-      for (int i = 0; i < n; ++i)
-        for (uint64_t p = vec[i].start; p < vec[i].end; p += ps) pages->push_back(static_cast<uint32_t>((p - addr) / ps));
-      if (a.walk_end <= pos || a.walk_end >= end) break;
-      pos = a.walk_end;  // the vector filled up: continue where the walk stopped
+    // Present and NOT file-backed: in a private file mapping that is a page copied on write.
+    std::vector<uint64_t> found;
+    int e = 0;
+    bool ok = PagemapScanPages(fd, addr, addr + len, ps, kPageIsFile, kPageIsFile | kPageIsPresent, 0, &found, &e);
+    if (!ok) {
+      if (e == ENOTTY || e == EINVAL || e == EOPNOTSUPP) g_scanUnsupported.store(true);
+      else if (err) *err = e;
     }
+    for (uint64_t p : found) pages->push_back(static_cast<uint32_t>((p - addr) / ps));
     if (ok) return true;
     pages->clear();
     if (!g_scanUnsupported.load()) return false;

@@ -34,35 +34,10 @@ constexpr size_t kChunk = 512;  // pagemap entries per pread (4 KiB)
 
 // PAGEMAP_SCAN (Linux 6.7, pagemap_scan_linux.h): the kernel walks the page tables and returns only
 // the ranges that match, instead of 8 bytes per page copied out.
-// Appends the written pages (present or swapped, not file-backed) of [start, end). Returns false
-// with *err when the ioctl is not available (ENOTTY/EINVAL/ENOSYS: the caller reads pagemap).
+// Appends the written pages (present or swapped, not file-backed: in a private file mapping, a page
+// copied on write) of [start, end). False with *err when the ioctl is not available.
 bool ScanWritten(int fd, uint64_t start, uint64_t end, std::vector<uint64_t>* pages, int* err) {
-  PgPageRegion vec[64];
-  uint64_t at = start;
-  while (at < end) {
-    PgScanArg a = {};
-    a.size = sizeof a;
-    a.start = at;
-    a.end = end;
-    a.vec = reinterpret_cast<uint64_t>(vec);
-    a.vec_len = 64;
-    // Present or swapped, and NOT file-backed: in a private file mapping, a page copied on write.
-    a.category_inverted = kPageIsFile;
-    a.category_mask = kPageIsFile;
-    a.category_anyof_mask = kPageIsPresent | kPageIsSwapped;
-    a.return_mask = kPageIsPresent | kPageIsSwapped | kPageIsFile;
-    long n = ioctl(fd, kPagemapScan, &a);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      *err = errno;
-      return false;
-    }
-    for (long i = 0; i < n; ++i)
-      for (uint64_t p = vec[i].start; p < vec[i].end; p += kPage) pages->push_back(p);
-    if (a.walk_end <= at) break;  // no progress: stop rather than spin
-    at = a.walk_end;
-  }
-  return true;
+  return PagemapScanPages(fd, start, end, kPage, kPageIsFile, kPageIsFile, kPageIsPresent | kPageIsSwapped, pages, err);
 }
 
 struct Fd {
