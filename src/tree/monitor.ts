@@ -102,6 +102,13 @@ function quickLines(text: string): string {
   return s;
 }
 
+/** Every sandbox property that failed before still fails or passes now, and fewer fail: entering the sandbox. */
+function strengthened(before: SandboxFacts, after: SandboxFacts): boolean {
+  const b = new Set(sandboxFailures(before, STRICT).map((f) => f.property));
+  const a = sandboxFailures(after, STRICT).map((f) => f.property);
+  return a.length < b.size && a.every((p) => b.has(p));
+}
+
 function clockTicksPerSecond(): number {
   return 100; // USER_HZ is 100 on every Linux ABI Node supports (sysconf(_SC_CLK_TCK))
 }
@@ -375,6 +382,16 @@ export class TreeMonitor {
     t.required = requirementFor(kind, this.opts.sandboxPolicy);
   }
 
+  /** Age of a process from its start time (clock ticks after boot) and /proc/uptime; Infinity when unknown. */
+  private ageMs(t: Tracked): number {
+    try {
+      const up = Number(fs.readFileSync(`${this.opts.procRoot}/uptime`, 'latin1').split(' ')[0]);
+      return (up - Number(t.snap.startTicks) / clockTicksPerSecond()) * 1000;
+    } catch {
+      return Number.POSITIVE_INFINITY;
+    }
+  }
+
   /** Marks processes old enough as settled: their sandbox signature becomes the baseline. */
   private settle(): void {
     let uptimeTicks: number;
@@ -427,6 +444,12 @@ export class TreeMonitor {
       const status = parseStatus(text, p);
       t.snap = { ...t.snap, status, ns: readNsLinks(t.snap.pid, this.opts.procRoot) };
       t.facts = sandboxFacts(status, t.snap.ns, this.rootNs);
+      // A young process that finished entering its sandbox after it was judged (a loaded machine can
+      // take longer than settleMs): the sandboxed state becomes its baseline, not a change.
+      if (t.baseFacts && strengthened(t.baseFacts, t.facts) && this.ageMs(t) < 5 * this.opts.settleMs + 5000) {
+        t.baseFacts = t.facts;
+        t.baseSig = sandboxSignature(t.facts);
+      }
       changed = true;
     }
     return changed;

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { root, fakeProc } from './helpers.mjs';
+const fx = (name) => fs.readFileSync(path.join(root, 'test', 'fixtures', 'tree', name), 'latin1');
 
 const require = createRequire(import.meta.url);
 const { TreeMonitor } = require(path.join(root, 'dist', 'tree', 'monitor.js'));
@@ -58,6 +59,16 @@ test('captured tree: identity by pid + start time, pid reuse, tracer, sandbox ch
     procs = m.processes();
     assert.equal(procs[1].startTicks, '99');
     assert.ok(u.open.every((o) => o.key.includes('200:99')), 'keys carry the new identity');
+
+    // A young process that enters its sandbox after it was judged is re-baselined, not 'changed'.
+    p.put(300, 100, 99_990, 'renderer-nosandbox'); // 0.1 s old at uptime 1000 s
+    p.edit(100, 'task/100/children', () => '200 300 ');
+    const m3 = new TreeMonitor({ rootPid: 100, procRoot: p.dir, settleMs: 0 });
+    let u3 = await m3.check();
+    assert.ok(u3.open.some((o) => o.kind === 'child-unsandboxed' && o.pid === 300), 'judged unsandboxed first');
+    p.edit(300, 'status', () => fx('status-renderer.txt').replace(/\nPid:\t\d+/, '\nPid:\t300'));
+    u3 = await m3.check();
+    assert.ok(!u3.open.some((o) => o.kind === 'child-sandbox-changed' && o.pid === 300), JSON.stringify(u3.open.filter((o) => o.pid === 300).map((o) => o.detail)));
 
     // Not yet settled: not judged.
     const young = new TreeMonitor({ rootPid: 100, procRoot: p.dir, settleMs: 10_000_000 });
