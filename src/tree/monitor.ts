@@ -5,7 +5,7 @@
  * reconciles its observations through the callback of start() (as with the KernelMonitor).
  *
  * Three loops, each on its own timer so a slow one never delays a fast one:
- *  - poll (every 200 ms a third of the processes, so each one every 600 ms): one read of a kept
+ *  - poll (every ~167 ms a third of the processes, so each one every 500 ms): one read of a kept
  *    /proc/<pid>/status fd; only the few security lines are compared with the previous read, and a
  *    full parse happens only when they changed;
  *  - discovery (2 s, skipped when no pid was allocated since): new and exited processes, full snapshot of new ones;
@@ -36,7 +36,7 @@ export interface ProcessTreeOptions {
   /** Root of the watched tree. Default: this process. */
   rootPid?: number;
   /** Each known process's status (tracer, sandbox) is read at least this often, ms; the reads are
-   *  spread over ticks of a third of it, so a tracer is seen within ~pollMs. Default 600. */
+   *  spread over ticks of a third of it, so a tracer is seen within ~pollMs. Default 500. */
   pollMs?: number;
   /** Discovery of new and exited processes, ms (skipped when no pid was allocated since). Default 2000. */
   discoveryMs?: number;
@@ -109,6 +109,20 @@ function strengthened(before: SandboxFacts, after: SandboxFacts): boolean {
   return a.length < b.size && a.every((p) => b.has(p));
 }
 
+/** The lines of a maps text whose permissions are executable. */
+function execLines(text: string): string {
+  let out = '';
+  let pos = 0;
+  while (pos < text.length) {
+    let nl = text.indexOf('\n', pos);
+    if (nl < 0) nl = text.length;
+    const sp = text.indexOf(' ', pos);
+    if (sp >= 0 && sp + 3 < nl && text.charCodeAt(sp + 3) === 0x78 /* 'x' */) out += text.slice(pos, nl + 1);
+    pos = nl + 1;
+  }
+  return out;
+}
+
 function clockTicksPerSecond(): number {
   return 100; // USER_HZ is 100 on every Linux ABI Node supports (sysconf(_SC_CLK_TCK))
 }
@@ -145,7 +159,7 @@ export class TreeMonitor {
     if (options.claims !== undefined && typeof options.claims !== 'function') throw new TypeError('processTree.claims must be a function');
     this.opts = {
       rootPid,
-      pollMs: ms(options.pollMs, 600, 'pollMs', 30),
+      pollMs: ms(options.pollMs, 500, 'pollMs', 30),
       discoveryMs: ms(options.discoveryMs, 2000, 'discoveryMs', 50),
       codeMs: ms(options.codeMs, 10_000, 'codeMs', 100, true),
       settleMs: ms(options.settleMs, 2000, 'settleMs', 0),
@@ -468,10 +482,15 @@ export class TreeMonitor {
       for (const tid of tids) {
         if (Number(tid) === t.snap.pid) continue;
         let text: string;
+        let fd: number | null = null;
         try {
-          text = fs.readFileSync(`${this.opts.procRoot}/${t.snap.pid}/task/${tid}/status`, 'latin1');
+          fd = fs.openSync(`${this.opts.procRoot}/${t.snap.pid}/task/${tid}/status`, 'r');
+          // TracerPid is within the first lines: a short read into the shared buffer, no allocation.
+          text = STATUS_BUF.toString('latin1', 0, fs.readSync(fd, STATUS_BUF, 0, 512, 0));
         } catch {
-          continue;
+          continue; // the thread exited meanwhile
+        } finally {
+          if (fd !== null) fs.closeSync(fd);
         }
         const m = /\nTracerPid:\t([0-9]+)/.exec(text);
         if (m && m[1] !== '0') {
@@ -525,9 +544,14 @@ export class TreeMonitor {
       }
       t.statm = statm;
       t.mapsAt = Date.now();
-      if (text !== t.mapsText || t.plan === null) {
-        t.plan = planChildCode(t.snap.pid, parseMaps(text, `/proc/${t.snap.pid}/maps`), t.snap.exe);
-        t.mapsText = text;
+      // Only the executable mappings matter, and the heap's churn changes the rest of the text every
+      // pass: keep those lines ("start-end perms": the third perms character is 'x') and re-plan only
+      // when they changed. (Anonymous exec memory is then classified without its neighbours: that
+      // only moves it between the 'jit' and 'anonymous-exec' counts, it is never compared.)
+      const exec = execLines(text);
+      if (exec !== t.mapsText || t.plan === null) {
+        t.plan = planChildCode(t.snap.pid, parseMaps(exec, `/proc/${t.snap.pid}/maps`), t.snap.exe);
+        t.mapsText = exec;
       }
       plans.push({ t, plan: t.plan });
     }
