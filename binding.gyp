@@ -66,6 +66,7 @@
         "native/addon_memory.cc",
         "native/addon_scanner.cc",
         "native/addon_watch.cc",
+        "native/addon_tree.cc",
         "native/canary.cc",
         "native/hash/blake3.cc",
         "native/hash/blake3_portable.cc",
@@ -84,7 +85,7 @@
       ],
       "conditions": [
         ["OS!='linux'", { "sources!": ["native/scanner_maps_linux.cc"], "sources": ["native/scanner_maps_other.cc"] }],
-        ["OS=='linux'", { "sources": ["native/harden_linux.cc", "native/memory_linux.cc", "native/watch_linux.cc"] }],
+        ["OS=='linux'", { "sources": ["native/harden_linux.cc", "native/memory_linux.cc", "native/watch_linux.cc", "native/tree_linux.cc"] }],
         ["OS=='mac'", { "sources": ["native/harden_darwin.cc", "native/memory_posix.cc"] }],
         ["OS=='freebsd'", { "sources": ["native/harden_freebsd.cc", "native/memory_posix.cc"] }],
         ["OS=='win'", { "sources": ["native/harden_win.cc", "native/memory_win.cc"], "libraries": ["advapi32.lib", "psapi.lib"] }]

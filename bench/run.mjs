@@ -13,6 +13,7 @@ import { startDefaultGuard, cpuShare, tamperLatency } from './guard.mjs';
 import { GOALS, met, fmt, table } from './goals.mjs';
 import { fastLoopLatencies } from './fastloops.mjs';
 import { firstCheckVsB3sum } from './first-check.mjs';
+import { treeBench } from './tree.mjs';
 
 const args = new Set(process.argv.slice(2));
 for (const a of args) if (!['--quick', '--json'].includes(a)) {
@@ -165,6 +166,7 @@ const out = [
   `safe/unsafe in fast mode: ${fmt(result.safe_read_overhead_fast)}; total bench time ${fmt(result.seconds, 0)} s`,
   '',
 ];
+Object.assign(result, await treeBench({ quick, log, out }));
 process.stdout.write(out.join('\n'));
 if (args.has('--json')) process.stdout.write(JSON.stringify(result) + '\n');
 // The mapping and the scanner threads are gone; leave promptly.

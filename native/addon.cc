@@ -6,6 +6,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   pg::InitMemory(env, exports);
   pg::InitScanner(env, exports);
   pg::InitWatch(env, exports);
+  pg::InitTree(env, exports);
   return exports;
 }
 

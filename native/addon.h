@@ -9,4 +9,5 @@ void InitHash(Napi::Env env, Napi::Object exports);
 void InitMemory(Napi::Env env, Napi::Object exports);
 void InitScanner(Napi::Env env, Napi::Object exports);
 void InitWatch(Napi::Env env, Napi::Object exports);
+void InitTree(Napi::Env env, Napi::Object exports);
 }  // namespace pg

@@ -18,6 +18,7 @@ import { ownThreads, ThrottleWatch } from './health/threads';
 import { stallVerdict } from './health/stall';
 import { createFindingLogger, type FindingLogger, type LoggerLike } from './logging';
 import { GuardStateError, ProcguardError } from './errors';
+import { TreeMonitor, type ProcessTreeOptions } from './tree/monitor';
 
 export interface GuardOptions extends CodeMonitorOptions {
   /** Period of the full sweep in ms. Default 10 000. */
@@ -58,6 +59,8 @@ export interface GuardOptions extends CodeMonitorOptions {
   pristineBytes?: number;
   /** Keep the process alive while started (CLI watch). Default false: timers are unref'd. */
   keepAlive?: boolean;
+  /** Watch the descendants of this process (true) or of `rootPid` (Linux): see src/tree/monitor.ts. Default off. */
+  processTree?: boolean | ProcessTreeOptions;
 }
 
 type CheckerError = Status['checkerErrors'][number];
@@ -79,6 +82,8 @@ export class Guard extends EventEmitter {
   private openCode: Observation[] = [];
   private openKernel: Observation[] = [];
   private openLaunch: Observation[] = [];
+  private tree: TreeMonitor | null = null;
+  private openTree: Observation[] = [];
   private readonly extra = new Map<string, Observation>();
   private readonly errors: CheckerError[] = [];
   private hardening: HardenReport | null = null;
@@ -183,6 +188,15 @@ export class Guard extends EventEmitter {
     if (wantFiles) this.files = new CodeFileWatch(this.watcher, this.watcherReason, this.opts.pristineBytes!);
     this.launchCheck();
     await this.kernelCheck();
+    if (this.opts.processTree) {
+      try {
+        this.tree = new TreeMonitor(typeof this.opts.processTree === 'object' ? this.opts.processTree : {});
+      } catch (e) {
+        this.recordError('kernel', e); // UnsupportedPlatformError off Linux: a checker error in the Status, not a crash
+      }
+      await this.treePass();
+      this.tree?.start((u) => this.treeUpdate(u), (e) => this.recordError('kernel', e), this.opts.keepAlive);
+    }
     const status = await this.runPass(true);
     unref(setInterval(() => void this.runPass(false).catch(() => undefined), this.opts.periodMs!));
     // Fields outside the native signature, and every OS without the loop: checked every period too.
@@ -218,6 +232,7 @@ export class Guard extends EventEmitter {
     this.kernel?.stop();
     this.watcher?.close();
     this.files?.close();
+    this.tree?.stop();
     this.code?.close();
   }
 
@@ -227,7 +242,27 @@ export class Guard extends EventEmitter {
     if (!this.started) return this.start();
     this.launchCheck();
     await this.kernelCheck();
+    await this.treePass();
     return this.runPass(true);
+  }
+
+  /** A full pass of the process tree (its own loops run on their own timers). */
+  private async treePass(): Promise<void> {
+    if (!this.tree) return;
+    try {
+      const u = await this.tree.check();
+      this.openTree = u.open;
+      this.reconcile(u.events);
+    } catch (e) {
+      this.recordError('kernel', e);
+    }
+  }
+
+  private treeUpdate(u: { open: Observation[]; events: Observation[] }): void {
+    if (this.stopped) return;
+    this.openTree = u.open;
+    this.reconcile(u.events);
+    this.publish();
   }
 
   /** The latest Status snapshot (JSON-serialisable). */
@@ -461,7 +496,7 @@ export class Guard extends EventEmitter {
    * policy failures are contained: a background path never throws into the app.
    */
   private reconcile(events: Observation[]): void {
-    const all = [...this.openCode, ...this.openKernel, ...this.openLaunch, ...this.extra.values(), ...this.openHealth, ...this.stallObservation()];
+    const all = [...this.openCode, ...this.openKernel, ...this.openLaunch, ...this.openTree, ...this.extra.values(), ...this.openHealth, ...this.stallObservation()];
     let classified: (Observation & { severity: Severity })[];
     try {
       classified = classifyAll(this.policy, [...all, ...events]);
@@ -599,6 +634,7 @@ export class Guard extends EventEmitter {
       loops: this.loopsStatus(),
       sentinel: { ...this.sentinelInfo },
     };
+    if (this.tree) status.processes = this.tree.processes();
     // Status crosses IPC and goes into logs: make sure it is plain JSON data (no bigint, no class instances).
     return JSON.parse(JSON.stringify(status)) as Status;
   }

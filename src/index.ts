@@ -33,3 +33,7 @@ export { parseStatus } from './procfs/status';
 export { parseCgroup } from './procfs/cgroup';
 export { nativeAvailable } from './native';
 export type { HashMode } from './native';
+export { TreeMonitor } from './tree/monitor';
+export type { ProcessTreeOptions, ProcessClaim } from './tree/monitor';
+export type { TreeSandboxPolicy, SandboxRequirement } from './tree/policy';
+export { parseStat } from './procfs/stat';

@@ -204,6 +204,40 @@ export interface NativeWatcher {
   close(): void;
 }
 
+/** One child's job for treeCodeScan: its file-backed executable mappings, with the identity maps showed. */
+export interface NativeTreeJob {
+  pid: number;
+  regions: { start: bigint; end: bigint; fileOffset: number; path: string; devMajor: number; devMinor: number; ino: bigint }[];
+}
+
+/** A page of a child's code mapping that pagemap showed written (present or swapped, not file-backed). */
+export interface NativeTreeHit {
+  region: number;
+  address: bigint;
+  fileOffset: number;
+  /** 'modified' differs from the file; 'equal' written but equal to it; 'unreadable' see detail. */
+  state: 'modified' | 'equal' | 'unreadable';
+  firstDiff?: number;
+  diffBytes?: number;
+  fileByte?: number;
+  memByte?: number;
+  detail?: string;
+}
+
+export interface NativeTreeResult {
+  pid: number;
+  ok: boolean;
+  errno?: number;
+  detail?: string;
+  pages: number;
+  filePages: number;
+  pagemapBytes: number;
+  readBytes: number;
+  /** The PAGEMAP_SCAN ioctl (Linux 6.7) found the written pages; false: pagemap entries were read (pagemapBytes). */
+  pagemapScan: boolean;
+  hits: NativeTreeHit[];
+}
+
 export interface NativeBinding {
   // hardening (native/harden_*.cc)
   harden(opts: NativeHardenOptions): NativeHardenStep[];
@@ -238,6 +272,10 @@ export interface NativeBinding {
   Scanner: new () => NativeScanner;
   /** Linux only: the fast watch loop (kernel signature every `periodMs`, inotify on code files). */
   Watcher?: new (periodMs: number, onReport: (r: NativeWatchReport) => void) => NativeWatcher;
+  /** Linux only (absent elsewhere): the process tree's code check, one background job per pass (native/tree_linux.cc). */
+  treeCodeScan?(jobs: NativeTreeJob[]): Promise<NativeTreeResult[]>;
+  /** Linux only: descendants of `root` from the /proc children files (parents first); null when the kernel has none. */
+  treeDescendants?(root: number): number[] | null;
 }
 
 let cached: NativeBinding | null = null;

@@ -11,9 +11,10 @@
  * Styles are a constructed stylesheet (adoptedStyleSheets), which a `style-src 'self'` CSP allows.
  * Theming: CSS custom properties (--procguard-*) and ::part(): container, header, heading, state,
  * state-icon, meta, section, steps, step, findings, finding, finding-title, finding-location,
- * severity, detail, empty, error, hardening-alerts, tracer, warnings, warning.
+ * severity, detail, empty, error, hardening-alerts, tracer, warnings, warning, processes (the process table),
+ * process (one row).
  */
-import type { Finding, HardenStep, Status } from '../../types.js';
+import type { Finding, HardenStep, ProcessEntry, Status } from '../../types.js';
 
 /** What connect() needs: the object the preload exposes as window.procguard. */
 export interface StatusApi {
@@ -50,6 +51,9 @@ ul { margin: 0; padding-left: 1.2em; }
 [part~=error] { color: var(--procguard-bad, #b00020); }
 [part~=hardening-alerts] { border-left: 4px solid var(--procguard-warn, #8a5300); padding-left: 8px; margin: 8px 0; }
 [part~=tracer] { color: var(--procguard-bad, #b00020); font-weight: 600; margin: 4px 0; }
+[part~=processes] { border-collapse: collapse; font-size: 0.9em; }
+[part~=processes] th, [part~=processes] td { text-align: left; padding: 1px 8px 1px 0; vertical-align: top; }
+[part~=process][data-sandboxed=no][data-required=yes] td { color: var(--procguard-bad, #b00020); }
 `;
 
 const Base: typeof HTMLElement = (globalThis as { HTMLElement?: typeof HTMLElement }).HTMLElement ?? (class {} as unknown as typeof HTMLElement);
@@ -161,6 +165,7 @@ export class ProcguardStatusElement extends Base {
       container.append(this.#loops(doc, s)); // fastloops: what is off and why
       container.append(this.#hardening(doc, s));
       container.append(this.#findings(doc, s));
+      if (Array.isArray(s.processes)) container.append(processTable(doc, s, s.processes));
     }
     root.replaceChildren(container);
     // Reflect the state for page CSS and tests outside the shadow root.
@@ -305,6 +310,52 @@ function hardeningAlerts(doc: Document, s: Status): HTMLElement | null {
     for (const w of warnings) ul.append(el(doc, 'li', 'warning', w));
     sec.append(ul);
   }
+  return sec;
+}
+
+/**
+ * The process tree (Status.processes) as a compact table: type and label, pid, sandboxed yes/no
+ * (from the kernel's view; "no (required)" when the policy requires it), and the open findings about
+ * that process. A real <table> with a caption and column headers, so screen readers announce cells.
+ */
+function processTable(doc: Document, s: Status, procs: ProcessEntry[]): HTMLElement {
+  const sec = el(doc, 'section', 'section processes-section');
+  sec.setAttribute('aria-label', 'Processes');
+  const table = el(doc, 'table', 'processes');
+  table.append(el(doc, 'caption', undefined, `Processes (${procs.length})`));
+  const head = el(doc, 'tr');
+  for (const h of ['Type', 'PID', 'Sandboxed', 'Findings']) {
+    const th = el(doc, 'th', undefined, h);
+    th.setAttribute('scope', 'col');
+    head.append(th);
+  }
+  const thead = el(doc, 'thead');
+  thead.append(head);
+  const tbody = el(doc, 'tbody');
+  const findings: Finding[] = Array.isArray(s.findings) ? s.findings : [];
+  for (const p of procs) {
+    if (p === null || typeof p !== 'object') continue;
+    const row = el(doc, 'tr', 'process');
+    const sandboxed = p.sandboxed === true;
+    row.dataset.sandboxed = sandboxed ? 'yes' : 'no';
+    row.dataset.required = p.sandboxRequired === true ? 'yes' : 'no';
+    row.dataset.type = str(p.type);
+    const type = el(doc, 'th', undefined, str(p.type));
+    type.setAttribute('scope', 'row');
+    const label = str(p.label);
+    if (label !== '' && label !== str(p.type)) type.append(el(doc, 'div', 'detail', label));
+    const mine = findings.filter((f) => f.pid === p.pid);
+    const kinds = [...new Set(mine.map((f) => str(f.kind)))];
+    row.append(
+      type,
+      el(doc, 'td', undefined, str(p.pid)),
+      el(doc, 'td', undefined, sandboxed ? 'yes' : p.sandboxRequired === true ? 'no (required)' : 'no'),
+      el(doc, 'td', undefined, mine.length === 0 ? 'none' : `${mine.length}: ${kinds.join(', ')}`),
+    );
+    tbody.append(row);
+  }
+  table.append(thead, tbody);
+  sec.append(table);
   return sec;
 }
 
