@@ -10,9 +10,81 @@ namespace detail {
 namespace {
 #include "hash/blake3_v128.inc"
 
+// Byte shuffles that rotate each 32-bit word right by 16 and by 8 (vpshufb reads them from memory).
+alignas(32) const uint8_t kRot16[32] = {2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13,
+                                        2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13};
+alignas(32) const uint8_t kRot8[32] = {1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12,
+                                       1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12};
+
 struct V256 {
   using T = __m256i;
   static constexpr int N = 8;
+#if defined(__GNUC__) && !defined(PG_HASH_NO_ASM)
+  static constexpr bool kAsmHalf = true;
+  // Half of G on four columns or diagonals (see Half in blake3_simd.inc). 15 state vectors stay
+  // in registers, c0 lives in memory (loaded, updated and stored back once), which frees the one
+  // register needed as a temporary for the shift rotations; message words and the shuffle masks
+  // are memory operands. AT&T order: "op src2, src1, dst".
+  template <int RA>
+  static PG_FORCE_INLINE void HalfAsm(T& a0, T& a1, T& a2, T& a3, T& b0, T& b1, T& b2, T& b3, T& c0, T& c1,
+                                      T& c2, T& c3, T& d0, T& d1, T& d2, T& d3, const T& m0, const T& m1,
+                                      const T& m2, const T& m3) {
+    constexpr int RB = RA == 16 ? 12 : 7;
+    const uint8_t(&rot)[32] = RA == 16 ? kRot16 : kRot8;
+    T t;
+    __asm__(
+        "vpaddd %[m0], %[a0], %[a0]\n\t"
+        "vpaddd %[m1], %[a1], %[a1]\n\t"
+        "vpaddd %[m2], %[a2], %[a2]\n\t"
+        "vpaddd %[m3], %[a3], %[a3]\n\t"
+        "vpaddd %[b0], %[a0], %[a0]\n\t"
+        "vpaddd %[b1], %[a1], %[a1]\n\t"
+        "vpaddd %[b2], %[a2], %[a2]\n\t"
+        "vpaddd %[b3], %[a3], %[a3]\n\t"
+        "vpxor %[a0], %[d0], %[d0]\n\t"
+        "vpxor %[a1], %[d1], %[d1]\n\t"
+        "vpxor %[a2], %[d2], %[d2]\n\t"
+        "vpxor %[a3], %[d3], %[d3]\n\t"
+        "vpshufb %[rot], %[d0], %[d0]\n\t"
+        "vpshufb %[rot], %[d1], %[d1]\n\t"
+        "vpshufb %[rot], %[d2], %[d2]\n\t"
+        "vpshufb %[rot], %[d3], %[d3]"
+        : [a0] "+x"(a0), [a1] "+x"(a1), [a2] "+x"(a2), [a3] "+x"(a3), [d0] "+x"(d0), [d1] "+x"(d1),
+          [d2] "+x"(d2), [d3] "+x"(d3)
+        : [b0] "x"(b0), [b1] "x"(b1), [b2] "x"(b2), [b3] "x"(b3), [m0] "m"(m0), [m1] "m"(m1), [m2] "m"(m2),
+          [m3] "m"(m3), [rot] "m"(rot));
+    __asm__(
+        "vpaddd %[c0], %[d0], %[t]\n\t"
+        "vmovdqu %[t], %[c0]\n\t"
+        "vpaddd %[d1], %[c1], %[c1]\n\t"
+        "vpaddd %[d2], %[c2], %[c2]\n\t"
+        "vpaddd %[d3], %[c3], %[c3]\n\t"
+        "vpxor %[t], %[b0], %[b0]\n\t"
+        "vpxor %[c1], %[b1], %[b1]\n\t"
+        "vpxor %[c2], %[b2], %[b2]\n\t"
+        "vpxor %[c3], %[b3], %[b3]\n\t"
+        "vpsrld %[sr], %[b0], %[t]\n\t"
+        "vpslld %[sl], %[b0], %[b0]\n\t"
+        "vpor %[t], %[b0], %[b0]\n\t"
+        "vpsrld %[sr], %[b1], %[t]\n\t"
+        "vpslld %[sl], %[b1], %[b1]\n\t"
+        "vpor %[t], %[b1], %[b1]\n\t"
+        "vpsrld %[sr], %[b2], %[t]\n\t"
+        "vpslld %[sl], %[b2], %[b2]\n\t"
+        "vpor %[t], %[b2], %[b2]\n\t"
+        "vpsrld %[sr], %[b3], %[t]\n\t"
+        "vpslld %[sl], %[b3], %[b3]\n\t"
+        "vpor %[t], %[b3], %[b3]"
+        : [b0] "+x"(b0), [b1] "+x"(b1), [b2] "+x"(b2), [b3] "+x"(b3), [c0] "+m"(c0), [c1] "+x"(c1),
+          [c2] "+x"(c2), [c3] "+x"(c3), [t] "=&x"(t)
+        : [d0] "x"(d0), [d1] "x"(d1), [d2] "x"(d2), [d3] "x"(d3), [sr] "i"(RB), [sl] "i"(32 - RB));
+  }
+#else
+  static constexpr bool kAsmHalf = false;
+  template <int RA>
+  static void HalfAsm(T&, T&, T&, T&, T&, T&, T&, T&, T&, T&, T&, T&, T&, T&, T&, T&, const T&, const T&,
+                      const T&, const T&) {}
+#endif
   static PG_FORCE_INLINE T Set1(uint32_t x) { return _mm256_set1_epi32(static_cast<int>(x)); }
   static PG_FORCE_INLINE T LoadU(const uint32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const T*>(p)); }
   static PG_FORCE_INLINE void StoreU(uint32_t* p, T x) { _mm256_storeu_si256(reinterpret_cast<T*>(p), x); }
