@@ -52,7 +52,7 @@ struct V256 {
         : [a0] "+x"(a0), [a1] "+x"(a1), [a2] "+x"(a2), [a3] "+x"(a3), [d0] "+x"(d0), [d1] "+x"(d1),
           [d2] "+x"(d2), [d3] "+x"(d3)
         : [b0] "x"(b0), [b1] "x"(b1), [b2] "x"(b2), [b3] "x"(b3), [m0] "m"(m0), [m1] "m"(m1), [m2] "m"(m2),
-          [m3] "m"(m3), [rot] "m"(rot));
+          [m3] "m"(m3), [rot] "m"(rot), "x"(c1), "x"(c2), "x"(c3));
     __asm__(
         "vpaddd %[c0], %[d0], %[t]\n\t"
         "vmovdqu %[t], %[c0]\n\t"
@@ -77,7 +77,8 @@ struct V256 {
         "vpor %[t], %[b3], %[b3]"
         : [b0] "+x"(b0), [b1] "+x"(b1), [b2] "+x"(b2), [b3] "+x"(b3), [c0] "+m"(c0), [c1] "+x"(c1),
           [c2] "+x"(c2), [c3] "+x"(c3), [t] "=&x"(t)
-        : [d0] "x"(d0), [d1] "x"(d1), [d2] "x"(d2), [d3] "x"(d3), [sr] "i"(RB), [sl] "i"(32 - RB));
+        : [d0] "x"(d0), [d1] "x"(d1), [d2] "x"(d2), [d3] "x"(d3), [sr] "i"(RB), [sl] "i"(32 - RB), "x"(a0),
+          "x"(a1), "x"(a2), "x"(a3));
   }
 #else
   static constexpr bool kAsmHalf = false;
