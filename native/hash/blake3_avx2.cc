@@ -103,30 +103,24 @@ struct V256 {
   static PG_FORCE_INLINE T Rot7(T x) { return _mm256_or_si256(_mm256_srli_epi32(x, 7), _mm256_slli_epi32(x, 25)); }
   template <int r>
   static PG_FORCE_INLINE T Blend(T a, T b) { return _mm256_blend_epi32(a, b, 0x11 << r); }
-  // 8x8 transposes of 32-bit words, one per 32-byte half of the 64-byte blocks.
+  // 8x8 transpose of 32-bit words, done as four 4x4 transposes inside 128-bit lanes: for each
+  // 16-byte quarter q of the block, register i holds rows i (low lane) and i + 4 (high lane), put
+  // together by the loads (vinserti128 from memory), so no lane-crossing shuffle is needed.
   static PG_FORCE_INLINE void LoadTransposed(const uint8_t* const* rows, size_t offset, T m[16]) {
     PG_UNROLL
-    for (int h = 0; h < 2; ++h) {
-      T a[8], t[8], u[8];
+    for (int q = 0; q < 4; ++q) {
+      T a[4];
       PG_UNROLL
-      for (int i = 0; i < 8; ++i) a[i] = _mm256_loadu_si256(reinterpret_cast<const T*>(rows[i] + offset + 32 * h));
-      PG_UNROLL
-      for (int i = 0; i < 8; i += 2) {
-        t[i] = _mm256_unpacklo_epi32(a[i], a[i + 1]);      // words 0,1 | 4,5 of rows i, i+1
-        t[i + 1] = _mm256_unpackhi_epi32(a[i], a[i + 1]);  // words 2,3 | 6,7
-      }
-      PG_UNROLL
-      for (int i = 0; i < 8; i += 4) {
-        u[i] = _mm256_unpacklo_epi64(t[i], t[i + 2]);      // word 0 | 4 of rows i..i+3
-        u[i + 1] = _mm256_unpackhi_epi64(t[i], t[i + 2]);  // word 1 | 5
-        u[i + 2] = _mm256_unpacklo_epi64(t[i + 1], t[i + 3]);  // word 2 | 6
-        u[i + 3] = _mm256_unpackhi_epi64(t[i + 1], t[i + 3]);  // word 3 | 7
-      }
-      PG_UNROLL
-      for (int j = 0; j < 4; ++j) {
-        m[8 * h + j] = _mm256_permute2x128_si256(u[j], u[4 + j], 0x20);
-        m[8 * h + 4 + j] = _mm256_permute2x128_si256(u[j], u[4 + j], 0x31);
-      }
+      for (int i = 0; i < 4; ++i)
+        a[i] = _mm256_inserti128_si256(
+            _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[i] + offset + 16 * q))),
+            _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[i + 4] + offset + 16 * q)), 1);
+      const T t0 = _mm256_unpacklo_epi32(a[0], a[1]), t1 = _mm256_unpackhi_epi32(a[0], a[1]);
+      const T t2 = _mm256_unpacklo_epi32(a[2], a[3]), t3 = _mm256_unpackhi_epi32(a[2], a[3]);
+      m[4 * q + 0] = _mm256_unpacklo_epi64(t0, t2);
+      m[4 * q + 1] = _mm256_unpackhi_epi64(t0, t2);
+      m[4 * q + 2] = _mm256_unpacklo_epi64(t1, t3);
+      m[4 * q + 3] = _mm256_unpackhi_epi64(t1, t3);
     }
   }
 };

@@ -47,7 +47,10 @@ int main(int argc, char** argv) {
   };
   const size_t smallPages = 64;   // 256 KiB: stays in L2
   const size_t callPages = 64;    // pages per call, like the scanner's batches
-  std::vector<uint8_t> big(bigBytes);
+  // Page-aligned, like the scanner's batch buffers (a std::vector's 16-byte alignment would make
+  // every 64-byte row load of the AVX-512 kernel split two cache lines).
+  uint8_t* bigMem = static_cast<uint8_t*>(std::aligned_alloc(4096, bigBytes + 4096));
+  struct Span { uint8_t* p; uint8_t* data() { return p; } uint8_t& operator[](size_t i) { return p[i]; } } big{bigMem};
   std::mt19937_64 rng(1);
   for (size_t i = 0; i < bigBytes; i += 8) {
     uint64_t v = rng();
