@@ -26,6 +26,7 @@ struct CpuFeatures {
   bool pclmul = false;
   bool avx2 = false;
   bool avx512 = false;  // F + VL + BW, with the OS saving opmask and ZMM state
+  bool vpclmul = false;  // VPCLMULQDQ (carry-less multiply on 512-bit registers), with avx512
 };
 
 #if PG_HASH_X64
@@ -72,6 +73,7 @@ CpuFeatures Detect() {
     f.avx2 = avx && osAvx && (ebx7 & (1u << 5));
     const bool avx512f = ebx7 & (1u << 16), avx512bw = ebx7 & (1u << 30), avx512vl = ebx7 & (1u << 31);
     f.avx512 = f.avx2 && osAvx512 && avx512f && avx512bw && avx512vl;
+    f.vpclmul = f.avx512 && (r[2] & (1u << 10));  // CPUID.7.0:ECX bit 10
   }
   return f;
 }
@@ -105,7 +107,7 @@ const Blake3List& Blake3Available() {
 }
 
 struct Crc32cList {
-  const Crc32cKernel* k[2];
+  const Crc32cKernel* k[3];
   int n = 0;
 };
 const Crc32cList& Crc32cAvailable() {
@@ -115,6 +117,7 @@ const Crc32cList& Crc32cAvailable() {
 #if PG_HASH_X64
     const CpuFeatures& f = Features();
     if (f.sse42 && f.pclmul) l.k[l.n++] = &detail::kCrc32cSse42;
+    if (f.sse42 && f.pclmul && f.vpclmul) l.k[l.n++] = &detail::kCrc32cAvx512;
 #endif
     return l;
   }();
