@@ -67,8 +67,18 @@
       "conditions": [["target_arch!='x64'", { "sources!": ["native/hash/crc32c_avx512.cc"] }]]
     },
     {
+      # The same folding on 256-bit registers (AVX2 + VPCLMULQDQ, no AVX-512).
+      "target_name": "pg_isa_avx2_clmul",
+      "type": "static_library",
+      "include_dirs": ["native"],
+      "sources": ["native/hash/crc32c_avx2.cc"],
+      "cflags": ["-fPIC", "-mavx2", "-mvpclmulqdq", "-mpclmul", "-msse4.2"],
+      "msvs_settings": { "VCCLCompilerTool": { "AdditionalOptions": ["/arch:AVX2"] } },
+      "conditions": [["target_arch!='x64'", { "sources!": ["native/hash/crc32c_avx2.cc"] }]]
+    },
+    {
       "target_name": "procguard",
-      "dependencies": ["pg_isa_sse41", "pg_isa_avx2", "pg_isa_avx512", "pg_isa_avx512_clmul"],
+      "dependencies": ["pg_isa_sse41", "pg_isa_avx2", "pg_isa_avx512", "pg_isa_avx512_clmul", "pg_isa_avx2_clmul"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],
       "sources": [
         "native/addon.cc",
@@ -93,7 +103,7 @@
     {
       # Test-only addon (never loaded by the library): fault injection and dlopen helpers for the test suite.
       "target_name": "pg_testhooks",
-      "dependencies": ["pg_isa_sse41", "pg_isa_avx2", "pg_isa_avx512", "pg_isa_avx512_clmul"],
+      "dependencies": ["pg_isa_sse41", "pg_isa_avx2", "pg_isa_avx512", "pg_isa_avx512_clmul", "pg_isa_avx2_clmul"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],
       "sources": [
         "native/testing/testhooks.cc",

@@ -187,7 +187,8 @@ extern const Blake3Kernel kBlake3Sse41;
 extern const Blake3Kernel kBlake3Avx2;
 extern const Blake3Kernel kBlake3Avx512;
 extern const Crc32cKernel kCrc32cSse42;
-extern const Crc32cKernel kCrc32cAvx512;  // VPCLMULQDQ folding per page
+extern const Crc32cKernel kCrc32cAvx2;    // VPCLMULQDQ folding per page, 256-bit
+extern const Crc32cKernel kCrc32cAvx512;  // VPCLMULQDQ folding per page, 512-bit
 #endif
 
 // Portable pieces the SIMD backends reuse for leftovers.

@@ -14,7 +14,8 @@ $CXX $F -msse4.1 -msse4.2 -mpclmul -c hash/crc32c_sse42.cc -o $tmp/crc.o
 $CXX $F -mavx2 -c hash/blake3_avx2.cc -o $tmp/avx2.o
 $CXX $F -mavx512f -mavx512vl -mavx512bw -c hash/blake3_avx512.cc -o $tmp/avx512.o
 $CXX $F -mavx512f -mavx512vl -mavx512bw -mvpclmulqdq -mpclmul -msse4.2 -c hash/crc32c_avx512.cc -o $tmp/crc512.o
+$CXX $F -mavx2 -mvpclmulqdq -mpclmul -msse4.2 -c hash/crc32c_avx2.cc -o $tmp/crc256.o
 $CXX $F -o "$out" hash/tools/hash_bench.cc hash/blake3.cc hash/blake3_portable.cc hash/crc32c.cc hash/dispatch.cc \
-  $tmp/sse41.o $tmp/crc.o $tmp/avx2.o $tmp/avx512.o $tmp/crc512.o
+  $tmp/sse41.o $tmp/crc.o $tmp/avx2.o $tmp/avx512.o $tmp/crc512.o $tmp/crc256.o
 rm -rf "$tmp"
 echo "built $out"
