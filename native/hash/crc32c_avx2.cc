@@ -13,16 +13,10 @@ namespace hash {
 namespace detail {
 namespace {
 
-uint32_t XPowMod(uint32_t m) {
-  uint32_t v = 0x80000000u;  // x^0, reflected
-  while (m--) v = (v >> 1) ^ ((v & 1) ? 0x82F63B78u : 0);
-  return v;
-}
-
 // (K1, K2) for folding by `bytes` in each 128-bit lane: clmul(L, K1) ^ clmul(H, K2) = V * x^(8 bytes).
 __m256i FoldConstants(uint32_t bytes) {
-  const uint64_t k1 = static_cast<uint64_t>(XPowMod(63 + 8 * bytes)) << 32;
-  const uint64_t k2 = static_cast<uint64_t>(XPowMod(8 * bytes - 1)) << 32;
+  const uint64_t k1 = static_cast<uint64_t>(Crc32cXPowMod(63 + 8 * bytes)) << 32;
+  const uint64_t k2 = static_cast<uint64_t>(Crc32cXPowMod(8 * bytes - 1)) << 32;
   return _mm256_broadcastsi128_si256(_mm_set_epi64x(static_cast<long long>(k2), static_cast<long long>(k1)));
 }
 

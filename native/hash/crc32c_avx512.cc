@@ -26,18 +26,11 @@ namespace hash {
 namespace detail {
 namespace {
 
-// x^m mod P, reflected, as a 32-bit value (bit i <-> x^(31-i)); the same helper as crc32c_sse42.cc.
-uint32_t XPowMod(uint32_t m) {
-  uint32_t v = 0x80000000u;  // x^0
-  while (m--) v = (v >> 1) ^ ((v & 1) ? 0x82F63B78u : 0);
-  return v;
-}
-
 // (K1, K2) for folding by `bytes`, as a 128-bit lane: K1 in the low quadword, K2 in the high one.
 // A 32-bit reflected value shifted left by 32 is the same polynomial in a 64-bit register.
 __m128i FoldConstants(uint32_t bytes) {
-  const uint64_t k1 = static_cast<uint64_t>(XPowMod(63 + 8 * bytes)) << 32;
-  const uint64_t k2 = static_cast<uint64_t>(XPowMod(8 * bytes - 1)) << 32;
+  const uint64_t k1 = static_cast<uint64_t>(Crc32cXPowMod(63 + 8 * bytes)) << 32;
+  const uint64_t k2 = static_cast<uint64_t>(Crc32cXPowMod(8 * bytes - 1)) << 32;
   return _mm_set_epi64x(static_cast<long long>(k2), static_cast<long long>(k1));
 }
 
