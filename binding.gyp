@@ -56,8 +56,29 @@
       "conditions": [["target_arch!='x64'", { "sources!": ["native/hash/blake3_avx512.cc"] }]]
     },
     {
+      # CRC32C by VPCLMULQDQ folding: its own library so the BLAKE3 AVX-512 kernel (run on every
+      # AVX-512 CPU) is not compiled with VPCLMULQDQ, which some AVX-512 CPUs lack.
+      "target_name": "pg_isa_avx512_clmul",
+      "type": "static_library",
+      "include_dirs": ["native"],
+      "sources": ["native/hash/crc32c_avx512.cc"],
+      "cflags": ["-fPIC", "-mavx512f", "-mavx512vl", "-mavx512bw", "-mvpclmulqdq", "-mpclmul", "-msse4.2"],
+      "msvs_settings": { "VCCLCompilerTool": { "AdditionalOptions": ["/arch:AVX512"] } },
+      "conditions": [["target_arch!='x64'", { "sources!": ["native/hash/crc32c_avx512.cc"] }]]
+    },
+    {
+      # The same folding on 256-bit registers (AVX2 + VPCLMULQDQ, no AVX-512).
+      "target_name": "pg_isa_avx2_clmul",
+      "type": "static_library",
+      "include_dirs": ["native"],
+      "sources": ["native/hash/crc32c_avx2.cc"],
+      "cflags": ["-fPIC", "-mavx2", "-mvpclmulqdq", "-mpclmul", "-msse4.2"],
+      "msvs_settings": { "VCCLCompilerTool": { "AdditionalOptions": ["/arch:AVX2"] } },
+      "conditions": [["target_arch!='x64'", { "sources!": ["native/hash/crc32c_avx2.cc"] }]]
+    },
+    {
       "target_name": "procguard",
-      "dependencies": ["pg_isa_sse41", "pg_isa_avx2", "pg_isa_avx512"],
+      "dependencies": ["pg_isa_sse41", "pg_isa_avx2", "pg_isa_avx512", "pg_isa_avx512_clmul", "pg_isa_avx2_clmul"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],
       "sources": [
         "native/addon.cc",
@@ -94,7 +115,7 @@
     {
       # Test-only addon (never loaded by the library): fault injection and dlopen helpers for the test suite.
       "target_name": "pg_testhooks",
-      "dependencies": ["pg_isa_sse41", "pg_isa_avx2", "pg_isa_avx512"],
+      "dependencies": ["pg_isa_sse41", "pg_isa_avx2", "pg_isa_avx512", "pg_isa_avx512_clmul", "pg_isa_avx2_clmul"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],
       "sources": [
         "native/testing/testhooks.cc",

@@ -19,6 +19,7 @@ namespace {
 struct V512 {
   using T = __m512i;
   static constexpr int N = 16;
+  static constexpr bool kAsmHalf = false;  // 32 registers: no spills to avoid
   static PG_FORCE_INLINE T Set1(uint32_t x) { return _mm512_set1_epi32(static_cast<int>(x)); }
   static PG_FORCE_INLINE T LoadU(const uint32_t* p) { return _mm512_loadu_si512(p); }
   static PG_FORCE_INLINE void StoreU(uint32_t* p, T x) { _mm512_storeu_si512(p, x); }
@@ -67,6 +68,7 @@ struct V512 {
 struct V256 {
   using T = __m256i;
   static constexpr int N = 8;
+  static constexpr bool kAsmHalf = false;
   static PG_FORCE_INLINE T Set1(uint32_t x) { return _mm256_set1_epi32(static_cast<int>(x)); }
   static PG_FORCE_INLINE T LoadU(const uint32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const T*>(p)); }
   static PG_FORCE_INLINE void StoreU(uint32_t* p, T x) { _mm256_storeu_si256(reinterpret_cast<T*>(p), x); }
@@ -108,6 +110,7 @@ struct V256 {
 struct V128 {
   using T = __m128i;
   static constexpr int N = 4;
+  static constexpr bool kAsmHalf = false;
   static PG_FORCE_INLINE T Set1(uint32_t x) { return _mm_set1_epi32(static_cast<int>(x)); }
   static PG_FORCE_INLINE T LoadU(const uint32_t* p) { return _mm_loadu_si128(reinterpret_cast<const T*>(p)); }
   static PG_FORCE_INLINE void StoreU(uint32_t* p, T x) { _mm_storeu_si128(reinterpret_cast<T*>(p), x); }

@@ -150,6 +150,14 @@ PG_INLINE void LoadCv(uint32_t cv[8], const uint8_t in[32]) {
   for (int i = 0; i < 8; ++i) cv[i] = Load32(in + 4 * i);
 }
 
+// CRC32C: x^m mod P in the reflected bit order of the crc32 instruction (bit i <-> x^(31-i));
+// multiplying by x is one step of the bitwise CRC. The constants of the PCLMULQDQ kernels.
+PG_INLINE uint32_t Crc32cXPowMod(uint32_t m) {
+  uint32_t v = 0x80000000u;  // x^0
+  while (m--) v = (v >> 1) ^ ((v & 1) ? 0x82F63B78u : 0);
+  return v;
+}
+
 // Hashes `numInputs` equal-length inputs of `blocks` full 64-byte blocks each, all with the same
 // key; input i uses counter `counter + i` when incrementCounter is set, else `counter`. The first
 // block gets flags|flagsStart, the last flags|flagsEnd. Writes a 32-byte chaining value per input.
@@ -187,6 +195,8 @@ extern const Blake3Kernel kBlake3Sse41;
 extern const Blake3Kernel kBlake3Avx2;
 extern const Blake3Kernel kBlake3Avx512;
 extern const Crc32cKernel kCrc32cSse42;
+extern const Crc32cKernel kCrc32cAvx2;    // VPCLMULQDQ folding per page, 256-bit
+extern const Crc32cKernel kCrc32cAvx512;  // VPCLMULQDQ folding per page, 512-bit
 #endif
 
 // Portable pieces the SIMD backends reuse for leftovers.

@@ -8,6 +8,7 @@ namespace pg {
 namespace hash {
 namespace detail {
 namespace {
+#define PG_V128_SSE_ASM 1  // this translation unit is legacy SSE only: V128 may use SSE assembly
 #include "hash/blake3_v128.inc"
 #include "hash/blake3_simd.inc"
 

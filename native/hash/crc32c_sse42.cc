@@ -11,20 +11,12 @@ namespace hash {
 namespace detail {
 namespace {
 
-// x^m mod P in the reflected representation the crc32 instruction uses (bit i <-> x^(31-i)):
-// multiplying by x is one step of the bitwise CRC.
-uint32_t XPowMod(uint32_t m) {
-  uint32_t v = 0x80000000u;  // x^0
-  while (m--) v = (v >> 1) ^ ((v & 1) ? 0x82F63B78u : 0);
-  return v;
-}
-
 // Shifting a CRC register over n zero bytes multiplies it by x^(8n). With K = x^(8n-33) mod P,
 // clmul(crc, K) is the 64-bit product, which (read in the instruction's bit order) is crc*K*x;
 // crc32 of those 8 bytes from a zero register multiplies by x^32 and reduces mod P.
 struct Shift {
   uint64_t k;
-  explicit Shift(uint32_t bytes) : k(XPowMod(8 * bytes - 33)) {}
+  explicit Shift(uint32_t bytes) : k(Crc32cXPowMod(8 * bytes - 33)) {}
   PG_FORCE_INLINE uint32_t Apply(uint32_t crc) const {
     const __m128i p = _mm_clmulepi64_si128(_mm_cvtsi32_si128(static_cast<int>(crc)),
                                            _mm_cvtsi64_si128(static_cast<long long>(k)), 0x00);
