@@ -151,6 +151,7 @@ export function goalBackends(h) {
     blake3_vs_b3sum: `BLAKE3 ${h.json.blake3_backend}`,
     fast_vs_memread: `CRC32C ${h.json.crc32c_backend}`,
     safe_read_overhead: `BLAKE3 ${h.json.blake3_backend}`,
+    first_check_vs_b3sum: `BLAKE3 ${h.json.blake3_backend}`,
   };
 }
 
