@@ -61,7 +61,9 @@ export function machine() {
   try {
     const m = /model name\s*:\s*(.*)/.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'));
     if (m) cpu = m[1].trim();
-  } catch {}
+  } catch {
+    /* no /proc/cpuinfo: keep os.cpus()'s model */
+  }
   return {
     cpu,
     cores: os.cpus().length,

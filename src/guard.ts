@@ -44,6 +44,7 @@ export interface GuardOptions extends CodeMonitorOptions {
 
 type CheckerError = Status['checkerErrors'][number];
 
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- typed event overloads only; no members
 export declare interface Guard {
   on(event: 'finding', listener: (f: Finding) => void): this;
   on(event: 'status', listener: (s: Status) => void): this;
@@ -51,6 +52,7 @@ export declare interface Guard {
   off(event: 'status', listener: (s: Status) => void): this;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above
 export class Guard extends EventEmitter {
   private readonly opts: GuardOptions;
   private readonly policy: Policy;
@@ -125,7 +127,7 @@ export class Guard extends EventEmitter {
       if (!this.opts.keepAlive) t.unref();
       this.timers.push(t);
     };
-    unref(setInterval(() => void this.runPass(false).catch(() => undefined), this.opts.periodMs!));
+    unref(setInterval(() => void this.runPass(false).catch(() => undefined), this.opts.periodMs));
     if (this.code && this.opts.sentinelMs) {
       this.code.startSentinel(this.opts.sentinelMs, this.opts.sentinelBudget!, (r) => {
         if (this.stopped) return;

@@ -33,7 +33,7 @@ export interface ScanReport {
 
 export async function scan(mode: HashMode): Promise<ScanReport> {
   const native = loadNative();
-  let exe: string | null = null;
+  let exe: string | null;
   try {
     exe = fs.realpathSync('/proc/self/exe');
   } catch {

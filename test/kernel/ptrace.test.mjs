@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { worldReadableCopy, byKey } from './helpers.mjs';
 
 const NOBODY = { uid: 65534, gid: 65534 };
-let scope = 0;
+let scope;
 try {
   scope = Number(fs.readFileSync('/proc/sys/kernel/yama/ptrace_scope', 'utf8'));
 } catch {
