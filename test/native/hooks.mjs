@@ -8,7 +8,10 @@ import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
-export const buildDir = path.join(here, 'build', 'Release');
+// A cross build for this platform-arch (the arm64 build run under qemu-user) sits in
+// build/<platform>-<arch>/Release and wins when present; the host build is build/Release.
+const cross = path.join(here, 'build', `${process.platform}-${process.arch}`, 'Release');
+export const buildDir = fs.existsSync(path.join(cross, 'pg_testhooks.node')) ? cross : path.join(here, 'build', 'Release');
 export const hooksPath = path.join(buildDir, 'pg_testhooks.node');
 export const testLibPath = path.join(buildDir, 'pgtestlib.so');
 
