@@ -9,7 +9,6 @@
 //   prebuilds/linux-arm64/ under the same file name when it exists.
 'use strict';
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
@@ -70,7 +69,11 @@ function buildHere(cb) {
   if (!gyp) return cb(new Error('node-gyp not found (it ships with npm): run this through `npm run prebuild`'));
   const nodedir = process.env.npm_config_nodedir || localNodedir();
   if (nodedir) process.env.npm_config_nodedir = nodedir;
-  const stage = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-prebuild-'));
+  // Under build/ (gitignored, never packed), on the same filesystem as prebuilds/: prebuildify moves
+  // the result with rename(2), which fails across filesystems (EXDEV from a tmpfs /tmp).
+  const stage = path.join(root, 'build', 'prebuild-stage');
+  fs.rmSync(stage, { recursive: true, force: true });
+  fs.mkdirSync(stage, { recursive: true });
   for (const f of ['package.json', 'binding.gyp']) fs.copyFileSync(path.join(root, f), path.join(stage, f));
   fs.cpSync(path.join(root, 'native'), path.join(stage, 'native'), { recursive: true });
   fs.symlinkSync(path.join(root, 'node_modules'), path.join(stage, 'node_modules'), 'dir'); // node-addon-api
