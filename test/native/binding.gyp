@@ -9,15 +9,37 @@
     "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"]
   },
   "targets": [
+    # The library's SIMD kernels (as in ../../binding.gyp), each compiled with its wider ISA. Declared here,
+    # not as dependencies on ../../binding.gyp's targets: gyp would write that file's makefiles into test/.
+    {
+      "target_name": "pg_test_isa_sse41",
+      "type": "static_library",
+      "include_dirs": ["../../native"],
+      "sources": ["../../native/hash/blake3_sse41.cc", "../../native/hash/crc32c_sse42.cc"],
+      "cflags": ["-fPIC", "-msse4.1", "-msse4.2", "-mpclmul"],
+      "conditions": [["target_arch!='x64'", { "sources!": ["../../native/hash/blake3_sse41.cc", "../../native/hash/crc32c_sse42.cc"] }]]
+    },
+    {
+      "target_name": "pg_test_isa_avx2",
+      "type": "static_library",
+      "include_dirs": ["../../native"],
+      "sources": ["../../native/hash/blake3_avx2.cc"],
+      "cflags": ["-fPIC", "-mavx2"],
+      "conditions": [["target_arch!='x64'", { "sources!": ["../../native/hash/blake3_avx2.cc"] }]]
+    },
+    {
+      "target_name": "pg_test_isa_avx512",
+      "type": "static_library",
+      "include_dirs": ["../../native"],
+      "sources": ["../../native/hash/blake3_avx512.cc"],
+      "cflags": ["-fPIC", "-mavx512f", "-mavx512vl", "-mavx512bw"],
+      "conditions": [["target_arch!='x64'", { "sources!": ["../../native/hash/blake3_avx512.cc"] }]]
+    },
     {
       # Fault injection, dlopen and kernel-state hooks for the tests; unsafe sweeps for the bench.
-      # The SIMD kernels come from the library's own gyp file so the hash dispatch is the same code.
+      # The hash code (and so the dispatch) is the library's own sources, compiled here again.
       "target_name": "pg_testhooks",
-      "dependencies": [
-        "../../binding.gyp:pg_isa_sse41",
-        "../../binding.gyp:pg_isa_avx2",
-        "../../binding.gyp:pg_isa_avx512"
-      ],
+      "dependencies": ["pg_test_isa_sse41", "pg_test_isa_avx2", "pg_test_isa_avx512"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "../../native"],
       "sources": [
         "testhooks.cc",
