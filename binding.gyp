@@ -111,29 +111,6 @@
         ["OS=='freebsd'", { "sources": ["native/harden_freebsd.cc", "native/memory_posix.cc"] }],
         ["OS=='win'", { "sources": ["native/harden_win.cc", "native/memory_win.cc"], "libraries": ["advapi32.lib", "psapi.lib"] }]
       ]
-    },
-    {
-      # Test-only addon (never loaded by the library): fault injection and dlopen helpers for the test suite.
-      "target_name": "pg_testhooks",
-      "dependencies": ["pg_isa_sse41", "pg_isa_avx2", "pg_isa_avx512", "pg_isa_avx512_clmul", "pg_isa_avx2_clmul"],
-      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],
-      "sources": [
-        "native/testing/testhooks.cc",
-        "native/testing/testhooks_kernel.cc",
-        "native/hash/blake3.cc",
-        "native/hash/blake3_portable.cc",
-        "native/hash/crc32c.cc",
-        "native/hash/dispatch.cc"
-      ],
-      "conditions": [["OS!='linux'", { "sources=": [] }]],
-      "libraries": ["-ldl"]
-    },
-    {
-      # Test-only shared library with pages of code that never run: the target of bit-flip tests.
-      "target_name": "pgtestlib",
-      "type": "shared_library",
-      "sources": ["native/testing/pgtestlib.c"],
-      "conditions": [["OS!='linux'", { "sources!": ["native/testing/pgtestlib.c"] }]]
     }
   ]
 }

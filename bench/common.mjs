@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hooksPath } from '../test/native/hooks.mjs';
 
 const require = createRequire(import.meta.url);
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -15,7 +16,8 @@ function need(p, what) {
 
 export const lib = need(path.join(root, 'dist/index.js'), 'the compiled library');
 export const native = need(path.join(root, 'dist/native.js'), 'the compiled library').loadNative();
-export const hooks = need(path.join(root, 'build/Release/pg_testhooks.node'), 'the bench hooks addon (pg_testhooks.node)');
+// The bench-only hooks addon (unsafe sweeps, file-backed exec maps) is the tests' one: `npm run bench` builds it.
+export const hooks = need(hooksPath, 'the bench hooks addon (pg_testhooks.node; `npm run bench` builds it)');
 export const { CodeMonitor } = need(path.join(root, 'dist/integrity/monitor.js'), 'the compiled code monitor');
 export const { readMaps } = need(path.join(root, 'dist/procfs/maps.js'), 'the compiled maps parser');
 export const regionsMod = need(path.join(root, 'dist/integrity/regions.js'), 'the compiled region classifier');
@@ -59,7 +61,9 @@ export function machine() {
   try {
     const m = /model name\s*:\s*(.*)/.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'));
     if (m) cpu = m[1].trim();
-  } catch {}
+  } catch {
+    /* no /proc/cpuinfo: keep os.cpus()'s model */
+  }
   return {
     cpu,
     cores: os.cpus().length,

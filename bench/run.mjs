@@ -5,7 +5,7 @@
 // --quick: tiny workload and short windows (seconds), only to check that the bench runs.
 import { machine, native, MiB, since } from './common.mjs';
 import { createWorkloadFile, mapWorkload, ownCodeRegions, bytesOf } from './workload.mjs';
-import { safeSweep, unsafeSweep, memReadSum, tuneBatch } from './throughput.mjs';
+import { unsafeSweep, memReadSum, tuneBatch } from './throughput.mjs';
 import { hashOnlyRows, hashOnlyTableRows, goalBackends, goalBackendRows } from './hash-rows.mjs';
 import { b3sum, sha256, nobleBlake3, crcCrc32 } from './references.mjs';
 import { eventLoopDelay } from './eventloop.mjs';

@@ -11,7 +11,9 @@ function shmDir() {
     try {
       fs.accessSync(d, fs.constants.W_OK);
       return d;
-    } catch {}
+    } catch {
+      /* not writable here: try the next */
+    }
   }
   throw new Error('bench: no writable tmpfs (/dev/shm) or /tmp');
 }

@@ -65,6 +65,7 @@ export interface GuardOptions extends CodeMonitorOptions {
 
 type CheckerError = Status['checkerErrors'][number];
 
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- typed event overloads only; no members
 export declare interface Guard {
   on(event: 'finding', listener: (f: Finding) => void): this;
   on(event: 'status', listener: (s: Status) => void): this;
@@ -72,6 +73,7 @@ export declare interface Guard {
   off(event: 'status', listener: (s: Status) => void): this;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above
 export class Guard extends EventEmitter {
   private readonly opts: GuardOptions;
   private readonly policy: Policy;

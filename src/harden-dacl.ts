@@ -66,7 +66,7 @@ export const LIMITED_ACCESS: ProcessAccessRight[] = ['query-limited', 'terminate
 export const DEFAULT_PROCESS_DACL: readonly DaclEntry[] = Object.freeze([
   Object.freeze({ type: 'allow', sid: 'USER', access: LIMITED_ACCESS }),
   Object.freeze({ type: 'allow', sid: 'OWNER_RIGHTS', access: LIMITED_ACCESS }),
-]) as readonly DaclEntry[];
+]);
 
 const SID_RE = /^S-1-(\d{1,15})((?:-\d{1,10}){0,15})$/;
 

@@ -134,7 +134,7 @@ export function harden(options?: HardenOptions): HardenReport {
 
   const native = loadNative();
   // The tracer check comes first: a tracer attached now keeps its access whatever we do.
-  const tracerBefore = native.queryTracer() as TracerReport;
+  const tracerBefore = native.queryTracer();
   const warnings: string[] = [];
   if (tracerBefore.state === 'attached') {
     const who = tracerBefore.tracerPid ? ` (pid ${tracerBefore.tracerPid})` : '';
@@ -210,5 +210,5 @@ export interface HardeningState {
 export function hardeningState(): HardeningState {
   const native = loadNative();
   const s = native.processState();
-  return { dumpable: s.dumpable, coreSoft: s.coreSoft, coreHard: s.coreHard, tracer: native.queryTracer() as TracerReport };
+  return { dumpable: s.dumpable, coreSoft: s.coreSoft, coreHard: s.coreHard, tracer: native.queryTracer() };
 }

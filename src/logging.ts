@@ -40,7 +40,7 @@ function kv(rec: Record<string, unknown>): string {
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => {
       const s = typeof v === 'string' ? v : toJson(v);
-      return `${k}=${/^[A-Za-z0-9_.:\/@+-]+$/.test(s) ? s : JSON.stringify(s)}`;
+      return `${k}=${/^[A-Za-z0-9_.:/@+-]+$/.test(s) ? s : JSON.stringify(s)}`;
     })
     .join(' ');
 }

@@ -330,11 +330,12 @@ export function loadNative(root: string = packageRoot()): NativeBinding {
     try {
       let binding: unknown;
       if (p.endsWith('.node')) {
-        // eslint-disable-next-line @typescript-eslint/no-var-requires
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- a native addon at a path found at run time
         binding = require(p);
       } else {
-        // eslint-disable-next-line @typescript-eslint/no-var-requires
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when a prebuilds/ directory exists
         const load = require('node-gyp-build') as { path(dir: string): string };
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- the prebuild node-gyp-build picked
         binding = require(load.path(root));
       }
       if (!isBinding(binding)) throw new Error('the loaded module is not the procguard binding (missing exports)');

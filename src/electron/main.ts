@@ -29,7 +29,7 @@ function electronMain(caller: string): ElectronMainApi {
   if (typeof process.versions.electron !== 'string' || proc.type !== 'browser') {
     throw new ProcguardError('ERR_NOT_ELECTRON_MAIN', `${caller} must run in the Electron main process (or be given the Electron objects in options)`);
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily: electron exists only inside Electron
   return require('electron') as ElectronMainApi;
 }
 

@@ -121,7 +121,7 @@ export function checkSender(event: SenderEventLike, policy: SenderPolicy): Sende
   if (!isMainFrame && !policy.allowSubframes) return { ok: false, reason: 'subframe' };
   if (policy.filter !== undefined) {
     const url = typeof f.url === 'string' ? f.url : '';
-    let allowed = false;
+    let allowed: boolean;
     try {
       allowed = policy.filter({ origin, url, webContentsId: wc.id, isMainFrame }) === true;
     } catch {

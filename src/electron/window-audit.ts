@@ -156,7 +156,7 @@ function hasOpenHandler(wc: AuditedWebContents): boolean {
 }
 
 function readConfig(wc: AuditedWebContents): WebContentsConfig {
-  let preferences: AuditedPreferences | null = null;
+  let preferences: AuditedPreferences | null;
   try {
     preferences = typeof wc.getLastWebPreferences === 'function' ? wc.getLastWebPreferences() ?? null : null;
   } catch {
@@ -208,6 +208,7 @@ export function createWindowAudit(app: AppLike, options: WindowAuditOptions = {}
     const t: Tracked = { wc, obs: [], hooks: [] };
     tracked.set(wc.id, t);
     // Record setWindowOpenHandler calls made from now on (an own property shadowing the method).
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with the caller's `this`
     const original = wc.setWindowOpenHandler;
     if (typeof original === 'function') {
       wc.setWindowOpenHandler = function (this: AuditedWebContents, handler: unknown): void {

@@ -79,7 +79,7 @@ export class KernelMonitor {
         running = false;
       }
     };
-    this.timer = setInterval(tick, periodMs);
+    this.timer = setInterval(() => void tick(), periodMs); // tick() reports its own errors
   }
 
   /** Stop the timer started by start(); idempotent. */

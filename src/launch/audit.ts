@@ -212,7 +212,7 @@ function clip(v: string): string {
 
 function defaultInspectorUrl(): string | null {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: some embedders build Node without the inspector
     const url = (require('node:inspector') as typeof import('node:inspector')).url();
     return url ?? null;
   } catch {

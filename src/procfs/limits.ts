@@ -29,7 +29,7 @@ export function parseLimits(text: string, source = '<limits>'): ProcLimits {
   const body = text.endsWith('\n') ? text.slice(0, -1) : text;
   const lines = body.split('\n');
   if (!HEADER.test(lines[0])) throw new ProcfsParseError(source, 1, 'missing "Limit Soft Limit Hard Limit Units" header');
-  const out: ProcLimits = Object.create(null);
+  const out = Object.create(null) as ProcLimits;
   for (let i = 1; i < lines.length; i++) {
     const m = LINE.exec(lines[i]);
     if (!m) throw new ProcfsParseError(source, i + 1, `bad limit line '${lines[i].slice(0, 60)}'`);

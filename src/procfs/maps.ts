@@ -209,6 +209,7 @@ export async function readMaps(pid: number | 'self' = 'self'): Promise<MapsEntry
 }
 
 /** readMaps() of a file at any path (captured text, or a maps file of another mount of procfs). */
+// eslint-disable-next-line @typescript-eslint/require-await -- a sync read on purpose (below); async keeps errors as rejections
 export async function readMapsAt(p: string): Promise<MapsEntry[]> {
   // A synchronous read: procfs text comes from kernel memory (microseconds), and one read call
   // keeps the snapshot consistent; fs.promises.readFile would cost thread-pool round trips.

@@ -60,5 +60,12 @@ test('npm run bench -- --quick --json runs and reports every number', { timeout:
   assert.ok(json.fastloops.fileWrite.latencies.every((ms) => ms < 5000), `a file write was missed: ${json.fastloops.fileWrite.latencies}`);
   if (!noPython) assert.equal(typeof json.tracer_latency_ms, 'number', 'tracer_latency_ms');
   assert.ok(json.hash_only.length >= 2, 'no per-backend hash-only rows');
-  assert.match(r.stdout, /NOT MET|met/, 'the table does not show the goal verdicts');
+  // The printed goal table carries the same verdict as the JSON, one row per goal.
+  const tableLines = lines.slice(0, -1);
+  for (const [k, g] of Object.entries(json.goals)) {
+    const row = tableLines.find((l) => new RegExp(`^\\W*${k}\\b`).test(l));
+    assert.ok(row, `the table has no row for goal ${k}`);
+    const shown = /\bNOT MET\b/.test(row) ? false : /\bmet\b/.test(row) ? true : /\bn\/a\b/.test(row) ? null : 'none';
+    assert.equal(shown, g.met, `goal ${k}: the table shows ${shown}, the JSON says ${g.met}: ${row}`);
+  }
 });

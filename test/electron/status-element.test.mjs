@@ -1,4 +1,4 @@
-// <procguard-status> in real Chromium (Debian's /usr/bin/chromium driven by Playwright). The module
+// <procguard-status> in real Chromium (scripts/find-browser.js, driven by Playwright). The module
 // is served as emitted (dist/electron/renderer/status-element.mjs) from a localhost server, under a
 // strict CSP, and rendered with the snapshots from snapshots.mjs.
 import { test, before, after } from 'node:test';
@@ -8,7 +8,13 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright';
+import { createRequire } from 'node:module';
 import { makeSnapshots, MALICIOUS_PATH, tracedHardening, statusWithHardening } from './snapshots.mjs';
+
+// The browser comes from the one lookup `npm test` checked first (scripts/test-prereqs.js).
+const found = createRequire(import.meta.url)('../../scripts/find-browser.js').findBrowser();
+if (!found) throw new Error('no Chromium for the renderer tests: run `npm test` (it installs or names one), or set PROCGUARD_BROWSER');
+const browserPath = found.executablePath;
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const moduleFile = path.join(root, 'dist/electron/renderer/status-element.mjs');
@@ -53,7 +59,7 @@ before(async () => {
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${server.address().port}`;
   browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
+    executablePath: browserPath,
     args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
   });
 });

@@ -8,9 +8,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { hooksPath } from '../native/hooks.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const skip = process.platform !== 'linux' ? 'Linux only' : !fs.existsSync(path.join(root, 'build/Release/pg_testhooks.node')) ? 'test addon not built' : false;
+const skip = process.platform !== 'linux' ? 'Linux only' : !fs.existsSync(hooksPath) ? 'test addon not built' : false;
 const RUN_MS = Number(process.env.PG_LONG_TEST_MS ?? 180000);
 
 test(`default Guard with >= 200 MiB of code: no checker-stalled in ${RUN_MS / 1000} s`, { skip, timeout: RUN_MS + 120000 }, async () => {
@@ -18,7 +19,7 @@ test(`default Guard with >= 200 MiB of code: no checker-stalled in ${RUN_MS / 10
   fs.cpSync(path.join(root, 'dist'), path.join(dir, 'dist'), { recursive: true });
   fs.mkdirSync(path.join(dir, 'build', 'Release'), { recursive: true });
   fs.copyFileSync(path.join(root, 'build/Release/procguard.node'), path.join(dir, 'build/Release/procguard.node'));
-  fs.copyFileSync(path.join(root, 'build/Release/pg_testhooks.node'), path.join(dir, 'pg_testhooks.node'));
+  fs.copyFileSync(hooksPath, path.join(dir, 'pg_testhooks.node'));
   const child = spawn(process.execPath, [path.join(root, 'test/fastloops/children/guard-child.cjs'), dir, '224'], { stdio: ['pipe', 'pipe', 'pipe'] });
   const lines = [];
   let buf = '';

@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { hooksPath } from '../native/hooks.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const NOBODY = { uid: 65534, gid: 65534 };
@@ -27,7 +28,7 @@ const skip =
         ? `Yama ptrace_scope=${scope} forbids non-descendant same-uid attach`
         : !fs.existsSync('/usr/bin/python3')
           ? 'needs /usr/bin/python3'
-          : !fs.existsSync(path.join(root, 'build/Release/pg_testhooks.node'))
+          : !fs.existsSync(hooksPath)
             ? 'test addon not built'
             : false;
 
@@ -37,7 +38,7 @@ function worldReadableCopy() {
   fs.cpSync(path.join(root, 'dist'), path.join(dir, 'dist'), { recursive: true });
   fs.mkdirSync(path.join(dir, 'build', 'Release'), { recursive: true });
   fs.copyFileSync(path.join(root, 'build/Release/procguard.node'), path.join(dir, 'build/Release/procguard.node'));
-  fs.copyFileSync(path.join(root, 'build/Release/pg_testhooks.node'), path.join(dir, 'pg_testhooks.node'));
+  fs.copyFileSync(hooksPath, path.join(dir, 'pg_testhooks.node'));
   fs.cpSync(path.join(root, 'test/fastloops/children'), path.join(dir, 'children'), { recursive: true });
   fs.copyFileSync(path.join(root, 'test/kernel/children/tracer.py'), path.join(dir, 'children', 'tracer.py'));
   const walk = (p) => {

@@ -6,9 +6,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Guard, defaultPolicy } from '../../dist/index.js';
-import { loadTestLib, flip, waitFor, root } from '../integrity/helpers.mjs';
+import { loadTestLib, flip, waitFor, root, hooksMissing } from '../integrity/helpers.mjs';
 
-test('default policy on real findings: code alone is log; code + launch is degrade for both', async () => {
+test('default policy on real findings: code alone is log; code + launch is degrade for both', { skip: hooksMissing }, async () => {
   const lib = loadTestLib();
   const clean = { env: {}, argv: [], execArgv: [], inspectorUrl: null };
   const g1 = new Guard({ kernel: false, sentinelMs: 0, launch: clean });
@@ -40,7 +40,7 @@ test('default policy on real findings: code alone is log; code + launch is degra
   }
 });
 
-test('an override and an action: code-modified -> safe-mode runs the app\'s action once', async () => {
+test('an override and an action: code-modified -> safe-mode runs the app\'s action once', { skip: hooksMissing }, async () => {
   const lib = loadTestLib();
   const acted = [];
   const g = new Guard({

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  normalizeDacl, DEFAULT_PROCESS_DACL, PROCESS_ACCESS, hasOwnerRightsEntry, grantsMemoryAccess,
+  normalizeDacl, DEFAULT_PROCESS_DACL, PROCESS_ACCESS, LIMITED_ACCESS, hasOwnerRightsEntry, grantsMemoryAccess,
 } from '../../dist/harden-dacl.js';
 
 const LIMITED = 0x1000 | 0x1 | 0x100000;
@@ -13,7 +13,8 @@ test('the default DACL grants USER and OWNER RIGHTS only query-limited | termina
     { allow: true, sid: 'USER', mask: LIMITED },
     { allow: true, sid: 'S-1-3-4', mask: LIMITED },
   ]);
-  assert.equal(LIMITED, 0x101001, 'PROCESS_QUERY_LIMITED_INFORMATION | PROCESS_TERMINATE | SYNCHRONIZE');
+  // The same mask from the library's own name table (LIMITED_ACCESS), so a wrong winnt.h value there fails here.
+  assert.equal(LIMITED_ACCESS.reduce((m, n) => m | PROCESS_ACCESS[n], 0), LIMITED, 'LIMITED_ACCESS names give the default mask');
   assert.ok(hasOwnerRightsEntry(normalizeDacl(DEFAULT_PROCESS_DACL)));
   assert.equal(grantsMemoryAccess(normalizeDacl(DEFAULT_PROCESS_DACL)), false);
 });

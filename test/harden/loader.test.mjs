@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { root } from './helpers.mjs';
+import { hooksPath, hooksMissing } from '../native/hooks.mjs';
 import { loadNative } from '../../dist/native.js';
 import { NativeLoadError } from '../../dist/errors.js';
 
@@ -58,12 +59,12 @@ test('a corrupt procguard.node is reported as existing but failing to load', () 
   }
 });
 
-test('another addon placed at procguard.node is rejected as not the procguard binding', { skip: !fs.existsSync(path.join(root, 'build', 'Release', 'pg_testhooks.node')) && 'pg_testhooks.node not built' }, () => {
+test('another addon placed at procguard.node is rejected as not the procguard binding', { skip: hooksMissing }, () => {
   const dir = tmp('procguard-wrongbuild-');
   try {
     const bin = path.join(dir, 'build', 'Release', 'procguard.node');
     fs.mkdirSync(path.dirname(bin), { recursive: true });
-    fs.copyFileSync(path.join(root, 'build', 'Release', 'pg_testhooks.node'), bin);
+    fs.copyFileSync(hooksPath, bin);
     const e = catchLoad(dir);
     assert.equal(e.code, 'ERR_NATIVE_LOAD');
     assert.ok(e.message.includes(`  - ${bin} (exists, failed: the loaded module is not the procguard binding (missing exports))`), e.message);

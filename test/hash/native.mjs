@@ -1,6 +1,5 @@
 // Shared by the hash tests: the built addon, required by its path so these tests do not depend on
-// the other native areas (nor on node-gyp-build, which takes the first *.node in build/Release and
-// that is pg_testhooks.node when the test addons are built too).
+// the other native areas (nor on dist/native.js).
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';

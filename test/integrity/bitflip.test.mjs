@@ -1,10 +1,9 @@
 // Issue 3, tests 1 and 6: a bit flipped in code is reported at the exact byte, by check() and by
 // the running monitor on its own, and closes with code-restored; a page changed before start is
 // reported as differs-from-disk.
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CodeMonitor, Guard } from '../../dist/index.js';
-import { loadTestLib, flip, fileOffsetOf, hex, waitFor, hooks } from './helpers.mjs';
+import { test, loadTestLib, flip, fileOffsetOf, hex, waitFor, hooks } from './helpers.mjs';
 
 const codeFindings = (list, path) => list.filter((o) => (o.kind === 'code-modified' || o.kind === 'differs-from-disk') && o.path === path);
 

@@ -1,12 +1,11 @@
 // Issue 3, test 2: a seeded campaign of 100 random (page, bit) flips across the test library and
 // the addon's own code: every flip found, at the right page and byte.
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CodeMonitor } from '../../dist/index.js';
-import { loadTestLib, flip, execMappingOf, fileOffsetOf, hooks, prng, root } from './helpers.mjs';
+import { test, loadTestLib, flip, execMappingOf, fileOffsetOf, hooks, prng, root } from './helpers.mjs';
 
 test('100 seeded random bit flips across the test library and the addon code are each found at the right page and offset', async () => {
   const lib = loadTestLib();

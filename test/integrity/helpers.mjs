@@ -1,15 +1,22 @@
 // Shared helpers for the code-monitor tests: the test library, /proc/self/mem fault injection,
 // and the test-only hooks addon. All of it acts on this very process through the real kernel.
-import { createRequire } from 'node:module';
+// Where the hooks are missing (off Linux, or not built) the files that need them skip with the reason:
+// they import `test` from here instead of node:test.
+import { test as nodeTest } from 'node:test';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hooks, hooksMissing, testLibPath } from '../native/hooks.mjs';
 
-const require = createRequire(import.meta.url);
+export { hooks, hooksMissing, testLibPath };
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const hooks = require(path.join(root, 'build/Release/pg_testhooks.node'));
-export const testLibPath = path.join(root, 'build/Release/pgtestlib.so');
+
+/** node:test's `test`, skipped with the reason when the test hooks are missing. */
+export function test(name, options, fn) {
+  if (typeof options === 'function') [options, fn] = [{}, options];
+  return nodeTest(name, { ...options, skip: options.skip || hooksMissing }, fn);
+}
 
 /** A fresh copy of the test library (its own inode), so tests do not share a baseline. */
 export function copyTestLib(name = 'pgtestlib', parent = os.tmpdir()) {

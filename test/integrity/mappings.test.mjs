@@ -1,9 +1,8 @@
 // Issue 3, tests 3, 5 and 7: the in-process hook that splits a mapping, an unmap-and-remap of a
 // library's code at the same address, and an anonymous executable mapping created after start.
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CodeMonitor } from '../../dist/index.js';
-import { loadTestLib, execMappingOf, fileOffsetOf, hooks, hex } from './helpers.mjs';
+import { test, loadTestLib, execMappingOf, fileOffsetOf, hooks, hex } from './helpers.mjs';
 
 test('the mprotect-write-mprotect hook (which splits the mapping) is reported at the byte', async () => {
   const lib = loadTestLib();

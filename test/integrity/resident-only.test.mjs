@@ -1,12 +1,11 @@
 // Resident-only mode: a sweep hashes only pages mincore() reports resident, and never faults the
 // others in (no RSS growth); non-resident file pages are covered by the on-disk comparison.
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as crypto from 'node:crypto';
 import { createRequire } from 'node:module';
 import { CodeMonitor } from '../../dist/index.js';
-import { execMappingOf, hooks, root } from './helpers.mjs';
+import { test, execMappingOf, hooks, root } from './helpers.mjs';
 
 const require = createRequire(import.meta.url);
 const native = require(`${root}/build/Release/procguard.node`);

@@ -1,10 +1,9 @@
 // Issue 3, test 4: 10,000 dlopen/dlclose cycles of a library during back-to-back sweeps, with the
 // library's regions discovered while it was mapped (so sweeps read addresses that come and go):
 // no crash, no false code-modified.
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CodeMonitor } from '../../dist/index.js';
-import { copyTestLib, execMappingOf, hooks } from './helpers.mjs';
+import { test, copyTestLib, execMappingOf, hooks } from './helpers.mjs';
 
 for (const discoverOnce of [true, false]) {
   test(`10,000 dlopen/dlclose cycles during back-to-back sweeps (discoverOnce=${discoverOnce}): no crash, no false finding`, async () => {

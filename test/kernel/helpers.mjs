@@ -4,12 +4,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { hooksPath, hooksMissing } from '../native/hooks.mjs';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const dist = path.join(root, 'dist');
 export const children = path.join(root, 'test', 'kernel', 'children');
-export const hooksPath = path.join(root, 'build', 'Release', 'pg_testhooks.node');
-export const hooksMissing = fs.existsSync(hooksPath) ? false : `test addon not built: ${hooksPath} (npm run build:native)`;
+export { hooksPath, hooksMissing };
 
 /** Run a node child and collect its JSON lines; rejects with stderr when it exits non-zero. */
 export function runJsonChild(args, { env, timeoutMs = 120000, node = process.execPath, spawnOpts = {} } = {}) {

@@ -7,6 +7,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { chromiumSkip, startTreeGuard, statusWhen, renderers, root } from './helpers.mjs';
+import { createRequire } from 'node:module';
+const { findBrowser } = createRequire(import.meta.url)('../../scripts/find-browser.js');
 
 const skip = chromiumSkip();
 const moduleFile = path.join(root, 'dist/electron/renderer/status-element.mjs');
@@ -54,7 +56,7 @@ before(async () => {
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${server.address().port}`;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--headless', '--disable-gpu', '--no-first-run'] });
+  browser = await chromium.launch({ executablePath: findBrowser().executablePath, args: ['--no-sandbox', '--headless', '--disable-gpu', '--no-first-run'] });
 });
 after(async () => {
   await browser?.close();

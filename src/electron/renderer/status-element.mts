@@ -117,7 +117,7 @@ export class ProcguardStatusElement extends Base {
     if (this.#root !== null) return this.#root;
     const root = this.attachShadow({ mode: 'open' });
     const doc = this.ownerDocument;
-    const win = doc.defaultView as (Window & typeof globalThis) | null;
+    const win = doc.defaultView;
     if (win !== null && 'adoptedStyleSheets' in root && typeof win.CSSStyleSheet === 'function') {
       const sheet = new win.CSSStyleSheet();
       sheet.replaceSync(CSS);

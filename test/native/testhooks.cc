@@ -1,4 +1,4 @@
-// Test- and bench-only addon (build/Release/pg_testhooks.node). The library never loads it.
+// Test- and bench-only addon (test/native/build/Release/pg_testhooks.node, built by `npm test`). The library never loads it.
 // It gives tests the primitives an attacker or a buggy loader would use in-process (dlopen
 // cycles, the mprotect-write-mprotect hook, anonymous executable mappings) and gives the bench
 // an unsafe direct-pointer sweep and a memory read-sum loop to compare the safe reader with.

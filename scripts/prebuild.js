@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+// `npm run prebuild`: the Node-API prebuild for this platform with prebuildify, into
+// prebuilds/<platform>-<arch>/, where node-gyp-build (the install script and src/native.ts) finds it.
+// - Node-API: one binary serves every Node >= 18 and every Electron; no per-version builds.
+// - No download: node-gyp takes the headers of the running Node (npm_config_nodedir) when it ships them.
+// - Built in a staging copy of the sources, so a development build in build/ is never replaced.
+// - Incremental: skipped when the prebuild is newer than every native source (--force rebuilds).
+// - A cross-built arm64 addon (scripts/arm64/: build/linux-arm64/Release/procguard.node) is copied to
+//   prebuilds/linux-arm64/ under the same file name when it exists.
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const pkg = require(path.join(root, 'package.json'));
+/** prebuildify names a Node-API build after the package: node-gyp-build matches any runtime with it. */
+const FILE = `${pkg.name}.node`;
+const target = `${process.platform}-${process.arch}`;
+const out = path.join(root, 'prebuilds', target, FILE);
+
+function sourcesNewest() {
+  let newest = fs.statSync(path.join(root, 'binding.gyp')).mtimeMs;
+  const walk = (d) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else newest = Math.max(newest, fs.statSync(p).mtimeMs);
+    }
+  };
+  walk(path.join(root, 'native'));
+  return newest;
+}
+
+function localNodedir() {
+  const prefix = path.resolve(path.dirname(process.execPath), '..');
+  return fs.existsSync(path.join(prefix, 'include', 'node', 'node.h')) ? prefix : null;
+}
+
+function nodeGyp() {
+  const candidates = [
+    process.env.npm_config_node_gyp,
+    path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+  ];
+  try {
+    candidates.push(require.resolve('node-gyp/bin/node-gyp.js'));
+  } catch {
+    /* not installed locally */
+  }
+  return candidates.find((p) => p && fs.existsSync(p));
+}
+
+/** The arm64 cross build, when the arm64 scripts made one: wired into prebuilds/ under the same name. */
+function copyArm64() {
+  const cross = path.join(root, 'build', 'linux-arm64', 'Release', `${pkg.name}.node`);
+  if (!fs.existsSync(cross) || target === 'linux-arm64') return;
+  const dest = path.join(root, 'prebuilds', 'linux-arm64', FILE);
+  fs.mkdirSync(path.dirname(dest), { recursive: true });
+  fs.copyFileSync(cross, dest);
+  console.log(`prebuild: ${path.relative(root, cross)} -> ${path.relative(root, dest)}`);
+}
+
+function buildHere(cb) {
+  const force = process.argv.includes('--force');
+  if (!force && fs.existsSync(out) && fs.statSync(out).mtimeMs >= sourcesNewest()) {
+    console.log(`prebuild: ${path.relative(root, out)} is up to date`);
+    return cb(null);
+  }
+  const gyp = nodeGyp();
+  if (!gyp) return cb(new Error('node-gyp not found (it ships with npm): run this through `npm run prebuild`'));
+  const nodedir = process.env.npm_config_nodedir || localNodedir();
+  if (nodedir) process.env.npm_config_nodedir = nodedir;
+  // Under build/ (gitignored, never packed), on the same filesystem as prebuilds/: prebuildify moves
+  // the result with rename(2), which fails across filesystems (EXDEV from a tmpfs /tmp).
+  const stage = path.join(root, 'build', 'prebuild-stage');
+  fs.rmSync(stage, { recursive: true, force: true });
+  fs.mkdirSync(stage, { recursive: true });
+  for (const f of ['package.json', 'binding.gyp']) fs.copyFileSync(path.join(root, f), path.join(stage, f));
+  fs.cpSync(path.join(root, 'native'), path.join(stage, 'native'), { recursive: true });
+  fs.symlinkSync(path.join(root, 'node_modules'), path.join(stage, 'node_modules'), 'dir'); // node-addon-api
+  const prebuildify = require('prebuildify');
+  // The running Node as the target: with Node-API it only selects headers, which nodedir provides.
+  prebuildify({ napi: true, targets: [process.versions.node], nodeGyp: gyp, cwd: stage, out: root, cache: path.join(stage, '.gyp') }, (err) => {
+    fs.rmSync(stage, { recursive: true, force: true });
+    if (err) return cb(err);
+    if (!fs.existsSync(out)) return cb(new Error(`prebuildify finished but ${out} is missing`));
+    console.log(`prebuild: ${path.relative(root, out)}`);
+    cb(null);
+  });
+}
+
+buildHere((err) => {
+  if (err) {
+    console.error(`prebuild: ${err.message}`);
+    process.exit(1);
+  }
+  copyArm64();
+});

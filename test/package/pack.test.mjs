@@ -1,0 +1,128 @@
+// What `npm pack` publishes: nothing test-only (test hooks, the test library, tests, bench, fixture
+// sources), and prebuilt binaries that install and load on a machine without a compiler.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const target = `${process.platform}-${process.arch}`;
+const prebuild = path.join(root, 'prebuilds', target, 'procguard.node');
+
+/** npm's own CLI, run by this node: `npm_execpath` under npm, else npm next to node. */
+function npmCli() {
+  const candidates = [process.env.npm_execpath, path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js')];
+  const found = candidates.find((p) => p && p.endsWith('.js') && fs.existsSync(p));
+  if (!found) throw new Error(`npm-cli.js not found (tried ${candidates.filter(Boolean).join(', ')})`);
+  return found;
+}
+
+function npm(args, opts = {}) {
+  const r = spawnSync(process.execPath, [npmCli(), ...args], { encoding: 'utf8', maxBuffer: 64 << 20, ...opts });
+  assert.equal(r.status, 0, `npm ${args.join(' ')} exited ${r.status ?? r.signal}:\n${r.stderr}\n${r.stdout}`);
+  return r.stdout;
+}
+
+// Anything that only tests or the bench use. A match in the packed file list fails the test.
+const TEST_ONLY = [
+  [/testhooks/i, 'test hooks addon or its source'],
+  [/pgtestlib/i, 'test library'],
+  [/^test\//, 'a test file'],
+  [/^bench\//, 'a bench file'],
+  [/(^|\/)fixtures\//, 'test fixtures'],
+  [/(^|\/)children\//, 'test child processes'],
+  [/\.test\.m?js$/, 'a test file'],
+  [/^scripts\/(run-tests|test-|find-browser|check-windows|clang-format)/, 'a test/lint script'],
+  [/^demo-app\//, 'the demo app'],
+  [/^build\//, 'a local build directory'],
+];
+
+test('npm pack --dry-run: nothing test-only is in the package', () => {
+  const [info] = JSON.parse(npm(['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root }));
+  const files = info.files.map((f) => f.path);
+  assert.ok(files.length > 0, 'npm pack listed no files');
+  const bad = [];
+  for (const f of files) for (const [re, what] of TEST_ONLY) if (re.test(f)) bad.push(`${f} (${what})`);
+  assert.deepEqual(bad, [], `test-only files in the package:\n  ${bad.join('\n  ')}`);
+  // And what the package needs is there: the library, the sources to build elsewhere, the loader.
+  for (const need of ['dist/index.js', 'dist/native.js', 'dist/cli.js', 'binding.gyp', 'native/addon.cc', 'scripts/install.js', 'package.json']) {
+    assert.ok(files.includes(need), `${need} missing from the package`);
+  }
+  if (fs.existsSync(prebuild)) assert.ok(files.includes(`prebuilds/${target}/procguard.node`), 'the prebuild is not packed');
+});
+
+/** A directory holding only links to the tools npm needs to install: no cc, c++, g++, make, python. */
+function noCompilerPath() {
+  const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-nocc-bin-'));
+  fs.symlinkSync(process.execPath, path.join(bin, 'node'));
+  for (const tool of ['sh', 'env', 'uname']) {
+    const where = ['/bin', '/usr/bin'].map((d) => path.join(d, tool)).find((p) => fs.existsSync(p));
+    if (where) fs.symlinkSync(where, path.join(bin, tool));
+  }
+  return bin;
+}
+
+test(
+  'the packed tarball installs without a compiler: require() loads the prebuild and `procguard scan` runs',
+  { skip: process.platform !== 'linux' && 'the no-compiler PATH is built for Linux', timeout: 900000 },
+  () => {
+    if (!fs.existsSync(prebuild)) {
+      // The prebuild is made in a staging copy (scripts/prebuild.js), so build/ is untouched meanwhile.
+      const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'prebuild.js')], { cwd: root, encoding: 'utf8' });
+      assert.equal(r.status, 0, `npm run prebuild failed:\n${r.stderr}\n${r.stdout}`);
+    }
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-pack-'));
+    const out = JSON.parse(npm(['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: root }));
+    const tgz = path.join(work, out[0].filename);
+    assert.ok(out[0].files.some((f) => f.path === `prebuilds/${target}/procguard.node`), 'the tarball has no prebuild for this platform');
+
+    const app = path.join(work, 'app');
+    fs.mkdirSync(app);
+    fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'pg-consumer', version: '1.0.0', private: true }));
+    const bin = noCompilerPath();
+    const env = { HOME: process.env.HOME ?? os.homedir(), PATH: bin, npm_config_cache: process.env.npm_config_cache ?? path.join(os.homedir(), '.npm') };
+    const which = spawnSync('sh', ['-c', 'for t in cc c++ gcc g++ make python3 python; do command -v $t; done'], { env, encoding: 'utf8' });
+    assert.equal(which.stdout.trim(), '', `the stripped PATH still finds a build tool: ${which.stdout}`);
+
+    // Offline: the tarball, and its two small dependencies packed from this checkout's node_modules
+    // (same versions as package.json pins), so no registry and no cache is involved.
+    const deps = Object.keys(JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).dependencies).map((d) => {
+      const [p] = JSON.parse(npm(['pack', '--json', '--ignore-scripts', '--pack-destination', work, path.join(root, 'node_modules', d)], { cwd: work }));
+      return path.join(work, p.filename);
+    });
+    const install = spawnSync(process.execPath, [npmCli(), 'install', tgz, ...deps, '--offline', '--no-audit', '--no-fund', '--foreground-scripts'], {
+      cwd: app,
+      env,
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+    });
+    const log = `${install.stdout}\n${install.stderr}`;
+    assert.equal(install.status, 0, `npm install of the tarball failed without a compiler:\n${log}`);
+    assert.doesNotMatch(log, /gyp info|node-gyp rebuild|make: /, `the install tried to compile:\n${log}`);
+    const installed = path.join(app, 'node_modules', 'procguard');
+    assert.ok(!fs.existsSync(path.join(installed, 'build')), 'the install compiled a build/ directory');
+
+    const probe = `
+      const pg = require('procguard');
+      const native = require('procguard/package.json') && require(require.resolve('procguard').replace(/index\\.js$/, 'native.js')).loadNative();
+      const loaded = Object.keys(require.cache).filter((k) => k.endsWith('.node'));
+      const rep = pg.harden({ dryRun: true });
+      console.log(JSON.stringify({ loaded, backends: native.hashBackends().blake3Active, steps: rep.steps.map((s) => s.id) }));`;
+    const r = spawnSync(process.execPath, ['-e', probe], { cwd: app, env, encoding: 'utf8' });
+    assert.equal(r.status, 0, `require('procguard') failed in the installed app:\n${r.stderr}`);
+    const got = JSON.parse(r.stdout);
+    assert.deepEqual(got.loaded, [path.join(fs.realpathSync(installed), 'prebuilds', target, 'procguard.node')], `loaded addon is not the prebuild: ${r.stdout}`);
+    assert.ok(got.steps.includes('dumpable'), `harden() dry run has no dumpable step: ${r.stdout}`);
+
+    const scan = spawnSync(path.join(app, 'node_modules', '.bin', 'procguard'), ['scan', '--json', '--mode', 'fast'], { cwd: app, env, encoding: 'utf8', maxBuffer: 64 << 20 });
+    assert.equal(scan.status, 0, `procguard scan failed:\n${scan.stderr}`);
+    const rep = JSON.parse(scan.stdout);
+    assert.ok(rep.regions.length > 0 && rep.totalBytes > 0, `procguard scan found no executable regions: ${scan.stdout.slice(0, 500)}`);
+    assert.ok(rep.regions.some((g) => String(g.path ?? '').endsWith(`prebuilds/${target}/procguard.node`)), 'scan does not list the prebuild as mapped code');
+    fs.rmSync(work, { recursive: true, force: true });
+    fs.rmSync(bin, { recursive: true, force: true });
+  },
+);
