@@ -22,16 +22,13 @@ if [ -z "$node_inc" ] || [ ! -f "$node_inc/node_api.h" ]; then
   exit 2
 fi
 if [ $# -eq 0 ]; then
-  # Everything binding.gyp compiles on Windows: the Windows platform files, the shared sweep
-  # engine and its glue, and the hash library (the SIMD files are syntax-checked without their
-  # -m flags: the intrinsics are declared regardless, only code generation needs the ISA).
-  set -- "$root/native/harden_win.cc" "$root/native/addon_harden.cc"
-  for f in memory_win.cc addon_memory.cc scanner.cc addon_scanner.cc addon_hash.cc addon.cc; do
-    if [ -f "$root/native/$f" ]; then set -- "$@" "$root/native/$f"; fi
-  done
-  for f in "$root"/native/hash/*.cc; do
-    if [ -f "$f" ]; then set -- "$@" "$f"; fi
-  done
+  # Everything binding.gyp compiles on Windows, as the mingw build reads it (one source list:
+  # scripts/windows/build-addon.mjs --list). The SIMD files are syntax-checked without their -m
+  # flags: the intrinsics are declared regardless, only code generation needs the ISA.
+  list=$(cd "$root" && node scripts/windows/build-addon.mjs --list | node -e \
+    'let s="";process.stdin.on("data",(d)=>s+=d).on("end",()=>console.log(JSON.parse(s).map((u)=>u.src).join("\n")))')
+  set --
+  for f in $list; do set -- "$@" "$root/$f"; done
 fi
 status=0
 for f in "$@"; do

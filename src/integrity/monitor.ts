@@ -70,6 +70,7 @@ export class CodeMonitor {
   /** Set by the first successful check: later ones compare with it, and new files are mapping-added. */
   private baselined = false;
   private closed = false;
+  private readonly createdAt = Date.now();
 
   constructor(options: CodeMonitorOptions = {}, native: NativeBinding = loadNative()) {
     const mode = options.hashMode ?? 'blake3';
@@ -208,7 +209,9 @@ export class CodeMonitor {
   /** Pages done of the running full pass (native atomic counters; cheap and synchronous). */
   progress(): CodeProgress {
     if (this.closed) return { passActive: false, pagesDone: 0, pagesTotal: 0, lastProgressAt: 0 };
-    return this.scanner.progress();
+    const p = this.scanner.progress();
+    // Before the first pass starts there is no progress yet: the clock runs from the monitor's creation.
+    return p.lastProgressAt > 0 ? p : { ...p, lastProgressAt: this.createdAt };
   }
 
   /** Files backing executable mappings at the last look ('dev:inode' and path). */
