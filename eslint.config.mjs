@@ -25,7 +25,7 @@ export default defineConfig(
   },
   {
     // Renderer code runs in a browser page (and the tests evaluate some of it there).
-    files: ['src/electron/renderer/**', 'demo-app/renderer/**', 'test/electron/**'],
+    files: ['src/electron/renderer/**', 'demo-app/renderer/**', 'test/electron/**', 'test/tree/status-table.test.mjs'],
     languageOptions: { globals: { ...globals.browser } },
   },
 );

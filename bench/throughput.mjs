@@ -1,7 +1,7 @@
 // Sweep throughput: the Scanner (safe reads, one background thread) in both hash modes, against
 // the unsafe direct-pointer sweep and the plain memory read-sum loop over the very same regions.
 // (The hash-only rows per backend are in hash-rows.mjs.)
-import { native, hooks, gbps, MiB } from './common.mjs';
+import { hooks, gbps, MiB } from './common.mjs';
 import { bytesOf } from './workload.mjs';
 
 const plain = (regions) => regions.map((r) => ({ start: r.start, end: r.end }));

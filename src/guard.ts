@@ -200,13 +200,13 @@ export class Guard extends EventEmitter {
       this.tree?.start((u) => this.treeUpdate(u), (e) => this.recordError('kernel', e), this.opts.keepAlive);
     }
     const status = await this.runPass(true);
-    unref(setInterval(() => void this.runPass(false).catch(() => undefined), this.opts.periodMs!));
+    unref(setInterval(() => void this.runPass(false).catch(() => undefined), this.opts.periodMs));
     // Fields outside the native signature, and every OS without the loop: checked every period too.
     unref(
       setInterval(() => {
         this.kernelSoon();
         this.launchCheck();
-      }, this.opts.periodMs!),
+      }, this.opts.periodMs),
     );
     if (this.code && this.opts.sentinelMs && this.sentinelInfo.kind !== 'none') {
       const running = this.code.startSentinel(this.opts.sentinelMs, this.opts.sentinelBudget!, (r) => {

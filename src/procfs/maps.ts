@@ -242,7 +242,7 @@ export function namesInode(path: string, inode: string): boolean {
   const key = `${inode}|${path}`;
   const hit = namesCache.get(key);
   if (hit !== undefined) return hit;
-  let same = false;
+  let same: boolean;
   try {
     same = fs.statSync(path, { bigint: true }).ino.toString() === inode;
   } catch {

@@ -242,7 +242,7 @@ export class TreeMonitor {
    * 30 s (pid wrap-around, and settling of young processes).
    */
   private discoveryNeeded(): boolean {
-    let last = '';
+    let last: string;
     try {
       const t = fs.readFileSync(`${this.opts.procRoot}/loadavg`, 'latin1');
       last = t.slice(t.lastIndexOf(' ') + 1).trim();
@@ -326,7 +326,7 @@ export class TreeMonitor {
         if (known.baseSig === null) this.reclassify(known);
         continue;
       }
-      let startTicks: string | null = null;
+      let startTicks: string | null;
       try {
         startTicks = parseStat(fs.readFileSync(`${this.opts.procRoot}/${pid}/stat`, 'latin1')).startTicks;
       } catch {
@@ -348,7 +348,7 @@ export class TreeMonitor {
       }
       live.add(snap.key);
       const facts = sandboxFacts(snap.status, snap.ns, this.rootNs);
-      let statusFd: number | null = null;
+      let statusFd: number | null;
       try {
         statusFd = fs.openSync(`${this.opts.procRoot}/${pid}/status`, 'r');
       } catch {
@@ -482,15 +482,19 @@ export class TreeMonitor {
       for (const tid of tids) {
         if (Number(tid) === t.snap.pid) continue;
         let text: string;
-        let fd: number | null = null;
+        let fd: number;
         try {
           fd = fs.openSync(`${this.opts.procRoot}/${t.snap.pid}/task/${tid}/status`, 'r');
+        } catch {
+          continue; // the thread exited meanwhile
+        }
+        try {
           // TracerPid is within the first lines: a short read into the shared buffer, no allocation.
           text = STATUS_BUF.toString('latin1', 0, fs.readSync(fd, STATUS_BUF, 0, 512, 0));
         } catch {
-          continue; // the thread exited meanwhile
+          continue;
         } finally {
-          if (fd !== null) fs.closeSync(fd);
+          fs.closeSync(fd);
         }
         const m = /\nTracerPid:\t([0-9]+)/.exec(text);
         if (m && m[1] !== '0') {
@@ -518,15 +522,15 @@ export class TreeMonitor {
         this.native = null;
       }
     }
-    const scan = this.native?.treeCodeScan;
+    const native = this.native;
     // The code check reads live memory: it has no meaning on a captured procfs tree (tests).
-    if (!scan || this.opts.codeMs === 0 || this.opts.procRoot !== '/proc') return [];
+    if (!native?.treeCodeScan || this.opts.codeMs === 0 || this.opts.procRoot !== '/proc') return [];
     const plans: { t: Tracked; plan: ReturnType<typeof planChildCode> }[] = [];
     for (const t of this.tracked.values()) {
       // The maps text (hundreds of lines the kernel formats) is re-read only when the memory size
       // (statm, one short line) changed or a minute passed; a write into a mapped page changes
       // neither, and the scan of the known ranges finds it.
-      let statm = '';
+      let statm: string;
       try {
         statm = fs.readFileSync(`/proc/${t.snap.pid}/statm`, 'latin1').split(' ', 1)[0];
       } catch {
@@ -555,7 +559,7 @@ export class TreeMonitor {
       }
       plans.push({ t, plan: t.plan });
     }
-    const results = await scan.call(this.native, plans.map((p) => p.plan.job));
+    const results = await native.treeCodeScan(plans.map((p) => p.plan.job));
     const events: Observation[] = [];
     const stats = { bytes: 0, readBytes: 0, pagemapBytes: 0, processes: 0 };
     results.forEach((res, i) => {
@@ -623,7 +627,7 @@ export class TreeMonitor {
     const base = { pid: snap.pid, processType: type, subsystem: 'kernel' as const };
     const tracer = facts.tracerPid !== 0 ? { tid: snap.pid, pid: facts.tracerPid } : t.threadTracer;
     if (tracer) {
-      let comm: string | null = null;
+      let comm: string | null;
       try {
         comm = fs.readFileSync(`${this.opts.procRoot}/${tracer.pid}/comm`, 'latin1').replace(/\n$/, '');
       } catch {

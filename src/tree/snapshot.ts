@@ -64,7 +64,7 @@ export function snapshotProcess(pid: number, isRoot: boolean, procRoot = '/proc'
   const statusPath = `${procRoot}/${pid}/status`;
   const status = parseStatus(readText(statusPath), statusPath);
   const cmdline = readText(`${procRoot}/${pid}/cmdline`);
-  let exe: string | null = null;
+  let exe: string | null;
   try {
     exe = fs.readlinkSync(`${procRoot}/${pid}/exe`);
   } catch {

@@ -132,7 +132,7 @@ export class CodeFileWatch {
       if (hit) return hit;
       const pageOffset = o.page * PAGE;
       const now = Buffer.alloc(PAGE);
-      let n = 0;
+      let n: number;
       try {
         n = fs.readSync(p.fd, now, 0, PAGE, pageOffset);
       } catch {

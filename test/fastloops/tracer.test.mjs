@@ -13,7 +13,7 @@ import { hooksPath } from '../native/hooks.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const NOBODY = { uid: 65534, gid: 65534 };
-let scope = 0;
+let scope;
 try {
   scope = Number(fs.readFileSync('/proc/sys/kernel/yama/ptrace_scope', 'utf8'));
 } catch {

@@ -8,7 +8,7 @@ import { attacker, attachDebugger, startTarget, skipOffWindows, wineDeviation } 
 
 const DENIED = 5; // ERROR_ACCESS_DENIED
 
-test('control target: a same-user process reads, writes and opens threads', { skip: skipOffWindows }, async (t) => {
+test('control target: a same-user process reads, writes and opens threads', { skip: skipOffWindows }, async () => {
   const target = await startTarget('control');
   try {
     const r = attacker('probe', target.info.pid, target.info.codeAddress);
