@@ -4,11 +4,11 @@
 // them (Debian's nodejs, the official tarballs: <prefix>/include/node), so nothing is downloaded.
 'use strict';
 const { spawnSync } = require('node:child_process');
-const fs = require('node:fs');
-const path = require('node:path');
+
+const { localNodedir } = require('./node-gyp-local');
 
 const env = { ...process.env };
-const prefix = path.resolve(path.dirname(process.execPath), '..');
-if (!env.npm_config_nodedir && fs.existsSync(path.join(prefix, 'include', 'node', 'node.h'))) env.npm_config_nodedir = prefix;
+const nodedir = localNodedir();
+if (!env.npm_config_nodedir && nodedir) env.npm_config_nodedir = nodedir;
 const r = spawnSync(process.execPath, [require.resolve('node-gyp-build/bin.js')], { stdio: 'inherit', env });
 process.exit(r.status ?? 1);

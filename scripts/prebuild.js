@@ -10,6 +10,7 @@
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
+const { localNodedir, nodeGyp } = require('./node-gyp-local');
 
 const root = path.resolve(__dirname, '..');
 const pkg = require(path.join(root, 'package.json'));
@@ -31,23 +32,7 @@ function sourcesNewest() {
   return newest;
 }
 
-function localNodedir() {
-  const prefix = path.resolve(path.dirname(process.execPath), '..');
-  return fs.existsSync(path.join(prefix, 'include', 'node', 'node.h')) ? prefix : null;
-}
 
-function nodeGyp() {
-  const candidates = [
-    process.env.npm_config_node_gyp,
-    path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
-  ];
-  try {
-    candidates.push(require.resolve('node-gyp/bin/node-gyp.js'));
-  } catch {
-    /* not installed locally */
-  }
-  return candidates.find((p) => p && fs.existsSync(p));
-}
 
 /** The arm64 cross build, when the arm64 scripts made one: wired into prebuilds/ under the same name. */
 function copyArm64() {

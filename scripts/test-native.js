@@ -8,6 +8,7 @@
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
+const { localNodedir, nodeGyp } = require('./node-gyp-local');
 
 const root = path.resolve(__dirname, '..');
 const dir = path.join(root, 'test', 'native');
@@ -28,25 +29,7 @@ function upToDate() {
   return oldestOut >= newestSource();
 }
 
-/** node-gyp: the one npm runs scripts with, else npm's bundled copy next to this node, else a local one. */
-function nodeGyp() {
-  const candidates = [
-    process.env.npm_config_node_gyp,
-    path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
-  ];
-  try {
-    candidates.push(require.resolve('node-gyp/bin/node-gyp.js'));
-  } catch {
-    /* not installed locally */
-  }
-  return candidates.find((p) => p && fs.existsSync(p));
-}
 
-/** Headers of the running Node when it ships them (Debian's nodejs, the official tarballs): no download. */
-function localNodedir() {
-  const prefix = path.resolve(path.dirname(process.execPath), '..');
-  return fs.existsSync(path.join(prefix, 'include', 'node', 'node.h')) ? prefix : null;
-}
 
 function main() {
   if (process.platform !== 'linux') {
