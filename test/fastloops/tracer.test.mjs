@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { hooksPath } from '../native/hooks.mjs';
+import { lineProc } from '../kernel/helpers.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const NOBODY = { uid: 65534, gid: 65534 };
@@ -50,43 +50,12 @@ function worldReadableCopy() {
   return dir;
 }
 
-function lineProc(cmd, args, opts, parse) {
-  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], ...opts });
-  const lines = [];
-  let waiters = [];
-  let buf = '';
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  child.stdout.on('data', (d) => {
-    buf += d;
-    let nl;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const l = { ...parse(buf.slice(0, nl)), at: performance.now() };
-      buf = buf.slice(nl + 1);
-      lines.push(l);
-      waiters = waiters.filter((w) => !(w.pred(l) && (w.resolve(l), true)));
-    }
-  });
-  return {
-    child,
-    lines,
-    send: (s) => child.stdin.write(s + '\n'),
-    waitFor(pred, what, from = 0, ms = 60000) {
-      const hit = lines.slice(from).find(pred);
-      if (hit) return Promise.resolve(hit);
-      return new Promise((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`timed out waiting for ${what}; lines: ${JSON.stringify(lines).slice(0, 3000)} stderr: ${stderr}`)), ms);
-        waiters.push({ pred, resolve: (l) => (clearTimeout(t), resolve(l)) });
-      });
-    },
-  };
-}
 
-const tracerOf = (dir, target) => lineProc('/usr/bin/python3', [path.join(dir, 'children', 'tracer.py'), String(target)], NOBODY, (l) => ({ line: l }));
+const tracerOf = (dir, target) => lineProc('/usr/bin/python3', [path.join(dir, 'children', 'tracer.py'), String(target)], NOBODY, (l) => ({ line: l }), 60000);
 
 test('tracer before start is reported (atStart); a same-uid seize after start is reported within 1 s with >= 200 MiB of code', { skip, timeout: 240000 }, async () => {
   const dir = worldReadableCopy();
-  const g = lineProc(process.execPath, [path.join(dir, 'children', 'guard-child.cjs'), dir, '224'], NOBODY, JSON.parse);
+  const g = lineProc(process.execPath, [path.join(dir, 'children', 'guard-child.cjs'), dir, '224'], NOBODY, JSON.parse, 60000);
   try {
     const pre = await g.waitFor((l) => l.event === 'pre', 'child mapped its code');
     assert.equal(pre.uid, 65534);

@@ -46,3 +46,40 @@ export function worldReadableCopy() {
 }
 
 export const byKey = (observations, key) => observations.find((o) => o.key === key);
+
+/**
+ * Line-oriented child wrapper: waitFor(pred) resolves with the first (past or future) line matching.
+ * Object lines get `at` (performance.now() when the line arrived), for latency measurements.
+ */
+export function lineProc(cmd, args, opts, parse, defaultWaitMs = 20000) {
+  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], ...opts });
+  const lines = [];
+  let waiters = [];
+  let buf = '';
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  child.stdout.on('data', (d) => {
+    buf += d;
+    let nl;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const v = parse(buf.slice(0, nl));
+      const l = v !== null && typeof v === 'object' ? { ...v, at: performance.now() } : v;
+      buf = buf.slice(nl + 1);
+      lines.push(l);
+      waiters = waiters.filter((w) => !(w.pred(l) && (w.resolve(l), true)));
+    }
+  });
+  return {
+    child,
+    lines,
+    send: (s) => child.stdin.write(s + '\n'),
+    waitFor(pred, what, from = 0, ms = defaultWaitMs) {
+      const hit = lines.slice(from).find(pred);
+      if (hit) return Promise.resolve(hit);
+      return new Promise((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`timed out waiting for ${what}; lines: ${JSON.stringify(lines).slice(0, 3000)} stderr: ${stderr}`)), ms);
+        waiters.push({ pred, resolve: (l) => (clearTimeout(t), resolve(l)) });
+      });
+    },
+  };
+}

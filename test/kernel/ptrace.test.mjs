@@ -5,8 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { spawn } from 'node:child_process';
-import { worldReadableCopy, byKey } from './helpers.mjs';
+import { worldReadableCopy, byKey, lineProc } from './helpers.mjs';
 
 const NOBODY = { uid: 65534, gid: 65534 };
 let scope;
@@ -24,38 +23,6 @@ const skip =
         ? 'needs /usr/bin/python3'
         : false;
 
-/** Line-oriented child wrapper: waitFor(pred) resolves with the first (past or future) line matching. */
-function lineProc(cmd, args, opts, parse) {
-  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], ...opts });
-  const lines = [];
-  let waiters = [];
-  let buf = '';
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  child.stdout.on('data', (d) => {
-    buf += d;
-    let nl;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const l = parse(buf.slice(0, nl));
-      buf = buf.slice(nl + 1);
-      lines.push(l);
-      waiters = waiters.filter((w) => !(w.pred(l) && (w.resolve(l), true)));
-    }
-  });
-  return {
-    child,
-    lines,
-    send: (s) => child.stdin.write(s + '\n'),
-    waitFor(pred, what, from = 0, ms = 20000) {
-      const hit = lines.slice(from).find(pred);
-      if (hit) return Promise.resolve(hit);
-      return new Promise((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`timed out waiting for ${what}; lines: ${JSON.stringify(lines)} stderr: ${stderr}`)), ms);
-        waiters.push({ pred, resolve: (l) => (clearTimeout(t), resolve(l)) });
-      });
-    },
-  };
-}
 
 async function attachAndDetach(mon, target, expectTid, dir) {
   const from = mon.lines.length;
