@@ -177,6 +177,9 @@ function candidatePaths(root: string): string[] {
   const out = [
     path.join(root, 'build', 'Release', 'procguard.node'),
     path.join(root, 'build', 'Debug', 'procguard.node'),
+    // A cross-build kept beside the host's (scripts/arm64/build.sh writes build/linux-arm64/Release);
+    // reached when build/Release is for another architecture and fails to load.
+    path.join(root, 'build', `${process.platform}-${process.arch}`, 'Release', 'procguard.node'),
     path.join(root, 'prebuilds', `${process.platform}-${process.arch}`),
   ];
   return out;

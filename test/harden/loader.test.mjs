@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { root } from './helpers.mjs';
+import { buildDir } from '../build-dir.mjs';
 import { loadNative } from '../../dist/native.js';
 import { NativeLoadError } from '../../dist/errors.js';
 
@@ -14,6 +15,7 @@ const tmp = (p) => fs.mkdtempSync(path.join(os.tmpdir(), p));
 const expectedPaths = (dir) => [
   path.join(dir, 'build', 'Release', 'procguard.node'),
   path.join(dir, 'build', 'Debug', 'procguard.node'),
+  path.join(dir, 'build', `${process.platform}-${process.arch}`, 'Release', 'procguard.node'),
   path.join(dir, 'prebuilds', `${process.platform}-${process.arch}`),
 ];
 
@@ -58,12 +60,12 @@ test('a corrupt procguard.node is reported as existing but failing to load', () 
   }
 });
 
-test('another addon placed at procguard.node is rejected as not the procguard binding', { skip: !fs.existsSync(path.join(root, 'build', 'Release', 'pg_testhooks.node')) && 'pg_testhooks.node not built' }, () => {
+test('another addon placed at procguard.node is rejected as not the procguard binding', { skip: !fs.existsSync(path.join(buildDir, 'pg_testhooks.node')) && 'pg_testhooks.node not built' }, () => {
   const dir = tmp('procguard-wrongbuild-');
   try {
     const bin = path.join(dir, 'build', 'Release', 'procguard.node');
     fs.mkdirSync(path.dirname(bin), { recursive: true });
-    fs.copyFileSync(path.join(root, 'build', 'Release', 'pg_testhooks.node'), bin);
+    fs.copyFileSync(path.join(buildDir, 'pg_testhooks.node'), bin);
     const e = catchLoad(dir);
     assert.equal(e.code, 'ERR_NATIVE_LOAD');
     assert.ok(e.message.includes(`  - ${bin} (exists, failed: the loaded module is not the procguard binding (missing exports))`), e.message);

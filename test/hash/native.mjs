@@ -5,10 +5,11 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { buildDir } from '../build-dir.mjs';
 
 const require = createRequire(import.meta.url);
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const native = require(path.join(root, 'build', 'Release', 'procguard.node'));
+export const native = require(path.join(buildDir, 'procguard.node'));
 
 export const backends = native.hashBackends();
 

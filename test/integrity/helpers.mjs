@@ -5,11 +5,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildDir } from '../build-dir.mjs';
 
 const require = createRequire(import.meta.url);
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const hooks = require(path.join(root, 'build/Release/pg_testhooks.node'));
-export const testLibPath = path.join(root, 'build/Release/pgtestlib.so');
+export const hooks = require(path.join(buildDir, 'pg_testhooks.node'));
+export const testLibPath = path.join(buildDir, 'pgtestlib.so');
 
 /** A fresh copy of the test library (its own inode), so tests do not share a baseline. */
 export function copyTestLib(name = 'pgtestlib', parent = os.tmpdir()) {

@@ -4,11 +4,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { buildDir } from '../build-dir.mjs';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const dist = path.join(root, 'dist');
 export const children = path.join(root, 'test', 'kernel', 'children');
-export const hooksPath = path.join(root, 'build', 'Release', 'pg_testhooks.node');
+export const hooksPath = path.join(buildDir, 'pg_testhooks.node');
 export const hooksMissing = fs.existsSync(hooksPath) ? false : `test addon not built: ${hooksPath} (npm run build:native)`;
 
 /** Run a node child and collect its JSON lines; rejects with stderr when it exits non-zero. */
