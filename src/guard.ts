@@ -191,6 +191,7 @@ export class Guard extends EventEmitter {
       } catch (e) {
         ok = false;
         this.recordError('code', e);
+        this.coverage = this.code.coverageNow(); // e.g. reader 'none': the status says nothing was read
       }
     }
     if (this.kernel) {

@@ -153,6 +153,12 @@ export interface NativeBinding {
    */
   executableRegions?(): NativeExecRegion[] | null;
   pageSize(): number;
+  /**
+   * Linux: the kernel path safe reads use, decided by the first read: 'process_vm_readv', 'proc-mem'
+   * (/proc/self/mem, opened by openPagemap(), when process_vm_readv is refused: qemu-user, seccomp),
+   * 'none' (neither: every read fails), 'unknown' (nothing read yet). Null on other OSes.
+   */
+  memoryReader?(): { reader: 'unknown' | 'process_vm_readv' | 'proc-mem' | 'none'; errno?: number; detail?: string; memFdOpen: boolean } | null;
   /** The addon's never-executed canary code page (selftest target); null where not built in. */
   selftestCanary(): { start: bigint; size: number } | null;
 

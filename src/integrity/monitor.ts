@@ -175,6 +175,7 @@ export class CodeMonitor {
     } catch (e) {
       throw new ScannerError(`sweep failed: ${e instanceof Error ? e.message : String(e)}`, e);
     }
+    const reader = this.readerAfterSweep();
     const candidates: Candidate[] = [];
     const seenModified = new Set<string>();
     let hashedBytes = 0;
@@ -204,8 +205,26 @@ export class CodeMonitor {
       bytes: hashable.reduce((n, r) => n + pageCount(r) * PAGE, 0),
       hashedBytes,
       residentBytes,
+      ...(reader ? { reader } : {}),
     };
     return this.result(t0);
+  }
+
+  /**
+   * The safe reader the sweep used (Linux). When neither process_vm_readv nor /proc/self/mem works,
+   * nothing was read: a checker error, never a pass over 0 bytes.
+   */
+  private readerAfterSweep(): CodeCoverage['reader'] | undefined {
+    const r = this.native.memoryReader?.();
+    if (!r || r.reader === 'unknown') return undefined;
+    if (r.reader === 'none') {
+      this.coverage = { ...this.coverage, hashedBytes: 0, reader: 'none' };
+      throw new ScannerError(
+        `no safe memory reader: ${r.detail ?? 'process_vm_readv refused'}, and /proc/self/mem is not open ` +
+          '(it is opened by prepare(), which must run before harden(): a non-dumpable process cannot open it)',
+      );
+    }
+    return r.reader;
   }
 
   /**
