@@ -29,7 +29,7 @@ function attack(dir, ready) {
 
 async function withTarget(mode, fn) {
   const dir = worldReadableDir([path.join(fixtures, 'attack-target.js'), path.join(fixtures, 'attacker.py'), addon]);
-  const t = jsonLines('/usr/bin/node', [path.join(dir, 'attack-target.js'), path.join(dir, 'procguard.node'), mode], {
+  const t = jsonLines(process.execPath, [path.join(dir, 'attack-target.js'), path.join(dir, 'procguard.node'), mode], {
     uid: NOBODY, gid: NOBODY, cwd: dir,
   });
   try {

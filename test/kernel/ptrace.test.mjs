@@ -93,7 +93,7 @@ async function attachAndDetach(mon, target, expectTid, dir) {
 
 test('same-uid PTRACE_SEIZE of the main thread and of another thread is reported and closes on detach', { skip, timeout: 90000 }, async () => {
   const dir = worldReadableCopy();
-  const mon = lineProc('/usr/bin/node', [path.join(dir, 'children', 'monitor-child.cjs'), path.join(dir, 'dist')], NOBODY, JSON.parse);
+  const mon = lineProc(process.execPath, [path.join(dir, 'children', 'monitor-child.cjs'), path.join(dir, 'dist')], NOBODY, JSON.parse);
   try {
     const ready = await mon.waitFor((l) => l.event === 'ready', 'monitor ready');
     assert.equal(ready.uid, 65534, 'monitor child runs unprivileged');
