@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import type { CodeCoverage, Observation } from '../types';
+import { isQemuSigtramp } from './qemu-sigtramp';
 import { loadNative, type HashMode, type NativeBinding, type NativeScanner } from '../native';
 import { readMapsAt, type MapsEntry } from '../procfs/maps';
 import { ScannerError } from '../errors';
@@ -375,6 +376,7 @@ export class CodeMonitor {
     const current = new Set<string>();
     for (const r of regions) {
       if (r.klass !== 'anonymous-exec') continue;
+      if (isQemuSigtramp(r, (a, n) => this.native.readMemory(a, n))) continue; // see qemu-sigtramp.ts
       const key = `code:anonymous-exec:${hex(r.start)}`;
       current.add(key);
       if (!this.open.has(key)) {
