@@ -2,6 +2,7 @@
 // an fd on /proc/self/mem), residency via mincore, and the pagemap tamper sentinel.
 #include "memory.h"
 #include "file_posix.h"
+#include "page_math.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -211,7 +212,7 @@ size_t SafeReadPages(const uintptr_t* addrs, size_t count, uint8_t* out, uint8_t
 
 bool Residency(uintptr_t addr, size_t len, std::vector<uint8_t>* out, int* err) {
   const size_t ps = PageSize();
-  size_t pages = (len + ps - 1) / ps;
+  size_t pages = pagemath::OsPages(len, ps);
   out->assign(pages, 0);
   if (mincore(reinterpret_cast<void*>(addr), len, out->data()) != 0) {
     if (err) *err = errno;
