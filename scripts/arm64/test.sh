@@ -46,6 +46,8 @@ fi
 [ -e "$binfmt/qemu-aarch64" ] || { echo "arm64: binfmt_misc has no qemu-aarch64 entry (needs root): the tests' child processes cannot run" >&2; exit 1; }
 
 export QEMU_LD_PREFIX=/usr/aarch64-linux-gnu
+# Emulation is 10-50x slower: widen the generous time bounds of the tests (test/time-scale.mjs).
+export PROCGUARD_TEST_TIME_SCALE=10
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=(test/hash/ test/harden/ test/integrity/ test/guard/)
 logdir="$root/.cache/arm64/logs"
