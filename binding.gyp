@@ -4,7 +4,7 @@
     "cflags": ["-fstack-protector-strong", "-fvisibility=hidden", "-Wall", "-Wextra", "-Wno-unused-parameter"],
     "cflags_cc": ["-std=c++17", "-fvisibility-inlines-hidden"],
     "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++14"],
-    "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+    "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],
     "conditions": [
       ["OS=='linux'", {
         "cflags": ["-U_FORTIFY_SOURCE", "-D_FORTIFY_SOURCE=2", "-O2"],
@@ -88,15 +88,27 @@
         "native/addon_hash.cc",
         "native/addon_memory.cc",
         "native/addon_scanner.cc",
+        "native/addon_watch.cc",
+        "native/addon_tree.cc",
         "native/canary.cc",
         "native/hash/blake3.cc",
         "native/hash/blake3_portable.cc",
         "native/hash/crc32c.cc",
         "native/hash/dispatch.cc",
-        "native/scanner.cc"
+        "native/scanner_clock.cc",
+        "native/scanner_confirm.cc",
+        "native/scanner_file.cc",
+        "native/scanner_maps_linux.cc",
+        "native/scanner_pacing.cc",
+        "native/scanner_pass.cc",
+        "native/scanner_sentinel.cc",
+        "native/scanner_store.cc",
+        "native/scanner_sweep.cc",
+        "native/scanner_worker.cc"
       ],
       "conditions": [
-        ["OS=='linux'", { "sources": ["native/harden_linux.cc", "native/memory_linux.cc"] }],
+        ["OS!='linux'", { "sources!": ["native/scanner_maps_linux.cc"], "sources": ["native/scanner_maps_other.cc"] }],
+        ["OS=='linux'", { "sources": ["native/harden_linux.cc", "native/memory_linux.cc", "native/watch_linux.cc", "native/tree_linux.cc"] }],
         ["OS=='mac'", { "sources": ["native/harden_darwin.cc", "native/memory_posix.cc"] }],
         ["OS=='freebsd'", { "sources": ["native/harden_freebsd.cc", "native/memory_posix.cc"] }],
         ["OS=='win'", { "sources": ["native/harden_win.cc", "native/memory_win.cc"], "libraries": ["advapi32.lib", "psapi.lib"] }]

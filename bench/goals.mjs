@@ -9,7 +9,10 @@ export const GOALS = [
   { key: 'cpu_percent_default', op: '<', target: 0.5, label: 'CPU at default Guard settings (% of a core)' },
   { key: 'rss_growth_mib', op: '<', target: 1, label: 'RSS growth per resident-only sweep (MiB)' },
   { key: 'baseline_bytes_per_page', op: '<=', target: 16, label: 'baseline bytes per page' },
+  { key: 'first_check_vs_b3sum', op: '>=', target: 1.2, label: 'a new Guard\'s first check / b3sum (1 thread)' },
   { key: 'tamper_latency_ms', op: '<=', target: 250, label: 'software tamper -> finding (ms, median)' },
+  { key: 'tracer_latency_ms', op: '<=', target: 250, label: 'same-uid PTRACE_SEIZE -> tracer-attached (ms, median)' },
+  { key: 'file_write_latency_ms', op: '<=', target: 250, label: 'write(2) to a mapped code file -> code-modified (ms, median)' },
 ];
 
 export function met(goal, value) {

@@ -11,6 +11,9 @@ import { eventLoopDelay } from './eventloop.mjs';
 import { residentOnlyMemory } from './memory.mjs';
 import { startDefaultGuard, cpuShare, tamperLatency } from './guard.mjs';
 import { GOALS, met, fmt, table } from './goals.mjs';
+import { fastLoopLatencies } from './fastloops.mjs';
+import { firstCheckVsB3sum } from './first-check.mjs';
+import { treeBench } from './tree.mjs';
 
 const args = new Set(process.argv.slice(2));
 for (const a of args) if (!['--quick', '--json'].includes(a)) {
@@ -55,6 +58,8 @@ const b3 = b3sum(file, bytes, P.reps);
 const sha = sha256(workload, bytes);
 const noble = nobleBlake3(workload, Math.min(bytes, P.nobleMiB * MiB));
 const crcjs = crcCrc32(workload, Math.min(bytes, P.crcMiB * MiB));
+log('a new Guard\'s first full check() vs b3sum');
+const fc = await firstCheckVsB3sum(b3, P.reps);
 
 log('event-loop delay: idle vs back-to-back sweeps of the workload and own code');
 const el = await eventLoopDelay(everything, { rounds: P.elRounds, windowMs: P.elWindowMs });
@@ -72,6 +77,7 @@ log(`tamper latency: ${P.tamperTrials} writes to workload code pages through /pr
 // walk-cost / budget (seconds); an isolated write finds the bucket full.
 const tamperSpacingMs = quick ? 500 : 6000;
 const tamper = await tamperLatency(guard, workload, { trials: P.tamperTrials, timeoutMs: quick ? 5000 : 10000, spacingMs: tamperSpacingMs });
+const fl = await fastLoopLatencies(guard, { file, bytes, trials: P.tamperTrials, spacingMs: quick ? 300 : 2000 });
 guard.stop();
 
 const values = {
@@ -83,6 +89,8 @@ const values = {
   rss_growth_mib: mem.rssGrowthMiB,
   baseline_bytes_per_page: mem.bytesPerPage,
   tamper_latency_ms: tamper.medianMs,
+  ...fl.values,
+  first_check_vs_b3sum: fc.ratio,
 };
 const result = {
   quick,
@@ -107,10 +115,12 @@ const result = {
   batch_pages_fast: tf.best.batchPages,
   batch_tuning: { blake3: tb.all.map((r) => ({ batchPages: r.batchPages, gbps: r.gbps })), fast: tf.all.map((r) => ({ batchPages: r.batchPages, gbps: r.gbps })) },
   hash_only: backends,
+  first_check: fc,
   eventloop: el,
   cpu,
   memory: mem,
   tamper,
+  fastloops: fl,
   goals: Object.fromEntries(GOALS.map((g) => [g.key, { value: values[g.key], op: g.op, target: g.target, met: met(g, values[g.key]) }])),
   goals_met: GOALS.every((g) => met(g, values[g.key]) === true),
   seconds: since(t0),
@@ -124,6 +134,7 @@ const rows = [
   ['unsafe pointer sweep, fast', fmt(uf.gbps), wl],
   ['memory read-sum loop (64-bit loads)', fmt(mr.gbps), wl],
   ...backends.map((b) => [`hash only, ${b.mode === 'fast' ? 'CRC32C' : 'BLAKE3'} ${b.backend}${b.active ? ' (active)' : ''}`, fmt(b.gbps), `${P.backendMiB} MiB resident buffer`]),
+  [`a new Guard's first full check() (hash-once read path)`, fmt(fc.gbps), `${fmt(fc.bytes / MiB, 0)} MiB: workload + own code, ${fmt(fc.seconds * 1000, 0)} ms`],
   [`b3sum --num-threads 1 --no-mmap${b3.available ? ` (${b3.version})` : ' (not installed)'}`, fmt(b3.gbps), `same bytes, tmpfs file`],
   ['node:crypto SHA-256', fmt(sha.gbps), wl],
   ['@noble/hashes BLAKE3 (pure JS)', fmt(noble.gbps, 3), `${fmt(noble.bytes / MiB, 0)} MiB slice, same bytes`],
@@ -155,6 +166,7 @@ const out = [
   `safe/unsafe in fast mode: ${fmt(result.safe_read_overhead_fast)}; total bench time ${fmt(result.seconds, 0)} s`,
   '',
 ];
+Object.assign(result, await treeBench({ quick, log, out }));
 process.stdout.write(out.join('\n'));
 if (args.has('--json')) process.stdout.write(JSON.stringify(result) + '\n');
 // The mapping and the scanner threads are gone; leave promptly.

@@ -5,6 +5,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   pg::InitHash(env, exports);
   pg::InitMemory(env, exports);
   pg::InitScanner(env, exports);
+  pg::InitWatch(env, exports);
+  pg::InitTree(env, exports);
   return exports;
 }
 

@@ -8,4 +8,6 @@ void InitHarden(Napi::Env env, Napi::Object exports);
 void InitHash(Napi::Env env, Napi::Object exports);
 void InitMemory(Napi::Env env, Napi::Object exports);
 void InitScanner(Napi::Env env, Napi::Object exports);
+void InitWatch(Napi::Env env, Napi::Object exports);
+void InitTree(Napi::Env env, Napi::Object exports);
 }  // namespace pg

@@ -1,6 +1,7 @@
 // N-API glue for native/hash: blake3(), hashPages(), crc32c(), hashBackends().
-// These are test and benchmark utilities running synchronously on the calling thread; the
-// scanner hashes on its own thread through hash.h directly. A `backend` argument selects a
+// They hash synchronously on the calling thread, so they suit small inputs (the selftest, tests,
+// the benchmark's hash-only rows); the code monitor never calls them: it hashes on the engine's
+// own threads through hash.h. A `backend` argument selects a
 // kernel for that call only (passed down explicitly, no shared state is changed).
 #include <string>
 

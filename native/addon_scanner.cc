@@ -1,6 +1,18 @@
-// N-API glue for the sweep engine: a Scanner object owns one background Worker thread; each
-// job's result comes back to the JS thread through a thread-safe function and settles a Promise.
-// The TSFN is unref'd whenever no job is pending, so an idle scanner never keeps the process alive.
+// N-API glue for the sweep engine. A Scanner owns two job threads (full passes; short priority
+// jobs such as checkFiles, which must not wait behind a paced pass) and, while started, the
+// sentinel thread. Each job's result comes back to the JS thread through a thread-safe function
+// (TSFN) and settles a Promise; the TSFN is unref'd whenever no job is pending, so an idle scanner
+// never keeps the process alive.
+//
+// Lifetimes. Every TSFN has its own state (TsfnBox): its finalizer marks that box only, and it is
+// released at most once. Threads that call a TSFN are stopped and joined by an environment cleanup
+// hook registered *after* that TSFN was created: hooks run in reverse order of registration, so the
+// threads are gone before Node finalizes the TSFN at environment teardown (worker.terminate(), an
+// embedder destroying its environment), and no thread can call into a freed TSFN. close() and the
+// destructor stop them the same way and remove the hooks. Callbacks into JS run only with a live
+// environment and catch every exception: nothing unwinds into Node's C frames (std::terminate).
+#include <errno.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -19,6 +31,61 @@ struct Completion {
   std::function<Napi::Value(Napi::Env)> build;        // resolve with build(env)
 };
 
+// One thread-safe function and whether Node has finalized it (then it must not be touched).
+struct TsfnBox {
+  Napi::ThreadSafeFunction fn;
+  std::atomic<bool> finalized{false};
+  bool released = false;  // JS thread only
+  void Release() {
+    if (released || finalized.load()) return;
+    released = true;
+    fn.Release();
+  }
+};
+
+std::shared_ptr<TsfnBox> MakeTsfn(Napi::Env env, Napi::Function fn, const char* name) {
+  auto box = std::make_shared<TsfnBox>();
+  std::weak_ptr<TsfnBox> weak = box;
+  box->fn = Napi::ThreadSafeFunction::New(env, fn, name, 0, 1, [weak](Napi::Env) {
+    if (auto b = weak.lock()) b->finalized = true;
+  });
+  box->fn.Unref(env);
+  return box;
+}
+
+// An environment cleanup hook that runs `stop` once, unless removed first (JS thread only).
+class EnvHook {
+ public:
+  EnvHook(napi_env env, std::function<void()> stop) : env_(env), state_(new State{std::move(stop), false}) {
+    if (napi_add_env_cleanup_hook(env, &EnvHook::Run, state_) != napi_ok) {
+      delete state_;
+      state_ = nullptr;
+    }
+  }
+  ~EnvHook() { Remove(); }
+  EnvHook(const EnvHook&) = delete;
+  EnvHook& operator=(const EnvHook&) = delete;
+  void Remove() {
+    if (!state_) return;
+    if (!state_->ran) napi_remove_env_cleanup_hook(env_, &EnvHook::Run, state_);
+    delete state_;
+    state_ = nullptr;
+  }
+
+ private:
+  struct State {
+    std::function<void()> stop;
+    bool ran;
+  };
+  static void Run(void* arg) {
+    auto* s = static_cast<State*>(arg);
+    s->ran = true;
+    s->stop();
+  }
+  napi_env env_;
+  State* state_;
+};
+
 hash::Mode ParseMode(const Napi::Value& v) {
   if (!v.IsString()) throw Napi::TypeError::New(v.Env(), "mode must be 'blake3' or 'fast'");
   std::string s = v.As<Napi::String>().Utf8Value();
@@ -35,10 +102,25 @@ uintptr_t BigAddr(const Napi::Value& v, const char* what) {
   return static_cast<uintptr_t>(a);
 }
 
-std::vector<ScanRegion> ParseRegions(const Napi::Value& v) {
+// A non-negative integer below 2^53 (a JS number that is exact).
+uint64_t Count(const Napi::Value& v, const char* what) {
+  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a number");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0 && d <= 9007199254740991.0) || d != static_cast<double>(static_cast<uint64_t>(d)))
+    throw Napi::RangeError::New(v.Env(), std::string(what) + " must be a non-negative integer");
+  return static_cast<uint64_t>(d);
+}
+
+[[noreturn]] void TooLarge(Napi::Env env, const std::string& what, uint64_t bytes) {
+  throw Napi::RangeError::New(env, what + " covers " + std::to_string(bytes) + " bytes; at most " +
+                                       std::to_string(kMaxJobBytes) + " (16 GiB) per job");
+}
+
+std::vector<ScanRegion> ParseRanges(const Napi::Value& v) {
   if (!v.IsArray()) throw Napi::TypeError::New(v.Env(), "regions must be an array");
   Napi::Array arr = v.As<Napi::Array>();
   std::vector<ScanRegion> out(arr.Length());
+  uint64_t total = 0;
   for (uint32_t i = 0; i < arr.Length(); ++i) {
     Napi::Value e = arr.Get(i);
     if (!e.IsObject()) throw Napi::TypeError::New(v.Env(), "regions[" + std::to_string(i) + "] must be an object");
@@ -47,112 +129,190 @@ std::vector<ScanRegion> ParseRegions(const Napi::Value& v) {
     out[i].end = BigAddr(o.Get("end"), "region end");
     if (out[i].end <= out[i].start || (out[i].start % hash::kPageSize) || (out[i].end % hash::kPageSize))
       throw Napi::RangeError::New(v.Env(), "regions[" + std::to_string(i) + "] must be a non-empty, 4096-aligned range");
+    total += out[i].end - out[i].start;
+    if (out[i].end - out[i].start > kMaxJobBytes || total > kMaxJobBytes) TooLarge(v.Env(), "regions", total);
   }
   return out;
 }
 
-Napi::Array HitsToArray(Napi::Env env, const std::vector<SentinelHit>& hits) {
-  Napi::Array arr = Napi::Array::New(env, hits.size());
-  for (size_t i = 0; i < hits.size(); ++i) {
-    const SentinelHit& h = hits[i];
-    Napi::Object ho = Napi::Object::New(env);
-    ho.Set("region", h.region);
-    ho.Set("page", h.page);
-    ho.Set("read", h.read);
-    ho.Set("digest", Napi::Buffer<uint8_t>::Copy(env, h.digest, hash::kDigestSize));
-    arr.Set(static_cast<uint32_t>(i), ho);
+// Regions of a pass: ranges plus { fileKey, fileOffset, compareDisk }.
+std::vector<PassRegion> ParsePassRegions(const Napi::Value& v) {
+  std::vector<ScanRegion> ranges = ParseRanges(v);
+  Napi::Array arr = v.As<Napi::Array>();
+  std::vector<PassRegion> out(ranges.size());
+  for (uint32_t i = 0; i < ranges.size(); ++i) {
+    Napi::Object o = arr.Get(i).As<Napi::Object>();
+    Napi::Value key = o.Get("fileKey");
+    if (!key.IsString()) throw Napi::TypeError::New(v.Env(), "regions[" + std::to_string(i) + "].fileKey must be a string");
+    out[i].start = ranges[i].start;
+    out[i].end = ranges[i].end;
+    out[i].fileKey = key.As<Napi::String>().Utf8Value();
+    out[i].fileOffset = Count(o.Get("fileOffset"), "fileOffset");
+    if (out[i].fileOffset % hash::kPageSize) throw Napi::RangeError::New(v.Env(), "fileOffset must be 4096-aligned");
+    out[i].compareDisk = o.Get("compareDisk").ToBoolean().Value();
   }
-  return arr;
+  return out;
 }
+
+std::string Hex(const uint8_t* d, size_t n) {
+  static const char* k = "0123456789abcdef";
+  std::string s(n * 2, '0');
+  for (size_t i = 0; i < n; ++i) s[2 * i] = k[d[i] >> 4], s[2 * i + 1] = k[d[i] & 15];
+  return s;
+}
+
+Napi::Object ChangeToJs(Napi::Env env, const Change& c) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("region", c.region);
+  o.Set("page", c.page);
+  o.Set("address", Napi::BigInt::New(env, static_cast<uint64_t>(c.address)));
+  o.Set("fileKey", c.fileKey);
+  o.Set("filePage", static_cast<double>(c.filePage));
+  o.Set("expected", Hex(c.expected, kDigestSize));
+  o.Set("actual", Hex(c.actual, kDigestSize));
+  o.Set("preexisting", c.preexisting);
+  o.Set("mapsChecked", c.mapsChecked);
+  o.Set("located", c.located);
+  if (!c.located) o.Set("locateUnavailable", c.locateUnavailable);
+  o.Set("differingBytes", c.differingBytes);
+  Napi::Array offs = Napi::Array::New(env, c.pageOffsets.size());
+  for (size_t i = 0; i < c.pageOffsets.size(); ++i) offs.Set(static_cast<uint32_t>(i), c.pageOffsets[i]);
+  o.Set("pageOffsets", offs);
+  o.Set("firstXor", c.firstXor);
+  return o;
+}
+
+Napi::Array ChangesToJs(Napi::Env env, const std::vector<Change>& changes) {
+  Napi::Array a = Napi::Array::New(env, changes.size());
+  for (size_t i = 0; i < changes.size(); ++i) a.Set(static_cast<uint32_t>(i), ChangeToJs(env, changes[i]));
+  return a;
+}
+
+// Everything the threads share with the JS thread.
+struct Shared {
+  std::shared_ptr<Engine> engine = std::make_shared<Engine>();
+  std::shared_ptr<TsfnBox> jobs;
+  std::map<uint64_t, Napi::Promise::Deferred> pending;  // JS thread only
+  uint64_t nextId = 1;
+  bool closed = false;
+};
+
+// The job threads; stopped by close(), the destructor or the environment cleanup hook.
+struct Threads {
+  Worker pass{"procguard-scan"};
+  Worker priority{"procguard-scan2"};
+  void Stop() {
+    pass.Stop();
+    priority.Stop();
+  }
+};
+
+// The sentinel of one start: its loop, its own TSFN and its own cleanup hook.
+struct SentinelRun {
+  std::shared_ptr<TsfnBox> tsfn;
+  std::shared_ptr<SentinelLoop> loop;
+  std::unique_ptr<EnvHook> hook;
+  void Stop() {
+    if (hook) hook->Remove();
+    if (loop) loop->Stop();  // joins: no report is produced after this
+    if (tsfn) tsfn->Release();
+  }
+};
 
 class Scanner : public Napi::ObjectWrap<Scanner> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "Scanner",
-                       {InstanceMethod("sweep", &Scanner::SweepJs), InstanceMethod("sentinel", &Scanner::SentinelJs),
+                       {InstanceMethod("sweep", &Scanner::SweepJs), InstanceMethod("pass", &Scanner::PassJs),
                         InstanceMethod("hashFile", &Scanner::HashFileJs), InstanceMethod("close", &Scanner::CloseJs),
+                        InstanceMethod("adoptFile", &Scanner::AdoptFileJs), InstanceMethod("dropFile", &Scanner::DropFileJs),
+                        InstanceMethod("progress", &Scanner::ProgressJs),
+                        InstanceMethod("baselineBytes", &Scanner::BaselineBytesJs),
+                        InstanceMethod("hasBaseline", &Scanner::HasBaselineJs),
+                        InstanceMethod("pageCacheDigests", &Scanner::PageCacheDigestsJs),
                         InstanceMethod("startSentinel", &Scanner::StartSentinelJs),
                         InstanceMethod("updateSentinel", &Scanner::UpdateSentinelJs),
-                        InstanceMethod("stopSentinel", &Scanner::StopSentinelJs)});
+                        InstanceMethod("stopSentinel", &Scanner::StopSentinelJs),
+                        InstanceMethod("sentinelInfo", &Scanner::SentinelInfoJs)});
   }
 
   explicit Scanner(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Scanner>(info) {
-    state_ = std::make_shared<Shared>();
-    auto noop = Napi::Function::New(info.Env(), [](const Napi::CallbackInfo&) {});
-    // The finalizer runs when Node destroys the function: on Release, or at environment teardown
-    // (process exit without close()). After that it must not be touched again.
-    std::shared_ptr<Shared> shared = state_;
-    state_->tsfn = Napi::ThreadSafeFunction::New(info.Env(), noop, "procguard-scanner", 0, 1,
-                                                 [shared](Napi::Env) { shared->tsfnGone = true; });
-    state_->tsfn.Unref(info.Env());
-    worker_ = std::make_unique<Worker>();
-    sentinelWorker_ = std::make_unique<Worker>();
+    Napi::Env env = info.Env();
+    shared_ = std::make_shared<Shared>();
+    shared_->jobs = MakeTsfn(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "procguard-scanner");
+    threads_ = std::make_shared<Threads>();
+    std::shared_ptr<Threads> threads = threads_;
+    hook_ = std::make_unique<EnvHook>(env, [threads] { threads->Stop(); });  // after the TSFN: runs before its teardown
   }
 
   ~Scanner() override { Shutdown(); }
 
  private:
-  struct Shared {
-    std::atomic<bool> tsfnGone{false};
-    std::atomic<bool> sentinelTsfnGone{true};
-    Napi::ThreadSafeFunction tsfn;
-    std::map<uint64_t, Napi::Promise::Deferred> pending;
-    uint64_t nextId = 1;
-    bool closed = false;
-  };
-
-  // Queues `work` on `worker` (default: the sweep worker); its Completion settles the returned
-  // promise on the JS thread.
-  Napi::Value Submit(Napi::Env env, std::function<Completion()> work, Worker* worker = nullptr) {
+  // Queues `work` on the pass or priority thread; its Completion settles the returned promise.
+  Napi::Value Submit(Napi::Env env, std::function<Completion()> work, bool priority = false) {
     auto deferred = Napi::Promise::Deferred::New(env);
-    if (state_->closed) {
+    if (shared_->closed) {
       deferred.Reject(Napi::Error::New(env, "scanner is closed").Value());
       return deferred.Promise();
     }
-    uint64_t id = state_->nextId++;
-    if (state_->pending.empty()) state_->tsfn.Ref(env);
-    state_->pending.emplace(id, deferred);
-    std::shared_ptr<Shared> shared = state_;
-    (worker ? worker : worker_.get())->Post([shared, id, work]() {
-      auto* done = new Completion(work());
+    uint64_t id = shared_->nextId++;
+    if (shared_->pending.empty()) shared_->jobs->fn.Ref(env);
+    shared_->pending.emplace(id, deferred);
+    std::shared_ptr<Shared> shared = shared_;
+    (priority ? threads_->priority : threads_->pass).Post([shared, id, work]() {
+      auto* done = new Completion();
+      try {
+        *done = work();
+      } catch (const std::exception& e) {
+        *done = Completion();
+        done->error = std::string("scanner job failed: ") + e.what();
+      } catch (...) {
+        *done = Completion();
+        done->error = "scanner job failed";
+      }
       done->id = id;
-      napi_status st = shared->tsfn.BlockingCall(done, [shared](Napi::Env env, Napi::Function, Completion* c) {
+      napi_status st = shared->jobs->fn.BlockingCall(done, [shared](Napi::Env env, Napi::Function, Completion* c) {
         std::unique_ptr<Completion> owned(c);
-        auto it = shared->pending.find(c->id);
-        if (it == shared->pending.end()) return;  // rejected by close()
-        Napi::Promise::Deferred d = it->second;
-        shared->pending.erase(it);
-        if (shared->pending.empty() && !shared->closed) shared->tsfn.Unref(env);
-        if (!c->error.empty()) {
-          d.Reject(Napi::Error::New(env, c->error).Value());
-          return;
-        }
+        if (env == nullptr) return;  // the environment is being torn down (worker.terminate())
         try {
-          d.Resolve(c->build(env));
-        } catch (const Napi::Error& e) {
-          d.Reject(e.Value());
+          Settle(env, *shared, *c);
+        } catch (...) {
+          // The environment is going away (terminated worker): nothing left to settle.
         }
       });
-      if (st != napi_ok) delete done;  // the function was released (scanner closed)
+      if (st != napi_ok) delete done;  // the function is closing (scanner closed, environment torn down)
     });
     return deferred.Promise();
   }
 
+  static void Settle(Napi::Env env, Shared& shared, const Completion& c) {
+    auto it = shared.pending.find(c.id);
+    if (it == shared.pending.end()) return;  // rejected by close()
+    Napi::Promise::Deferred d = it->second;
+    shared.pending.erase(it);
+    if (shared.pending.empty() && !shared.closed) shared.jobs->fn.Unref(env);
+    if (!c.error.empty()) {
+      d.Reject(Napi::Error::New(env, c.error).Value());
+      return;
+    }
+    try {
+      d.Resolve(c.build(env));
+    } catch (const Napi::Error& e) {
+      d.Reject(e.Value());
+    } catch (const std::exception& e) {  // bad_alloc building the result: reject, never leave it pending
+      d.Reject(Napi::Error::New(env, std::string("scanner result failed: ") + e.what()).Value());
+    }
+  }
+
   Napi::Value SweepJs(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    std::vector<ScanRegion> regions = ParseRegions(info[0]);
+    std::vector<ScanRegion> regions = ParseRanges(info[0]);
     SweepOptions opts;
     if (!info[1].IsObject()) throw Napi::TypeError::New(env, "options must be an object");
     Napi::Object o = info[1].As<Napi::Object>();
     opts.mode = ParseMode(o.Get("mode"));
     opts.residentOnly = o.Get("residentOnly").ToBoolean().Value();
-    Napi::Value cpu = o.Get("cpuFraction");
-    if (!cpu.IsUndefined()) {
-      if (!cpu.IsNumber()) throw Napi::TypeError::New(env, "cpuFraction must be a number");
-      opts.cpuFraction = cpu.As<Napi::Number>().DoubleValue();
-      if (!(opts.cpuFraction >= 0 && opts.cpuFraction <= 1))
-        throw Napi::RangeError::New(env, "cpuFraction must be between 0 and 1");
-    }
+    opts.cpuFraction = ParseFraction(o.Get("cpuFraction"));
     Napi::Value batch = o.Get("batchPages");
     if (!batch.IsUndefined()) {
       if (!batch.IsNumber()) throw Napi::TypeError::New(env, "batchPages must be a number");
@@ -160,7 +320,7 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
       if (b < 1 || b > 1024) throw Napi::RangeError::New(env, "batchPages must be from 1 to 1024");
       opts.batchPages = static_cast<size_t>(b);
     }
-    CancelToken* cancel = &worker_->cancelToken();
+    CancelToken* cancel = &threads_->pass.cancelToken();
     return Submit(env, [regions, opts, cancel]() {
       auto result = std::make_shared<SweepResult>(Sweep(regions, opts, *cancel));
       Completion c;
@@ -191,78 +351,182 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
     });
   }
 
-  Napi::Value SentinelJs(const Napi::CallbackInfo& info) {
-    std::vector<ScanRegion> regions = ParseRegions(info[0]);
-    hash::Mode mode = ParseMode(info[1]);
-    double budget = 0.001;
-    if (info.Length() > 2 && !info[2].IsUndefined()) {
-      if (!info[2].IsNumber()) throw Napi::TypeError::New(info.Env(), "budget must be a number");
-      budget = info[2].As<Napi::Number>().DoubleValue();
-      if (!(budget > 0 && budget <= 1)) throw Napi::RangeError::New(info.Env(), "budget must be in (0, 1]");
-    }
-    std::shared_ptr<SentinelState> sstate = sentinelState_;  // only the sentinel thread touches it
-    return Submit(info.Env(), [regions, mode, sstate, budget]() {
-      auto hits = std::make_shared<std::vector<SentinelHit>>();
-      int err = 0;
-      uint64_t cpu0 = ThreadCpuNs();
-      bool ok = Sentinel(regions, mode, hits.get(), &err, sstate.get(), budget);
-      double cpuNs = static_cast<double>(ThreadCpuNs() - cpu0);
-      double walks = static_cast<double>(sstate->walks), skipped = static_cast<double>(sstate->skipped);
-      Completion c;
-      c.build = [hits, ok, err, cpuNs, walks, skipped](Napi::Env env) -> Napi::Value {
-        Napi::Object o = Napi::Object::New(env);
-        o.Set("ok", ok);
-        o.Set("cpuNs", cpuNs);
-        o.Set("walks", walks);      // pagemap walks so far (this scanner)
-        o.Set("skipped", skipped);  // ticks that skipped the walk (counters unchanged)
-        if (!ok) o.Set("errno", err);
-        o.Set("hits", HitsToArray(env, *hits));
-        return o;
-      };
-      return c;
-    }, sentinelWorker_.get());
+  static double ParseFraction(const Napi::Value& v) {
+    if (v.IsUndefined()) return 0;
+    if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), "cpuFraction must be a number");
+    double f = v.As<Napi::Number>().DoubleValue();
+    if (!(f >= 0 && f <= 1)) throw Napi::RangeError::New(v.Env(), "cpuFraction must be between 0 and 1");
+    return f;
   }
 
-  // startSentinel(regions, mode, periodMs, budget, onHits(generation, hits)): the native sentinel
-  // loop. onHits runs on the JS thread only when the written pages or their digests changed.
+  // pass(regions, { mode, residentOnly, cpuFraction, priority, watch: [{ fileKey, filePage }] })
+  Napi::Value PassJs(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::vector<PassRegion> regions = ParsePassRegions(info[0]);
+    if (!info[1].IsObject()) throw Napi::TypeError::New(env, "options must be an object");
+    Napi::Object o = info[1].As<Napi::Object>();
+    PassOptions opts;
+    opts.mode = ParseMode(o.Get("mode"));
+    opts.residentOnly = o.Get("residentOnly").ToBoolean().Value();
+    opts.cpuFraction = ParseFraction(o.Get("cpuFraction"));
+    const bool priority = o.Get("priority").ToBoolean().Value();
+    opts.trackProgress = !priority;
+    Napi::Value watch = o.Get("watch");
+    if (!watch.IsUndefined()) {
+      if (!watch.IsArray()) throw Napi::TypeError::New(env, "watch must be an array");
+      Napi::Array w = watch.As<Napi::Array>();
+      for (uint32_t i = 0; i < w.Length(); ++i) {
+        Napi::Value e = w.Get(i);
+        if (!e.IsObject() || !e.As<Napi::Object>().Get("fileKey").IsString())
+          throw Napi::TypeError::New(env, "watch entries must be { fileKey: string, filePage: number }");
+        opts.watch.push_back({e.As<Napi::Object>().Get("fileKey").As<Napi::String>().Utf8Value(),
+                              Count(e.As<Napi::Object>().Get("filePage"), "filePage")});
+      }
+    }
+    std::shared_ptr<Engine> engine = shared_->engine;
+    CancelToken* cancel = priority ? &threads_->priority.cancelToken() : &threads_->pass.cancelToken();
+    return Submit(
+        env,
+        [engine, regions, opts, cancel]() {
+          auto r = std::make_shared<PassResult>(RunPass(*engine, regions, opts, *cancel));
+          Completion c;
+          c.build = [r](Napi::Env env) -> Napi::Value {
+            Napi::Object o = Napi::Object::New(env);
+            o.Set("changes", ChangesToJs(env, r->changes));
+            Napi::Array matched = Napi::Array::New(env, r->matched.size());
+            for (size_t i = 0; i < r->matched.size(); ++i) matched.Set(static_cast<uint32_t>(i), r->matched[i]);
+            o.Set("matched", matched);
+            Napi::Array regs = Napi::Array::New(env, r->regions.size());
+            for (size_t i = 0; i < r->regions.size(); ++i) {
+              const PassRegionStats& s = r->regions[i];
+              Napi::Object ro = Napi::Object::New(env);
+              ro.Set("pages", s.pages);
+              ro.Set("hashed", s.hashed);
+              ro.Set("resident", s.resident);
+              ro.Set("unread", s.unread);
+              ro.Set("fromFile", s.fromFile);
+              regs.Set(static_cast<uint32_t>(i), ro);
+            }
+            o.Set("regions", regs);
+            o.Set("bytesHashed", static_cast<double>(r->bytesHashed));
+            o.Set("secondReadBytes", static_cast<double>(r->secondReadBytes));
+            o.Set("fileReadBytes", static_cast<double>(r->fileReadBytes));
+            o.Set("elapsedNs", static_cast<double>(r->elapsedNs));
+            o.Set("cpuNs", static_cast<double>(r->cpuNs));
+            o.Set("cancelled", r->cancelled);
+            return o;
+          };
+          return c;
+        },
+        priority);
+  }
+
+  // adoptFile(fileKey, fd) -> { ok, errno? }: the engine keeps a duplicate; the caller closes fd.
+  Napi::Value AdoptFileJs(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsString()) throw Napi::TypeError::New(env, "fileKey must be a string");
+    std::string key = info[0].As<Napi::String>().Utf8Value();
+    uint64_t fd = Count(info[1], "fd");
+    if (fd > 0x7fffffff) throw Napi::RangeError::New(env, "fd is out of range");
+    int err = 0;
+    Napi::Object o = Napi::Object::New(env);
+    bool ok = !shared_->closed && shared_->engine->files.Adopt(key, static_cast<int>(fd), &err);
+    o.Set("ok", ok);
+    if (!ok) o.Set("errno", shared_->closed ? EBADF : err);
+    return o;
+  }
+
+  Napi::Value DropFileJs(const Napi::CallbackInfo& info) {
+    if (!info[0].IsString()) throw Napi::TypeError::New(info.Env(), "fileKey must be a string");
+    shared_->engine->files.Drop(info[0].As<Napi::String>().Utf8Value());
+    return info.Env().Undefined();
+  }
+
+  // progress() -> { passActive, pagesDone, pagesTotal, lastProgressAt }: four atomic loads.
+  Napi::Value ProgressJs(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const Progress& p = shared_->engine->progress;
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("passActive", p.active.load());
+    o.Set("pagesDone", static_cast<double>(p.done.load()));
+    o.Set("pagesTotal", static_cast<double>(p.total.load()));
+    o.Set("lastProgressAt", p.lastMs.load());
+    return o;
+  }
+
+  Napi::Value BaselineBytesJs(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(shared_->engine->store.Bytes()));
+  }
+
+  Napi::Value HasBaselineJs(const Napi::CallbackInfo& info) {
+    if (!info[0].IsString()) throw Napi::TypeError::New(info.Env(), "fileKey must be a string");
+    return Napi::Boolean::New(info.Env(), shared_->engine->store.Has(info[0].As<Napi::String>().Utf8Value()));
+  }
+
+  // pageCacheDigests(fileKey, firstPage, pages) -> Buffer of 16 bytes per page, zero = unknown.
+  Napi::Value PageCacheDigestsJs(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsString()) throw Napi::TypeError::New(env, "fileKey must be a string");
+    std::string key = info[0].As<Napi::String>().Utf8Value();
+    uint64_t first = Count(info[1], "firstPage"), pages = Count(info[2], "pages");
+    if (pages * kPageSize > kMaxJobBytes) TooLarge(env, "pages", pages * kPageSize);
+    std::vector<uint8_t> out(pages * kDigestSize);
+    shared_->engine->store.Get(key, first, pages, out.data());
+    return Napi::Buffer<uint8_t>::Copy(env, out.data(), out.size());
+  }
+
+  // startSentinel(regions, mode, periodMs, budget, onReport({ changes, matched })): the native
+  // sentinel loop; onReport runs on the JS thread only when there is something new.
   Napi::Value StartSentinelJs(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (sentinelLoop_) throw Napi::Error::New(env, "the sentinel is already running");
-    std::vector<ScanRegion> regions = ParseRegions(info[0]);
+    if (shared_->closed) throw Napi::Error::New(env, "scanner is closed");
+    if (sentinel_) throw Napi::Error::New(env, "the sentinel is already running");
+    std::vector<PassRegion> regions = ParsePassRegions(info[0]);
     hash::Mode mode = ParseMode(info[1]);
     if (!info[2].IsNumber() || !info[3].IsNumber() || !info[4].IsFunction())
-      throw Napi::TypeError::New(env, "startSentinel(regions, mode, periodMs, budget, onHits)");
+      throw Napi::TypeError::New(env, "startSentinel(regions, mode, periodMs, budget, onReport)");
     double periodMs = info[2].As<Napi::Number>().DoubleValue(), budget = info[3].As<Napi::Number>().DoubleValue();
     if (!(periodMs >= 10 && periodMs <= 3600000)) throw Napi::RangeError::New(env, "periodMs must be from 10 to 3600000");
     if (!(budget > 0 && budget <= 1)) throw Napi::RangeError::New(env, "budget must be in (0, 1]");
-    std::shared_ptr<Shared> shared = state_;
-    shared->sentinelTsfnGone = false;
-    sentinelTsfn_ = Napi::ThreadSafeFunction::New(env, info[4].As<Napi::Function>(), "procguard-sentinel", 0, 1,
-                                                  [shared](Napi::Env) { shared->sentinelTsfnGone = true; });
-    sentinelTsfn_.Unref(env);  // never keeps the process alive
-    Napi::ThreadSafeFunction tsfn = sentinelTsfn_;
-    struct Report {
-      uint64_t generation;
-      std::vector<SentinelHit> hits;
-    };
-    sentinelLoop_ = std::make_unique<SentinelLoop>(
-        mode, static_cast<uint64_t>(periodMs * 1e6), budget, [tsfn](uint64_t generation, std::vector<SentinelHit> hits) mutable {
-          auto* r = new Report{generation, std::move(hits)};
-          napi_status st = tsfn.NonBlockingCall(r, [](Napi::Env env, Napi::Function cb, Report* r) {
-            std::unique_ptr<Report> owned(r);
-            cb.Call({Napi::Number::New(env, static_cast<double>(r->generation)), HitsToArray(env, r->hits)});
+    auto run = std::make_unique<SentinelRun>();
+    run->tsfn = MakeTsfn(env, info[4].As<Napi::Function>(), "procguard-sentinel");  // never keeps the process alive
+    std::shared_ptr<TsfnBox> tsfn = run->tsfn;
+    run->loop = std::make_shared<SentinelLoop>(
+        shared_->engine, mode, static_cast<uint64_t>(periodMs * 1e6), budget, [tsfn](SentinelReport report) {
+          auto* r = new SentinelReport(std::move(report));
+          napi_status st = tsfn->fn.NonBlockingCall(r, [](Napi::Env env, Napi::Function cb, SentinelReport* r) {
+            std::unique_ptr<SentinelReport> owned(r);
+            if (env == nullptr || cb.IsEmpty()) return;  // the environment is being torn down
+            try {
+              Napi::Object o = Napi::Object::New(env);
+              o.Set("changes", ChangesToJs(env, r->changes));
+              Napi::Array matched = Napi::Array::New(env, r->matched.size());
+              for (size_t i = 0; i < r->matched.size(); ++i) {
+                Napi::Object m = Napi::Object::New(env);
+                m.Set("fileKey", r->matched[i].fileKey);
+                m.Set("filePage", static_cast<double>(r->matched[i].filePage));
+                matched.Set(static_cast<uint32_t>(i), m);
+              }
+              o.Set("matched", matched);
+              cb.Call({o});
+            } catch (...) {
+              // The callback threw, or the environment is going away: the next report carries on.
+            }
           });
           if (st != napi_ok) delete r;
         });
-    sentinelLoop_->SetRegions(std::move(regions), 0);
+    // The hook comes after this start's TSFN, so at teardown it joins the loop before Node
+    // finalizes that TSFN.
+    std::shared_ptr<SentinelLoop> loop = run->loop;
+    run->hook = std::make_unique<EnvHook>(env, [loop] { loop->Stop(); });
+    run->loop->SetRegions(std::move(regions));
+    sentinel_ = std::move(run);
     return env.Undefined();
   }
 
   Napi::Value UpdateSentinelJs(const Napi::CallbackInfo& info) {
-    if (!sentinelLoop_) return info.Env().Undefined();
-    std::vector<ScanRegion> regions = ParseRegions(info[0]);
-    if (!info[1].IsNumber()) throw Napi::TypeError::New(info.Env(), "generation must be a number");
-    sentinelLoop_->SetRegions(std::move(regions), static_cast<uint64_t>(info[1].As<Napi::Number>().Int64Value()));
+    if (!sentinel_) return info.Env().Undefined();
+    sentinel_->loop->SetRegions(ParsePassRegions(info[0]));
     return info.Env().Undefined();
   }
 
@@ -271,11 +535,17 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
     return info.Env().Undefined();
   }
 
+  Napi::Value SentinelInfoJs(const Napi::CallbackInfo& info) {
+    Napi::Object o = Napi::Object::New(info.Env());
+    o.Set("running", sentinel_ != nullptr);
+    if (sentinel_) o.Set("lastTickAt", sentinel_->loop->lastTickMs());
+    return o;
+  }
+
   void StopSentinel() {
-    if (!sentinelLoop_) return;
-    sentinelLoop_->Stop();  // joins: no report is produced after this
-    sentinelLoop_.reset();
-    if (!state_->sentinelTsfnGone) sentinelTsfn_.Release();
+    if (!sentinel_) return;
+    sentinel_->Stop();
+    sentinel_.reset();
   }
 
   Napi::Value HashFileJs(const Napi::CallbackInfo& info) {
@@ -286,6 +556,7 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
     double off = info[1].As<Napi::Number>().DoubleValue(), len = info[2].As<Napi::Number>().DoubleValue();
     if (fd < 0 || !(off >= 0) || !(len >= 0) || off > 9007199254740991.0 || len > 9007199254740991.0)
       throw Napi::RangeError::New(env, "fd, offset and length must be non-negative integers");
+    if (len > static_cast<double>(kMaxJobBytes)) TooLarge(env, "length", static_cast<uint64_t>(len));
     hash::Mode mode = ParseMode(info[3]);
     uint64_t offset = static_cast<uint64_t>(off), length = static_cast<uint64_t>(len);
     return Submit(env, [fd, offset, length, mode]() {
@@ -305,80 +576,35 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
 
   Napi::Value CloseJs(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!state_->closed) {
-      state_->closed = true;
-      StopSentinel();
-      worker_->Stop();
-      sentinelWorker_->Stop();
-      auto pending = std::move(state_->pending);
-      state_->pending.clear();
+    if (!shared_->closed) {
+      Shutdown();
+      auto pending = std::move(shared_->pending);
+      shared_->pending.clear();
       for (auto& kv : pending) kv.second.Reject(Napi::Error::New(env, "scanner closed").Value());
-      if (!state_->tsfnGone) {
-        state_->tsfn.Unref(env);
-        state_->tsfn.Release();
-      }
     }
     return env.Undefined();
   }
 
+  // close(), or the wrapper's finalizer: stop and join every thread, then release the TSFNs.
   void Shutdown() {
     StopSentinel();
-    if (worker_) worker_->Stop();
-    if (sentinelWorker_) sentinelWorker_->Stop();
-    if (state_ && !state_->closed) {
-      state_->closed = true;
-      if (!state_->tsfnGone) state_->tsfn.Release();
+    if (hook_) hook_->Remove();
+    if (threads_) threads_->Stop();
+    if (shared_ && !shared_->closed) {
+      shared_->closed = true;
+      shared_->jobs->Release();
+      shared_->engine->files.Clear();
     }
   }
 
-  std::shared_ptr<Shared> state_;
-  std::unique_ptr<Worker> worker_;
-  // The pagemap sentinel runs on its own thread: queued behind a paced sweep (which sleeps to
-  // stay within its CPU budget and can take longer than a period) it would wait seconds, and
-  // software tamper must be reported within a sentinel period or two.
-  // The tamper sentinel has its own thread: a paced sweep sleeps between batches and must not
-  // delay it.
-  std::unique_ptr<Worker> sentinelWorker_;
-  std::shared_ptr<SentinelState> sentinelState_ = std::make_shared<SentinelState>();
-  std::unique_ptr<SentinelLoop> sentinelLoop_;
-  Napi::ThreadSafeFunction sentinelTsfn_;
+  std::shared_ptr<Shared> shared_;
+  std::shared_ptr<Threads> threads_;
+  std::unique_ptr<EnvHook> hook_;
+  std::unique_ptr<SentinelRun> sentinel_;
 };
-
-Napi::Array ToArray(Napi::Env env, const std::vector<uint32_t>& v) {
-  Napi::Array a = Napi::Array::New(env, v.size());
-  for (size_t i = 0; i < v.size(); ++i) a.Set(static_cast<uint32_t>(i), v[i]);
-  return a;
-}
-
-// compareDigests(expected, actual, skip?) -> { mismatch, unknown, missing: number[] }
-// Synchronous: a memcmp per page, microseconds for a whole process.
-Napi::Value CompareDigestsJs(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!info[0].IsTypedArray() || !info[1].IsTypedArray())
-    throw Napi::TypeError::New(env, "expected and actual must be Uint8Arrays");
-  auto e = info[0].As<Napi::Uint8Array>(), a = info[1].As<Napi::Uint8Array>();
-  if (e.ByteLength() != a.ByteLength() || e.ByteLength() % hash::kDigestSize)
-    throw Napi::RangeError::New(env, "expected and actual must have the same length, a multiple of 16");
-  std::vector<uint32_t> skip;
-  if (info.Length() > 2 && info[2].IsArray()) {
-    Napi::Array s = info[2].As<Napi::Array>();
-    for (uint32_t i = 0; i < s.Length(); ++i) skip.push_back(s.Get(i).As<Napi::Number>().Uint32Value());
-    std::sort(skip.begin(), skip.end());
-  }
-  std::vector<uint32_t> mismatch, unknown, missing;
-  CompareDigests(e.Data(), a.Data(), e.ByteLength() / hash::kDigestSize, skip, &mismatch, &unknown, &missing);
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("mismatch", ToArray(env, mismatch));
-  o.Set("unknown", ToArray(env, unknown));
-  o.Set("missing", ToArray(env, missing));
-  return o;
-}
 
 }  // namespace
 
-void InitScanner(Napi::Env env, Napi::Object exports) {
-  exports.Set("Scanner", Scanner::Define(env));
-  exports.Set("compareDigests", Napi::Function::New(env, CompareDigestsJs, "compareDigests"));
-}
+void InitScanner(Napi::Env env, Napi::Object exports) { exports.Set("Scanner", Scanner::Define(env)); }
 
 }  // namespace pg

@@ -10,7 +10,7 @@ namespace pg {
 enum class StepStatus { Applied, Already, Failed, Unsupported, Skipped };
 
 struct StepResult {
-  std::string id;          // "dumpable" | "core-limit" | "deny-attach" | "trace-ctl" | "process-dacl"
+  std::string id;          // "dumpable" | "core-limit" | "deny-attach" | "trace-ctl" | "process-dacl" | "thread-dacl"
   StepStatus status = StepStatus::Unsupported;
   std::string detail;
   int err = 0;             // errno / GetLastError(), 0 when none

@@ -91,6 +91,7 @@ std::vector<StepResult> Harden(const HardenOptions& opts) {
   out.push_back(DenyAttach(opts));
   out.push_back(rlimit_step::Unsupported("trace-ctl", "procctl(PROC_TRACE_CTL) is FreeBSD only"));
   out.push_back(rlimit_step::Unsupported("process-dacl", "process DACLs are Windows only"));
+  out.push_back(rlimit_step::Unsupported("thread-dacl", "thread DACLs are Windows only"));
   return out;
 }
 

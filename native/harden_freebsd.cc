@@ -89,6 +89,7 @@ std::vector<StepResult> Harden(const HardenOptions& opts) {
   out.push_back(rlimit_step::Unsupported("deny-attach", "PT_DENY_ATTACH is macOS only; trace-ctl blocks ptrace"));
   out.push_back(TraceCtl(opts));
   out.push_back(rlimit_step::Unsupported("process-dacl", "process DACLs are Windows only"));
+  out.push_back(rlimit_step::Unsupported("thread-dacl", "thread DACLs are Windows only"));
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include "harden.h"
 #include "harden_rlimit.h"
 
+#include <dirent.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 namespace pg {
 namespace {
@@ -71,38 +73,63 @@ std::vector<StepResult> Harden(const HardenOptions& opts) {
   out.push_back(rlimit_step::Unsupported("deny-attach", "PT_DENY_ATTACH is macOS only; on Linux the dumpable step blocks ptrace"));
   out.push_back(rlimit_step::Unsupported("trace-ctl", "procctl(PROC_TRACE_CTL) is FreeBSD only; on Linux the dumpable step blocks ptrace"));
   out.push_back(rlimit_step::Unsupported("process-dacl", "process DACLs are Windows only"));
+  out.push_back(rlimit_step::Unsupported("thread-dacl", "thread DACLs are Windows only"));
   return out;
 }
 
-TracerState QueryTracer() {
-  TracerState t;
-  FILE* f = fopen("/proc/self/status", "re");
-  if (!f) {
-    t.state = "unsupported";
-    t.detail = "cannot read /proc/self/status: " + ErrText(errno);
-    return t;
-  }
+namespace {
+
+// TracerPid of one status file: >= 0, or -1 when the file or the line cannot be read.
+long TracerPidOf(const char* path) {
+  FILE* f = fopen(path, "re");
+  if (!f) return -1;
   char line[256];
-  bool found = false;
+  long pid = -1;
   while (fgets(line, sizeof line, f)) {
     if (strncmp(line, "TracerPid:", 10) == 0) {
-      t.tracerPid = strtol(line + 10, nullptr, 10);
-      found = true;
+      pid = strtol(line + 10, nullptr, 10);
       break;
     }
   }
   fclose(f);
-  if (!found) {
+  return pid;
+}
+
+}  // namespace
+
+// Every thread's TracerPid: a tracer may PTRACE_SEIZE one thread only, and the leader's (the
+// process's /proc/self/status) then stays 0.
+TracerState QueryTracer() {
+  TracerState t;
+  const long leader = TracerPidOf("/proc/self/status");
+  if (leader < 0) {
     t.state = "unsupported";
-    t.detail = "/proc/self/status has no TracerPid line";
+    t.detail = "cannot read TracerPid from /proc/self/status: " + ErrText(errno);
     return t;
   }
-  if (t.tracerPid > 0) {
+  long pid = leader, tid = leader > 0 ? static_cast<long>(getpid()) : 0;
+  if (pid == 0) {
+    if (DIR* d = opendir("/proc/self/task")) {
+      while (struct dirent* e = readdir(d)) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+        std::string p = std::string("/proc/self/task/") + e->d_name + "/status";
+        long tp = TracerPidOf(p.c_str());  // -1: the thread exited meanwhile
+        if (tp > 0) {
+          pid = tp;
+          tid = strtol(e->d_name, nullptr, 10);
+          break;
+        }
+      }
+      closedir(d);
+    }
+  }
+  if (pid > 0) {
+    t.tracerPid = pid;
     t.state = "attached";
-    t.detail = "TracerPid " + std::to_string(t.tracerPid) + " in /proc/self/status";
+    t.detail = "TracerPid " + std::to_string(pid) + " on thread " + std::to_string(tid) + " (/proc/self/task/*/status)";
   } else {
     t.state = "none";
-    t.detail = "TracerPid 0 in /proc/self/status";
+    t.detail = "TracerPid 0 on every thread (/proc/self/task/*/status)";
   }
   return t;
 }

@@ -56,6 +56,15 @@ inline bool WrittenPagesFromStates(uintptr_t addr, size_t len, std::vector<uint3
   return true;
 }
 
+#if defined(__linux__)
+// Raw /proc/self/pagemap entries, one per OS page of [addr, addr + len): bit 63 present, 62
+// swapped, 61 file page (or shared anonymous). Requires OpenPagemap() earlier. Linux only.
+bool PagemapEntries(uintptr_t addr, size_t len, std::vector<uint64_t>* out, int* err);
+constexpr uint64_t kPagemapPresent = uint64_t(1) << 63;
+constexpr uint64_t kPagemapSwapped = uint64_t(1) << 62;
+constexpr uint64_t kPagemapFile = uint64_t(1) << 61;
+#endif
+
 struct ExecRegion {
   uintptr_t start = 0, end = 0;
   std::string protect;     // e.g. "r-x", "rwx"

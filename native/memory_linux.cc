@@ -1,6 +1,7 @@
 // Linux: safe reads of our own memory through process_vm_readv (or, where that syscall is refused,
 // an fd on /proc/self/mem), residency via mincore, and the pagemap tamper sentinel.
 #include "memory.h"
+#include "pagemap_scan_linux.h"
 #include "file_posix.h"
 #include "page_math.h"
 
@@ -277,18 +278,30 @@ bool PagemapStates(uintptr_t addr, size_t len, std::vector<uint8_t>* out, int* e
   return true;
 }
 
+bool PagemapEntries(uintptr_t addr, size_t len, std::vector<uint64_t>* out, int* err) {
+  int fd = g_pagemapFd.load();
+  if (fd < 0) {
+    if (err) *err = EBADF;
+    return false;
+  }
+  const size_t ps = PageSize();
+  const size_t pages = (len + ps - 1) / ps;
+  out->assign(pages, 0);
+  size_t done = 0;
+  while (done < pages) {
+    off_t pos = static_cast<off_t>((addr / ps + done) * sizeof(uint64_t));
+    ssize_t r = pread(fd, out->data() + done, (pages - done) * sizeof(uint64_t), pos);
+    if (r <= 0) {
+      if (err) *err = r < 0 ? errno : EIO;
+      return false;
+    }
+    done += static_cast<size_t>(r) / sizeof(uint64_t);
+  }
+  return true;
+}
+
 namespace {
-// PAGEMAP_SCAN (linux/fs.h since 6.7); declared here so the build does not need new headers.
-struct PgPageRegion {
-  uint64_t start, end, categories;
-};
-struct PgScanArg {
-  uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages, category_inverted, category_mask,
-      category_anyof_mask, return_mask;
-};
-constexpr unsigned long kPagemapScan = _IOWR('f', 16, PgScanArg);
-constexpr uint64_t kPageIsFile = 1 << 2;
-constexpr uint64_t kPageIsPresent = 1 << 3;
+// PAGEMAP_SCAN's declarations: pagemap_scan_linux.h (shared with tree_linux.cc).
 std::atomic<bool> g_scanUnsupported{false};
 }  // namespace
 
@@ -300,33 +313,16 @@ bool WrittenPages(uintptr_t addr, size_t len, std::vector<uint32_t>* pages, int*
   }
   const size_t ps = PageSize();
   if (!g_scanUnsupported.load(std::memory_order_relaxed)) {
-    PgPageRegion vec[64];
-    uint64_t pos = addr, end = addr + len;
-    bool ok = true;
-    while (pos < end) {
-      PgScanArg a = {};
-      a.size = sizeof a;
-      a.start = pos;
-      a.end = end;
-      a.vec = reinterpret_cast<uintptr_t>(vec);
-      a.vec_len = 64;
-      // Present and NOT file-backed: in a private file mapping that is a page copied on write.
-      a.category_inverted = kPageIsFile;
-      a.category_mask = kPageIsFile | kPageIsPresent;
-      a.return_mask = kPageIsFile | kPageIsPresent;
-      int n = ioctl(fd, kPagemapScan, &a);
-      if (n < 0) {
-        // ENOSYS: the ioctl is refused as a syscall (qemu-user does not pass it through).
-        if (errno == ENOTTY || errno == EINVAL || errno == EOPNOTSUPP || errno == ENOSYS) g_scanUnsupported.store(true);
-        else if (err) *err = errno;
-        ok = false;
-        break;
-      }
-      for (int i = 0; i < n; ++i)
-        for (uint64_t p = vec[i].start; p < vec[i].end; p += ps) pages->push_back(static_cast<uint32_t>((p - addr) / ps));
-      if (a.walk_end <= pos || a.walk_end >= end) break;
-      pos = a.walk_end;  // the vector filled up: continue where the walk stopped
+    // Present and NOT file-backed: in a private file mapping that is a page copied on write.
+    std::vector<uint64_t> found;
+    int e = 0;
+    bool ok = PagemapScanPages(fd, addr, addr + len, ps, kPageIsFile, kPageIsFile | kPageIsPresent, 0, &found, &e);
+    if (!ok) {
+      // ENOSYS: the ioctl is refused as a syscall (qemu-user does not pass it through).
+      if (e == ENOTTY || e == EINVAL || e == EOPNOTSUPP || e == ENOSYS) g_scanUnsupported.store(true);
+      else if (err) *err = e;
     }
+    for (uint64_t p : found) pages->push_back(static_cast<uint32_t>((p - addr) / ps));
     if (ok) return true;
     pages->clear();
     if (!g_scanUnsupported.load()) return false;

@@ -6,13 +6,19 @@
  * and the heartbeat), so an app that forgets a listener cannot be crashed by the guard.
  */
 import { EventEmitter } from 'node:events';
-import type { Finding, HardenReport, Observation, OverallState, Severity, Status, Subsystem } from './types';
+import type { Finding, HardenReport, LoopsStatus, Observation, OverallState, SentinelInfo, Severity, Status, Subsystem } from './types';
 import { CodeMonitor, type CodeMonitorOptions, type CodeCheckResult } from './integrity/monitor';
 import { KernelMonitor, type KernelMonitorOptions } from './kernel/monitor';
 import { auditLaunch, type LaunchAuditOptions } from './launch/audit';
-import { countBySubsystem, defaultPolicy, overallSeverity, runAction, severityRank, type Policy, type PolicyActions } from './policy';
+import { classifyAll, defaultPolicy, overallSeverity, runAction, severityRank, type Policy, type PolicyActions } from './policy';
+import type { NativeWatcher } from './native';
+import { startFastLoop, fastLoopState, type FastLoopState } from './kernel/fast-loop';
+import { CodeFileWatch, type CodeFilesStatus } from './watch/code-files';
+import { ownThreads, ThrottleWatch } from './health/threads';
+import { stallVerdict } from './health/stall';
 import { createFindingLogger, type FindingLogger, type LoggerLike } from './logging';
 import { GuardStateError, ProcguardError } from './errors';
+import { TreeMonitor, type ProcessTreeOptions } from './tree/monitor';
 
 export interface GuardOptions extends CodeMonitorOptions {
   /** Period of the full sweep in ms. Default 10 000. */
@@ -36,10 +42,25 @@ export interface GuardOptions extends CodeMonitorOptions {
   actions?: PolicyActions;
   /** Any logger with error/warn/info methods (console, electron-log); one line per finding. */
   logger?: LoggerLike;
-  /** A pass that has not completed for this long is a stalled checker. Default 3 x periodMs + 5 s. */
+  /** A sweep without progress for this long is a stalled checker. Default: follows the expected pace
+   *  (the last pass's CPU cost / cpuBudget, or the period between passes), capped by stallCapMs. */
   stallAfterMs?: number;
+  /** Absolute cap on time without sweep progress before checker-stalled. Default 60 000. */
+  stallCapMs?: number;
+  /** Tick of the native kernel watch loop (Linux; every thread's TracerPid and the other isolation
+   *  fields; wakes JS only on a change). Default 200 (a tracer is seen within ~200 ms plus the JS check); 0 turns the loop off (kernel checks then run
+   *  every periodMs only). */
+  kernelTickMs?: number;
+  /** Watch the files behind executable mappings with inotify and re-check a file's pages at once
+   *  on a write. Default true (Linux). */
+  watchFiles?: boolean;
+  /** Pristine copies of code files this process's user can write, to locate a page-cache write to
+   *  the byte, up to this many bytes in all. Default 32 MiB; 0 keeps none (the page is still reported). */
+  pristineBytes?: number;
   /** Keep the process alive while started (CLI watch). Default false: timers are unref'd. */
   keepAlive?: boolean;
+  /** Watch the descendants of this process (true) or of `rootPid` (Linux): see src/tree/monitor.ts. Default off. */
+  processTree?: boolean | ProcessTreeOptions;
 }
 
 type CheckerError = Status['checkerErrors'][number];
@@ -61,6 +82,8 @@ export class Guard extends EventEmitter {
   private openCode: Observation[] = [];
   private openKernel: Observation[] = [];
   private openLaunch: Observation[] = [];
+  private tree: TreeMonitor | null = null;
+  private openTree: Observation[] = [];
   private readonly extra = new Map<string, Observation>();
   private readonly errors: CheckerError[] = [];
   private hardening: HardenReport | null = null;
@@ -70,11 +93,27 @@ export class Guard extends EventEmitter {
   private coverage: Status['coverage'] = { regions: 0, bytes: 0, hashedBytes: 0, residentBytes: 0 };
   private timers: NodeJS.Timeout[] = [];
   private running: Promise<Status> | null = null;
-  private slowestPassMs = 0;
+  private lastPassCpuMs: number | null = null;
+  private codeBaselined = false;
+  private watcher: NativeWatcher | null = null;
+  private watcherReason = 'not started';
+  private watcherTickMs = 0;
+  private files: CodeFileWatch | null = null;
+  private filesQueue = new Set<string>();
+  private filesRunning = false;
+  private readonly throttle = new ThrottleWatch();
+  private openHealth: Observation[] = [];
+  private loopStalls: Observation[] = [];
+  private kernelRunning: Promise<void> | null = null;
+  private kernelAgain = false;
+  private lastKernelAt: number | null = null;
+  private lastLaunchAt: number | null = null;
+  private readonly sentinelRuns = { runs: -1, at: 0 };
   private started = false;
   private stopped = false;
   private stalled = false;
   private current: Status;
+  private sentinelInfo: SentinelInfo = { kind: 'none', verified: false, reason: 'the code monitor is not prepared' };
 
   constructor(options: GuardOptions = {}) {
     super();
@@ -87,7 +126,13 @@ export class Guard extends EventEmitter {
     if (!(budget > 0 && budget <= 1)) throw new RangeError('cpuBudget must be a number in (0, 1]');
     const sentinelBudget = options.sentinelBudget ?? 0.001;
     if (!(sentinelBudget > 0 && sentinelBudget <= 1)) throw new RangeError('sentinelBudget must be a number in (0, 1]');
-    this.opts = { ...options, periodMs: period, sentinelMs: sentinel, cpuBudget: budget, sentinelBudget };
+    const kernelTick = options.kernelTickMs ?? 200;
+    if (!Number.isFinite(kernelTick) || (kernelTick !== 0 && kernelTick < 10)) throw new RangeError('kernelTickMs must be 0 (off) or a number >= 10');
+    const cap = options.stallCapMs ?? 60_000;
+    if (!Number.isFinite(cap) || cap < 100) throw new RangeError('stallCapMs must be a number >= 100');
+    const pristine = options.pristineBytes ?? 32 * 1024 * 1024;
+    if (!Number.isFinite(pristine) || pristine < 0) throw new RangeError('pristineBytes must be a number >= 0');
+    this.opts = { ...options, periodMs: period, sentinelMs: sentinel, cpuBudget: budget, sentinelBudget, kernelTickMs: kernelTick, stallCapMs: cap, pristineBytes: pristine };
     this.policy = options.policy ?? defaultPolicy();
     if (typeof this.policy?.classify !== 'function') throw new TypeError('policy must have a classify(observation, context) function');
     this.log = options.logger ? createFindingLogger(options.logger) : null;
@@ -101,7 +146,7 @@ export class Guard extends EventEmitter {
   prepare(): void {
     if (this.opts.code === false || this.code) return;
     this.code = new CodeMonitor(this.opts);
-    this.code.prepare();
+    this.sentinelInfo = sentinelInfo(process.platform, this.code.prepare(), this.opts.sentinelMs!);
   }
 
   /** Records the hardening report so the Status shows it. */
@@ -110,32 +155,71 @@ export class Guard extends EventEmitter {
     this.publish();
   }
 
-  /** Takes the baselines and starts the periodic checks. Resolves with the first Status. */
+  /**
+   * Takes the baselines and starts every loop, each on its own cadence: the code sweep (periodMs,
+   * paced by cpuBudget), the kernel checks (the native watch loop's tick, plus every periodMs), the
+   * launch audit (every periodMs), file events (at once), the tamper sentinel (sentinelMs) and
+   * checker health. A slow sweep never delays the others. Resolves with the first Status.
+   */
   async start(): Promise<Status> {
     if (this.stopped) throw new GuardStateError('a stopped Guard cannot be restarted; create a new one');
     if (this.started) return this.current;
     this.started = true;
     this.prepare();
-    if (this.opts.kernel !== false) {
-      this.kernel = new KernelMonitor(typeof this.opts.kernel === 'object' ? this.opts.kernel : {});
-      await this.kernel.baseline().catch((e) => this.recordError('kernel', e));
-    }
-    const status = await this.runPass(true);
     const unref = (t: NodeJS.Timeout) => {
       if (!this.opts.keepAlive) t.unref();
       this.timers.push(t);
     };
-    unref(setInterval(() => void this.runPass(false).catch(() => undefined), this.opts.periodMs!));
-    if (this.code && this.opts.sentinelMs) {
-      this.code.startSentinel(this.opts.sentinelMs, this.opts.sentinelBudget!, (r) => {
-        if (this.stopped) return;
-        this.openCode = r.open;
-        this.reconcile(r.events);
-        this.publish();
+    if (this.opts.kernel !== false) this.kernel = new KernelMonitor(typeof this.opts.kernel === 'object' ? this.opts.kernel : {});
+    const wantFiles = this.code !== null && this.opts.watchFiles !== false;
+    if ((this.kernel || wantFiles) && this.opts.kernelTickMs) {
+      // One native loop serves both: the kernel signature every tick, file events at once.
+      this.watcherTickMs = this.kernel ? this.opts.kernelTickMs : 60_000;
+      const { loop, reason } = startFastLoop(this.watcherTickMs, {
+        onKernel: () => this.kernelSoon(),
+        onFiles: (events) => this.onFileEvents(events),
+        onError: (msg) => this.recordError('kernel', new Error(`watch loop: ${msg}`)),
       });
+      this.watcher = loop;
+      this.watcherReason = reason;
+    } else {
+      this.watcherReason = this.opts.kernelTickMs ? 'off: kernel checks disabled' : 'off by option (kernelTickMs: 0)';
+    }
+    if (wantFiles) this.files = new CodeFileWatch(this.watcher, this.watcherReason, this.opts.pristineBytes!);
+    this.launchCheck();
+    await this.kernelCheck();
+    if (this.opts.processTree) {
+      try {
+        this.tree = new TreeMonitor(typeof this.opts.processTree === 'object' ? this.opts.processTree : {});
+      } catch (e) {
+        this.recordError('kernel', e); // UnsupportedPlatformError off Linux: a checker error in the Status, not a crash
+      }
+      await this.treePass();
+      this.tree?.start((u) => this.treeUpdate(u), (e) => this.recordError('kernel', e), this.opts.keepAlive);
+    }
+    const status = await this.runPass(true);
+    unref(setInterval(() => void this.runPass(false).catch(() => undefined), this.opts.periodMs!));
+    // Fields outside the native signature, and every OS without the loop: checked every period too.
+    unref(
+      setInterval(() => {
+        this.kernelSoon();
+        this.launchCheck();
+      }, this.opts.periodMs!),
+    );
+    if (this.code && this.opts.sentinelMs && this.sentinelInfo.kind !== 'none') {
+      const running = this.code.startSentinel(this.opts.sentinelMs, this.opts.sentinelBudget!, (r) => {
+        if (this.stopped) return;
+        this.guarded('code', () => {
+          this.openCode = this.refineCode(r.open);
+          this.reconcile(r.events);
+          this.publish();
+        });
+      });
+      if (!running) this.sentinelInfo = { kind: 'none', verified: false, reason: 'the sentinel did not start' };
     }
     // Every wakeup of the event loop costs CPU; the heartbeat only needs the stall limit's resolution.
     unref(setInterval(() => this.heartbeat(), Math.min(5000, Math.max(50, this.opts.periodMs! / 2))));
+    this.heartbeat();
     return status;
   }
 
@@ -146,14 +230,39 @@ export class Guard extends EventEmitter {
     for (const t of this.timers) clearTimeout(t); // clears intervals too
     this.timers = [];
     this.kernel?.stop();
+    this.watcher?.close();
+    this.files?.close();
+    this.tree?.stop();
     this.code?.close();
   }
 
-  /** One full pass now (unpaced). Resolves with the new Status. */
+  /** One full pass now (unpaced code sweep, kernel check, launch audit). Resolves with the new Status. */
   async check(): Promise<Status> {
     if (this.stopped) throw new GuardStateError('check() after stop()');
     if (!this.started) return this.start();
+    this.launchCheck();
+    await this.kernelCheck();
+    await this.treePass();
     return this.runPass(true);
+  }
+
+  /** A full pass of the process tree (its own loops run on their own timers). */
+  private async treePass(): Promise<void> {
+    if (!this.tree) return;
+    try {
+      const u = await this.tree.check();
+      this.openTree = u.open;
+      this.reconcile(u.events);
+    } catch (e) {
+      this.recordError('kernel', e);
+    }
+  }
+
+  private treeUpdate(u: { open: Observation[]; events: Observation[] }): void {
+    if (this.stopped) return;
+    this.openTree = u.open;
+    this.reconcile(u.events);
+    this.publish();
   }
 
   /** The latest Status snapshot (JSON-serialisable). */
@@ -178,97 +287,234 @@ export class Guard extends EventEmitter {
     return this.running;
   }
 
+  /** One code sweep (the kernel and launch checks have their own cadences). */
   private async pass(unpaced: boolean): Promise<Status> {
     const t0 = performance.now();
     const events: Observation[] = [];
     let ok = true;
     if (this.code) {
       try {
-        const r: CodeCheckResult = this.lastPass === null ? await this.code.baseline() : await this.code.check(unpaced ? 0 : this.opts.cpuBudget);
-        this.openCode = r.open;
+        // The first SUCCESSFUL check is the baseline; until one succeeds, each pass retries it.
+        const paced = this.codeBaselined && !unpaced;
+        const r: CodeCheckResult = this.codeBaselined ? await this.code.check(unpaced ? 0 : this.opts.cpuBudget) : await this.code.baseline();
+        this.codeBaselined = true;
+        this.openCode = this.refineCode(r.open);
         events.push(...r.events);
         this.coverage = r.coverage;
+        this.lastPassCpuMs = paced ? r.durationMs * this.opts.cpuBudget! : r.durationMs;
+        this.files?.sync(this.code.mappedFiles());
+        this.openCode = this.refineCode(r.open); // with the writable-file observations of new files
       } catch (e) {
         ok = false;
         this.recordError('code', e);
         this.coverage = this.code.coverageNow(); // e.g. reader 'none': the status says nothing was read
       }
     }
-    if (this.kernel) {
-      try {
-        this.openKernel = await this.kernel.check();
-      } catch (e) {
-        ok = false;
-        this.recordError('kernel', e);
-      }
-    }
-    if (this.opts.launch !== false) {
-      try {
-        this.openLaunch = auditLaunch(typeof this.opts.launch === 'object' ? this.opts.launch : {});
-      } catch (e) {
-        ok = false;
-        this.recordError('launch', e);
-      }
-    }
-    if (ok || this.lastPass === null) {
-      this.lastPass = { at: Date.now(), durationMs: performance.now() - t0 };
-      this.slowestPassMs = Math.max(this.slowestPassMs, this.lastPass.durationMs);
-      if (ok) this.stalled = false;
-    }
+    if (ok) this.lastPass = { at: Date.now(), durationMs: performance.now() - t0 };
     this.reconcile(events);
     return this.publish();
   }
 
-  /** A checker that stops completing passes becomes a finding of its own. */
-  private heartbeat(): void {
-    if (this.stopped || this.lastPass === null) return;
-    const limit = this.stallLimitMs();
-    const stale = Date.now() - this.lastPass.at > limit;
-    if (stale !== this.stalled) {
-      this.stalled = stale;
-      this.reconcile([]);
-      this.publish();
+  /** Runs a kernel check now, or once more after the running one (wakes coalesce). Never rejects. */
+  private kernelSoon(): void {
+    if (this.stopped) return;
+    if (this.kernelRunning) {
+      this.kernelAgain = true;
+      return;
+    }
+    this.kernelRunning = this.kernelCheck().finally(() => {
+      this.kernelRunning = null;
+      if (this.kernelAgain) {
+        this.kernelAgain = false;
+        this.kernelSoon();
+      }
+    });
+  }
+
+  private async kernelCheck(): Promise<void> {
+    if (this.kernel) {
+      try {
+        this.openKernel = await this.kernel.check(); // takes the baseline on its first success
+        this.lastKernelAt = Date.now();
+      } catch (e) {
+        this.recordError('kernel', e);
+      }
+    }
+    this.guarded('code', () => {
+      this.openHealth = this.throttle.check(ownThreads());
+    });
+    if (this.stopped) return;
+    this.reconcile([]);
+    this.publish();
+  }
+
+  private launchCheck(): void {
+    if (this.opts.launch === false || this.stopped) return;
+    try {
+      this.openLaunch = auditLaunch(typeof this.opts.launch === 'object' ? this.opts.launch : {});
+      this.lastLaunchAt = Date.now();
+    } catch (e) {
+      this.recordError('launch', e);
     }
   }
 
-  /**
-   * How long without a completed pass is a stall. A paced sweep of a large process can take longer
-   * than the period (CPU time / cpuBudget), so the default follows the slowest pass seen.
-   */
-  private stallLimitMs(): number {
-    if (this.opts.stallAfterMs !== undefined) return this.opts.stallAfterMs;
-    return 3 * Math.max(this.opts.periodMs!, this.slowestPassMs) + 5000;
+  /** inotify events on code files: re-hash those files' mapped pages now (queued, never overlapping). */
+  private onFileEvents(events: Map<number, number>): void {
+    if (this.stopped || !this.files) return;
+    for (const k of this.files.onEvents(events)) this.filesQueue.add(k);
+    void this.drainFiles();
+  }
+
+  private async drainFiles(): Promise<void> {
+    if (this.filesRunning || !this.code) return;
+    this.filesRunning = true;
+    try {
+      while (this.filesQueue.size > 0 && !this.stopped) {
+        const keys = [...this.filesQueue];
+        this.filesQueue.clear();
+        try {
+          // One unpaced native pass over those files' pages, on the engine's priority thread.
+          const r = await this.code.checkFiles(keys);
+          if (this.stopped) return;
+          this.openCode = this.refineCode(r.open);
+          this.reconcile(r.events);
+          this.publish();
+        } catch (e) {
+          this.recordError('code', e);
+        }
+      }
+    } finally {
+      this.filesRunning = false;
+    }
+  }
+
+  /** Page-cache writes located to the byte, plus the writable-code-file observations. */
+  private refineCode(open: Observation[]): Observation[] {
+    if (!this.files) return open;
+    const base = open.filter((o) => o.kind !== 'code-file-writable');
+    return [...this.files.refine(base), ...this.files.observations()];
+  }
+
+  /** Runs `fn`; a throw (a listener, a logger, a policy) is recorded, never propagated. */
+  private guarded(subsystem: Subsystem, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      try {
+        this.recordError(subsystem, e);
+      } catch {
+        /* a logger that throws on checker errors too */
+      }
+    }
+  }
+
+  /** Checker health: sweep progress, the watch loop's and the sentinel's heartbeats. */
+  private heartbeat(): void {
+    if (this.stopped) return;
+    this.guarded('code', () => {
+      const before = this.healthKey();
+      const v = this.sweepVerdict();
+      this.stalled = v !== null && v.stalled;
+      this.loopStalls = this.loopHealth();
+      if (this.healthKey() !== before) {
+        this.reconcile([]);
+        this.publish();
+      }
+    });
+  }
+
+  private healthKey(): string {
+    return `${this.stalled}|${this.loopStalls.map((o) => o.key).join()}`;
+  }
+
+  private sweepVerdict(): ReturnType<typeof stallVerdict> | null {
+    if (!this.code) return null;
+    return stallVerdict({
+      progress: this.code.progress(),
+      now: Date.now(),
+      periodMs: this.opts.periodMs!,
+      lastPassCpuMs: this.lastPassCpuMs,
+      cpuBudget: this.opts.cpuBudget!,
+      capMs: this.opts.stallCapMs!,
+      fixedMs: this.opts.stallAfterMs,
+    });
+  }
+
+  /** A native loop that stopped ticking (watch loop: its tick time; sentinel: its run count). */
+  private loopHealth(): Observation[] {
+    const out: Observation[] = [];
+    const now = Date.now();
+    const w = fastLoopState(this.watcher, this.opts.kernelTickMs!, this.watcherReason);
+    if (w.state === 'running' && w.lastTickAt) {
+      const limit = Math.min(this.opts.stallCapMs!, 20 * this.watcherTickMs + 5000);
+      if (now - w.lastTickAt > limit) {
+        out.push({
+          key: 'guard:checker-stalled:watch',
+          subsystem: 'kernel',
+          kind: 'checker-stalled',
+          detail: `the kernel watch loop has not ticked for ${((now - w.lastTickAt) / 1000).toFixed(1)} s (limit ${(limit / 1000).toFixed(1)} s)`,
+        });
+      }
+    }
+    if (this.code && this.opts.sentinelMs && this.code.sentinelState().state === 'running') {
+      const t = ownThreads().find((x) => x.comm === 'procguard-sent');
+      if (t && t.runs !== null) {
+        if (t.runs !== this.sentinelRuns.runs) {
+          this.sentinelRuns.runs = t.runs;
+          this.sentinelRuns.at = now;
+        }
+        const limit = Math.min(this.opts.stallCapMs!, 20 * this.opts.sentinelMs + 5000);
+        if (now - this.sentinelRuns.at > limit) {
+          out.push({
+            key: 'guard:checker-stalled:sentinel',
+            subsystem: 'code',
+            kind: 'checker-stalled',
+            detail: `the tamper sentinel thread has not run for ${((now - this.sentinelRuns.at) / 1000).toFixed(1)} s (limit ${(limit / 1000).toFixed(1)} s)`,
+          });
+        }
+      }
+    }
+    return out;
   }
 
   private stallObservation(): Observation[] {
-    if (!this.stalled || !this.lastPass) return [];
-    return [
-      {
-        key: 'guard:checker-stalled',
-        subsystem: 'code',
-        kind: 'checker-stalled',
-        detail: `no completed check for ${((Date.now() - this.lastPass.at) / 1000).toFixed(1)} s (limit ${(this.stallLimitMs() / 1000).toFixed(1)} s)`,
-      },
-    ];
+    const out = [...this.loopStalls];
+    if (!this.stalled) return out;
+    const v = this.sweepVerdict();
+    out.push({
+      key: 'guard:checker-stalled',
+      subsystem: 'code',
+      kind: 'checker-stalled',
+      detail: v ? `no sweep progress for ${(v.sinceMs / 1000).toFixed(1)} s (limit ${(v.limitMs / 1000).toFixed(1)} s)` : 'no sweep progress',
+    });
+    return out;
   }
 
-  /** Applies the policy: new keys become findings (emitted), vanished keys close. */
+  /**
+   * Applies the policy through policy.ts's classifyAll (the one classification path the policy
+   * tests exercise): new keys become findings (emitted), vanished keys close. One-shot events are
+   * classified with the open ones (so their subsystem counts as diverged). Listener, logger and
+   * policy failures are contained: a background path never throws into the app.
+   */
   private reconcile(events: Observation[]): void {
-    const all = [...this.openCode, ...this.openKernel, ...this.openLaunch, ...this.extra.values(), ...this.stallObservation()];
-    const counts = countBySubsystem(all);
-    for (const o of events) if (counts[o.subsystem] === 0) counts[o.subsystem] = 1;
-    const ctx = { openBySubsystem: counts };
+    const all = [...this.openCode, ...this.openKernel, ...this.openLaunch, ...this.openTree, ...this.extra.values(), ...this.openHealth, ...this.stallObservation()];
+    let classified: (Observation & { severity: Severity })[];
+    try {
+      classified = classifyAll(this.policy, [...all, ...events]);
+    } catch (e) {
+      this.recordError('code', e);
+      return;
+    }
     const keys = new Set(all.map((o) => o.key));
     for (const [k, f] of [...this.open]) {
       if (keys.has(k)) continue;
       this.open.delete(k);
-      this.log?.closed(f);
+      this.guarded(f.subsystem, () => this.log?.closed(f));
     }
     const fresh: Finding[] = [];
-    for (const o of all) {
+    for (let i = 0; i < all.length; i++) {
+      const { severity, ...o } = classified[i];
       const prev = this.open.get(o.key);
-      const severity = this.policy.classify(o, ctx);
-      severityRank(severity); // a replaced policy must answer with a known severity
       if (prev) {
         this.open.set(o.key, { ...prev, ...o, severity, id: prev.id, firstSeen: prev.firstSeen });
       } else {
@@ -277,11 +523,14 @@ export class Guard extends EventEmitter {
         fresh.push(f);
       }
     }
-    for (const o of events) fresh.push(this.toFinding(o, this.policy.classify(o, ctx), true));
+    for (let i = all.length; i < classified.length; i++) {
+      const { severity, ...o } = classified[i];
+      fresh.push(this.toFinding(o, severity, true));
+    }
     for (const f of fresh) {
-      this.log?.finding(f);
-      this.emit('finding', f);
-      if (this.opts.actions) void runAction(this.opts.actions, f, (e) => this.recordError(f.subsystem, e));
+      this.guarded(f.subsystem, () => this.log?.finding(f));
+      this.guarded(f.subsystem, () => this.emit('finding', f));
+      if (this.opts.actions) void runAction(this.opts.actions, f, (e) => this.guarded(f.subsystem, () => this.recordError(f.subsystem, e))).catch(() => undefined);
     }
   }
 
@@ -299,14 +548,66 @@ export class Guard extends EventEmitter {
       at: new Date().toISOString(),
     };
     this.errors.push(err);
-    this.log?.checkerError(subsystem, e);
     if (this.errors.length > 20) this.errors.shift();
+    try {
+      this.log?.checkerError(subsystem, e);
+    } catch {
+      /* a logger that throws is not allowed to break the checker */
+    }
   }
 
   private publish(): Status {
     this.current = this.buildStatus();
-    this.emit('status', this.current);
+    const s = this.current;
+    this.guarded('code', () => this.emit('status', s));
     return this.current;
+  }
+
+  /** Each loop's cadence and heartbeat, and what is off and why (the status element shows it). */
+  private loopsStatus(): LoopsStatus {
+    const iso = (t: number | null | undefined) => (t ? new Date(t).toISOString() : null);
+    const p = this.code?.progress();
+    const v = this.sweepVerdict();
+    let sentinel: { state: 'running' | 'off'; reason?: string; lastTickAt?: number };
+    if (!this.code) sentinel = { state: 'off', reason: this.opts.code === false ? 'off by option (code: false)' : 'not prepared' };
+    else {
+      sentinel = this.code.sentinelState();
+      if (sentinel.state === 'off' && this.opts.sentinelMs === 0) sentinel = { state: 'off', reason: 'off by option (sentinelMs: 0)' };
+    }
+    const w: FastLoopState = fastLoopState(this.watcher, this.opts.kernelTickMs!, this.watcherReason);
+    const files: CodeFilesStatus = this.files?.status() ?? {
+      watched: 0,
+      watchedPaths: [],
+      unwatched: [{ path: '*', reason: this.code ? 'off by option (watchFiles: false)' : 'code checks off' }],
+      unwatchedCount: 1,
+      pristineBytes: 0,
+    };
+    return {
+      sweep: {
+        state: this.code ? 'running' : 'off',
+        periodMs: this.opts.periodMs!,
+        passActive: p?.passActive ?? false,
+        pagesDone: p?.pagesDone ?? 0,
+        pagesTotal: p?.pagesTotal ?? 0,
+        lastProgressAt: iso(p?.lastProgressAt),
+        stallLimitMs: v ? Math.round(v.limitMs) : null,
+      },
+      sentinel: {
+        state: sentinel.state,
+        ...(sentinel.reason ? { reason: sentinel.reason } : {}),
+        lastReportAt: iso(sentinel.lastTickAt),
+        lastRunSeenAt: iso(this.sentinelRuns.at),
+      },
+      kernel: {
+        state: this.kernel ? w.state : 'off',
+        ...(this.kernel ? (w.reason ? { reason: w.reason } : {}) : { reason: 'off by option (kernel: false)' }),
+        tickMs: this.kernel && w.state === 'running' ? w.tickMs : null,
+        lastTickAt: iso(w.lastTickAt),
+        lastCheckAt: iso(this.lastKernelAt),
+      },
+      launch: { lastCheckAt: iso(this.lastLaunchAt) },
+      files,
+    };
   }
 
   private buildStatus(): Status {
@@ -314,7 +615,7 @@ export class Guard extends EventEmitter {
     const severity = overallSeverity(findings);
     let state: OverallState;
     if (this.lastPass === null) state = 'starting';
-    else if (this.stalled) state = 'stalled';
+    else if (this.stalled || this.loopStalls.length > 0) state = 'stalled';
     else if (severity !== null && severityRank(severity) >= severityRank('restart')) state = 'compromised';
     else state = findings.length > 0 ? 'findings' : 'ok';
     const status: Status = {
@@ -331,8 +632,30 @@ export class Guard extends EventEmitter {
       heartbeatAgeMs: this.lastPass ? Date.now() - this.lastPass.at : null,
       hashMode: this.code?.hashMode ?? this.opts.hashMode ?? 'blake3',
       checkerErrors: [...this.errors],
+      loops: this.loopsStatus(),
+      sentinel: { ...this.sentinelInfo },
     };
+    if (this.tree) status.processes = this.tree.processes();
     // Status crosses IPC and goes into logs: make sure it is plain JSON data (no bigint, no class instances).
     return JSON.parse(JSON.stringify(status)) as Status;
   }
+}
+
+/**
+ * Which tamper sentinel a Guard runs, from the platform and what CodeMonitor.prepare() found.
+ * Only Linux's pagemap signal is verified by procguard's tests; the Windows working-set signal is
+ * built from the documentation and cannot be shown under Wine (docs/platforms.md).
+ */
+export function sentinelInfo(platform: NodeJS.Platform, prepared: { sentinel: boolean; detail: string }, sentinelMs: number): SentinelInfo {
+  if (sentinelMs === 0) return { kind: 'none', verified: false, reason: 'turned off (sentinelMs: 0)' };
+  if (!prepared.sentinel) return { kind: 'none', verified: false, reason: prepared.detail };
+  if (platform === 'linux') return { kind: 'pagemap', verified: true };
+  if (platform === 'win32') {
+    return {
+      kind: 'working-set',
+      verified: false,
+      reason: 'QueryWorkingSetEx Shared bit: never run on Windows by the test suite (under Wine it cannot work)',
+    };
+  }
+  return { kind: 'none', verified: false, reason: prepared.detail };
 }

@@ -138,6 +138,29 @@ export function hasOwnerRightsEntry(aces: NativeAce[]): boolean {
   return aces.some((a) => a.sid === SID_ALIASES.OWNER_RIGHTS);
 }
 
+/**
+ * Names of the rights some allow entry grants beyond LIMITED_ACCESS (query-limited, terminate,
+ * synchronize), e.g. 'suspend-resume', 'create-process', 'set-information', 'set-quota'; bits with
+ * no name are reported as hex. Empty when the DACL grants nothing more than the default.
+ */
+export function rightsBeyondLimited(aces: NativeAce[]): string[] {
+  let limited = 0;
+  for (const r of LIMITED_ACCESS) limited |= PROCESS_ACCESS[r];
+  let extra = 0;
+  for (const a of aces) if (a.allow) extra |= a.mask & ~limited;
+  extra >>>= 0;
+  const names: string[] = [];
+  for (const [name, bit] of Object.entries(PROCESS_ACCESS)) {
+    if (name === 'all' || (bit & limited) !== 0) continue;
+    if ((extra & bit) === bit) {
+      names.push(name);
+      extra = (extra & ~bit) >>> 0;
+    }
+  }
+  if (extra !== 0) names.push(`0x${extra.toString(16)}`);
+  return names;
+}
+
 /** True when some allow entry grants a right that opens the process's memory or threads. */
 export function grantsMemoryAccess(aces: NativeAce[]): boolean {
   const risky =

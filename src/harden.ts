@@ -6,7 +6,7 @@
  */
 import { loadNative } from './native';
 import type { HardenReport, HardenStep, HardenStepId, HardenStepStatus, TracerReport } from './types';
-import { DEFAULT_PROCESS_DACL, hasOwnerRightsEntry, grantsMemoryAccess, normalizeDacl, type DaclEntry } from './harden-dacl';
+import { DEFAULT_PROCESS_DACL, hasOwnerRightsEntry, grantsMemoryAccess, normalizeDacl, rightsBeyondLimited, type DaclEntry } from './harden-dacl';
 
 export type { DaclEntry, ProcessAccessRight } from './harden-dacl';
 export { DEFAULT_PROCESS_DACL, PROCESS_ACCESS, LIMITED_ACCESS } from './harden-dacl';
@@ -18,6 +18,7 @@ export const HARDEN_STEP_IDS: readonly HardenStepId[] = Object.freeze([
   'deny-attach',
   'trace-ctl',
   'process-dacl',
+  'thread-dacl',
 ] as HardenStepId[]);
 
 /** Platforms with a native implementation; on any other, every step is `unsupported`. */
@@ -29,7 +30,7 @@ const SUPPORTED_PLATFORMS: readonly NodeJS.Platform[] = ['linux', 'darwin', 'fre
  * (Crashpad, Breakpad) does. `core-limit` stays (it only affects kernel core files), and so does
  * macOS `deny-attach` (Crashpad on macOS gets the task port through its exception port, not ptrace).
  */
-export const KEEP_DUMPS_SKIPS: readonly HardenStepId[] = Object.freeze(['dumpable', 'trace-ctl', 'process-dacl'] as HardenStepId[]);
+export const KEEP_DUMPS_SKIPS: readonly HardenStepId[] = Object.freeze(['dumpable', 'trace-ctl', 'process-dacl', 'thread-dacl'] as HardenStepId[]);
 
 export interface HardenOptions {
   /** Report what would be done and change nothing. Steps already in force still report `already`. */
@@ -38,7 +39,7 @@ export interface HardenOptions {
   skip?: HardenStepId[];
   /**
    * 'default' (all steps) or 'keep-dumps': leave the process readable by an out-of-process crash
-   * handler (skips `dumpable`, `trace-ctl`, `process-dacl`; keeps `core-limit` and `deny-attach`).
+   * handler (skips `dumpable`, `trace-ctl`, `process-dacl`, `thread-dacl`; keeps `core-limit` and `deny-attach`).
    */
   crashReporter?: 'default' | 'keep-dumps';
   /** Windows: a custom process DACL instead of DEFAULT_PROCESS_DACL (validated, emitted deny-first). */
@@ -121,7 +122,7 @@ const STATUSES: readonly HardenStepStatus[] = ['applied', 'already', 'failed', '
  * /proc files (start the Guard first: it opens /proc/self/pagemap, which hardening locks away).
  *
  * `report.verified` is true when at least one step is in force, every applied/already step was
- * read back and matched, and no step failed.
+ * read back and matched, no step failed, and no tracer was attached to any thread beforehand.
  *
  * @throws TypeError / RangeError for bad options (before anything changes);
  *   NativeLoadError (code ERR_NATIVE_LOAD) when the native addon is missing on a supported OS.
@@ -153,8 +154,14 @@ export function harden(options?: HardenOptions): HardenReport {
     if (!hasOwnerRightsEntry(dacl)) {
       warnings.push('custom DACL has no OWNER_RIGHTS entry: the process owner keeps an implicit WRITE_DAC and can rewrite it');
     }
-    if (grantsMemoryAccess(dacl)) {
-      warnings.push('custom DACL allows memory, thread, handle or DACL rights: it does not keep same-user processes out');
+    const extra = rightsBeyondLimited(dacl);
+    if (extra.length > 0) {
+      warnings.push(
+        `custom DACL allows ${extra.join(', ')} (beyond query-limited, terminate, synchronize): ` +
+          (grantsMemoryAccess(dacl)
+            ? 'memory, thread, handle or DACL rights do not keep same-user processes out'
+            : 'each of these lets a same-user process change or stall this process'),
+      );
     }
   }
   if (!dacl) dacl = normalizeDacl(DEFAULT_PROCESS_DACL);
@@ -180,7 +187,9 @@ export function harden(options?: HardenOptions): HardenReport {
     }
   }
   const inForce = steps.filter((s) => s.status === 'applied' || s.status === 'already');
-  const verified = inForce.length > 0 && inForce.every((s) => s.verified === true) && !steps.some((s) => s.status === 'failed');
+  // A tracer attached before harden() keeps its access whatever the steps did: not verified.
+  const verified =
+    inForce.length > 0 && inForce.every((s) => s.verified === true) && !steps.some((s) => s.status === 'failed') && tracerBefore.state !== 'attached';
   return { platform, dryRun: opts.dryRun, steps, verified, tracerBefore, warnings };
 }
 

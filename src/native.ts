@@ -84,45 +84,158 @@ export interface NativeSweepResult {
   cpuNs: number;
 }
 
-export interface NativeSentinelResult {
-  /** False when /proc/self/pagemap was never opened. */
-  ok: boolean;
-  errno?: number;
-  /** CPU time the sentinel took on the scanner thread (ns). */
+/** A region of a code-monitor pass: the range and the file page it shows. */
+export interface NativePassRegion extends NativeRegion {
+  /** Baseline key: 'dev:inode' (CodeRegion.fileKey) or 'vdso'. */
+  fileKey: string;
+  /** Byte offset of `start` in the file (4096-aligned). */
+  fileOffset: number;
+  /** First-seen pages take the file's digest (needs a file adopted with adoptFile). */
+  compareDisk: boolean;
+}
+
+/** A page reference by file: page index `filePage` of `fileKey`. */
+export interface NativePageRef {
+  fileKey: string;
+  filePage: number;
+}
+
+/** A confirmed change: re-read after the pass, mapping re-checked, located against the file. */
+export interface NativeChange extends NativePageRef {
+  /** Index of the region in the pass (or sentinel) region list, and page index within it. */
+  region: number;
+  page: number;
+  /** Address of the page. */
+  address: bigint;
+  /** Baseline and current digests (hex, 16 bytes). */
+  expected: string;
+  actual: string;
+  /** Memory already differed from the file when the page was first seen. */
+  preexisting: boolean;
+  /** False where the OS has no maps file: the caller must re-check the mapping itself. */
+  mapsChecked: boolean;
+  /** The file page was read and compared: `differingBytes`, `pageOffsets`, `firstXor` are valid. */
+  located: boolean;
+  locateUnavailable?: string;
+  differingBytes: number;
+  /** Offsets within the page of the first (up to 32) differing bytes. */
+  pageOffsets: number[];
+  firstXor: number;
+}
+
+export interface NativePassResult {
+  changes: NativeChange[];
+  /** Indices into `watch` of pages read this pass and equal to their baseline. */
+  matched: number[];
+  regions: { pages: number; hashed: number; resident: number; unread: number; fromFile: number }[];
+  /** Bytes read and hashed once; extra file reads for the on-disk comparison; pages read from the file. */
+  bytesHashed: number;
+  secondReadBytes: number;
+  fileReadBytes: number;
+  elapsedNs: number;
   cpuNs: number;
-  /** Pagemap walks so far by this scanner, and ticks that skipped the walk (statm counters unchanged). */
-  walks: number;
-  skipped: number;
-  /** Present-and-anonymous pages of the given regions (private file pages that were written), hashed. */
-  hits: { region: number; page: number; read: boolean; digest: Buffer }[];
+  /** The scanner was closed mid-pass: nothing was confirmed. */
+  cancelled: boolean;
+}
+
+export interface NativeSentinelReport {
+  changes: NativeChange[];
+  /** Written pages equal to their baseline again (restored). */
+  matched: NativePageRef[];
 }
 
 export interface NativeScanner {
-  /** Hash all pages of the regions on the scanner's background thread. */
+  /** Hash all pages of the regions on the scanner's background thread (plain sweep: scan, bench). */
   sweep(
     regions: NativeRegion[],
     opts: { mode: HashMode; residentOnly: boolean; cpuFraction?: number; batchPages?: number },
   ): Promise<NativeSweepResult>;
-  /** The pagemap tamper sentinel, on its own thread; `budget` is the share of a core its walks may use. */
-  sentinel(regions: NativeRegion[], mode: HashMode, budget?: number): Promise<NativeSentinelResult>;
   /**
-   * The sentinel as a native loop (its own thread, a tick every `periodMs`): `onHits` runs on the JS
-   * thread only when the written pages or their digests changed. Never keeps the process alive.
+   * One code-monitor pass as one native job: reads each page once (memory, or the file for pages
+   * not mapped in), compares with the baseline the scanner keeps, adopts first-seen pages, and
+   * returns only confirmed changes. `priority` runs it on a second thread (not behind a paced pass)
+   * and leaves progress() alone. `watch`: pages with open findings, reported in `matched` when read
+   * and equal to their baseline.
    */
-  startSentinel(
-    regions: NativeRegion[],
-    mode: HashMode,
-    periodMs: number,
-    budget: number,
-    onHits: (generation: number, hits: NativeSentinelResult['hits']) => void,
-  ): void;
-  /** New regions for the running sentinel loop, tagged with a generation its reports carry. */
-  updateSentinel(regions: NativeRegion[], generation: number): void;
+  pass(
+    regions: NativePassRegion[],
+    opts: { mode: HashMode; residentOnly: boolean; cpuFraction?: number; priority?: boolean; watch?: NativePageRef[] },
+  ): Promise<NativePassResult>;
+  /** The engine keeps its own duplicate of `fd` (the file mapped as `fileKey`); close yours after. */
+  adoptFile(fileKey: string, fd: number): { ok: boolean; errno?: number };
+  dropFile(fileKey: string): void;
+  /** Progress of the running full pass (atomic counters; cheap, synchronous). */
+  progress(): { passActive: boolean; pagesDone: number; pagesTotal: number; lastProgressAt: number };
+  baselineBytes(): number;
+  hasBaseline(fileKey: string): boolean;
+  /** Baseline digests of file pages [firstPage, firstPage + pages) (16 bytes each, zero = unknown). */
+  pageCacheDigests(fileKey: string, firstPage: number, pages: number): Buffer;
+  /**
+   * The sentinel as a native loop (its own thread, a tick every `periodMs`): `onReport` runs on the
+   * JS thread only when confirmed changes or restores differ from the last report. Never keeps the
+   * process alive.
+   */
+  startSentinel(regions: NativePassRegion[], mode: HashMode, periodMs: number, budget: number, onReport: (r: NativeSentinelReport) => void): void;
+  /** New regions for the running sentinel loop. */
+  updateSentinel(regions: NativePassRegion[]): void;
   stopSentinel(): void;
-  /** Per-page digests of `length` bytes of an open file at `offset` (the on-disk comparison). */
+  sentinelInfo(): { running: boolean; lastTickAt?: number };
+  /** Per-page digests of `length` bytes of an open file at `offset` (at most 16 GiB). */
   hashFile(fd: number, offset: number, length: number, mode: HashMode): Promise<Buffer>;
-  /** Stop the worker thread; pending calls reject. */
+  /** Stop the threads; pending calls reject. */
   close(): void;
+}
+
+/** What the fast watch loop (native/watch_linux.cc) reports: a kernel-signature change and/or file events. */
+export interface NativeWatchReport {
+  kernel: boolean;
+  wds: number[];
+  /** inotify masks, one per wd (OR of the burst's events). */
+  masks: number[];
+  error?: string;
+}
+
+export interface NativeWatcher {
+  /** inotify watch; the identity of the inode now at `path` (the caller checks it is the mapped one). */
+  addWatch(path: string): { wd: number; devMajor: number; devMinor: number; ino: bigint } | { errno: number; error: string };
+  removeWatch(wd: number): boolean;
+  stats(): { running: boolean; ticks?: number; reports?: number; lastTickAt?: number; cpuMs?: number; tid?: number; watches?: number; inotify?: boolean; inotifyError?: string };
+  /** Stops and joins the loop thread; idempotent. */
+  close(): void;
+}
+
+/** One child's job for treeCodeScan: its file-backed executable mappings, with the identity maps showed. */
+export interface NativeTreeJob {
+  pid: number;
+  regions: { start: bigint; end: bigint; fileOffset: number; path: string; devMajor: number; devMinor: number; ino: bigint }[];
+}
+
+/** A page of a child's code mapping that pagemap showed written (present or swapped, not file-backed). */
+export interface NativeTreeHit {
+  region: number;
+  address: bigint;
+  fileOffset: number;
+  /** 'modified' differs from the file; 'equal' written but equal to it; 'unreadable' see detail. */
+  state: 'modified' | 'equal' | 'unreadable';
+  firstDiff?: number;
+  diffBytes?: number;
+  fileByte?: number;
+  memByte?: number;
+  detail?: string;
+}
+
+export interface NativeTreeResult {
+  pid: number;
+  ok: boolean;
+  errno?: number;
+  detail?: string;
+  pages: number;
+  filePages: number;
+  pagemapBytes: number;
+  readBytes: number;
+  /** The PAGEMAP_SCAN ioctl (Linux 6.7) found the written pages; false: pagemap entries were read (pagemapBytes). */
+  pagemapScan: boolean;
+  hits: NativeTreeHit[];
 }
 
 export interface NativeBinding {
@@ -163,11 +276,12 @@ export interface NativeBinding {
   selftestCanary(): { start: bigint; size: number } | null;
 
   Scanner: new () => NativeScanner;
-  /**
-   * Pages whose digests differ (both known), pages known only in `actual` (`skip` pages are ignored
-   * for those two), and every page not known in `expected`.
-   */
-  compareDigests(expected: Uint8Array, actual: Uint8Array, skip?: number[]): { mismatch: number[]; unknown: number[]; missing: number[] };
+  /** Linux only: the fast watch loop (kernel signature every `periodMs`, inotify on code files). */
+  Watcher?: new (periodMs: number, onReport: (r: NativeWatchReport) => void) => NativeWatcher;
+  /** Linux only (absent elsewhere): the process tree's code check, one background job per pass (native/tree_linux.cc). */
+  treeCodeScan?(jobs: NativeTreeJob[]): Promise<NativeTreeResult[]>;
+  /** Linux only: descendants of `root` from the /proc children files (parents first); null when the kernel has none. */
+  treeDescendants?(root: number): number[] | null;
 }
 
 let cached: NativeBinding | null = null;
@@ -188,6 +302,11 @@ function candidatePaths(root: string): string[] {
     path.join(root, 'build', `${process.platform}-${process.arch}`, 'Release', 'procguard.node'),
     path.join(root, 'prebuilds', `${process.platform}-${process.arch}`),
   ];
+  // Windows only: the mingw cross-build (scripts/windows/build-addon.mjs) writes its addon per
+  // platform so it never collides with the host's build/Release; that is what runs under Wine.
+  if (process.platform === 'win32') {
+    out.splice(2, 0, path.join(root, 'build', `${process.platform}-${process.arch}`, 'Release', 'procguard.node'));
+  }
   return out;
 }
 

@@ -15,7 +15,8 @@ export type CodeFindingKind =
   | 'mapping-added'
   | 'mapping-removed'
   | 'differs-from-disk'
-  | 'anonymous-exec';
+  | 'anonymous-exec'
+  | 'code-file-writable';
 
 export type KernelFindingKind =
   | 'tracer-attached'
@@ -48,6 +49,10 @@ export interface Observation {
   after?: unknown;
   /** Free-form evidence (launch flag, env var name, ...). */
   evidence?: Record<string, unknown>;
+  /** Process tree: the child process this is about (absent for the Guard's own process). */
+  pid?: number;
+  /** Process tree: that child's type ('renderer', 'gpu-process', 'utility', 'zygote', ...). */
+  processType?: string;
 }
 
 export interface Finding extends Observation {
@@ -60,7 +65,7 @@ export interface Finding extends Observation {
   transient?: boolean;
 }
 
-export type HardenStepId = 'dumpable' | 'core-limit' | 'deny-attach' | 'trace-ctl' | 'process-dacl';
+export type HardenStepId = 'dumpable' | 'core-limit' | 'deny-attach' | 'trace-ctl' | 'process-dacl' | 'thread-dacl';
 export type HardenStepStatus = 'applied' | 'already' | 'failed' | 'unsupported' | 'skipped';
 
 export interface HardenStep {
@@ -103,6 +108,19 @@ export interface CodeCoverage {
   reader?: 'process_vm_readv' | 'proc-mem' | 'none';
 }
 
+/**
+ * Which tamper sentinel (the cheap between-sweeps signal for a write to a code page) runs.
+ * 'pagemap': Linux /proc/self/pagemap (a written private file page turns anonymous);
+ * 'working-set': Windows QueryWorkingSetEx (a written image page loses the Shared bit);
+ * 'none': no sentinel (another OS, turned off, or unusable here: `reason` says why).
+ * `verified` is true only where procguard's own tests have seen the signal catch a write on that OS.
+ */
+export interface SentinelInfo {
+  kind: 'pagemap' | 'working-set' | 'none';
+  verified: boolean;
+  reason?: string;
+}
+
 export interface Status {
   /** Schema version of this object. */
   version: 1;
@@ -121,4 +139,67 @@ export interface Status {
   heartbeatAgeMs: number | null;
   hashMode: 'blake3' | 'fast';
   checkerErrors: { subsystem: Subsystem; code: string; message: string; at: string }[];
+  /** Each background loop: cadence, heartbeat, and what is off and why (Guard; absent in older producers). */
+  loops?: LoopsStatus;
+  /** The tamper sentinel in use (see SentinelInfo). */
+  sentinel?: SentinelInfo;
+  /** Process tree (option `processTree`): the watched processes, the root first. Absent when off. */
+  processes?: ProcessEntry[];
+}
+
+/** The Guard's loops (see README "Security model": what each covers). Times are ISO-8601 or null. */
+export interface LoopsStatus {
+  sweep: { state: 'running' | 'off'; periodMs: number; passActive: boolean; pagesDone: number; pagesTotal: number; lastProgressAt: string | null; stallLimitMs: number | null };
+  sentinel: { state: 'running' | 'off'; reason?: string; lastReportAt: string | null; lastRunSeenAt: string | null };
+  kernel: { state: 'running' | 'off'; reason?: string; tickMs: number | null; lastTickAt: string | null; lastCheckAt: string | null };
+  launch: { lastCheckAt: string | null };
+  files: { watched: number; watchedPaths: string[]; unwatched: { path: string; reason: string }[]; unwatchedCount: number; pristineBytes: number };
+}
+
+export type TreeFindingKind = 'child-unsandboxed' | 'child-tracer-attached' | 'child-sandbox-changed' | 'child-claim-mismatch';
+
+/** The kernel's view of one process's sandbox (Linux /proc/<pid>/status and /proc/<pid>/ns/*). */
+export interface SandboxFacts {
+  /** 0 off, 1 strict, 2 filter; null when unknown (kernel without the field, or unsupported OS). */
+  seccomp: 0 | 1 | 2 | null;
+  seccompFilters: number | null;
+  noNewPrivs: boolean | null;
+  /** In a user / PID / network namespace other than the tree root's; null when unreadable. */
+  ownUserNs: boolean | null;
+  ownPidNs: boolean | null;
+  ownNetNs: boolean | null;
+  /** Effective and permitted capability masks, 16 hex digits (relative to the process's own user namespace). */
+  capEff: string | null;
+  capPrm: string | null;
+  /** 0 when no tracer. */
+  tracerPid: number;
+}
+
+/** One watched process in Status.processes. */
+export interface ProcessEntry {
+  pid: number;
+  ppid: number;
+  /** 'browser' (the root), 'renderer', 'gpu-process', 'utility', 'zygote', 'crashpad-handler', 'other'. */
+  type: string;
+  /** Utility processes: --utility-sub-type and --service-sandbox-type. */
+  utilitySubType?: string;
+  serviceSandboxType?: string;
+  /** Human label: Electron's window title / URL when known, else the type and sub-type. */
+  label: string;
+  exe: string | null;
+  /** Start time (clock ticks after boot, decimal): with the pid, the process's identity. */
+  startTicks: string;
+  /** The kernel's view: seccomp filter mode + NoNewPrivs + own user namespace (or the setuid sandbox's own PID and network namespaces). */
+  sandboxed: boolean;
+  /** The policy requires this process to be sandboxed. */
+  sandboxRequired: boolean;
+  /** Old enough to be judged (Chromium's children enter their sandbox while starting; see processTree.settleMs). */
+  settled: boolean;
+  sandbox: SandboxFacts;
+  /** What Electron says of this process, when known (procguard/electron-main). */
+  claim?: { type?: string; sandboxed?: boolean; title?: string; url?: string };
+  /** Code check of this child: file-backed executable bytes mapped, pages that were copied-on-write and read. */
+  coverage: { regions: number; bytes: number; writtenPages: number; readBytes: number; pagemapBytes: number; jitRegions: number } | null;
+  /** Open findings about this process (count). */
+  findings: number;
 }

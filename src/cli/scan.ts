@@ -2,10 +2,10 @@
  * `procguard scan`: every executable region of this process with its size, resident share and
  * hash time (process_consistency's benchmark(), readable), and totals.
  */
-import * as fs from 'node:fs';
 import { loadNative, type HashMode } from '../native';
-import { readMaps } from '../procfs/maps';
-import { classifyRegions, hex, isHashable, pageCount } from '../integrity/regions';
+import { hex, isHashable, pageCount } from '../integrity/regions';
+import { RegionSource } from '../integrity/region-source';
+import { PAGE_SIZE } from '../integrity/constants';
 import { mib, table } from './table';
 
 export interface ScanRegionReport {
@@ -33,13 +33,7 @@ export interface ScanReport {
 
 export async function scan(mode: HashMode): Promise<ScanReport> {
   const native = loadNative();
-  let exe: string | null = null;
-  try {
-    exe = fs.realpathSync('/proc/self/exe');
-  } catch {
-    exe = null;
-  }
-  const regions = classifyRegions(await readMaps(), { mainExecutable: exe });
+  const regions = await new RegionSource(native).read();
   // Residency before hashing: hashing faults pages in.
   const resident = regions.map((r) => {
     const v = native.residency(r.start, Number(r.end - r.start));
@@ -58,8 +52,8 @@ export async function scan(mode: HashMode): Promise<ScanReport> {
         start: hex(r.start),
         end: hex(r.end),
         perms: r.perms,
-        bytes: pageCount(r) * 4096,
-        residentBytes: Math.min(resident[i], pageCount(r) * 4096),
+        bytes: pageCount(r) * PAGE_SIZE,
+        residentBytes: Math.min(resident[i], pageCount(r) * PAGE_SIZE),
         hashed: s !== undefined,
         hashMs: s ? s.hashNs / 1e6 : 0,
       };

@@ -5,15 +5,18 @@
  * Threat model: any renderer may be compromised and may send anything on any channel, as often
  * as it likes. The bridge therefore (1) registers only read channels, so nothing a renderer
  * sends can change the guard; (2) checks every sender's frame origin against an allowlist and
- * rejects subframes unless allowed; (3) rate-limits per webContents; (4) answers from a cached
- * serialised snapshot, so a request costs a few property reads and never a deep copy.
+ * rejects subframes unless allowed, and runs the same whole check again before every push; (3)
+ * rate-limits and caps subscriptions per webContents, so one renderer cannot starve another; (4)
+ * answers from a cached serialised snapshot, so a request costs a few property reads and never a
+ * deep copy. A subscription ends when its frame navigates, its renderer dies or its webContents is
+ * destroyed: a new document must subscribe (and pass the check) itself.
  */
 import type { Status } from '../types';
 import { CHANNELS, REFUSALS } from './channels';
 import { RateLimiter } from './rate-limit';
 import {
   checkSender,
-  frameOrigin,
+  frameKeyOf,
   normaliseOrigin,
   type AcceptedSender,
   type RejectReason,
@@ -48,7 +51,9 @@ export interface StatusBridgeOptions {
   filter?: SenderPolicy['filter'];
   /** Per-webContents token bucket (default burst 30, 20 per second). */
   rateLimit?: { burst?: number; perSecond?: number };
-  /** Most frames subscribed at once (default 256). */
+  /** Most frames of one webContents subscribed at once (default 32). Other webContents are not affected. */
+  maxSubscribersPerWebContents?: number;
+  /** Deprecated alias of `maxSubscribersPerWebContents` (it was one global cap before 0.2). */
   maxSubscribers?: number;
   /** A cached snapshot older than this is re-read from the source on the next request (default 1000 ms). */
   maxCacheAgeMs?: number;
@@ -86,7 +91,19 @@ interface Subscription {
   key: string;
   wc: WebContentsLike;
   frame: AcceptedSender['frame'];
+  processId: number;
+  frameId: number;
   isMainFrame: boolean;
+}
+
+/** The listeners the bridge holds on one webContents while any of its frames is subscribed. */
+interface WebContentsHooks {
+  wc: WebContentsLike;
+  /** Keys of this webContents' subscriptions. */
+  keys: Set<string>;
+  destroyed: () => void;
+  gone: () => void;
+  navigated: (event: unknown, url: unknown, code: unknown, text: unknown, isMainFrame: unknown, processId: unknown, routingId: unknown) => void;
 }
 
 function positive(v: unknown, name: string, fallback: number): number {
@@ -118,7 +135,12 @@ export function createStatusBridge(source: StatusSource, ipcMain: IpcMainLike, o
     perSecond: positive(options.rateLimit?.perSecond, 'rateLimit.perSecond', 20),
     now,
   });
-  const maxSubscribers = positive(options.maxSubscribers, 'maxSubscribers', 256);
+  // Answers to refused subscribes cost an IPC send each: a flood of refused subscribes gets at
+  // most this many answers per webContents (30, then 20 per second), the rest only counted.
+  const answers = new RateLimiter({ burst: 30, perSecond: 20, now });
+  const maxPerWebContents = options.maxSubscribersPerWebContents !== undefined
+    ? positive(options.maxSubscribersPerWebContents, 'maxSubscribersPerWebContents', 32)
+    : positive(options.maxSubscribers, 'maxSubscribers', 32);
   const maxCacheAgeMs = positive(options.maxCacheAgeMs, 'maxCacheAgeMs', 1000);
 
   const stats: BridgeStats = {
@@ -156,32 +178,92 @@ export function createStatusBridge(source: StatusSource, ipcMain: IpcMainLike, o
   }
 
   const subs = new Map<string, Subscription>();
-  // One 'destroyed' listener per webContents, however many of its frames subscribed.
-  const destroyHooks = new Map<number, () => void>();
+  // One set of listeners per webContents, however many of its frames subscribed.
+  const hooks = new Map<number, WebContentsHooks>();
 
-  function dropWebContents(id: number): void {
-    // The webContents emitted 'destroyed' (its once-listener is already gone).
-    for (const [key, s] of subs) if (s.wc.id === id) subs.delete(key);
-    destroyHooks.delete(id);
-    limiter.forget(id);
+  function listen(h: WebContentsHooks, on: boolean): void {
+    const wc = h.wc;
+    const pairs: [Parameters<NonNullable<WebContentsLike['on']>>[0], (...args: never[]) => void][] = [
+      ['destroyed', h.destroyed], ['render-process-gone', h.gone], ['did-frame-navigate', h.navigated],
+    ];
+    for (const [event, fn] of pairs) {
+      // A webContents without events only loses its subscriptions at the next push's check.
+      try {
+        if (!on) wc.removeListener?.(event, fn);
+        else if (event === 'destroyed') wc.once?.(event, fn);
+        else wc.on?.(event, fn);
+      } catch { /* already gone */ }
+    }
+  }
+
+  function removeSub(key: string): void {
+    const s = subs.get(key);
+    if (s === undefined) return;
+    subs.delete(key);
+    const h = hooks.get(s.wc.id);
+    if (h !== undefined) {
+      h.keys.delete(key);
+      if (h.keys.size === 0) {
+        hooks.delete(s.wc.id);
+        listen(h, false);
+      }
+    }
     stats.subscribers = subs.size;
   }
 
-  function unhook(wc: WebContentsLike): void {
-    for (const s of subs.values()) if (s.wc === wc) return;
-    const hook = destroyHooks.get(wc.id);
-    if (hook !== undefined) {
-      destroyHooks.delete(wc.id);
-      try { wc.removeListener?.('destroyed', hook); } catch { /* already gone */ }
+  /** Ends every subscription of webContents `id`; `destroyed`: it is gone for good, forget its buckets too. */
+  function dropAll(id: number, destroyed: boolean): void {
+    const h = hooks.get(id);
+    if (h !== undefined) for (const key of [...h.keys]) removeSub(key);
+    // Only a destroyed webContents resets its rate buckets: a navigation must not refill them.
+    if (destroyed) {
+      limiter.forget(id);
+      answers.forget(id);
     }
+  }
+
+  function addSub(s: Subscription): void {
+    // Electron never reuses a webContents id, so the id names the webContents.
+    let h = hooks.get(s.wc.id);
+    if (h === undefined) {
+      const id = s.wc.id;
+      const created: WebContentsHooks = {
+        wc: s.wc,
+        keys: new Set(),
+        destroyed: () => dropAll(id, true),
+        // The renderer process died: every document of this webContents is gone.
+        gone: () => dropAll(id, false),
+        // A committed cross-document navigation: the document that subscribed is gone. A main-frame
+        // navigation also ends every subframe of the old document. In-page navigations (anchors,
+        // pushState) keep the document and emit no did-frame-navigate; the push check covers them.
+        // A subframe that navigates into another process reports its new (process, routing) ids,
+        // which match no subscription: the old frame is then detached or shows the new document,
+        // and the check before the next push drops or re-judges it.
+        navigated: (_event, _url, _code, _text, isMainFrame, processId, routingId) => {
+          if (isMainFrame === true) dropAll(id, false);
+          else if (typeof processId === 'number' && typeof routingId === 'number') removeSub(frameKeyOf(id, processId, routingId));
+          else dropAll(id, false); // an event we cannot place: fail closed
+        },
+      };
+      h = created;
+      hooks.set(id, h);
+      listen(h, true);
+    }
+    h.keys.add(s.key);
+    subs.set(s.key, s);
+    stats.subscribers = subs.size;
+  }
+
+  function countFor(wc: WebContentsLike): number {
+    return hooks.get(wc.id)?.keys.size ?? 0;
   }
 
   function deliver(s: Subscription, json: string): boolean {
     try {
-      if (s.wc.isDestroyed() || s.frame.detached === true) return false;
-      // The frame may have navigated to another origin since it subscribed: check again.
-      const origin = frameOrigin(s.frame);
-      if (origin === null || !policy.origins.has(origin)) return false;
+      // The whole sender check again (destroyed, detached, origin, subframe, the app's filter): the
+      // frame may show another page now, of another origin or one the filter refuses.
+      const v = checkSender({ sender: s.wc, senderFrame: s.frame, processId: s.processId, frameId: s.frameId }, policy);
+      if (!v.ok || v.frameKey !== s.key) return false;
       if (typeof s.frame.send === 'function') s.frame.send(CHANNELS.push, json);
       else if (s.isMainFrame && typeof s.wc.send === 'function') s.wc.send(CHANNELS.push, json);
       else return false;
@@ -193,14 +275,27 @@ export function createStatusBridge(source: StatusSource, ipcMain: IpcMainLike, o
   }
 
   function pushAll(json: string): void {
-    for (const [key, s] of subs) {
+    for (const [key, s] of [...subs]) {
+      if (!subs.has(key)) continue; // dropped by a listener the app's filter triggered
       if (!deliver(s, json)) {
         stats.pushDropped++;
-        subs.delete(key);
-        unhook(s.wc);
+        removeSub(key);
       }
     }
     stats.subscribers = subs.size;
+  }
+
+  /** Answers a refused subscribe on the push channel (the preload reports it to the page). */
+  function answer(event: SenderEventLike, reason: BridgeRejectReason): void {
+    const reply = typeof event === 'object' && event !== null ? event.reply : undefined;
+    if (typeof reply !== 'function') return;
+    const sender = event.sender as { id?: unknown } | null | undefined;
+    const id = typeof sender === 'object' && sender !== null && typeof sender.id === 'number' ? sender.id : -1;
+    if (!answers.take(id)) return;
+    const refusal = reason === 'malformed' || reason === 'rate-limited' || reason === 'too-many-subscribers' ? REFUSALS[reason] : REFUSALS.refused;
+    try {
+      (reply as (channel: string, payload: string) => void).call(event, CHANNELS.push, refusal);
+    } catch { /* the frame is gone: nobody to answer */ }
   }
 
   // Common gate for every message: arity, sender, rate. Returns the sender or a refusal.
@@ -229,29 +324,28 @@ export function createStatusBridge(source: StatusSource, ipcMain: IpcMainLike, o
     const v = admit(event, args);
     if (typeof v === 'string') {
       stats.rejected[v]++;
+      answer(event, v);
       return;
     }
-    if (subs.has(v.frameKey)) return;
-    if (subs.size >= maxSubscribers) {
+    const existing = subs.get(v.frameKey);
+    if (existing !== undefined) {
+      // Same frame again: keep one subscription, on the frame object this event brings.
+      existing.frame = v.frame;
+      existing.isMainFrame = v.isMainFrame;
+      return;
+    }
+    if (countFor(v.webContents) >= maxPerWebContents) {
       stats.rejected['too-many-subscribers']++;
+      answer(event, 'too-many-subscribers');
       return;
     }
-    const s: Subscription = { key: v.frameKey, wc: v.webContents, frame: v.frame, isMainFrame: v.isMainFrame };
-    subs.set(s.key, s);
-    if (!destroyHooks.has(s.wc.id)) {
-      const id = s.wc.id;
-      const hook = (): void => dropWebContents(id);
-      destroyHooks.set(id, hook);
-      try { s.wc.once?.('destroyed', hook); } catch { /* a webContents without events just ages out on push */ }
-    }
-    stats.subscribers = subs.size;
+    const s: Subscription = { key: v.frameKey, wc: v.webContents, frame: v.frame, processId: v.processId, frameId: v.frameId, isMainFrame: v.isMainFrame };
+    addSub(s);
     // Give the new subscriber the current snapshot at once.
     const json = current();
     if (json !== REFUSALS.unavailable && !deliver(s, json)) {
       stats.pushDropped++;
-      subs.delete(s.key);
-      unhook(s.wc);
-      stats.subscribers = subs.size;
+      removeSub(s.key);
     }
   };
 
@@ -261,12 +355,7 @@ export function createStatusBridge(source: StatusSource, ipcMain: IpcMainLike, o
       stats.rejected[v]++;
       return;
     }
-    const s = subs.get(v.frameKey);
-    if (s !== undefined) {
-      subs.delete(v.frameKey);
-      unhook(s.wc);
-      stats.subscribers = subs.size;
-    }
+    removeSub(v.frameKey);
   };
 
   const onStatus = (status: Status): void => {
@@ -292,9 +381,7 @@ export function createStatusBridge(source: StatusSource, ipcMain: IpcMainLike, o
       ipcMain.removeHandler(CHANNELS.get);
       ipcMain.removeListener(CHANNELS.subscribe, onSubscribe);
       ipcMain.removeListener(CHANNELS.unsubscribe, onUnsubscribe);
-      const wcs = new Set([...subs.values()].map((s) => s.wc));
-      subs.clear();
-      for (const wc of wcs) unhook(wc);
+      for (const key of [...subs.keys()]) removeSub(key);
       stats.subscribers = 0;
       cache = null;
     },

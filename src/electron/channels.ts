@@ -18,13 +18,15 @@ export const CHANNELS = Object.freeze({
 export const API_KEY = 'procguard';
 
 /**
- * Replies the bridge sends instead of a snapshot when it refuses a request. The preload turns
- * these into rejected promises. A snapshot never has a `procguardError` field.
+ * Replies the bridge sends instead of a snapshot when it refuses a request (as the reply to a get,
+ * or on the push channel to a refused subscribe). The preload turns these into rejected promises
+ * and onStatus error callbacks. A snapshot never has a `procguardError` field.
  */
-export type RefusalReason = 'refused' | 'rate-limited' | 'malformed' | 'unavailable';
+export type RefusalReason = 'refused' | 'rate-limited' | 'malformed' | 'unavailable' | 'too-many-subscribers';
 export const REFUSALS: Readonly<Record<RefusalReason, string>> = Object.freeze({
   refused: '{"procguardError":"refused"}',
   'rate-limited': '{"procguardError":"rate-limited"}',
   malformed: '{"procguardError":"malformed"}',
   unavailable: '{"procguardError":"unavailable"}',
+  'too-many-subscribers': '{"procguardError":"too-many-subscribers"}',
 });

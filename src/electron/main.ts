@@ -16,6 +16,7 @@ export type { StatusSource, StatusBridge, StatusBridgeOptions, BridgeStats, IpcM
 export { auditWebContentsConfig, type WindowAudit, type WindowAuditOptions, type WebContentsConfig, type WindowAuditKind } from './window-audit';
 export { checkFuses, readFuseWires, FuseWireError, FUSE_SENTINEL, FUSE_V1_NAMES, RECOMMENDED_FUSES } from './fuses';
 export type { FuseWire, FuseEntry, FuseState, FuseName, ExpectedFuses, FuseCheck } from './fuses';
+export { electronProcessTree } from '../tree/electron-main';
 
 interface ElectronMainApi {
   ipcMain: IpcMainLike;

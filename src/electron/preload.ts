@@ -21,8 +21,12 @@ const API_KEY = 'procguard';
 export interface ProcguardApi {
   /** The current status snapshot; rejects when the main process refuses (origin, rate, ...). */
   getStatus(): Promise<Status>;
-  /** Calls `cb` with every new snapshot; returns a function that stops it. */
-  onStatus(cb: (status: Status) => void): () => void;
+  /**
+   * Calls `cb` with every new snapshot; returns a function that stops it. When the main process
+   * refuses the subscription (origin, filter, too many subscribers, rate) `onError` gets the
+   * reason as an Error and nothing more arrives; a later onStatus() call asks again.
+   */
+  onStatus(cb: (status: Status) => void, onError?: (err: Error) => void): () => void;
 }
 
 /** The part of Electron's `ipcRenderer` the API uses. */
@@ -41,20 +45,23 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** A refusal from the main process (the `procguardError` reply), as opposed to a bad payload. */
+class RefusalError extends Error {}
+
 /** Parses a reply or push from the main process. Throws on a refusal or anything not a v1 Status. */
 function decode(payload: unknown): Status {
   if (typeof payload !== 'string') throw new Error('procguard: malformed status reply');
   const parsed: unknown = JSON.parse(payload);
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('procguard: malformed status reply');
   const refusal = (parsed as { procguardError?: unknown }).procguardError;
-  if (typeof refusal === 'string') throw new Error(`procguard: status request ${refusal === 'refused' ? 'refused by the main process' : refusal}`);
+  if (typeof refusal === 'string') throw new RefusalError(`procguard: status request ${refusal === 'refused' ? 'refused by the main process' : refusal}`);
   if ((parsed as { version?: unknown }).version !== 1) throw new Error('procguard: unsupported status version');
   return deepFreeze(parsed as Status);
 }
 
 /** Builds the API over an ipcRenderer. Exported for tests; the page only sees the exposed copy. */
 export function createProcguardApi(ipc: IpcRendererLike): ProcguardApi {
-  const listeners = new Set<{ cb: (status: Status) => void }>();
+  const listeners = new Set<{ cb: (status: Status) => void; onError?: (err: Error) => void }>();
   let subscribed = false;
 
   // Receives (event, payload); only the decoded status is passed on, never the event.
@@ -62,7 +69,8 @@ export function createProcguardApi(ipc: IpcRendererLike): ProcguardApi {
     let status: Status;
     try {
       status = decode(payload);
-    } catch {
+    } catch (err) {
+      if (err instanceof RefusalError) refused(err);
       return;
     }
     for (const entry of [...listeners]) {
@@ -74,13 +82,29 @@ export function createProcguardApi(ipc: IpcRendererLike): ProcguardApi {
     }
   };
 
+  // The main process refused the subscription: it holds none for this frame. Tell every caller,
+  // and let the next onStatus() subscribe again.
+  function refused(err: RefusalError): void {
+    if (!subscribed) return;
+    subscribed = false;
+    ipc.removeListener(CH_PUSH, onPush);
+    for (const entry of [...listeners]) {
+      try {
+        entry.onError?.(new Error(err.message));
+      } catch (e) {
+        console.error('procguard: onStatus error callback threw', e);
+      }
+    }
+  }
+
   const api: ProcguardApi = {
     getStatus(): Promise<Status> {
       return ipc.invoke(CH_GET).then(decode);
     },
-    onStatus(cb: (status: Status) => void): () => void {
+    onStatus(cb: (status: Status) => void, onError?: (err: Error) => void): () => void {
       if (typeof cb !== 'function') throw new TypeError('procguard.onStatus: callback must be a function');
-      const entry = { cb };
+      if (onError !== undefined && typeof onError !== 'function') throw new TypeError('procguard.onStatus: onError must be a function');
+      const entry = onError === undefined ? { cb } : { cb, onError };
       listeners.add(entry);
       if (!subscribed) {
         subscribed = true;

@@ -11,13 +11,22 @@ export interface FrameLike {
   readonly detached?: unknown;
 }
 
+/**
+ * The webContents events the bridge listens to, with Electron's listener signatures:
+ * 'destroyed' (), 'render-process-gone' (event, details), and 'did-frame-navigate' (event, url,
+ * httpResponseCode, httpStatusText, isMainFrame, frameProcessId, frameRoutingId), which Electron
+ * emits for every committed cross-document navigation of any frame, the main frame included.
+ */
+export type WebContentsEventName = 'destroyed' | 'render-process-gone' | 'did-frame-navigate';
+
 /** The fields of Electron's `WebContents` the bridge uses. */
 export interface WebContentsLike {
   readonly id: number;
   isDestroyed(): boolean;
   send?(channel: string, ...args: unknown[]): void;
-  once?(event: 'destroyed', listener: () => void): unknown;
-  removeListener?(event: 'destroyed', listener: () => void): unknown;
+  on?(event: WebContentsEventName, listener: (...args: never[]) => void): unknown;
+  once?(event: WebContentsEventName, listener: (...args: never[]) => void): unknown;
+  removeListener?(event: WebContentsEventName, listener: (...args: never[]) => void): unknown;
 }
 
 /** The fields of Electron's `IpcMainEvent` / `IpcMainInvokeEvent` the bridge reads. */
@@ -26,6 +35,8 @@ export interface SenderEventLike {
   readonly senderFrame?: unknown;
   readonly processId?: unknown;
   readonly frameId?: unknown;
+  /** IpcMainEvent only: sends to the frame that sent the message. */
+  readonly reply?: unknown;
 }
 
 export type RejectReason = 'no-sender' | 'no-frame' | 'origin' | 'subframe' | 'filtered';
@@ -36,10 +47,17 @@ export interface AcceptedSender {
   frame: FrameLike & { send?(channel: string, ...args: unknown[]): void };
   origin: string;
   isMainFrame: boolean;
-  /** Stable per frame while it lives: `<processId>:<frameId>`. */
+  /** Stable per frame while it lives: `<webContentsId>:<processId>:<frameId>`. */
   frameKey: string;
+  processId: number;
+  frameId: number;
 }
 export type SenderVerdict = AcceptedSender | { ok: false; reason: RejectReason };
+
+/** The key of one frame of one webContents, as IPC events (processId, frameId) and navigation events (frameProcessId, frameRoutingId) give it. */
+export function frameKeyOf(webContentsId: number, processId: number, frameId: number): string {
+  return `${webContentsId}:${processId}:${frameId}`;
+}
 
 const SPECIAL = new Set(['http:', 'https:', 'ws:', 'wss:', 'ftp:']);
 const ORIGIN_RE = /^([a-z][a-z0-9+.-]*):\/\/([^/?#@\s\\]*)$/i;
@@ -63,19 +81,14 @@ export function normaliseOrigin(entry: unknown): string {
   return `${scheme}//${m[2].toLowerCase()}`;
 }
 
-/** The serialised origin of a frame, or null when it has none we can trust. */
+/**
+ * The serialised origin of a frame (WebFrameMain.origin, Electron 21+, backported to 19 and 20), or
+ * null. Fails closed where the field is missing: a URL does not give the origin. A sandboxed
+ * iframe or a CSP-sandboxed document at an allowed URL has the opaque origin "null", and every
+ * local page has a file: URL, so an origin derived from the URL would admit both.
+ */
 export function frameOrigin(frame: FrameLike): string | null {
-  if (typeof frame.origin === 'string' && frame.origin !== '') return frame.origin;
-  // Older Electron without WebFrameMain.origin: derive it from the URL.
-  if (typeof frame.url !== 'string' || frame.url === '') return null;
-  if (frame.url.startsWith('file:')) return 'file://';
-  try {
-    const u = new URL(frame.url);
-    if (SPECIAL.has(u.protocol)) return u.origin;
-    return u.host === '' ? null : `${u.protocol}//${u.host}`;
-  } catch {
-    return null;
-  }
+  return typeof frame.origin === 'string' && frame.origin !== '' ? frame.origin : null;
 }
 
 export interface SenderPolicy {
@@ -118,5 +131,5 @@ export function checkSender(event: SenderEventLike, policy: SenderPolicy): Sende
   }
   const processId = typeof event.processId === 'number' ? event.processId : -1;
   const frameId = typeof event.frameId === 'number' ? event.frameId : -1;
-  return { ok: true, webContents: wc, frame: f, origin, isMainFrame, frameKey: `${wc.id}:${processId}:${frameId}` };
+  return { ok: true, webContents: wc, frame: f, origin, isMainFrame, frameKey: frameKeyOf(wc.id, processId, frameId), processId, frameId };
 }

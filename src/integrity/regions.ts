@@ -3,6 +3,7 @@
  * Pure: takes MapsEntry[] and returns plain data, so it is tested on captured text.
  */
 import type { MapsEntry } from '../procfs/maps';
+import { PAGE_SIZE } from './constants';
 
 export type RegionClass =
   | 'main-executable'
@@ -19,7 +20,13 @@ export interface CodeRegion {
   end: bigint;
   klass: RegionClass;
   perms: string;
+  /** The mapped file's real name (a name that really ends in " (deleted)" keeps it); null for anonymous memory. */
   path: string | null;
+  /**
+   * The file was unlinked after it was mapped (an update or `mv -f` replaced it; memfd). Set by the
+   * Linux classifier; the main executable keeps klass 'main-executable' and says so here.
+   */
+  deleted?: boolean;
   /** `dev:inode` for file-backed code (the key that survives a split or a remap), null otherwise. */
   fileKey: string | null;
   /** Byte offset of `start` in the mapped file (0 for anonymous memory). */
@@ -41,8 +48,14 @@ export interface JitSpan {
 }
 
 export interface ClassifyOptions {
-  /** Real path of the main executable (e.g. fs.realpathSync('/proc/self/exe')). */
+  /** Real path of the main executable (e.g. fs.realpathSync('/proc/self/exe')); used only without `mainExecutableKey`. */
   mainExecutable: string | null;
+  /**
+   * `dev:inode` of the main executable as maps prints it (mainExecutableKey() from main-exe.ts,
+   * taken at start). When given, the main executable is recognised by it, also once its file was
+   * deleted or replaced; the path is then not used. Linux maps only.
+   */
+  mainExecutableKey?: string | null;
   /** Only the main executable's code (process_consistency's default scope). */
   mainExecutableOnly?: boolean;
   /** Include file-backed code mapped writable as well as executable (rwx). */
@@ -51,17 +64,23 @@ export interface ClassifyOptions {
   jitSpans?: readonly JitSpan[];
 }
 
-const PAGE = 4096n;
+const PAGE = BigInt(PAGE_SIZE);
 
 function isAnonymous(e: MapsEntry): boolean {
   return e.inode === '0' && (e.path === null || (e.pseudo && e.path.startsWith('[anon')));
 }
 
-function fileClass(e: MapsEntry, mainExecutable: string | null): RegionClass {
+function fileClass(e: MapsEntry, opts: ClassifyOptions): RegionClass {
   const p = e.path ?? '';
-  if (p.startsWith('/memfd:')) return 'memfd';
+  // Identity first: the running binary stays the main executable when its file is deleted or
+  // replaced (and a memfd that was exec'd is the main executable too).
+  if (opts.mainExecutableKey !== undefined) {
+    if (opts.mainExecutableKey !== null && `${e.dev}:${e.inode}` === opts.mainExecutableKey) return 'main-executable';
+  } else if (opts.mainExecutable !== null && !e.deleted && p === opts.mainExecutable) {
+    return 'main-executable';
+  }
+  if (e.deleted && p.startsWith('/memfd:')) return 'memfd';
   if (e.deleted) return 'deleted-file';
-  if (mainExecutable !== null && p === mainExecutable) return 'main-executable';
   if (p.endsWith('.node')) return 'native-addon';
   return 'shared-library';
 }
@@ -104,7 +123,7 @@ export function classifyRegions(maps: readonly MapsEntry[], opts: ClassifyOption
       const jit = inSpans(e.start, e.end, spans) || run.end - run.start >= JIT_RESERVATION_MIN || e.write;
       klass = jit ? 'jit' : 'anonymous-exec';
     }
-    else klass = fileClass(e, opts.mainExecutable);
+    else klass = fileClass(e, opts);
     if (opts.mainExecutableOnly && klass !== 'main-executable') continue;
     const fileBacked = klass !== 'vdso' && klass !== 'jit' && klass !== 'anonymous-exec';
     if (fileBacked && e.write && !opts.includeWritable) continue;
@@ -114,6 +133,7 @@ export function classifyRegions(maps: readonly MapsEntry[], opts: ClassifyOption
       klass,
       perms: e.perms,
       path: e.path,
+      deleted: e.deleted,
       fileKey: fileBacked ? `${e.dev}:${e.inode}` : klass === 'vdso' ? 'vdso' : null,
       fileOffset: fileBacked ? e.offset : 0,
       writable: e.write,

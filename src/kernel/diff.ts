@@ -38,21 +38,22 @@ function describeSeccomp(s: { mode: number; filters: number | null }): string {
 export function diffSnapshots(base: KernelSnapshot, now: KernelSnapshot, opts: DiffOptions = {}): Observation[] {
   const out: Observation[] = [];
 
-  // Tracer: open while a tracer is attached that was not there at baseline.
+  // Tracer: open while any tracer is attached. One that was already there at the baseline is not
+  // "normal" (it has had full access since before we looked): it is reported with atStart.
   if (sup(base.tracer) && sup(now.tracer) && now.tracer.attached) {
     const basePid = base.tracer.attached ? base.tracer.pid : null;
-    if (!base.tracer.attached || now.tracer.pid !== basePid) {
-      const t = now.tracer;
-      const who = t.pid === null ? 'a debugger' : `pid ${t.pid}${t.comm ? ` (${t.comm})` : ''}`;
-      const where = t.tid !== null && t.tid !== now.pid ? ` on thread ${t.tid}` : '';
-      out.push(
-        obs('tracer-attached', `a tracer is attached: ${who}${where}`, base.tracer, now.tracer, {
-          tracerPid: t.pid,
-          tracerComm: t.comm,
-          tid: t.tid,
-        }),
-      );
-    }
+    const atStart = base.tracer.attached && now.tracer.pid === basePid;
+    const t = now.tracer;
+    const who = t.pid === null ? 'a debugger' : `pid ${t.pid}${t.comm ? ` (${t.comm})` : ''}`;
+    const where = t.tid !== null && t.tid !== now.pid ? ` on thread ${t.tid}` : '';
+    out.push(
+      obs('tracer-attached', `a tracer is attached${atStart ? ' (since before the monitor started)' : ''}: ${who}${where}`, base.tracer, now.tracer, {
+        tracerPid: t.pid,
+        tracerComm: t.comm,
+        tid: t.tid,
+        ...(atStart ? { atStart: true } : {}),
+      }),
+    );
   }
 
   if (sup(base.seccomp) && sup(now.seccomp)) {

@@ -1,6 +1,7 @@
 /**
- * Kernel isolation monitor: takes a baseline snapshot, then each check() diffs a fresh snapshot
- * against it and returns the observations that are open now. It never re-baselines by itself.
+ * Kernel isolation monitor: takes a baseline snapshot (explicitly, or on its first successful
+ * check), then each check() diffs a fresh snapshot against it and returns the observations that
+ * are open now. It never re-baselines by itself once it has a baseline.
  */
 import { GuardStateError } from '../errors';
 import type { Observation } from '../types';
@@ -31,11 +32,16 @@ export class KernelMonitor {
     });
   }
 
-  /** Snapshot now and return the observations that are open (differ from the baseline). */
+  /**
+   * Snapshot now and return the observations that are open (differ from the baseline). Without a
+   * baseline (none taken yet, or the last attempt failed) this snapshot becomes it: the first
+   * successful check is the baseline, and a failed one leaves none so the next check retries.
+   * A tracer already attached then is still reported (evidence.atStart).
+   */
   check(): Promise<Observation[]> {
     return this.serial(async () => {
-      if (!this.base) throw new GuardStateError('KernelMonitor.check() called before baseline()');
       const now = await takeSnapshot(this.opts);
+      if (!this.base) this.base = now;
       this.last = now;
       return diffSnapshots(this.base, now, this.opts);
     });
@@ -66,7 +72,6 @@ export class KernelMonitor {
       if (running) return; // a slow pass is not overlapped by the next one
       running = true;
       try {
-        if (!this.base) await this.baseline();
         onObservations(await this.check());
       } catch (err) {
         report(err);

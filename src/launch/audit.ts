@@ -32,8 +32,14 @@ export interface LaunchAuditOptions extends LaunchAuditInput {
   includeExpected?: boolean;
 }
 
-/** `nodeOnly`: a Node option that means nothing after the script (matched in execArgv only). */
-type Vector = { kind: string; why: string; nodeOnly?: boolean };
+/**
+ * `node`: an option Node's own parser reads (in execArgv, in NODE_OPTIONS, and for the inspector
+ * switches in an Electron command line). Node's parser treats '_' and '-' alike in option names
+ * (`--experimental_loader` is `--experimental-loader`), so these are matched with the name
+ * normalised; Chromium's switch parser does not, so Chromium switches are matched as written.
+ * `nodeOnly`: a Node option that means nothing after the script (not matched in argv).
+ */
+type Vector = { kind: string; why: string; node?: boolean; nodeOnly?: boolean };
 
 /** Environment variables and why they matter. A variable that is set (even empty) is reported. */
 const ENV: Record<string, Vector> = {
@@ -43,6 +49,7 @@ const ENV: Record<string, Vector> = {
   NODE_PATH: { kind: 'node-env-hook', why: 'adds module search directories (bare-specifier hijack)' },
   NODE_COMPILE_CACHE: { kind: 'node-env-hook', why: 'loads V8 code cache from a directory' },
   NODE_EXTRA_CA_CERTS: { kind: 'tls-override', why: 'adds trusted CA certificates (TLS interception)' },
+  OPENSSL_CONF: { kind: 'openssl-config', why: 'Node loads this OpenSSL configuration at startup; it can load engine or provider libraries' },
   NODE_TLS_REJECT_UNAUTHORIZED: { kind: 'tls-override', why: 'can disable TLS certificate verification' },
   LD_PRELOAD: { kind: 'preload-library', why: 'the dynamic loader maps these libraries into the process first' },
   LD_AUDIT: { kind: 'preload-library', why: 'the dynamic loader runs these rtld-audit libraries' },
@@ -54,17 +61,20 @@ const ENV: Record<string, Vector> = {
 
 /** Switch names (without dashes) and why they matter. A trailing '*' matches a prefix. */
 const SWITCHES: [string, Vector][] = [
-  ['inspect', { kind: 'debug-port', why: 'opens the V8 inspector (full code execution for whoever connects)' }],
-  ['inspect-brk', { kind: 'debug-port', why: 'opens the V8 inspector and waits' }],
-  ['inspect-brk-node', { kind: 'debug-port', why: 'opens the V8 inspector (Electron)' }],
-  ['inspect-wait', { kind: 'debug-port', why: 'opens the V8 inspector and waits' }],
-  ['inspect-port', { kind: 'debug-port', why: 'sets the V8 inspector port' }],
-  ['debug', { kind: 'debug-port', why: 'legacy debugger switch', nodeOnly: true }],
+  ['inspect', { kind: 'debug-port', why: 'opens the V8 inspector (full code execution for whoever connects)', node: true }],
+  ['inspect-brk', { kind: 'debug-port', why: 'opens the V8 inspector and waits', node: true }],
+  ['inspect-brk-node', { kind: 'debug-port', why: 'opens the V8 inspector (Electron)', node: true }],
+  ['inspect-wait', { kind: 'debug-port', why: 'opens the V8 inspector and waits', node: true }],
+  ['inspect-port', { kind: 'debug-port', why: 'sets the V8 inspector port', node: true }],
+  ['debug-port', { kind: 'debug-port', why: 'sets the V8 inspector port (alias of --inspect-port)', node: true }],
+  ['debug', { kind: 'debug-port', why: 'legacy debugger switch', node: true, nodeOnly: true }],
   ['remote-debugging-port', { kind: 'debug-port', why: 'opens the Chrome DevTools protocol on a TCP port' }],
   ['remote-debugging-pipe', { kind: 'debug-port', why: 'opens the Chrome DevTools protocol on a pipe' }],
   ['remote-allow-origins', { kind: 'debug-port', why: 'lets web origins connect to the DevTools port' }],
   ['js-flags', { kind: 'js-flags', why: 'passes raw V8 flags (e.g. --allow-natives-syntax)' }],
   ['no-sandbox', { kind: 'sandbox-disabled', why: 'disables the Chromium renderer sandbox' }],
+  ['single-process', { kind: 'sandbox-disabled', why: 'runs renderers inside the browser process: no sandbox, no site isolation' }],
+  ['no-zygote', { kind: 'sandbox-disabled', why: 'child processes are exec\'d without the zygote, which the Linux sandbox needs' }],
   ['disable-web-security', { kind: 'web-security-disabled', why: 'disables the same-origin policy' }],
   ['disable-site-isolation-trials', { kind: 'web-security-disabled', why: 'disables site isolation' }],
   ['ignore-certificate-errors', { kind: 'tls-override', why: 'accepts any TLS certificate' }],
@@ -74,12 +84,18 @@ const SWITCHES: [string, Vector][] = [
   ['proxy-server', { kind: 'network-redirect', why: 'routes traffic through a proxy' }],
   ['proxy-pac-url', { kind: 'network-redirect', why: 'routes traffic by a PAC script' }],
   ['load-extension', { kind: 'extension-loaded', why: 'loads unpacked browser extensions' }],
+  ['browser-subprocess-path', { kind: 'cmd-prefix', why: 'runs another program as every child process (renderer, GPU, utility)' }],
+  ['renderer-cmd-prefix', { kind: 'cmd-prefix', why: 'runs renderer processes through another program' }],
+  ['utility-cmd-prefix', { kind: 'cmd-prefix', why: 'runs utility processes through another program' }],
   ['*-cmd-prefix', { kind: 'cmd-prefix', why: 'runs child processes (renderer, GPU, utility) through another program' }],
   ['gpu-launcher', { kind: 'cmd-prefix', why: 'runs the GPU process through another program' }],
-  ['require', { kind: 'code-preload', why: 'preloads a module before the app', nodeOnly: true }],
-  ['import', { kind: 'code-preload', why: 'preloads an ES module before the app', nodeOnly: true }],
-  ['loader', { kind: 'code-preload', why: 'installs a module loader hook', nodeOnly: true }],
-  ['experimental-loader', { kind: 'code-preload', why: 'installs a module loader hook', nodeOnly: true }],
+  ['require', { kind: 'code-preload', why: 'preloads a module before the app', node: true, nodeOnly: true }],
+  ['import', { kind: 'code-preload', why: 'preloads an ES module before the app', node: true, nodeOnly: true }],
+  ['loader', { kind: 'code-preload', why: 'installs a module loader hook', node: true, nodeOnly: true }],
+  ['experimental-loader', { kind: 'code-preload', why: 'installs a module loader hook', node: true, nodeOnly: true }],
+  ['env-file', { kind: 'node-env-hook', why: 'loads environment variables (NODE_OPTIONS too) from a file at startup', node: true, nodeOnly: true }],
+  ['env-file-if-exists', { kind: 'node-env-hook', why: 'loads environment variables (NODE_OPTIONS too) from a file at startup', node: true, nodeOnly: true }],
+  ['openssl-config', { kind: 'openssl-config', why: 'loads an OpenSSL configuration at startup; it can load engine or provider libraries', node: true, nodeOnly: true }],
 ];
 
 function matchSwitch(name: string): Vector | null {
@@ -91,6 +107,29 @@ function matchSwitch(name: string): Vector | null {
     }
   }
   return null;
+}
+
+/** Node's option-name normalisation (src/node_options-inl.h): every '_' in a '--name' is a '-'. */
+function nodeName(name: string): string {
+  return name.replace(/_/g, '-');
+}
+
+/**
+ * The vector a switch name hits, and the name to report it under. `nodeParsed`: Node's parser
+ * reads this list (execArgv, NODE_OPTIONS), so only Node options count and '_' is '-'. Otherwise
+ * (argv, which Chromium parses) the name is matched as written, and Node options that an Electron
+ * command line hands to Node (the inspector switches) also match with '_' normalised.
+ */
+function lookup(name: string, nodeParsed: boolean): { v: Vector; name: string } | null {
+  const normal = nodeName(name);
+  if (nodeParsed) {
+    const v = matchSwitch(normal);
+    return v !== null && v.node === true ? { v, name: normal } : null;
+  }
+  const exact = matchSwitch(name);
+  if (exact !== null) return { v: exact, name };
+  const v = matchSwitch(normal);
+  return v !== null && v.node === true ? { v, name: normal } : null;
 }
 
 /** '--Name=value' / '-name' / '/name' (Windows) -> { name, value }, or null when not a switch. */
@@ -109,14 +148,62 @@ function parseSwitch(arg: string, platform: NodeJS.Platform): { name: string; va
   return { name, value: eq < 0 ? null : body.slice(eq + 1) };
 }
 
-/** The known risky switches inside a NODE_OPTIONS value (evidence only). */
-function optionFlags(value: string, platform: NodeJS.Platform): string[] {
-  const flags: string[] = [];
-  for (const part of value.split(/\s+/)) {
-    const sw = parseSwitch(part, platform);
-    if (sw && matchSwitch(sw.name)) flags.push(`--${sw.name}`);
+/**
+ * Splits a NODE_OPTIONS value the way Node does (ParseNodeOptionsEnvVar in src/node_options.cc):
+ * on ' ' outside double quotes; quotes are removed and start no argument by themselves; inside
+ * quotes a backslash takes the next character literally.
+ */
+export function splitNodeOptions(value: string): string[] {
+  const out: string[] = [];
+  let quoted = false;
+  let startNew = true;
+  for (let i = 0; i < value.length; i++) {
+    let c = value[i];
+    if (c === '\\' && quoted) {
+      if (i + 1 === value.length) break; // Node refuses to start ("invalid escape")
+      c = value[++i];
+    } else if (c === ' ' && !quoted) {
+      startNew = true;
+      continue;
+    } else if (c === '"') {
+      quoted = !quoted;
+      continue;
+    }
+    if (startNew) {
+      out.push(c);
+      startNew = false;
+    } else {
+      out[out.length - 1] += c;
+    }
   }
-  return flags;
+  return out;
+}
+
+/** Node options that take their value as the next argument when it is not given with '='. */
+const VALUE_OPTIONS = new Set(['require', 'import', 'loader', 'experimental-loader', 'env-file', 'env-file-if-exists', 'openssl-config', 'inspect-port', 'debug-port']);
+
+type OptionHit = { flag: string; v: Vector; arg: string; value: string | null; index: number };
+
+/** The known risky Node options inside a NODE_OPTIONS value, in order, with their token index. */
+function nodeOptionHits(value: string): OptionHit[] {
+  const hits: OptionHit[] = [];
+  const tokens = splitNodeOptions(value);
+  for (let i = 0; i < tokens.length; i++) {
+    const start = i;
+    const sw = parseSwitch(tokens[i], 'linux'); // Node's parser: no '/switch', and case matters everywhere
+    if (!sw) continue;
+    const hit = lookup(sw.name, true);
+    if (!hit) continue;
+    let v = sw.value;
+    if (v === null && VALUE_OPTIONS.has(hit.name) && i + 1 < tokens.length) v = tokens[++i];
+    hits.push({ flag: `--${hit.name}`, v: hit.v, arg: tokens[start], value: v, index: start });
+  }
+  return hits;
+}
+
+/** Canonical form of an `expected` entry: switch names normalised like Node's ('_' is '-'). */
+function expectedForms(e: string): string[] {
+  return e.startsWith('--') ? [e, `--${nodeName(e.slice(2))}`] : [e];
 }
 
 function clip(v: string): string {
@@ -139,8 +226,11 @@ function defaultInspectorUrl(): string | null {
  */
 export function auditLaunch(opts: LaunchAuditOptions = {}): Observation[] {
   if (opts === null || typeof opts !== 'object') throw new TypeError('auditLaunch: options must be an object');
-  const expected = new Set(opts.expected ?? []);
-  for (const e of expected) if (typeof e !== 'string') throw new TypeError('auditLaunch: expected must be an array of strings');
+  const expected = new Set<string>();
+  for (const e of opts.expected ?? []) {
+    if (typeof e !== 'string') throw new TypeError('auditLaunch: expected must be an array of strings');
+    for (const f of expectedForms(e)) expected.add(f);
+  }
   const env = opts.env ?? process.env;
   const argv = opts.argv ?? process.argv;
   const execArgv = opts.execArgv ?? process.execArgv;
@@ -163,10 +253,29 @@ export function auditLaunch(opts: LaunchAuditOptions = {}): Observation[] {
         subsystem: 'launch',
         kind: v.kind,
         detail: `environment variable ${name} is set: ${v.why}`,
-        evidence: { source: 'env', name, value: clip(value), ...(name === 'NODE_OPTIONS' ? { flags: optionFlags(value, platform) } : {}) },
+        evidence: { source: 'env', name, value: clip(value), ...(name === 'NODE_OPTIONS' ? { flags: nodeOptionHits(value).map((h) => h.flag) } : {}) },
       },
       expected.has(name),
     );
+  }
+
+  // Each risky option inside NODE_OPTIONS on its own, with its own kind (a --require there is code
+  // loaded into every Node process this environment starts, not just "an option is set").
+  const nodeOptions = env.NODE_OPTIONS;
+  if (typeof nodeOptions === 'string') {
+    for (const h of nodeOptionHits(nodeOptions)) {
+      push(
+        {
+          key: `launch:NODE_OPTIONS:${h.flag}`,
+          subsystem: 'launch',
+          kind: h.v.kind,
+          detail: `NODE_OPTIONS holds ${h.flag}: ${h.v.why}`,
+          evidence: { source: 'NODE_OPTIONS', flag: h.flag, arg: clip(h.arg), index: h.index, ...(h.value !== null ? { value: clip(h.value) } : {}) },
+        },
+        // Expecting NODE_OPTIONS itself (say, for --max-old-space-size) does not expect code in it.
+        expected.has(h.flag) || expected.has(h.arg),
+      );
+    }
   }
 
   const scan = (list: readonly string[], source: 'argv' | 'execArgv', from: number) => {
@@ -174,11 +283,13 @@ export function auditLaunch(opts: LaunchAuditOptions = {}): Observation[] {
       const arg = list[i];
       if (typeof arg !== 'string') continue;
       if (arg === '--') break; // switches end here (Chromium and Node)
-      const sw = parseSwitch(arg, platform);
+      // Node parses execArgv the same way on every OS (no '/switch', case-sensitive).
+      const sw = parseSwitch(arg, source === 'execArgv' ? 'linux' : platform);
       if (!sw) continue;
-      const v = matchSwitch(sw.name);
-      if (!v || (v.nodeOnly && source !== 'execArgv')) continue;
-      const flag = `--${sw.name}`;
+      const hit = lookup(sw.name, source === 'execArgv');
+      if (!hit || (hit.v.nodeOnly && source !== 'execArgv')) continue;
+      const v = hit.v;
+      const flag = `--${hit.name}`;
       push(
         {
           key: `launch:${source}:${flag}`,

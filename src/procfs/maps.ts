@@ -9,6 +9,14 @@
  *   (A file literally named with the four characters "\012" is indistinguishable: kernel limitation.)
  * File names are bytes; the text is decoded as UTF-8, so a name that is not valid UTF-8 has its bad
  * bytes replaced by U+FFFD in `path` (dev and inode still identify the file exactly).
+ *
+ * " (deleted)": the kernel (d_path) appends it to the name of a file that was unlinked after it
+ * was mapped (an update, `mv -f` over it, memfd and SysV shm, which never had a link). The text
+ * alone cannot tell that from a live file whose name really ends in " (deleted)": both print
+ * "x.so (deleted)". Where the caller can look at the file system (readMaps and friends), the
+ * printed text is stat'ed: if it names a file with the mapping's inode, that file is the mapping
+ * (its real name ends in the suffix, and it is not deleted); otherwise the suffix is the kernel's
+ * mark and is removed once. A pure parse (parseMaps without `namesInode`) takes the kernel's reading.
  */
 import * as fs from 'node:fs';
 import { ProcfsParseError, ProcfsUnreadableError } from '../errors';
@@ -29,9 +37,14 @@ export interface MapsEntry {
   dev: string;
   /** Decimal as printed ('0' for anonymous mappings). */
   inode: string;
-  /** Null when the name field is absent; ' (deleted)' suffix stripped; '\012' decoded to '\n'. */
+  /**
+   * The mapped file's name: null when the name field is absent; '\012' decoded to '\n'; the
+   * kernel's ' (deleted)' mark removed when `deleted` (a real name ending in ' (deleted)' is kept).
+   */
   path: string | null;
-  /** The name ended with ' (deleted)' (file unlinked after mapping, memfd, SysV shm, ...). */
+  /** The name field exactly as printed (with '\012' decoded), kernel mark included; null when absent. */
+  pathText: string | null;
+  /** The file was unlinked after it was mapped (kernel mark; memfd and SysV shm always carry it). */
   deleted: boolean;
   /** A kernel pseudo-name such as '[heap]', '[stack]', '[vdso]', '[anon:name]'. */
   pseudo: boolean;
@@ -58,7 +71,16 @@ function skipSpaces(line: string, pos: number): number {
   return pos;
 }
 
-function parseLine(line: string, lineNo: number, source: string): MapsEntry {
+/** Options of parseMaps. */
+export interface ParseMapsOptions {
+  /**
+   * Whether the file at `path` is now the inode `inode` (decimal): used to tell a live file named
+   * "x (deleted)" from the kernel's mark. Without it the suffix is always the kernel's mark.
+   */
+  namesInode?: (path: string, inode: string) => boolean;
+}
+
+function parseLine(line: string, lineNo: number, source: string, opts: ParseMapsOptions): MapsEntry {
   const fail = (reason: string): never => {
     throw new ProcfsParseError(source, lineNo, reason);
   };
@@ -103,10 +125,15 @@ function parseLine(line: string, lineNo: number, source: string): MapsEntry {
     if (namePos < 0) fail(`bad inode '${clip(inode + line.slice(pos, pos + 8))}'`);
     if (namePos < line.length) path = line.slice(namePos).replace(/\\012/g, '\n');
   }
+  const pathText = path;
   let deleted = false;
   if (path !== null && path.endsWith(DELETED) && path.length > DELETED.length) {
-    deleted = true;
-    path = path.slice(0, -DELETED.length);
+    // Only a file name the kernel printed can carry its mark; inode 0 has no file to ask about.
+    const live = opts.namesInode !== undefined && path.startsWith('/') && inode !== '0' && opts.namesInode(path, inode);
+    if (!live) {
+      deleted = true;
+      path = path.slice(0, -DELETED.length);
+    }
   }
   const pseudo = path !== null && path.length >= 2 && path.startsWith('[') && path.endsWith(']');
   return {
@@ -121,6 +148,7 @@ function parseLine(line: string, lineNo: number, source: string): MapsEntry {
     dev: devText.toLowerCase(),
     inode: inode,
     path,
+    pathText,
     deleted,
     pseudo,
   };
@@ -135,7 +163,7 @@ function clip(s: string): string {
  * Throws ProcfsParseError (with the 1-based line number) on any malformed line, including an
  * empty line in the middle of the text.
  */
-export function parseMaps(text: string, source = '<maps>'): MapsEntry[] {
+export function parseMaps(text: string, source = '<maps>', opts: ParseMapsOptions = {}): MapsEntry[] {
   if (typeof text !== 'string') throw new TypeError('parseMaps: text must be a string');
   const out: MapsEntry[] = [];
   if (text.length === 0) return out;
@@ -148,7 +176,7 @@ export function parseMaps(text: string, source = '<maps>'): MapsEntry[] {
     lineNo++;
     const line = body.slice(pos, nl);
     if (line.length === 0) throw new ProcfsParseError(source, lineNo, 'empty line');
-    out.push(parseLine(line, lineNo, source));
+    out.push(parseLine(line, lineNo, source, opts));
     pos = nl + 1;
   }
   return out;
@@ -187,6 +215,43 @@ export async function readMapsAt(p: string): Promise<MapsEntry[]> {
   return readMapsAtSync(p);
 }
 
+/**
+ * st_dev as /proc/<pid>/maps prints it: "major:minor" in lower-case hex, at least two digits each
+ * (glibc's gnu_dev_major/minor decoding of the new_encode_dev() value stat returns).
+ */
+export function mapsDev(stDev: bigint): string {
+  const major = ((stDev >> 8n) & 0xfffn) | ((stDev >> 32n) & 0xfffff000n);
+  const minor = (stDev & 0xffn) | ((stDev >> 12n) & 0xffffff00n);
+  return `${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}`;
+}
+
+// Answers by (mapped inode, printed path). An answer cannot go stale while the mapping exists: the
+// mapped inode stays allocated, so no other file on its file system gets its number; an unlinked
+// inode cannot be linked again (only O_TMPFILE files can); and a rename or unlink of the mapped
+// name changes the printed text. Bounded: cleared when it grows past NAMES_CACHE_MAX.
+const namesCache = new Map<string, boolean>();
+const NAMES_CACHE_MAX = 4096;
+
+/**
+ * Whether the file at `path` is now inode `inode`. Compares the inode only, not the device: the
+ * device maps prints is the backing superblock's, which differs from stat()'s st_dev on overlayfs
+ * and btrfs subvolumes, and the mapped inode's number is unique on its file system (see above).
+ */
+export function namesInode(path: string, inode: string): boolean {
+  const key = `${inode}|${path}`;
+  const hit = namesCache.get(key);
+  if (hit !== undefined) return hit;
+  let same = false;
+  try {
+    same = fs.statSync(path, { bigint: true }).ino.toString() === inode;
+  } catch {
+    same = false;
+  }
+  if (namesCache.size >= NAMES_CACHE_MAX) namesCache.clear();
+  namesCache.set(key, same);
+  return same;
+}
+
 function readMapsAtSync(p: string): MapsEntry[] {
   let text: string;
   try {
@@ -194,7 +259,7 @@ function readMapsAtSync(p: string): MapsEntry[] {
   } catch (cause) {
     throw new ProcfsUnreadableError(p, cause);
   }
-  return parseMaps(text, p);
+  return parseMaps(text, p, { namesInode });
 }
 
 /** Synchronous readMaps. */

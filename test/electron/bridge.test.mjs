@@ -34,7 +34,7 @@ test('bridge unit: senders from other origins are refused and counted', () => {
     const reply = ipc.invoke(CHANNELS.get, eventFrom(wc, new FakeFrame({ origin })));
     assert.deepEqual(JSON.parse(reply), { procguardError: 'refused' }, `origin ${origin} should be refused`);
   }
-  // A frame without origin falls back to its URL; a javascript:/data: URL gives no usable origin.
+  // A frame without an origin (an Electron without WebFrameMain.origin) is refused whatever its URL.
   const noOrigin = new FakeFrame({ origin: undefined, url: 'data:text/html,hi' });
   assert.match(ipc.invoke(CHANNELS.get, eventFrom(wc, noOrigin)), /refused/, 'a data: URL frame should be refused');
   assert.equal(bridge.stats().rejected.origin, 6, 'every bad origin should be counted under rejected.origin');
@@ -146,6 +146,139 @@ test('bridge unit: subscribers get the current and every new snapshot; unsubscri
   bridge.dispose();
 });
 
+test('bridge unit: without WebFrameMain.origin the sender is refused, never trusted by its URL (fail closed)', () => {
+  const { ipc, bridge, wc } = setup();
+  // A sandboxed iframe or a CSP-sandboxed document at an allowed URL has the opaque origin "null";
+  // its URL says app://main. Without the origin field there is no way to tell it from the real page.
+  for (const origin of [undefined, '', 42, null]) {
+    const f = new FakeFrame({ origin, url: `${APP}/index.html` });
+    assert.match(ipc.invoke(CHANNELS.get, eventFrom(wc, f)), /refused/, `a frame with origin ${JSON.stringify(origin)} at an allowed URL must be refused`);
+    ipc.send(CHANNELS.subscribe, eventFrom(wc, f));
+  }
+  assert.equal(bridge.stats().subscribers, 0, 'no origin-less frame may subscribe');
+  assert.equal(bridge.stats().rejected.origin, 8, 'every origin-less request is counted under rejected.origin');
+  bridge.dispose();
+  // file: allowlisted: a frame without origin at a file: URL is refused too (any local page would pass).
+  const f = setup({ allowedOrigins: ['file://'] });
+  const page = new FakeFrame({ origin: undefined, url: 'file:///home/user/Downloads/evil.html' });
+  assert.match(f.ipc.invoke(CHANNELS.get, eventFrom(f.wc, page)), /refused/, 'a file: page without origin must be refused');
+  const real = new FakeFrame({ origin: 'file://', url: 'file:///opt/app/index.html' });
+  assert.doesNotMatch(f.ipc.invoke(CHANNELS.get, eventFrom(f.wc, real)), /procguardError/, 'a file: page with origin "file://" is still served');
+  f.bridge.dispose();
+});
+
+test('bridge unit: every push re-runs the whole sender check, the app filter included', () => {
+  const onlyStatusPage = ({ url }) => url === `${APP}/status.html`;
+  const { ipc, source, bridge, wc } = setup({ filter: onlyStatusPage });
+  const frame = new FakeFrame({ origin: APP, url: `${APP}/status.html` });
+  const ev = eventFrom(wc, frame);
+  ipc.send(CHANNELS.subscribe, ev);
+  assert.equal(frame.sent.length, 1, 'the status page subscribes and gets the current snapshot');
+  // The frame now shows another page of the same, allowed origin that the filter refuses (a
+  // WebFrameMain that follows same-site navigations; no navigation event is needed for this).
+  frame.url = `${APP}/other.html`;
+  assert.match(ipc.invoke(CHANNELS.get, ev), /refused/, 'the filter refuses the other page');
+  source.publish(snaps.findings);
+  assert.equal(frame.sent.length, 1, 'the old subscription must not push to a page the filter refuses');
+  assert.equal(bridge.stats().subscribers, 0, 'the refused frame is dropped at the push');
+  assert.equal(bridge.stats().pushDropped, 1, 'the drop is counted');
+  // A filter that starts throwing drops the subscriber too, and never throws into the guard.
+  frame.url = `${APP}/status.html`;
+  let throwing = false;
+  const b2 = setup({ filter: () => { if (throwing) throw new Error('filter broke'); return true; } });
+  const f2 = new FakeFrame({ origin: APP });
+  b2.ipc.send(CHANNELS.subscribe, eventFrom(b2.wc, f2));
+  throwing = true;
+  assert.doesNotThrow(() => b2.source.publish(snaps.findings), 'a throwing filter must not throw into emit()');
+  assert.equal(f2.sent.length, 1, 'no push once the filter throws');
+  assert.equal(b2.bridge.stats().subscribers, 0, 'the subscriber is dropped');
+  b2.bridge.dispose();
+  bridge.dispose();
+});
+
+test('bridge unit: a frame that navigates, or whose renderer dies, loses its subscription at once', () => {
+  const { ipc, source, bridge, wc, frame } = setup({ allowSubframes: true });
+  const sub = new FakeFrame({ origin: APP, parent: frame, frameId: 2 });
+  const wc2 = new FakeWebContents();
+  const other = new FakeFrame({ origin: APP, processId: 9 });
+  for (const [w, f] of [[wc, frame], [wc, sub], [wc2, other]]) ipc.send(CHANNELS.subscribe, eventFrom(w, f));
+  assert.equal(bridge.stats().subscribers, 3, 'three frames subscribed');
+  for (const ev of ['did-frame-navigate', 'render-process-gone', 'destroyed']) {
+    assert.equal(wc.listenerCount(ev), 1, `one '${ev}' listener per webContents, however many of its frames subscribed`);
+  }
+
+  // A subframe navigates (same origin, same page: the filter and origin would still pass).
+  wc.navigateFrame(sub, `${APP}/index.html`);
+  assert.equal(bridge.stats().subscribers, 2, 'the navigated subframe is dropped when the navigation commits');
+  source.publish(snaps.findings);
+  assert.equal(sub.sent.length, 1, 'the navigated subframe gets no push (only its first snapshot)');
+  assert.equal(frame.sent.length, 2, 'the main frame still gets pushes');
+
+  // The main frame navigates: its document and every subframe of it are gone.
+  const sub2 = new FakeFrame({ origin: APP, parent: frame, frameId: 3 });
+  ipc.send(CHANNELS.subscribe, eventFrom(wc, sub2));
+  wc.navigateFrame(frame, `${APP}/index.html`);
+  assert.equal(bridge.stats().subscribers, 1, 'a main-frame navigation drops every subscription of that webContents');
+  for (const ev of ['did-frame-navigate', 'render-process-gone', 'destroyed']) {
+    assert.equal(wc.listenerCount(ev), 0, `the '${ev}' listener is removed once the webContents has no subscriber`);
+  }
+  // The new document subscribes again (the preload runs anew) and is served.
+  ipc.send(CHANNELS.subscribe, eventFrom(wc, frame));
+  assert.equal(bridge.stats().subscribers, 2, 'the new document can subscribe');
+
+  // The other window's renderer crashes.
+  wc2.crash();
+  assert.equal(bridge.stats().subscribers, 1, 'render-process-gone drops that webContents\' subscriptions');
+  assert.equal(wc2.listenerCount('did-frame-navigate'), 0, 'and its listeners');
+  source.publish(snaps.compromised);
+  assert.equal(other.sent.length, 2, 'nothing is pushed to the crashed renderer');
+  bridge.dispose();
+  assert.equal(wc.listenerCount('did-frame-navigate') + wc.listenerCount('destroyed') + wc.listenerCount('render-process-gone'), 0, 'dispose removes every listener');
+
+  // Navigating does not refill the rate bucket (only a destroyed webContents is forgotten).
+  const r = setup({ rateLimit: { burst: 2, perSecond: 1 } });
+  r.ipc.send(CHANNELS.subscribe, eventFrom(r.wc, r.frame));
+  r.wc.navigateFrame(r.frame, `${APP}/index.html`);
+  r.ipc.send(CHANNELS.subscribe, eventFrom(r.wc, r.frame));
+  r.wc.navigateFrame(r.frame, `${APP}/index.html`);
+  assert.match(r.ipc.invoke(CHANNELS.get, eventFrom(r.wc, r.frame)), /rate-limited/, 'two subscribes and two navigations later the bucket is empty');
+  r.bridge.dispose();
+});
+
+test('bridge unit: the subscriber cap is per webContents, and a refused subscribe is answered', () => {
+  const { ipc, source, bridge, wc, frame } = setup({ allowSubframes: true, maxSubscribersPerWebContents: 4 });
+  const frames = [frame, ...Array.from({ length: 9 }, (_, i) => new FakeFrame({ origin: APP, parent: frame, frameId: 10 + i }))];
+  for (const f of frames) ipc.send(CHANNELS.subscribe, eventFrom(wc, f));
+  assert.equal(bridge.stats().subscribers, 4, 'one webContents holds at most 4 subscriptions');
+  assert.equal(bridge.stats().rejected['too-many-subscribers'], 6, 'the other 6 are refused and counted');
+  const refusals = wc.replies.filter((r) => r.channel === CHANNELS.push);
+  assert.equal(refusals.length, 6, 'each refused subscribe is answered on the push channel');
+  assert.deepEqual(refusals.map((r) => r.frameId), frames.slice(4).map((f) => f.frameId), 'the answer goes to the refused frame');
+  assert.deepEqual(JSON.parse(refusals[0].args[0]), { procguardError: 'too-many-subscribers' }, 'the answer says why');
+
+  // Another window is not starved by the full one.
+  const wc2 = new FakeWebContents();
+  const f2 = new FakeFrame({ origin: APP, processId: 8 });
+  ipc.send(CHANNELS.subscribe, eventFrom(wc2, f2));
+  assert.equal(bridge.stats().subscribers, 5, 'a second webContents still subscribes');
+  assert.deepEqual(wc2.replies, [], 'and gets no refusal');
+  source.publish(snaps.findings);
+  assert.deepEqual(JSON.parse(f2.sent.at(-1)[1]), snaps.findings, 'and receives pushes');
+
+  // Room comes back when a frame of the full webContents leaves.
+  ipc.send(CHANNELS.unsubscribe, eventFrom(wc, frames[1]));
+  ipc.send(CHANNELS.subscribe, eventFrom(wc, frames[9]));
+  assert.equal(bridge.stats().subscribers, 5, 'a freed slot can be taken again');
+
+  // Other refusals are answered too, so a page never waits in silence.
+  const evil = new FakeFrame({ origin: 'https://evil.example', processId: 11 });
+  const wc3 = new FakeWebContents();
+  ipc.send(CHANNELS.subscribe, eventFrom(wc3, evil));
+  assert.deepEqual(wc3.replies.map((r) => JSON.parse(r.args[0])), [{ procguardError: 'refused' }], 'an origin refusal is answered "refused"');
+  bridge.dispose();
+  assert.throws(() => setup({ maxSubscribersPerWebContents: 0 }), RangeError, 'a cap of 0 is a RangeError');
+});
+
 test('bridge unit: a flood of 100k requests is rate-limited cheaply and the event loop keeps turning', async () => {
   const { ipc, source, bridge, wc, frame, tick } = setup();
   const ev = eventFrom(wc, frame);
@@ -185,6 +318,7 @@ test('bridge unit: a flood of 100k requests is rate-limited cheaply and the even
   for (let i = 0; i < 100_000; i++) ipc.send(CHANNELS.subscribe, evil);
   assert.equal(bridge.stats().subscribers, 0, 'a subscribe flood from a bad origin subscribes nothing');
   assert.equal(bridge.stats().rejected.origin, 100_000, 'every bad subscribe is counted');
+  assert.equal(evil.sender.replies.length, 30, 'a flood of refused subscribes gets a bounded number of answers (the burst)');
   bridge.dispose();
 });
 

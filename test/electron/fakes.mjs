@@ -38,12 +38,37 @@ export class FakeIpcMain {
 }
 
 let nextId = 1;
+/** An Electron `Event` as webContents listeners receive it (only preventDefault is used). */
+function electronEvent() {
+  return { defaultPrevented: false, preventDefault() { this.defaultPrevented = true; } };
+}
+
 export class FakeWebContents extends EventEmitter {
   constructor() {
     super();
     this.id = nextId++;
     this.destroyed = false;
     this.sent = [];
+    /** What IpcMainEvent.reply() sent back to a frame of this webContents: { processId, frameId, channel, args }. */
+    this.replies = [];
+  }
+  /**
+   * A committed cross-document navigation of `frame`, as Electron reports it (webContents docs,
+   * "Document Navigations"): 'did-frame-navigate' (event, url, httpResponseCode, httpStatusText,
+   * isMainFrame, frameProcessId, frameRoutingId) for any frame, then 'did-navigate' (event, url,
+   * httpResponseCode, httpStatusText) for the main frame. `origin` updates the frame in place, as a
+   * WebFrameMain that follows same-site navigations does. Not emitted for in-page navigations.
+   */
+  navigateFrame(frame, url, { origin = frame.origin } = {}) {
+    frame.url = url;
+    frame.origin = origin;
+    const isMainFrame = frame.parent === null;
+    this.emit('did-frame-navigate', electronEvent(), url, -1, '', isMainFrame, frame.processId, frame.routingId);
+    if (isMainFrame) this.emit('did-navigate', electronEvent(), url, -1, '');
+  }
+  /** The renderer process died: 'render-process-gone' (event, RenderProcessGoneDetails). */
+  crash(reason = 'crashed', exitCode = 139) {
+    this.emit('render-process-gone', electronEvent(), { reason, exitCode });
   }
   isDestroyed() {
     return this.destroyed;
@@ -66,6 +91,8 @@ export class FakeFrame {
     this.detached = false;
     this.processId = processId;
     this.frameId = frameId;
+    // WebFrameMain names the frame's routing id `routingId`; IPC events call the same number `frameId`.
+    this.routingId = frameId;
     this.sent = [];
   }
   send(channel, ...args) {
@@ -73,9 +100,23 @@ export class FakeFrame {
   }
 }
 
-/** An IPC event from `frame` in `wc`, shaped like Electron's IpcMainEvent / IpcMainInvokeEvent. */
+/**
+ * An IPC event from `frame` in `wc`, shaped like Electron's IpcMainEvent / IpcMainInvokeEvent.
+ * `reply(channel, ...args)` (IpcMainEvent only) answers the frame that sent the message, by its
+ * (processId, frameId), whatever it shows now; the fake records it in `wc.replies`.
+ */
 export function eventFrom(wc, frame) {
-  return { sender: wc, senderFrame: frame, processId: frame?.processId ?? 7, frameId: frame?.frameId ?? 1 };
+  const processId = frame?.processId ?? 7;
+  const frameId = frame?.frameId ?? 1;
+  return {
+    sender: wc,
+    senderFrame: frame,
+    processId,
+    frameId,
+    reply(channel, ...args) {
+      wc.replies.push({ processId, frameId, channel, args });
+    },
+  };
 }
 
 /** A status source like the Guard: status(), 'status' events; counts reads. */

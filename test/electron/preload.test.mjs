@@ -56,7 +56,9 @@ function loopback(ipcMain, wc, frame) {
     },
     send(channel, ...args) {
       this.sent.push(channel);
-      ipcMain.send(channel, eventFrom(wc, frame), ...args);
+      const event = eventFrom(wc, frame);
+      event.reply = (ch, ...a) => frame.send(ch, ...a); // IpcMainEvent.reply reaches the sending frame
+      ipcMain.send(channel, event, ...args);
     },
     on(channel, fn) {
       if (!listeners.has(channel)) listeners.set(channel, new Set());
@@ -115,6 +117,28 @@ test('preload: a refused request rejects getStatus', async () => {
   const ipcRenderer = loopback(ipcMain, new FakeWebContents(), new FakeFrame({ origin: 'https://evil.example' }));
   const { exposed } = runPreload({ ipcRenderer });
   await assert.rejects(exposed.procguard.getStatus(), /refused by the main process/, 'a bad origin should get a rejection');
+  bridge.dispose();
+});
+
+test('preload: a refused subscription reaches onError, and a later onStatus asks again', () => {
+  const ipcMain = new FakeIpcMain();
+  let allow = false;
+  const bridge = createStatusBridge(new FakeSource(snaps.ok), ipcMain, { allowedOrigins: ['app://main'], filter: () => allow });
+  const ipcRenderer = loopback(ipcMain, new FakeWebContents(), new FakeFrame({ origin: 'app://main' }));
+  const { exposed } = runPreload({ ipcRenderer });
+  const got = [];
+  const errors = [];
+  exposed.procguard.onStatus((s) => got.push(s), (e) => errors.push(e));
+  assert.equal(got.length, 0, 'a refused frame gets no status');
+  assert.equal(errors.length, 1, 'the refusal reaches onError once');
+  assert.match(errors[0].message, /refused by the main process/, 'the error says it was refused');
+  assert.equal(ipcRenderer.listenerCount(CHANNELS.push), 0, 'the push listener is removed after a refusal');
+  allow = true;
+  exposed.procguard.onStatus((s) => got.push(s));
+  assert.deepEqual(ipcRenderer.sent, [CHANNELS.subscribe, CHANNELS.subscribe], 'the next onStatus subscribes again');
+  assert.equal(got.length, 2, 'both callbacks get the snapshot once the bridge accepts');
+  assert.equal(bridge.stats().subscribers, 1, 'the bridge holds one subscription');
+  assert.throws(() => exposed.procguard.onStatus(() => {}, 'x'), { name: 'TypeError' }, 'onError must be a function');
   bridge.dispose();
 });
 

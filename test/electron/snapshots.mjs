@@ -42,6 +42,37 @@ async function stalledRun(hardening) {
   }
 }
 
+/**
+ * A real HardenReport with a tracer attached before harden() and a warning: harden({ crashReporter:
+ * 'keep-dumps' }) in a throw-away child that python3 ptrace-attached first (the harden tests'
+ * fixtures). Null, with the reason, where that cannot run (no python3, ptrace refused).
+ */
+export async function tracedHardening() {
+  const { jsonLines } = await import('../harden/helpers.mjs');
+  const fixtures = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'harden', 'fixtures');
+  const dist = path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'dist');
+  if (process.platform !== 'linux' || !fs.existsSync('/usr/bin/python3')) return { report: null, why: 'needs Linux and python3' };
+  const t = jsonLines(process.execPath, [path.join(fixtures, 'harden-child.js'), dist, JSON.stringify([{ crashReporter: 'keep-dumps' }]), 'wait']);
+  let tracer;
+  try {
+    const ready = await t.next();
+    tracer = jsonLines('/usr/bin/python3', [path.join(fixtures, 'tracer.py'), String(ready.pid)]);
+    const att = await tracer.next();
+    if (att.attached !== true) return { report: null, why: `ptrace attach refused: ${JSON.stringify(att)}` };
+    t.send('go');
+    const out = await t.next();
+    return { report: out.calls[0].report ?? null, tracerPid: att.tracer, why: out.calls[0].error?.message };
+  } finally {
+    await t.close();
+    if (tracer) await tracer.close();
+  }
+}
+
+/** A real Status snapshot (a Guard check in this process) carrying `hardening`. */
+export function statusWithHardening(hardening) {
+  return guardRun({}, hardening);
+}
+
 let cached = null;
 
 /** Returns { ok, findings, compromised, stalled, malicious } Status snapshots from real Guard runs. */

@@ -8,7 +8,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright';
-import { makeSnapshots, MALICIOUS_PATH } from './snapshots.mjs';
+import { makeSnapshots, MALICIOUS_PATH, tracedHardening, statusWithHardening } from './snapshots.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const moduleFile = path.join(root, 'dist/electron/renderer/status-element.mjs');
@@ -93,6 +93,11 @@ test('status element: each state renders with accessible text, steps, timing and
     assert.equal(await findings.count(), snaps[s].findings.length, `#${s} lists ${snaps[s].findings.length} findings`);
   }
   assert.match(await page.locator('#stalled [part~="meta"]').innerText(), /heartbeat [0-9.]+ (ms|s) ago/, 'stalled shows the heartbeat age');
+  // fastloops: a loop that is off says so and why (these real runs turned the sentinel and kernel checks off).
+  const loops = await page.locator('#ok [part~="loops"]').innerText();
+  assert.match(loops, /tamper sentinel OFF \(off by option \(sentinelMs: 0\)\)/, `the sentinel being off is visible: ${loops}`);
+  assert.match(loops, /kernel watch OFF \(off by option \(kernel: false\)\)/, `the kernel watch being off is visible: ${loops}`);
+  assert.match(loops, /\d+ code files watched/, 'the watched code files are counted');
 
   // Findings: module path, hex offset, severity as text; highest severity first.
   const comp = page.locator('#compromised [part~="finding"]');
@@ -162,5 +167,72 @@ test('status element: connect() shows the first snapshot, follows pushes and ign
   assert.equal(result.afterNext, 'compromised', 'the next push is shown');
   assert.equal(result.unsubscribed, true, 'stop() unsubscribes');
   assert.match(result.missingText ?? '', /window\.procguard is missing/, 'a missing preload API is shown as an error');
+  await page.close();
+});
+
+test('status element: harden() warnings and a tracer attached before hardening are shown, accessibly', async (t) => {
+  // A real report: harden({ crashReporter: 'keep-dumps' }) in a child that python3 ptrace-attached first.
+  const traced = await tracedHardening();
+  if (traced.report === null) {
+    t.skip(traced.why);
+    return;
+  }
+  assert.equal(traced.report.tracerBefore.state, 'attached', 'the child saw its tracer');
+  assert.equal(traced.report.warnings.length, 2, `the report has the tracer and keep-dumps warnings: ${JSON.stringify(traced.report.warnings)}`);
+  const status = await statusWithHardening(traced.report);
+  const { page, errors } = await openPage('index.html');
+  await page.evaluate(([a, b]) => {
+    document.getElementById('ok').status = a;
+    document.getElementById('findings').status = b;
+  }, [status, snaps.ok]);
+
+  const el = page.locator('#ok');
+  const region = el.getByRole('region', { name: 'Hardening warnings (2)' });
+  assert.equal(await region.count(), 1, 'one region named by its heading "Hardening warnings (2)"');
+  assert.equal(await region.getByRole('heading', { level: 3, name: 'Hardening warnings (2)' }).count(), 1, 'the region has an h3 heading');
+  const tracer = region.locator('[part~="tracer"]');
+  const tracerText = await tracer.innerText();
+  assert.ok(tracerText.includes(`A tracer or debugger (pid ${traced.tracerPid}) was attached before hardening`), `the tracer line names its pid: ${tracerText}`);
+  assert.ok(tracerText.includes('keeps full access to this process'), 'and says what it means');
+  assert.equal(await tracer.evaluate((e) => getComputedStyle(e).color), 'rgb(176, 0, 32)', 'the tracer line uses the "bad" colour');
+  const items = region.getByRole('listitem');
+  const keepDumps = traced.report.warnings.find((w) => w.startsWith('crashReporter'));
+  assert.deepEqual(await items.allInnerTexts(), [keepDumps], 'the other warning is listed as text; the tracer warning is not listed twice');
+  // The screen reader view: heading, tracer text, list.
+  const aria = await region.ariaSnapshot();
+  assert.match(aria, /heading "Hardening warnings \(2\)" \[level=3\]/, `aria tree has the heading: ${aria}`);
+  assert.match(aria, /paragraph: "A tracer or debugger \(pid \d+\) was attached before hardening/, `aria tree has the tracer line: ${aria}`);
+  assert.match(aria, /listitem: "crashReporter 'keep-dumps'/, `aria tree has the warning: ${aria}`);
+  assert.equal(await el.getByRole('status').innerText().then((x) => x.includes('Hardening')), false, 'warnings stay out of the live region (no re-announcement per snapshot)');
+
+  // A clean report shows no such section.
+  assert.equal(await page.locator('#findings').getByRole('region', { name: /Hardening warnings/ }).count(), 0, 'no warnings, no section');
+  // Warnings without a tracer: listed, counted.
+  const warnOnly = { ...status, hardening: { ...status.hardening, tracerBefore: { state: 'none', detail: 'TracerPid 0' }, warnings: ['step dumpable failed: EPERM'] } };
+  await page.evaluate((st) => { document.getElementById('compromised').status = st; }, warnOnly);
+  const w = page.locator('#compromised').getByRole('region', { name: 'Hardening warnings (1)' });
+  assert.deepEqual(await w.getByRole('listitem').allInnerTexts(), ['step dumpable failed: EPERM'], 'a warning without a tracer');
+  assert.equal(await w.locator('[part~="tracer"]').count(), 0, 'no tracer line without a tracer');
+
+  assert.deepEqual(await page.evaluate(() => window.__violations), [], 'no CSP violation');
+  assert.deepEqual(errors, [], 'no page errors');
+  fs.mkdirSync(path.join(root, 'test-artifacts'), { recursive: true });
+  await el.screenshot({ path: path.join(root, 'test-artifacts/status-element-hardening-warnings.png') });
+  await page.close();
+});
+
+test('status element: connect() shows a refused subscription as an error', async () => {
+  const { page } = await openPage('index.html');
+  const text = await page.evaluate(async (a) => {
+    const el = document.getElementById('ok');
+    const api = {
+      getStatus: () => Promise.resolve(a),
+      onStatus: (cb, onError) => { setTimeout(() => onError(new Error('procguard: status request too-many-subscribers')), 10); return () => {}; },
+    };
+    window.__procguard.connect(el, api);
+    await new Promise((r) => setTimeout(r, 50));
+    return el.shadowRoot.querySelector('[part~="error"]')?.textContent;
+  }, snaps.ok);
+  assert.match(text ?? '', /too-many-subscribers/, 'the refusal is shown in the element');
   await page.close();
 });

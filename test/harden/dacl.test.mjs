@@ -75,3 +75,14 @@ test('OWNER_RIGHTS detection', () => {
   assert.equal(hasOwnerRightsEntry(normalizeDacl([{ type: 'allow', sid: 'USER', access: ['terminate'] }])), false);
   assert.equal(hasOwnerRightsEntry(normalizeDacl([{ type: 'allow', sid: 'S-1-3-4', access: ['terminate'] }])), true);
 });
+
+test('rightsBeyondLimited names every right past query-limited|terminate|synchronize, in mask order', async () => {
+  const { rightsBeyondLimited } = await import('../../dist/harden-dacl.js');
+  assert.deepEqual(rightsBeyondLimited(normalizeDacl(DEFAULT_PROCESS_DACL)), []);
+  const ace = (access, type = 'allow') => normalizeDacl([{ type, sid: 'USER', access }]);
+  assert.deepEqual(rightsBeyondLimited(ace(['terminate', 'suspend-resume', 'create-process', 'set-information', 'set-quota'])),
+    ['create-process', 'set-quota', 'set-information', 'suspend-resume']);
+  assert.deepEqual(rightsBeyondLimited(ace(['vm-read', 'write-dac'])), ['vm-read', 'write-dac']);
+  assert.deepEqual(rightsBeyondLimited(ace(['suspend-resume'], 'deny')), [], 'a deny entry grants nothing');
+  assert.deepEqual(rightsBeyondLimited(ace(0x001fffff)).length, 15, 'PROCESS_ALL_ACCESS: the 14 other named rights and the unnamed bits as one hex entry');
+});

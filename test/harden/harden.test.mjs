@@ -12,7 +12,7 @@ const dist = path.join(root, 'dist');
 const child = path.join(fixtures, 'harden-child.js');
 const linux = process.platform === 'linux';
 const skip = !linux ? 'these cases assert Linux steps' : !fs.existsSync(addon) ? `no native build at ${addon}` : false;
-const UNSUPPORTED_ON_LINUX = ['deny-attach', 'trace-ctl', 'process-dacl'];
+const UNSUPPORTED_ON_LINUX = ['deny-attach', 'trace-ctl', 'process-dacl', 'thread-dacl'];
 
 function run(calls, env = {}) {
   const r = spawnSync(process.execPath, [child, dist, JSON.stringify(calls)], {
@@ -38,7 +38,7 @@ test('default harden(): applies and verifies dumpable and core-limit; second cal
   const r = first.report;
   assert.equal(r.platform, 'linux');
   assert.equal(r.dryRun, false);
-  assert.deepEqual(r.steps.map((s) => s.id), ['dumpable', 'core-limit', 'deny-attach', 'trace-ctl', 'process-dacl'], 'step order');
+  assert.deepEqual(r.steps.map((s) => s.id), ['dumpable', 'core-limit', 'deny-attach', 'trace-ctl', 'process-dacl', 'thread-dacl'], 'step order');
   assert.deepEqual(step(r, 'dumpable'), { id: 'dumpable', status: 'applied', detail: 'PR_SET_DUMPABLE 0 (was 1); read back 0', verified: true });
   const core = step(r, 'core-limit');
   assert.equal(core.status, core00(out.before) ? 'already' : 'applied', `core-limit: ${JSON.stringify(core)}`);
@@ -46,7 +46,7 @@ test('default harden(): applies and verifies dumpable and core-limit; second cal
   assert.match(core.detail, /read back 0\/0|already 0\/0/, 'core-limit detail');
   assertLinuxUnsupported(r);
   assert.equal(r.verified, true, 'report verified');
-  assert.deepEqual(r.tracerBefore, { state: 'none', detail: 'TracerPid 0 in /proc/self/status' });
+  assert.deepEqual(r.tracerBefore, { state: 'none', detail: 'TracerPid 0 on every thread (/proc/self/task/*/status)' });
   assert.deepEqual(r.warnings, []);
   assert.equal(first.state.dumpable, 0, 'PR_GET_DUMPABLE after harden');
   assert.equal(first.state.coreSoft, 0, 'RLIMIT_CORE soft after harden');
@@ -103,7 +103,7 @@ test('skip: core-limit', { skip }, () => {
 });
 
 test('skip: every step leaves the process unchanged and unverified; unsupported steps stay unsupported', { skip }, () => {
-  const out = run([{ skip: ['dumpable', 'core-limit', 'deny-attach', 'trace-ctl', 'process-dacl'] }]);
+  const out = run([{ skip: ['dumpable', 'core-limit', 'deny-attach', 'trace-ctl', 'process-dacl', 'thread-dacl'] }]);
   const { report, state } = out.calls[0];
   assert.equal(step(report, 'dumpable').status, 'skipped');
   assert.equal(step(report, 'core-limit').status, 'skipped');
@@ -148,7 +148,7 @@ test('bad options throw TypeError/RangeError before anything changes', { skip },
     [{ dryRun: 'yes' }, 'TypeError', 'harden: options.dryRun must be a boolean'],
     [{ skip: 'dumpable' }, 'TypeError', 'harden: options.skip must be an array of step ids'],
     [{ skip: [1] }, 'TypeError', 'harden: options.skip must be an array of step ids'],
-    [{ skip: ['ptrace'] }, 'RangeError', 'harden: unknown step id "ptrace" in options.skip (expected one of dumpable, core-limit, deny-attach, trace-ctl, process-dacl)'],
+    [{ skip: ['ptrace'] }, 'RangeError', 'harden: unknown step id "ptrace" in options.skip (expected one of dumpable, core-limit, deny-attach, trace-ctl, process-dacl, thread-dacl)'],
     [{ crashReporter: true }, 'TypeError', "harden: options.crashReporter must be 'default' or 'keep-dumps'"],
     [{ crashReporter: 'minidump' }, 'RangeError', `harden: options.crashReporter must be 'default' or 'keep-dumps', got "minidump"`],
     [{ dacl: [] }, 'RangeError', 'harden: options.dacl must not be empty (an empty DACL denies everyone, even terminate)'],
@@ -168,27 +168,30 @@ test('an unsupported OS gets every step unsupported, never a throw', { skip }, (
   const c = out.calls[0];
   assert.ok(c.report, `must not throw: ${JSON.stringify(c.error)}`);
   assert.equal(c.report.platform, 'aix');
-  assert.deepEqual(c.report.steps.map((s) => s.status), ['unsupported', 'unsupported', 'unsupported', 'unsupported', 'unsupported']);
+  assert.deepEqual(c.report.steps.map((s) => s.status), Array(6).fill('unsupported'));
   assert.equal(c.report.verified, false);
   assert.equal(c.report.tracerBefore.state, 'unsupported');
   assert.deepEqual(c.report.warnings, ['harden: aix is not supported; nothing was changed']);
   assert.deepEqual(c.state, out.before, 'nothing changed');
 });
 
-test('a tracer attached before harden() is reported with a warning', { skip: skip || (!fs.existsSync('/usr/bin/python3') && 'no python3') }, async () => {
+for (const which of ['main thread', 'another thread']) test(`a tracer attached before harden() (${which}) is reported with a warning and verified is false`, { skip: skip || (!fs.existsSync('/usr/bin/python3') && 'no python3') }, async () => {
   const t = jsonLines(process.execPath, [child, dist, JSON.stringify([null]), 'wait']);
   let tracer;
   try {
     const ready = await t.next();
     assert.equal(ready.phase, 'ready', JSON.stringify(ready));
-    tracer = jsonLines('/usr/bin/python3', [path.join(fixtures, 'tracer.py'), String(ready.pid)]);
+    // A tracer may seize one non-leader thread only: harden() reads every thread's TracerPid.
+    const tid = which === 'main thread' ? ready.pid : fs.readdirSync(`/proc/${ready.pid}/task`).map(Number).find((x) => x !== ready.pid);
+    tracer = jsonLines('/usr/bin/python3', [path.join(fixtures, 'tracer.py'), String(tid)]);
     const att = await tracer.next();
     assert.equal(att.attached, true, `tracer could not attach: ${JSON.stringify(att)}`);
     t.send('go');
     const out = await t.next();
     const r = out.calls[0].report;
     assert.ok(r, `harden threw: ${JSON.stringify(out.calls[0])}`);
-    assert.deepEqual(r.tracerBefore, { state: 'attached', tracerPid: att.tracer, detail: `TracerPid ${att.tracer} in /proc/self/status` });
+    assert.deepEqual(r.tracerBefore, { state: 'attached', tracerPid: att.tracer, detail: `TracerPid ${att.tracer} on thread ${tid} (/proc/self/task/*/status)` });
+    assert.equal(r.verified, false, 'not verified while a tracer is attached: it keeps its access');
     assert.ok(
       r.warnings.includes(`a tracer/debugger (pid ${att.tracer}) was attached before harden(); hardening does not detach it and it keeps full access to this process`),
       `warnings: ${JSON.stringify(r.warnings)}`,

@@ -106,7 +106,8 @@ test('checker failures are typed errors, never observations', async () => {
   assert.equal((await takeSnapshot({ procRoot: noCgroup, ...noNative })).cgroup, 'unsupported', 'no cgroup file: unsupported');
   const mon = new KernelMonitor({ procRoot: bad, ...noNative });
   await assert.rejects(mon.baseline(), ProcfsParseError);
-  await assert.rejects(mon.check(), GuardStateError, 'check before a baseline is a state error');
+  await assert.rejects(mon.check(), ProcfsParseError, 'check without a baseline tries to take one, and fails the same way');
+  assert.equal(mon.baselineSnapshot(), null, 'a failed check leaves no baseline: the next one retries');
   for (const d of [missing, bad, noCgroup]) fs.rmSync(d, { recursive: true });
 });
 

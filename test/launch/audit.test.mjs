@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { dist, children, runJsonChild } from '../kernel/helpers.mjs';
-import { auditLaunch, launchVectors } from '../../dist/launch/audit.js';
+import { auditLaunch, launchVectors, splitNodeOptions } from '../../dist/launch/audit.js';
 
 const vectorEnvNames = launchVectors().filter((v) => v.source === 'env').map((v) => v.name);
 function cleanEnv(extra = {}) {
@@ -19,6 +19,13 @@ const empty = path.join(tmp, 'empty.cjs');
 const emptyMjs = path.join(tmp, 'empty.mjs');
 fs.writeFileSync(empty, '');
 fs.writeFileSync(emptyMjs, 'export {};\n');
+const envFile = path.join(tmp, 'app.env');
+fs.writeFileSync(envFile, 'PG_LAUNCH_TEST=1\n');
+const emptyCnf = path.join(tmp, 'openssl.cnf');
+fs.writeFileSync(emptyCnf, '');
+fs.mkdirSync(path.join(tmp, 'with space'));
+const spaced = path.join(tmp, 'with space', 'preload.cjs');
+fs.writeFileSync(spaced, '');
 const libm = ['/usr/lib/x86_64-linux-gnu/libm.so.6', '/lib/x86_64-linux-gnu/libm.so.6', '/usr/lib/aarch64-linux-gnu/libm.so.6'].find((p) => fs.existsSync(p));
 
 async function audit({ env = {}, execArgv = [], appArgs = [], expected = [] } = {}) {
@@ -41,6 +48,7 @@ const envCases = [
   ['NODE_COMPILE_CACHE', tmp, 'node-env-hook'],
   ['NODE_EXTRA_CA_CERTS', path.join(tmp, 'none.pem'), 'tls-override'],
   ['NODE_TLS_REJECT_UNAUTHORIZED', '0', 'tls-override'],
+  ['OPENSSL_CONF', emptyCnf, 'openssl-config'],
   ['LD_PRELOAD', libm ?? '', 'preload-library'],
   ['LD_AUDIT', path.join(tmp, 'no-such-audit.so'), 'preload-library'],
   ['LD_LIBRARY_PATH', tmp, 'library-path'],
@@ -63,6 +71,28 @@ test('NODE_OPTIONS evidence lists the risky flags inside it', async () => {
   assert.deepEqual(obs[0].evidence.flags, ['--require']);
 });
 
+// Each risky option inside NODE_OPTIONS is its own observation with its own kind; the child really
+// started with it (Node refuses to start on a NODE_OPTIONS it cannot parse or a file it cannot load).
+const nodeOptionsCases = [
+  [`--require ${empty}`, '--require', 'code-preload', empty],
+  [`-r ${empty}`, '--require', 'code-preload', empty],
+  [`--import=${emptyMjs}`, '--import', 'code-preload', emptyMjs],
+  [`--experimental_loader ${emptyMjs}`, '--experimental-loader', 'code-preload', emptyMjs],
+  [`--openssl-config=${emptyCnf}`, '--openssl-config', 'openssl-config', emptyCnf],
+  [`--no-warnings --require "${spaced}"`, '--require', 'code-preload', spaced],
+];
+for (const [value, flag, kind, file] of nodeOptionsCases) {
+  test(`NODE_OPTIONS="${value.replace(tmp, '<tmp>')}" is reported as ${flag} (${kind}) from a spawned process`, async () => {
+    const obs = await audit({ env: { NODE_OPTIONS: value } });
+    assert.deepEqual(obs.map((o) => o.key), ['launch:env:NODE_OPTIONS', `launch:NODE_OPTIONS:${flag}`], 'the variable and the option inside it');
+    const o = obs[1];
+    assert.equal(o.kind, kind, `${flag} inside NODE_OPTIONS has kind ${kind}`);
+    assert.equal(o.evidence.source, 'NODE_OPTIONS');
+    assert.equal(o.evidence.value, file, 'evidence gives the option value (quotes removed)');
+    assert.deepEqual(obs[0].evidence.flags, [flag], 'the variable\'s evidence lists the normalised flag');
+  });
+}
+
 const execCases = [
   [['--inspect=127.0.0.1:0'], ['launch:execArgv:--inspect', 'launch:inspector:open']],
   [['--inspect-port=0'], ['launch:execArgv:--inspect-port']],
@@ -70,6 +100,13 @@ const execCases = [
   [[`--require=${empty}`], ['launch:execArgv:--require']],
   [['--import', emptyMjs], ['launch:execArgv:--import']],
   [['--experimental-loader', emptyMjs], ['launch:execArgv:--experimental-loader']],
+  // Node reads '_' as '-' in option names (the loader really runs); execArgv keeps the underscore.
+  [['--experimental_loader', emptyMjs], ['launch:execArgv:--experimental-loader']],
+  [[`--experimental_loader=${emptyMjs}`], ['launch:execArgv:--experimental-loader']],
+  [['--inspect_port=0'], ['launch:execArgv:--inspect-port']],
+  [['--debug-port=0'], ['launch:execArgv:--debug-port']],
+  [[`--env-file=${envFile}`], ['launch:execArgv:--env-file']],
+  [[`--openssl-config=${emptyCnf}`], ['launch:execArgv:--openssl-config']],
 ];
 for (const [execArgv, keys] of execCases) {
   test(`node option ${execArgv[0]} is detected from a spawned process`, async () => {
@@ -94,6 +131,9 @@ const argvCases = [
   ['--renderer-cmd-prefix=gdb --args', 'cmd-prefix'],
   ['--utility-cmd-prefix=strace', 'cmd-prefix'],
   ['--gpu-launcher=xterm -e', 'cmd-prefix'],
+  ['--browser-subprocess-path=/tmp/evil-helper', 'cmd-prefix'],
+  ['--single-process', 'sandbox-disabled'],
+  ['--no-zygote', 'sandbox-disabled'],
   ['--inspect=9229', 'debug-port'],
   ['-remote-debugging-port=9333', 'debug-port'],
 ];
@@ -107,6 +147,14 @@ for (const [arg, kind] of argvCases) {
     assert.equal(obs[0].evidence.index, 4, 'evidence gives the argv index');
   });
 }
+
+test('argv: Node-parsed inspector switches match with _ for -, Chromium switches only as written', async () => {
+  const obs = await audit({ appArgs: ['--inspect_brk=9229', '--remote_debugging_port=9222'] });
+  // Chromium's base::CommandLine does not normalise '_' ('--remote_debugging_port' opens nothing);
+  // Node's option parser does, and Electron hands the inspector switches to it.
+  assert.deepEqual(obs.map((o) => o.key), ['launch:argv:--inspect-brk'], 'only the Node-parsed switch is normalised');
+  assert.equal(obs[0].evidence.arg, '--inspect_brk=9229', 'evidence keeps the raw argument');
+});
 
 test('an inspector opened at run time is detected', async () => {
   const obs = await audit({ appArgs: ['open-inspector'] });
@@ -128,6 +176,14 @@ test('injected input: terminator, node-only options, Windows switches, case', ()
   assert.deepEqual(auditLaunch({ ...base, argv: ['app', '/no-sandbox'], platform: 'linux' }), [], '/switch is a path on Linux');
   assert.equal(auditLaunch({ ...base, argv: ['app', '/No-Sandbox'], platform: 'win32' })[0]?.key, 'launch:argv:--no-sandbox', 'Windows /switch, case-insensitive');
   assert.throws(() => auditLaunch({ ...base, argv: [], expected: [1] }), TypeError);
+  // Expected names are normalised like Node's; expecting NODE_OPTIONS does not expect code in it.
+  assert.deepEqual(auditLaunch({ ...base, argv: [], execArgv: ['--experimental-loader=x.mjs'], expected: ['--experimental_loader'] }), [], 'expected names are normalised');
+  const injected = auditLaunch({ ...base, env: { NODE_OPTIONS: '--max-old-space-size=512 -r ./hook.js' }, argv: [], expected: ['NODE_OPTIONS'] });
+  assert.deepEqual(injected.map((o) => o.key), ['launch:NODE_OPTIONS:--require'], 'a --require inside an expected NODE_OPTIONS is still reported');
+  assert.deepEqual(auditLaunch({ ...base, argv: ['app', 'x', '--require=y'] }), [], 'Node-only options after the script stay unmatched');
+  assert.equal(auditLaunch({ ...base, argv: [], execArgv: ['--env-file-if-exists=.env'] })[0]?.kind, 'node-env-hook', '--env-file-if-exists (Node 22+) is known');
+  // NODE_OPTIONS splitting as Node's ParseNodeOptionsEnvVar: ' ' only, quotes removed, '\\' escapes inside quotes.
+  assert.deepEqual(splitNodeOptions('--require "/a b/c\\"d.js"  -r x "" --x\tY'), ['--require', '/a b/c"d.js', '-r', 'x', '--x\tY']);
 });
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { parseMaps, formatMapsLine, readMaps, readMapsSync } from '../../dist/procfs/maps.js';
+import { parseMaps, formatMapsLine, readMaps, readMapsSync, mapsDev } from '../../dist/procfs/maps.js';
 import { ProcfsParseError, ProcfsUnreadableError } from '../../dist/errors.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -64,6 +64,7 @@ test('real captured maps files parse completely and agree with an independent re
       if (name7 !== null) name7 = name7.replaceAll('\\012', '\n');
       assert.equal(e.path, name7, `${where}: path`);
       assert.equal(e.deleted, deleted, `${where}: deleted`);
+      assert.equal(e.pathText, m[7] === '' ? null : m[7].replaceAll('\\012', '\n'), `${where}: pathText is the printed name`);
     });
   }
 });
@@ -114,6 +115,34 @@ test('handcrafted lines: 32-bit addresses, no trailing space, anon names, big in
   assert.equal(e[10].path, '/tmp/ends with space ', 'trailing space kept');
   assert.deepEqual([e[11].path, e[11].pseudo], ['[stack:1234]', true]);
   assert.deepEqual([e[12].start, e[12].perms, e[12].path], [0xffffffffff600000n, '--xp', '[vsyscall]']);
+});
+
+test('" (deleted)": namesInode tells a live file named with the suffix from the kernel mark; mapsDev matches maps', () => {
+  const line = (name, inode) => `7f0000000000-7f0000001000 r-xp 00000000 fe:00 ${inode}                    ${name}`;
+  const text = [line('/opt/x.so (deleted)', '11'), line('/opt/y.so (deleted)', '12'), line('/opt/z.so (deleted) (deleted)', '13'), line('/memfd:jit (deleted)', '14')].join('\n');
+  const asked = [];
+  // A file system where "/opt/x.so (deleted)" is inode 11 and "/opt/y.so (deleted)" is another file (inode 99).
+  const fsNow = { '/opt/x.so (deleted)': '11', '/opt/y.so (deleted)': '99' };
+  const e = parseMaps(text, 't', { namesInode: (p, ino) => { asked.push(p); return fsNow[p] === ino; } });
+  assert.deepEqual(e.map((x) => [x.path, x.deleted]), [
+    ['/opt/x.so (deleted)', false], // the live file's real name
+    ['/opt/y.so', true], // another inode there: the kernel's mark
+    ['/opt/z.so (deleted)', true], // a suffixed name, deleted: one mark removed
+    ['/memfd:jit', true],
+  ]);
+  assert.deepEqual(e.map((x) => x.pathText), ['/opt/x.so (deleted)', '/opt/y.so (deleted)', '/opt/z.so (deleted) (deleted)', '/memfd:jit (deleted)'], 'pathText is as printed');
+  assert.deepEqual(asked, ['/opt/x.so (deleted)', '/opt/y.so (deleted)', '/opt/z.so (deleted) (deleted)', '/memfd:jit (deleted)'], 'only suffixed names are looked up, as printed');
+  assert.deepEqual(parseMaps(line('/opt/x.so', '11')).map((x) => [x.path, x.deleted]), [['/opt/x.so', false]], 'no suffix, no lookup needed');
+  // mapsDev: st_dev as maps prints it, checked against this process's own node mapping.
+  const st = fs.statSync(process.execPath, { bigint: true });
+  const node = readMapsSync().find((m) => m.inode === String(st.ino));
+  assert.ok(node, 'node is mapped');
+  assert.equal(mapsDev(st.dev), node.dev, 'mapsDev(stat.dev) equals the device maps prints (same file system here)');
+  assert.equal(mapsDev(0x10302n), '103:02', 'major 0x103, minor 2');
+  // glibc's makedev(): the 64-bit st_dev layout, with major and minor wider than 8 bits.
+  const makedev = (ma, mi) => ((ma & 0xfffn) << 8n) | ((ma & ~0xfffn) << 32n) | (mi & 0xffn) | ((mi & ~0xffn) << 12n);
+  assert.equal(mapsDev(makedev(0x1234n, 0x56789n)), '1234:56789', 'wide major and minor decode like glibc');
+  assert.equal(mapsDev(makedev(0n, 0x21n)), '00:21', 'two digits at least, as the kernel prints them');
 });
 
 test('a huge line (1 MiB path) parses', () => {
@@ -230,6 +259,7 @@ test('fuzz: generated valid entries round-trip through the kernel format', () =>
     .filter((r) => r.a + r.len < 1n << 64n)
     .map((r) => {
       const path = r.path;
+      const deleted = path !== null && !path.startsWith('[') && r.deleted;
       return {
         start: r.a,
         end: r.a + r.len,
@@ -242,7 +272,8 @@ test('fuzz: generated valid entries round-trip through the kernel format', () =>
         dev: `${r.major.toString(16).padStart(2, '0')}:${r.minor.toString(16).padStart(2, '0')}`,
         inode: r.inode.toString(),
         path,
-        deleted: path !== null && !path.startsWith('[') && r.deleted,
+        pathText: path === null ? null : deleted ? `${path} (deleted)` : path,
+        deleted,
         pseudo: path !== null && path.startsWith('['),
       };
     });

@@ -11,14 +11,16 @@
  * Styles are a constructed stylesheet (adoptedStyleSheets), which a `style-src 'self'` CSP allows.
  * Theming: CSS custom properties (--procguard-*) and ::part(): container, header, heading, state,
  * state-icon, meta, section, steps, step, findings, finding, finding-title, finding-location,
- * severity, detail, empty, error.
+ * severity, detail, empty, error, hardening-alerts, tracer, warnings, warning, processes (the process table),
+ * process (one row).
  */
-import type { Finding, HardenStep, Status } from '../../types.js';
+import type { Finding, HardenStep, ProcessEntry, Status } from '../../types.js';
 
 /** What connect() needs: the object the preload exposes as window.procguard. */
 export interface StatusApi {
   getStatus(): Promise<Status>;
-  onStatus(cb: (status: Status) => void): () => void;
+  /** `onError` (preload 0.2+): the main process refused the subscription. */
+  onStatus(cb: (status: Status) => void, onError?: (err: Error) => void): () => void;
 }
 
 const STATE_TEXT: Record<string, { label: string; icon: string }> = {
@@ -47,6 +49,11 @@ ul { margin: 0; padding-left: 1.2em; }
 [part~=finding-location], code { font-family: var(--procguard-mono, ui-monospace, monospace); overflow-wrap: anywhere; }
 [part~=severity] { font-weight: 600; text-transform: uppercase; font-size: 0.85em; }
 [part~=error] { color: var(--procguard-bad, #b00020); }
+[part~=hardening-alerts] { border-left: 4px solid var(--procguard-warn, #8a5300); padding-left: 8px; margin: 8px 0; }
+[part~=tracer] { color: var(--procguard-bad, #b00020); font-weight: 600; margin: 4px 0; }
+[part~=processes] { border-collapse: collapse; font-size: 0.9em; }
+[part~=processes] th, [part~=processes] td { text-align: left; padding: 1px 8px 1px 0; vertical-align: top; }
+[part~=process][data-sandboxed=no][data-required=yes] td { color: var(--procguard-bad, #b00020); }
 `;
 
 const Base: typeof HTMLElement = (globalThis as { HTMLElement?: typeof HTMLElement }).HTMLElement ?? (class {} as unknown as typeof HTMLElement);
@@ -153,8 +160,12 @@ export class ProcguardStatusElement extends Base {
 
     if (valid) {
       container.append(this.#meta(doc, s));
+      const alerts = hardeningAlerts(doc, s);
+      if (alerts !== null) container.append(alerts);
+      container.append(this.#loops(doc, s)); // fastloops: what is off and why
       container.append(this.#hardening(doc, s));
       container.append(this.#findings(doc, s));
+      if (Array.isArray(s.processes)) container.append(processTable(doc, s, s.processes));
     }
     root.replaceChildren(container);
     // Reflect the state for page CSS and tests outside the shadow root.
@@ -177,6 +188,25 @@ export class ProcguardStatusElement extends Base {
     }
     if (typeof s.heartbeatAgeMs === 'number') p.append(` \u00B7 heartbeat ${formatMs(s.heartbeatAgeMs)} ago`);
     if (typeof s.sequence === 'number') p.append(` \u00B7 snapshot #${s.sequence}`);
+    return p;
+  }
+
+  /** The Guard's loops (Status.loops): a sentinel or watch loop that is off says why; unwatched code files. */
+  #loops(doc: Document, s: Status): HTMLElement {
+    const p = el(doc, 'p', 'loops');
+    const l = (s as { loops?: unknown }).loops as Status['loops'] | undefined;
+    if (!l || typeof l !== 'object') return p;
+    const parts: string[] = [];
+    for (const [name, v] of [['tamper sentinel', l.sentinel], ['kernel watch', l.kernel]] as const) {
+      if (!v || typeof v !== 'object') continue;
+      parts.push(v.state === 'running' ? `${name} on` : `${name} OFF${v.reason ? ` (${str(v.reason)})` : ''}`);
+    }
+    if (l.files && typeof l.files === 'object') {
+      parts.push(`${Number(l.files.watched) || 0} code files watched${Number(l.files.unwatchedCount) > 0 ? `, ${Number(l.files.unwatchedCount)} not watched` : ''}`);
+    }
+    p.dataset.sentinel = str(l.sentinel?.state);
+    p.dataset.kernel = str(l.kernel?.state);
+    p.append(parts.join(' \u00B7 '));
     return p;
   }
 
@@ -242,6 +272,93 @@ export class ProcguardStatusElement extends Base {
   }
 }
 
+/**
+ * What harden() warned about, and a tracer that was attached before it ran (the report's
+ * `tracerBefore`; hardening does not detach it, so it keeps full access): a section of its own,
+ * shown only when there is something to say. Its heading names it for assistive technology; it is
+ * not a live region, so a new snapshot does not announce it again.
+ */
+function hardeningAlerts(doc: Document, s: Status): HTMLElement | null {
+  const h = s.hardening;
+  if (h === null || typeof h !== 'object') return null;
+  const tracer = h.tracerBefore !== null && typeof h.tracerBefore === 'object' && h.tracerBefore.state === 'attached' ? h.tracerBefore : null;
+  // harden() also words the tracer as a warning ("a tracer/debugger ... was attached before
+  // harden()", src/harden.ts); the tracer line says it already, so it is not listed twice.
+  const warnings = Array.isArray(h.warnings)
+    ? h.warnings.map(str).filter((w) => w !== '' && !(tracer !== null && w.startsWith('a tracer/debugger')))
+    : [];
+  if (tracer === null && warnings.length === 0) return null;
+  const sec = el(doc, 'section', 'section hardening-alerts');
+  const headingId = 'procguard-hardening-alerts';
+  sec.setAttribute('aria-labelledby', headingId);
+  const count = warnings.length + (tracer !== null ? 1 : 0);
+  const heading = el(doc, 'h3', undefined, `Hardening warnings (${count})`);
+  heading.id = headingId;
+  sec.append(heading);
+  if (tracer !== null) {
+    const pid = typeof tracer.tracerPid === 'number' && Number.isSafeInteger(tracer.tracerPid) ? ` (pid ${tracer.tracerPid})` : '';
+    const p = el(doc, 'p', 'tracer');
+    p.dataset.state = 'attached';
+    const icon = el(doc, 'span', undefined, '\u26A0 ');
+    icon.setAttribute('aria-hidden', 'true');
+    p.append(icon, `A tracer or debugger${pid} was attached before hardening. Hardening does not detach it: it keeps full access to this process.`);
+    if (str(tracer.detail) !== '') p.append(el(doc, 'span', 'detail', ` (${str(tracer.detail)})`));
+    sec.append(p);
+  }
+  if (warnings.length > 0) {
+    const ul = el(doc, 'ul', 'warnings');
+    for (const w of warnings) ul.append(el(doc, 'li', 'warning', w));
+    sec.append(ul);
+  }
+  return sec;
+}
+
+/**
+ * The process tree (Status.processes) as a compact table: type and label, pid, sandboxed yes/no
+ * (from the kernel's view; "no (required)" when the policy requires it), and the open findings about
+ * that process. A real <table> with a caption and column headers, so screen readers announce cells.
+ */
+function processTable(doc: Document, s: Status, procs: ProcessEntry[]): HTMLElement {
+  const sec = el(doc, 'section', 'section processes-section');
+  sec.setAttribute('aria-label', 'Processes');
+  const table = el(doc, 'table', 'processes');
+  table.append(el(doc, 'caption', undefined, `Processes (${procs.length})`));
+  const head = el(doc, 'tr');
+  for (const h of ['Type', 'PID', 'Sandboxed', 'Findings']) {
+    const th = el(doc, 'th', undefined, h);
+    th.setAttribute('scope', 'col');
+    head.append(th);
+  }
+  const thead = el(doc, 'thead');
+  thead.append(head);
+  const tbody = el(doc, 'tbody');
+  const findings: Finding[] = Array.isArray(s.findings) ? s.findings : [];
+  for (const p of procs) {
+    if (p === null || typeof p !== 'object') continue;
+    const row = el(doc, 'tr', 'process');
+    const sandboxed = p.sandboxed === true;
+    row.dataset.sandboxed = sandboxed ? 'yes' : 'no';
+    row.dataset.required = p.sandboxRequired === true ? 'yes' : 'no';
+    row.dataset.type = str(p.type);
+    const type = el(doc, 'th', undefined, str(p.type));
+    type.setAttribute('scope', 'row');
+    const label = str(p.label);
+    if (label !== '' && label !== str(p.type)) type.append(el(doc, 'div', 'detail', label));
+    const mine = findings.filter((f) => f.pid === p.pid);
+    const kinds = [...new Set(mine.map((f) => str(f.kind)))];
+    row.append(
+      type,
+      el(doc, 'td', undefined, str(p.pid)),
+      el(doc, 'td', undefined, sandboxed ? 'yes' : p.sandboxRequired === true ? 'no (required)' : 'no'),
+      el(doc, 'td', undefined, mine.length === 0 ? 'none' : `${mine.length}: ${kinds.join(', ')}`),
+    );
+    tbody.append(row);
+  }
+  table.append(thead, tbody);
+  sec.append(table);
+  return sec;
+}
+
 /** Registers <procguard-status> (idempotent). Runs on import when customElements exists. */
 export function defineProcguardStatus(registry: CustomElementRegistry | undefined = (globalThis as { customElements?: CustomElementRegistry }).customElements): void {
   if (registry !== undefined && registry.get('procguard-status') === undefined) registry.define('procguard-status', ProcguardStatusElement);
@@ -265,7 +382,9 @@ export function connect(element: ProcguardStatusElement, api: StatusApi | undefi
     if (cur !== null && typeof cur.sequence === 'number' && typeof s.sequence === 'number' && s.sequence < cur.sequence) return;
     element.status = s;
   };
-  const off = api.onStatus(show);
+  const off = api.onStatus(show, (err: unknown) => {
+    if (!stopped) element.error = err instanceof Error ? err.message : String(err);
+  });
   api.getStatus().then(show, (err: unknown) => {
     if (!stopped) element.error = err instanceof Error ? err.message : String(err);
   });

@@ -1,0 +1,147 @@
+// N-API glue for the process tree's code check (tree.h): one AsyncWorker per tree pass, so the
+// pagemap walks, remote reads and comparisons run off the JS thread.
+#include "addon.h"
+
+#if defined(__linux__)
+#include <cstdlib>
+
+#include "tree.h"
+
+namespace pg {
+namespace {
+
+uint64_t BigU64(const Napi::Value& v, const char* what) {
+  if (!v.IsBigInt()) throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a bigint");
+  bool lossless = false;
+  uint64_t x = v.As<Napi::BigInt>().Uint64Value(&lossless);
+  if (!lossless) throw Napi::RangeError::New(v.Env(), std::string(what) + " out of range");
+  return x;
+}
+
+uint64_t NumU64(const Napi::Value& v, const char* what, double max) {
+  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a number");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0) || d > max || d != static_cast<double>(static_cast<uint64_t>(d)))
+    throw Napi::RangeError::New(v.Env(), std::string(what) + " must be an integer from 0 to " + std::to_string(max));
+  return static_cast<uint64_t>(d);
+}
+
+class TreeScanWorker : public Napi::AsyncWorker {
+ public:
+  TreeScanWorker(Napi::Env env, std::vector<TreeJob> jobs)
+      : Napi::AsyncWorker(env, "procguard:treeCodeScan"), deferred_(Napi::Promise::Deferred::New(env)), jobs_(std::move(jobs)) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override { TreeCodeScan(jobs_, &results_); }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::Array arr = Napi::Array::New(env, results_.size());
+    for (size_t i = 0; i < results_.size(); ++i) {
+      const TreeJobResult& r = results_[i];
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("pid", r.pid);
+      o.Set("ok", r.ok);
+      if (!r.ok) {
+        o.Set("errno", r.err);
+        o.Set("detail", r.detail);
+      }
+      o.Set("pages", static_cast<double>(r.pages));
+      o.Set("filePages", static_cast<double>(r.filePages));
+      o.Set("pagemapBytes", static_cast<double>(r.pagemapBytes));
+      o.Set("readBytes", static_cast<double>(r.readBytes));
+      o.Set("pagemapScan", r.pagemapScan);
+      Napi::Array hits = Napi::Array::New(env, r.hits.size());
+      for (size_t h = 0; h < r.hits.size(); ++h) {
+        const TreePageHit& p = r.hits[h];
+        Napi::Object ho = Napi::Object::New(env);
+        ho.Set("region", p.region);
+        ho.Set("address", Napi::BigInt::New(env, p.address));
+        ho.Set("fileOffset", static_cast<double>(p.fileOffset));
+        ho.Set("state", p.state);
+        if (p.firstDiff >= 0) {
+          ho.Set("firstDiff", static_cast<double>(p.firstDiff));
+          ho.Set("diffBytes", p.diffBytes);
+          ho.Set("fileByte", p.fileByte);
+          ho.Set("memByte", p.memByte);
+        }
+        if (!p.detail.empty()) ho.Set("detail", p.detail);
+        hits.Set(static_cast<uint32_t>(h), ho);
+      }
+      o.Set("hits", hits);
+      arr.Set(static_cast<uint32_t>(i), o);
+    }
+    deferred_.Resolve(arr);
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::vector<TreeJob> jobs_;
+  std::vector<TreeJobResult> results_;
+};
+
+// treeCodeScan(jobs: { pid, regions: { start, end, fileOffset, path, devMajor, devMinor, ino }[] }[]): Promise<...>
+Napi::Value TreeCodeScanJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsArray()) throw Napi::TypeError::New(env, "treeCodeScan: jobs must be an array");
+  Napi::Array ja = info[0].As<Napi::Array>();
+  std::vector<TreeJob> jobs(ja.Length());
+  for (uint32_t i = 0; i < ja.Length(); ++i) {
+    Napi::Value jv = ja.Get(i);
+    if (!jv.IsObject()) throw Napi::TypeError::New(env, "treeCodeScan: each job must be an object");
+    Napi::Object jo = jv.As<Napi::Object>();
+    jobs[i].pid = static_cast<int>(NumU64(jo.Get("pid"), "pid", 4194304));
+    if (jobs[i].pid <= 0) throw Napi::RangeError::New(env, "treeCodeScan: pid must be positive");
+    if (!jo.Get("regions").IsArray()) throw Napi::TypeError::New(env, "treeCodeScan: job.regions must be an array");
+    Napi::Array ra = jo.Get("regions").As<Napi::Array>();
+    jobs[i].regions.resize(ra.Length());
+    for (uint32_t k = 0; k < ra.Length(); ++k) {
+      Napi::Value rv = ra.Get(k);
+      if (!rv.IsObject()) throw Napi::TypeError::New(env, "treeCodeScan: each region must be an object");
+      Napi::Object ro = rv.As<Napi::Object>();
+      TreeRegion& r = jobs[i].regions[k];
+      r.start = BigU64(ro.Get("start"), "region.start");
+      r.end = BigU64(ro.Get("end"), "region.end");
+      if (r.end <= r.start || (r.start & 4095) != 0 || (r.end & 4095) != 0)
+        throw Napi::RangeError::New(env, "treeCodeScan: region must be a non-empty page-aligned range");
+      r.fileOffset = NumU64(ro.Get("fileOffset"), "region.fileOffset", 9007199254740991.0);
+      if (!ro.Get("path").IsString()) throw Napi::TypeError::New(env, "treeCodeScan: region.path must be a string");
+      r.path = ro.Get("path").As<Napi::String>().Utf8Value();
+      r.devMajor = static_cast<uint32_t>(NumU64(ro.Get("devMajor"), "region.devMajor", 4294967295.0));
+      r.devMinor = static_cast<uint32_t>(NumU64(ro.Get("devMinor"), "region.devMinor", 4294967295.0));
+      r.ino = BigU64(ro.Get("ino"), "region.ino");
+    }
+  }
+  auto* w = new TreeScanWorker(env, std::move(jobs));
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
+// treeDescendants(root: number): number[] | null (null: no children files on this kernel).
+Napi::Value TreeDescendantsJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int root = static_cast<int>(NumU64(info[0], "root", 4194304));
+  if (root <= 0) throw Napi::RangeError::New(env, "treeDescendants: root must be a positive pid");
+  std::vector<int> out;
+  if (!TreeDescendants(root, &out)) return env.Null();
+  Napi::Array arr = Napi::Array::New(env, out.size());
+  for (size_t i = 0; i < out.size(); ++i) arr.Set(static_cast<uint32_t>(i), out[i]);
+  return arr;
+}
+
+}  // namespace
+
+void InitTree(Napi::Env env, Napi::Object exports) {
+  exports.Set("treeCodeScan", Napi::Function::New(env, TreeCodeScanJs, "treeCodeScan"));
+  exports.Set("treeDescendants", Napi::Function::New(env, TreeDescendantsJs, "treeDescendants"));
+}
+
+}  // namespace pg
+#else
+namespace pg {
+// Other OSes: no tree code check; the TS layer reports the child code check as unsupported.
+void InitTree(Napi::Env env, Napi::Object exports) {}
+}  // namespace pg
+#endif

@@ -1,0 +1,267 @@
+#include "page_math.h"
+#include "scanner_pass.h"
+
+#include <errno.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <memory>
+
+#include "memory.h"
+#include "scanner_clock.h"
+#include "scanner_digest.h"
+#include "scanner_file.h"
+#include "scanner_maps.h"
+#include "scanner_store.h"
+
+namespace pg {
+
+namespace {
+
+constexpr size_t kChunkPages = 256;  // pagemap is read per 1 MiB chunk (twice at most)
+constexpr size_t kBatchPages = 64;   // read per step: one pread or process_vm_readv of 256 KiB (5 % less CPU than 64 KiB)
+constexpr uint8_t kSkip = 0, kMemory = 1, kFile = 2;
+
+struct Scratch {
+  std::vector<uint8_t> buf = std::vector<uint8_t>(kBatchPages * kPageSize);
+  std::vector<uint8_t> memBuf = std::vector<uint8_t>(kBatchPages * kPageSize);
+  std::vector<uintptr_t> addrs = std::vector<uintptr_t>(kBatchPages);
+  std::vector<uint8_t> ok = std::vector<uint8_t>(kBatchPages);
+  std::vector<uint8_t> memOk = std::vector<uint8_t>(kBatchPages);
+  std::vector<uint32_t> slots = std::vector<uint32_t>(kBatchPages);
+  std::vector<uint8_t> page = std::vector<uint8_t>(kPageSize);
+  std::vector<uint64_t> before, after;
+  std::vector<uint8_t> resident, route, viaFile;
+};
+
+// Hashes the runs of read pages of a batch into their slots.
+void HashRead(hash::Mode mode, const uint8_t* buf, const uint8_t* ok, size_t n, uint8_t* out) {
+  size_t k = 0;
+  while (k < n) {
+    if (!ok[k]) {
+      ++k;
+      continue;
+    }
+    size_t run = k;
+    while (run < n && ok[run]) ++run;
+    hash::HashPages(mode, buf + k * kPageSize, run - k, out + k * kDigestSize);
+    MarkKnown(mode, out + k * kDigestSize, run - k);
+    k = run;
+  }
+}
+
+class RegionPass {
+ public:
+  RegionPass(Engine& engine, const PassRegion& r, uint32_t index, const PassOptions& opts, Scratch& s, PassResult& res)
+      : engine_(engine), r_(r), index_(index), opts_(opts), s_(s), res_(res), pages_((r.end - r.start) / kPageSize),
+        firstPage_(r.fileOffset / kPageSize) {}
+
+  void Run(CancelToken& cancel, uint64_t wall0, uint64_t cpu0) {
+    PassRegionStats& st = res_.regions[index_];
+    st.pages = static_cast<uint32_t>(pages_);
+    base_.assign(pages_ * kDigestSize, 0);
+    now_.assign(pages_ * kDigestSize, 0);
+    adopt_.assign(pages_ * kDigestSize, 0);
+    engine_.store.Get(r_.fileKey, firstPage_, pages_, base_.data());
+    if (r_.compareDisk && r_.fileKey != "vdso") file_ = engine_.files.Get(r_.fileKey);
+    bool haveResidency = false;
+    if (opts_.residentOnly) {
+      int err = 0;
+      haveResidency = Residency(r_.start, r_.end - r_.start, &s_.resident, &err);
+      if (!haveResidency && err == ENOMEM) {  // the whole range is no longer mapped
+        st.unread = st.pages;
+        return;
+      }
+    }
+    const size_t osPage = PageSize();
+    for (size_t c = 0; c < pages_ && !cancel.cancelled(); c += kChunkPages) {
+      const size_t n = std::min(kChunkPages, pages_ - c);
+      const uintptr_t chunkAddr = r_.start + c * kPageSize;
+      // Before: which pages are the page-cache page (read from the file) and which were copied on write
+      // (read from memory).
+      const bool pm = file_ && PageTableEntries(chunkAddr, n * kPageSize, &s_.before);
+      s_.route.assign(n, kMemory);
+      s_.viaFile.assign(n, 0);
+      for (size_t p = 0; p < n; ++p) {
+        if (haveResidency && !s_.resident[pagemath::OsPageOf(c + p, osPage)]) s_.route[p] = kSkip;
+        else if (pm && IsPageCachePage(s_.before[pagemath::OsPageOf(p, osPage)])) s_.route[p] = kFile;
+      }
+      for (size_t b = 0; b < n; b += kBatchPages) ReadBatch(c, b, std::min(kBatchPages, n - b));
+      Judge(c, n, pm);
+      for (size_t p = 0; p < n; ++p) {
+        if (s_.route[p] != kSkip) ++st.resident;
+        if (IsKnown(&now_[(c + p) * kDigestSize])) ++st.hashed;
+      }
+      if (opts_.trackProgress) {
+        engine_.progress.done.fetch_add(n, std::memory_order_relaxed);
+        engine_.progress.lastMs.store(WallClockMs(), std::memory_order_relaxed);
+      }
+      Pace(opts_.cpuFraction, wall0, cpu0, cancel);
+    }
+    if (cancel.cancelled()) res_.cancelled = true;
+    st.unread = st.pages - st.hashed;
+    st.fromFile = fromFile_;
+    res_.bytesHashed += static_cast<uint64_t>(st.hashed) * kPageSize;
+    engine_.store.Put(r_.fileKey, firstPage_, pages_, adopt_.data());
+  }
+
+  // Matches of watched pages in this region: read this pass and equal to their baseline.
+  void Matches(const std::multimap<uint64_t, uint32_t>& watch) {
+    for (auto it = watch.lower_bound(firstPage_); it != watch.end() && it->first < firstPage_ + pages_; ++it) {
+      const size_t p = it->first - firstPage_;
+      const uint8_t* now = &now_[p * kDigestSize];
+      const uint8_t* base = IsKnown(&base_[p * kDigestSize]) ? &base_[p * kDigestSize] : &adopt_[p * kDigestSize];
+      if (IsKnown(now) && SameDigest(now, base)) res_.matched.push_back(it->second);
+    }
+  }
+
+  std::vector<Candidate> candidates;
+
+ private:
+  // Reads pages [c + b, c + b + n) by their route into the batch buffer, hashes them.
+  void ReadBatch(size_t c, size_t b, size_t n) {
+    size_t mem = 0;
+    std::fill(s_.ok.begin(), s_.ok.begin() + n, 0);
+    for (size_t k = 0; k < n;) {
+      const uint8_t route = s_.route[b + k];
+      if (route == kMemory) {
+        s_.addrs[mem] = r_.start + (c + b + k) * kPageSize;
+        s_.slots[mem++] = static_cast<uint32_t>(k);
+        ++k;
+      } else if (route == kFile) {
+        size_t run = k;
+        while (run < n && s_.route[b + run] == kFile) ++run;
+        const uint64_t off = r_.fileOffset + (c + b + k) * kPageSize;
+        const size_t got = ReadFilePages(file_->fd, off, run - k, s_.buf.data() + k * kPageSize);
+        // Pages past the end of the file: not mappable, so not read (memory would SIGBUS there).
+        for (size_t q = k; q < k + got; ++q) s_.ok[q] = 1, s_.viaFile[b + q] = 1;
+        res_.fileReadBytes += got * kPageSize;
+        fromFile_ += static_cast<uint32_t>(got);
+        k = run;
+      } else {
+        ++k;
+      }
+    }
+    if (mem > 0) {
+      // Pull the next batch toward the cache while this one is copied and hashed.
+      const size_t next = c + b + n;
+      if (next < pages_) PrefetchRange(r_.start + next * kPageSize, std::min(kBatchPages, pages_ - next) * kPageSize);
+      if (mem == n) {
+        SafeReadPages(s_.addrs.data(), n, s_.buf.data(), s_.ok.data());  // the usual case: all from memory
+      } else {
+        // Mixed batch: process_vm_readv fills consecutive slots; move them to their place.
+        SafeReadPages(s_.addrs.data(), mem, s_.memBuf.data(), s_.memOk.data());
+        for (size_t i = 0; i < mem; ++i) {
+          if (!s_.memOk[i]) continue;
+          std::memcpy(s_.buf.data() + s_.slots[i] * kPageSize, s_.memBuf.data() + i * kPageSize, kPageSize);
+          s_.ok[s_.slots[i]] = 1;
+        }
+      }
+    }
+    HashRead(opts_.mode, s_.buf.data(), s_.ok.data(), n, &now_[(c + b) * kDigestSize]);
+  }
+
+  // After reading a chunk: which pages were page-cache pages, first sight, comparison.
+  void Judge(size_t c, size_t n, bool pm) {
+    bool needAfter = false;
+    for (size_t p = 0; p < n && !needAfter; ++p)
+      needAfter = s_.viaFile[p] || (IsKnown(&now_[(c + p) * kDigestSize]) && !IsKnown(&base_[(c + p) * kDigestSize]));
+    const size_t osPage = PageSize();
+    const bool after = pm && needAfter && PageTableEntries(r_.start + c * kPageSize, n * kPageSize, &s_.after);
+    for (size_t p = 0; p < n; ++p) {
+      const size_t page = c + p;
+      uint8_t* now = &now_[page * kDigestSize];
+      const bool cachePage = after && IsPageCachePage(s_.after[pagemath::OsPageOf(p, osPage)]);
+      if (s_.viaFile[p] && !cachePage) {
+        // Written (or the state is unknown) after we read the file: memory is what counts.
+        int err = 0;
+        std::memset(now, 0, kDigestSize);
+        if (SafeRead(r_.start + page * kPageSize, s_.page.data(), kPageSize, &err) == kPageSize) HashPage(opts_.mode, s_.page.data(), now);
+      }
+      if (!IsKnown(now)) continue;
+      const uint8_t* base = &base_[page * kDigestSize];
+      if (IsKnown(base)) {
+        if (!SameDigest(base, now)) AddCandidate(page, base, false);
+        continue;
+      }
+      uint8_t* adopt = &adopt_[page * kDigestSize];
+      std::memcpy(adopt, now, kDigestSize);
+      if (!file_ || cachePage) continue;  // no file, or memory *is* the file: one hash serves both
+      // First sight of a page that is not the page-cache page: compare with the file.
+      if (ReadFilePages(file_->fd, r_.fileOffset + page * kPageSize, 1, s_.page.data()) != 1) continue;
+      res_.secondReadBytes += kPageSize;
+      uint8_t disk[kDigestSize];
+      HashPage(opts_.mode, s_.page.data(), disk);
+      if (SameDigest(disk, now)) continue;
+      // Changed before the monitor started: the file is the truth, so the page stays reported until
+      // memory matches the file again.
+      std::memcpy(adopt, disk, kDigestSize);
+      AddCandidate(page, disk, true);
+    }
+  }
+
+  void AddCandidate(size_t page, const uint8_t* expected, bool preexisting) {
+    Candidate cand;
+    cand.region = index_;
+    cand.page = static_cast<uint32_t>(page);
+    cand.address = r_.start + page * kPageSize;
+    cand.fileKey = r_.fileKey;
+    cand.filePage = firstPage_ + page;
+    std::memcpy(cand.expected, expected, kDigestSize);
+    cand.preexisting = preexisting;
+    candidates.push_back(std::move(cand));
+  }
+
+  Engine& engine_;
+  const PassRegion& r_;
+  const uint32_t index_;
+  const PassOptions& opts_;
+  Scratch& s_;
+  PassResult& res_;
+  const size_t pages_;
+  const uint64_t firstPage_;
+  std::shared_ptr<FileRef> file_;
+  std::vector<uint8_t> base_, now_, adopt_;
+  uint32_t fromFile_ = 0;
+};
+
+}  // namespace
+
+PassResult RunPass(Engine& engine, const std::vector<PassRegion>& regions, const PassOptions& opts, CancelToken& cancel) {
+  PassResult res;
+  res.regions.resize(regions.size());
+  const uint64_t wall0 = MonotonicNs(), cpu0 = ThreadCpuNs();
+  std::map<std::string, std::multimap<uint64_t, uint32_t>> watch;
+  for (uint32_t i = 0; i < opts.watch.size(); ++i) watch[opts.watch[i].fileKey].emplace(opts.watch[i].filePage, i);
+  if (opts.trackProgress) {
+    uint64_t total = 0;
+    for (const PassRegion& r : regions) total += (r.end - r.start) / kPageSize;
+    engine.progress.done.store(0);
+    engine.progress.total.store(total);
+    engine.progress.lastMs.store(WallClockMs());
+    engine.progress.active.store(true);
+  }
+  Scratch scratch;
+  std::vector<Candidate> candidates;
+  for (uint32_t i = 0; i < regions.size() && !cancel.cancelled(); ++i) {
+    RegionPass rp(engine, regions[i], i, opts, scratch, res);
+    rp.Run(cancel, wall0, cpu0);
+    auto w = watch.find(regions[i].fileKey);
+    if (w != watch.end()) rp.Matches(w->second);
+    for (Candidate& c : rp.candidates) candidates.push_back(std::move(c));
+  }
+  if (cancel.cancelled()) res.cancelled = true;
+  else Confirm(engine, opts.mode, candidates, &res.changes);
+  std::sort(res.matched.begin(), res.matched.end());
+  res.matched.erase(std::unique(res.matched.begin(), res.matched.end()), res.matched.end());
+  if (opts.trackProgress) {
+    engine.progress.active.store(false);
+    engine.progress.lastMs.store(WallClockMs());
+  }
+  res.elapsedNs = MonotonicNs() - wall0;
+  res.cpuNs = ThreadCpuNs() - cpu0;
+  return res;
+}
+
+}  // namespace pg

@@ -1,0 +1,63 @@
+// Code check of another process (the process tree): find the pages of its file-backed executable
+// mappings that were copied-on-write (written), read them safely and compare them with the file.
+// Pure platform code, no N-API: tree_linux.cc implements it; addon_tree.cc is the glue.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace pg {
+
+struct TreeRegion {
+  uint64_t start = 0;
+  uint64_t end = 0;
+  uint64_t fileOffset = 0;
+  std::string path;
+  // Identity the mapping had in /proc/<pid>/maps: the file opened by path must match it.
+  uint32_t devMajor = 0;
+  uint32_t devMinor = 0;
+  uint64_t ino = 0;
+};
+
+struct TreeJob {
+  int pid = 0;
+  std::vector<TreeRegion> regions;
+};
+
+// One page that pagemap showed present (or swapped) but not file-backed: it was written.
+struct TreePageHit {
+  uint32_t region = 0;
+  uint64_t address = 0;
+  uint64_t fileOffset = 0;
+  // 'modified': differs from the file; 'equal': written but equal to the file (restored, or the
+  // same bytes rewritten); 'unreadable': the page or the file could not be read (detail says why).
+  std::string state;
+  int64_t firstDiff = -1;  // byte index in the page of the first difference
+  uint32_t diffBytes = 0;
+  uint8_t fileByte = 0;
+  uint8_t memByte = 0;
+  std::string detail;
+};
+
+struct TreeJobResult {
+  int pid = 0;
+  bool ok = false;  // pagemap opened and walked
+  int err = 0;
+  std::string detail;
+  uint64_t pages = 0;          // pages of the regions walked
+  uint64_t filePages = 0;      // present and file-backed: the page-cache page itself
+  uint64_t pagemapBytes = 0;   // bytes of pagemap read
+  uint64_t readBytes = 0;      // bytes of process memory + file read to compare written pages
+  bool pagemapScan = false;    // the PAGEMAP_SCAN ioctl found the written pages (else pagemap was read)
+  std::vector<TreePageHit> hits;
+};
+
+// Descendants of `root` (not including it), parents first, from /proc/<pid>/task/<tid>/children of
+// every thread of every member. False when the children files do not exist (kernel without
+// CONFIG_PROC_CHILDREN): the caller scans /proc/*/stat instead. A member that exits mid-walk is skipped.
+bool TreeDescendants(int root, std::vector<int>* out);
+
+// Runs on a worker thread; never touches memory of this process unsafely (process_vm_readv).
+void TreeCodeScan(const std::vector<TreeJob>& jobs, std::vector<TreeJobResult>* out);
+
+}  // namespace pg

@@ -1,0 +1,89 @@
+// The fast watch loop (Linux): one native thread that, every tick, folds the security-relevant
+// lines of every thread's /proc/self/task/<tid>/status (TracerPid, seccomp, NoNewPrivs,
+// capabilities), the dumpable flag, RLIMIT_CORE, the cgroup, and the scheduling state of
+// procguard's own threads into one signature, and that waits on an inotify fd for writes to the
+// files that back executable mappings. It reports to JS only when the signature changed or a
+// watched file had an event: the JS side then takes its typed snapshot and diffs it (one place
+// interprets the fields: src/kernel/). No N-API here: addon_watch.cc is the glue.
+#pragma once
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace pg {
+
+// FNV-1a, for signatures compared only with themselves.
+struct Fnv {
+  uint64_t h = 1469598103934665603ull;
+  void mix(const void* p, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      h ^= static_cast<const uint8_t*>(p)[i];
+      h *= 1099511628211ull;
+    }
+  }
+  template <typename T>
+  void val(const T& v) { mix(&v, sizeof v); }
+};
+
+struct WatchReport {
+  bool kernelChanged = false;
+  // Watch descriptors with events, and the union of their masks.
+  std::vector<int> wds;
+  std::vector<uint32_t> masks;
+  std::string error;  // set when the loop cannot read something it needs (reported once)
+};
+
+struct WatchStats {
+  uint64_t ticks = 0;
+  uint64_t reports = 0;
+  double lastTickAtMs = 0;  // wall clock (ms since the epoch), for the heartbeat
+  uint64_t cpuNs = 0;       // CPU of the loop thread so far
+  int tid = 0;
+  int watches = 0;
+  bool inotify = false;
+  std::string inotifyError;
+};
+
+class WatchLoop {
+ public:
+  using Report = std::function<void(WatchReport)>;
+  WatchLoop(uint64_t periodNs, Report report);
+  ~WatchLoop();
+  // inotify watch on `path` (IN_MODIFY|IN_CLOSE_WRITE|IN_ATTRIB|IN_DELETE_SELF|IN_MOVE_SELF).
+  // Returns the wd and the watched inode's identity (stat after the add), or -1 with errno.
+  int AddWatch(const std::string& path, uint64_t* devMajor, uint64_t* devMinor, uint64_t* ino, int* err);
+  bool RemoveWatch(int wd);
+  WatchStats Stats();
+  void Stop();
+
+ private:
+  void Run();
+  uint64_t KernelSignature(bool slow);
+  const uint64_t periodNs_;
+  Report report_;
+  // Set once, from -1, by the constructor or (after a failed init, e.g. EMFILE at start) by a later
+  // AddWatch on the JS thread; the loop thread re-reads it every iteration.
+  std::atomic<int> inotifyFd_{-1};
+  int wakeFd_ = -1;  // eventfd: Stop() wakes the poll at once
+  std::string inotifyError_;
+  std::mutex mu_;  // guards watches_, stats_
+  std::map<int, std::string> watches_;
+  WatchStats stats_;
+  std::atomic<bool> stop_{false};
+  // Per-thread status fds kept open between ticks: one pread is ~4x cheaper than open/read/close.
+  std::map<int, int> taskFds_;
+  int cgroupFd_ = -1;
+  void* taskDir_ = nullptr;  // DIR* on /proc/self/task, rewound when the thread set changed
+  bool rescan_ = true;
+  Fnv ownAcc_;
+  uint64_t slowSig_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace pg

@@ -1,0 +1,172 @@
+#!/usr/bin/env node
+// Cross-builds the Windows addon (build/win32-x64/Release/procguard.node) with mingw-w64.
+//
+// The source list comes from binding.gyp (the `procguard` target, its OS=='win' condition and the
+// x86-64 ISA libraries it depends on), so a file added there is built here too. node-gyp itself is
+// not used: it cannot cross-compile to a PE DLL.
+//
+// Node-API on Windows: an addon imports napi_* from the host executable. The import library is made
+// from the export table of the very node.exe the tests run (objdump -p), restricted to napi_*,
+// node_api_* and uv_get_osfhandle (memory_win.cc maps CRT fds to HANDLEs through libuv); so the .def
+// can never name a function that node.exe lacks. An MSVC build uses node-gyp's delay-load hook
+// instead, which also binds to electron.exe; this mingw build only loads into a process whose
+// image is called node.exe, which is all the Wine suite needs.
+//
+// usage: node scripts/windows/build-addon.mjs --node-exe <path/to/node.exe> [--out <dir>] [--jobs N]
+//        node scripts/windows/build-addon.mjs --list     (the sources it would build, as JSON)
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const require = createRequire(path.join(root, 'package.json'));
+
+function arg(name, dflt) {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : dflt;
+}
+const nodeExe = arg('--node-exe');
+const outDir = path.resolve(root, arg('--out', path.join('build', 'win32-x64', 'Release')));
+const objDir = path.join(outDir, 'obj');
+const jobs = Number(arg('--jobs', '2'));
+const cxx = process.env.MINGW_CXX || 'x86_64-w64-mingw32-g++';
+const dlltool = process.env.MINGW_DLLTOOL || 'x86_64-w64-mingw32-dlltool';
+const objdump = process.env.MINGW_OBJDUMP || 'x86_64-w64-mingw32-objdump';
+
+function die(msg) {
+  console.error(`build-addon: ${msg}`);
+  process.exit(1);
+}
+
+// binding.gyp is a Python literal (comments, single quotes) whose conditions are Python
+// expressions: let Python read it and evaluate each condition for OS=='win', target_arch=='x64', as
+// gyp does, folding the chosen branch's sources / sources= / sources! (and else branches) in order.
+const RESOLVE = `
+import ast, json, sys
+gyp = ast.literal_eval(open(sys.argv[1]).read())
+env = {'OS': 'win', 'target_arch': 'x64'}
+def fold(d, sources):
+    for key in ('sources=', 'sources', 'sources!'):
+        if key not in d: continue
+        if key == 'sources=': sources = list(d[key])
+        elif key == 'sources': sources = sources + list(d[key])
+        else: sources = [x for x in sources if x not in d[key]]
+    for c in d.get('conditions', []):
+        branch = c[1] if eval(c[0], {}, dict(env)) else (c[2] if len(c) > 2 else None)
+        if branch: sources = fold(branch, sources)
+    return sources
+out = {}
+for t in gyp['targets']:
+    out[t['target_name']] = {'sources': fold(t, []), 'cflags': t.get('cflags', []), 'dependencies': t.get('dependencies', [])}
+print(json.dumps(out))
+`;
+function readGyp() {
+  const r = spawnSync('python3', ['-c', RESOLVE, path.join(root, 'binding.gyp')], { encoding: 'utf8' });
+  if (r.status !== 0) die(`cannot read binding.gyp with python3: ${r.stderr || r.error}`);
+  return JSON.parse(r.stdout);
+}
+
+const gyp = readGyp();
+const main = gyp.procguard;
+if (!main) die('binding.gyp has no procguard target');
+const units = [];
+for (const dep of main.dependencies) {
+  const t = gyp[dep];
+  if (!t) die(`binding.gyp: unknown dependency ${dep}`);
+  // The ISA flags of each SIMD library (gcc spellings; -fPIC means nothing for PE).
+  const flags = t.cflags.filter((f) => f.startsWith('-m'));
+  for (const s of t.sources) units.push({ src: s, flags });
+}
+for (const s of main.sources) units.push({ src: s, flags: [] });
+if (!units.some((u) => u.src.endsWith('_win.cc'))) die("binding.gyp's OS=='win' condition lists no *_win.cc source");
+if (process.argv.includes('--list')) {
+  // The sources and ISA flags this build would compile, as JSON (tests; no toolchain needed).
+  console.log(JSON.stringify(units));
+  process.exit(0);
+}
+if (!nodeExe || !fs.existsSync(nodeExe)) die(`--node-exe must name the Windows node.exe (got ${nodeExe})`);
+
+const napiInc = path.resolve(root, require('node-addon-api').include_dir);
+let nodeInc = process.env.NODE_INCLUDE_DIR;
+if (!nodeInc) {
+  for (const d of ['/usr/include/node', path.join(path.dirname(path.dirname(process.execPath)), 'include', 'node')]) {
+    if (fs.existsSync(path.join(d, 'node_api.h')) && fs.existsSync(path.join(d, 'uv.h'))) { nodeInc = d; break; }
+  }
+}
+if (!nodeInc) die('node_api.h and uv.h not found (set NODE_INCLUDE_DIR to a Node include/node directory)');
+
+const cflags = [
+  '-O2', '-std=c++17', '-fstack-protector-strong', '-D_FORTIFY_SOURCE=2', '-Wall', '-Wextra', '-Wno-unused-parameter',
+  '-Wno-cast-function-type', '-DNAPI_VERSION=8', '-DNAPI_CPP_EXCEPTIONS', '-D_WIN32_WINNT=0x0A00', '-DWINVER=0x0A00',
+  `-I${napiInc}`, `-I${nodeInc}`, `-I${path.join(root, 'native')}`,
+];
+
+fs.mkdirSync(objDir, { recursive: true });
+
+// Import library for node.exe.
+const def = path.join(objDir, 'node.def');
+const implib = path.join(objDir, 'libnode.a');
+if (!fs.existsSync(implib) || fs.statSync(implib).mtimeMs < fs.statSync(nodeExe).mtimeMs || fs.statSync(implib).mtimeMs < fs.statSync(nodeExe).ctimeMs) {
+  const dump = spawnSync(objdump, ['-p', nodeExe], { encoding: 'utf8', maxBuffer: 256 << 20 });
+  if (dump.status !== 0) die(`${objdump} -p ${nodeExe} failed: ${dump.stderr}`);
+  const names = new Set();
+  for (const m of dump.stdout.matchAll(/^\s*\[\s*\d+\]\s+((?:napi|node_api)_\w+|uv_get_osfhandle)\s*$/gm)) names.add(m[1]);
+  if (names.size < 100 || !names.has('napi_create_string_utf8') || !names.has('uv_get_osfhandle')) {
+    die(`the export table of ${nodeExe} does not look like node.exe's (${names.size} Node-API names)`);
+  }
+  fs.writeFileSync(def, `LIBRARY node.exe\nEXPORTS\n${[...names].sort().join('\n')}\n`);
+  const r = spawnSync(dlltool, ['-d', def, '-l', implib, '-D', 'node.exe'], { encoding: 'utf8' });
+  if (r.status !== 0) die(`${dlltool} failed: ${r.stderr}`);
+}
+
+// Incremental: an object is rebuilt when older than its source, any native header or this script.
+function newest(dir) {
+  let t = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) t = Math.max(t, newest(p));
+    else if (/\.(h|inc)$/.test(e.name)) t = Math.max(t, fs.statSync(p).mtimeMs);
+  }
+  return t;
+}
+const depsTime = Math.max(newest(path.join(root, 'native')), fs.statSync(fileURLToPath(import.meta.url)).mtimeMs);
+
+function compile(u) {
+  const obj = path.join(objDir, u.src.replace(/[\\/]/g, '_').replace(/\.\w+$/, '.o'));
+  const src = path.join(root, u.src);
+  if (fs.existsSync(obj)) {
+    const t = fs.statSync(obj).mtimeMs;
+    if (t > fs.statSync(src).mtimeMs && t > depsTime) return Promise.resolve(obj);
+  }
+  return new Promise((resolve, reject) => {
+    const p = spawn(cxx, [...cflags, ...u.flags, '-c', src, '-o', obj], { stdio: ['ignore', 'inherit', 'inherit'] });
+    p.on('close', (code) => (code === 0 ? resolve(obj) : reject(new Error(`${cxx} failed on ${u.src} (exit ${code})`))));
+  });
+}
+
+const started = Date.now();
+const objs = new Array(units.length);
+let next = 0;
+async function worker() {
+  while (next < units.length) {
+    const i = next++;
+    objs[i] = await compile(units[i]);
+  }
+}
+try {
+  await Promise.all(Array.from({ length: Math.max(1, jobs) }, worker));
+} catch (e) {
+  die(e.message);
+}
+const out = path.join(outDir, 'procguard.node');
+// -static*: no libgcc/libstdc++/libwinpthread DLLs to ship; -lssp: the stack protector's runtime.
+const link = spawnSync(cxx, [
+  '-shared', '-o', out, ...objs, implib,
+  '-static', '-static-libgcc', '-static-libstdc++',
+  '-Wl,--dynamicbase', '-Wl,--nxcompat', '-Wl,--high-entropy-va',
+  '-lssp', '-ladvapi32', '-lpsapi',
+], { stdio: 'inherit' });
+if (link.status !== 0) die('link failed');
+console.log(`build-addon: ${path.relative(root, out)} (${units.length} sources, ${((Date.now() - started) / 1000).toFixed(1)} s)`);

