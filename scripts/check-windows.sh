@@ -26,7 +26,10 @@ if [ $# -eq 0 ]; then
   # engine and its glue, and the hash library (the SIMD files are syntax-checked without their
   # -m flags: the intrinsics are declared regardless, only code generation needs the ISA).
   set -- "$root/native/harden_win.cc" "$root/native/addon_harden.cc"
-  for f in memory_win.cc addon_memory.cc scanner.cc addon_scanner.cc addon_hash.cc addon.cc; do
+  # scanner.cc was split into scanner_*.cc; scanner_maps_linux.cc is the Linux-only one.
+  for f in memory_win.cc addon_memory.cc scanner_clock.cc scanner_confirm.cc scanner_file.cc scanner_maps_other.cc \
+           scanner_pacing.cc scanner_pass.cc scanner_sentinel.cc scanner_store.cc scanner_sweep.cc scanner_worker.cc \
+           addon_scanner.cc addon_hash.cc addon.cc; do
     if [ -f "$root/native/$f" ]; then set -- "$@" "$root/native/$f"; fi
   done
   for f in "$root"/native/hash/*.cc; do

@@ -51,6 +51,8 @@ fi
 export QEMU_LD_PREFIX=/usr/aarch64-linux-gnu
 # Emulation is 10-50x slower: widen the generous time bounds of the tests (test/time-scale.mjs).
 export PROCGUARD_TEST_TIME_SCALE=10
+# Lets tests name what only qemu-user cannot do in their skip reasons ("qemu-user: ...").
+export PROCGUARD_QEMU_USER=1
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=(test/hash/ test/harden/ test/integrity/ test/guard/)
 # shellcheck disable=SC2206
