@@ -35,6 +35,8 @@
       "include_dirs": ["native"],
       "sources": ["native/hash/blake3_sse41.cc", "native/hash/crc32c_sse42.cc"],
       "cflags": ["-fPIC", "-msse4.1", "-msse4.2", "-mpclmul"],
+      # The Xcode generator reads xcode_settings, not cflags (reviewed; no macOS SDK in CI).
+      "xcode_settings": { "OTHER_CFLAGS": ["-msse4.1", "-msse4.2", "-mpclmul"] },
       "conditions": [["target_arch!='x64'", { "sources!": ["native/hash/blake3_sse41.cc", "native/hash/crc32c_sse42.cc"] }]]
     },
     {
@@ -43,6 +45,7 @@
       "include_dirs": ["native"],
       "sources": ["native/hash/blake3_avx2.cc"],
       "cflags": ["-fPIC", "-mavx2"],
+      "xcode_settings": { "OTHER_CFLAGS": ["-mavx2"] },
       "msvs_settings": { "VCCLCompilerTool": { "AdditionalOptions": ["/arch:AVX2"] } },
       "conditions": [["target_arch!='x64'", { "sources!": ["native/hash/blake3_avx2.cc"] }]]
     },
@@ -52,6 +55,7 @@
       "include_dirs": ["native"],
       "sources": ["native/hash/blake3_avx512.cc"],
       "cflags": ["-fPIC", "-mavx512f", "-mavx512vl", "-mavx512bw"],
+      "xcode_settings": { "OTHER_CFLAGS": ["-mavx512f", "-mavx512vl", "-mavx512bw"] },
       "msvs_settings": { "VCCLCompilerTool": { "AdditionalOptions": ["/arch:AVX512"] } },
       "conditions": [["target_arch!='x64'", { "sources!": ["native/hash/blake3_avx512.cc"] }]]
     },
@@ -63,6 +67,7 @@
       "include_dirs": ["native"],
       "sources": ["native/hash/crc32c_avx512.cc"],
       "cflags": ["-fPIC", "-mavx512f", "-mavx512vl", "-mavx512bw", "-mvpclmulqdq", "-mpclmul", "-msse4.2"],
+      "xcode_settings": { "OTHER_CFLAGS": ["-mavx512f", "-mavx512vl", "-mavx512bw", "-mvpclmulqdq", "-mpclmul", "-msse4.2"] },
       "msvs_settings": { "VCCLCompilerTool": { "AdditionalOptions": ["/arch:AVX512"] } },
       "conditions": [["target_arch!='x64'", { "sources!": ["native/hash/crc32c_avx512.cc"] }]]
     },
@@ -73,12 +78,32 @@
       "include_dirs": ["native"],
       "sources": ["native/hash/crc32c_avx2.cc"],
       "cflags": ["-fPIC", "-mavx2", "-mvpclmulqdq", "-mpclmul", "-msse4.2"],
+      "xcode_settings": { "OTHER_CFLAGS": ["-mavx2", "-mvpclmulqdq", "-mpclmul", "-msse4.2"] },
       "msvs_settings": { "VCCLCompilerTool": { "AdditionalOptions": ["/arch:AVX2"] } },
       "conditions": [["target_arch!='x64'", { "sources!": ["native/hash/crc32c_avx2.cc"] }]]
     },
     {
+      # AArch64 kernels: NEON BLAKE3 (NEON is in the AArch64 base ISA: no flag) and the ARMv8 CRC32
+      # extension, which needs +crc; chosen at run time from HWCAP / sysctl / IsProcessorFeaturePresent.
+      "target_name": "pg_isa_neon",
+      "type": "static_library",
+      "include_dirs": ["native"],
+      "sources": ["native/hash/blake3_neon.cc"],
+      "cflags": ["-fPIC"],
+      "conditions": [["target_arch!='arm64'", { "sources!": ["native/hash/blake3_neon.cc"] }]]
+    },
+    {
+      "target_name": "pg_isa_armcrc",
+      "type": "static_library",
+      "include_dirs": ["native"],
+      "sources": ["native/hash/crc32c_arm.cc"],
+      "cflags": ["-fPIC", "-march=armv8-a+crc"],
+      "xcode_settings": { "OTHER_CFLAGS": ["-march=armv8-a+crc"] },
+      "conditions": [["target_arch!='arm64'", { "sources!": ["native/hash/crc32c_arm.cc"], "cflags!": ["-march=armv8-a+crc"] }]]
+    },
+    {
       "target_name": "procguard",
-      "dependencies": ["pg_isa_sse41", "pg_isa_avx2", "pg_isa_avx512", "pg_isa_avx512_clmul", "pg_isa_avx2_clmul"],
+      "dependencies": ["pg_isa_sse41", "pg_isa_avx2", "pg_isa_avx512", "pg_isa_avx512_clmul", "pg_isa_avx2_clmul", "pg_isa_neon", "pg_isa_armcrc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],
       "sources": [
         "native/addon.cc",

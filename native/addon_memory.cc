@@ -92,6 +92,24 @@ Napi::Value ExecutableRegionsJs(const Napi::CallbackInfo& info) {
   return arr;
 }
 
+// Which safe reader the process uses (memory.h MemoryReader); null where the OS call is the only one.
+Napi::Value MemoryReaderJs(const Napi::CallbackInfo& info) {
+#if defined(__linux__)
+  const MemoryReaderState s = MemoryReaderNow();
+  static const char* const kNames[] = {"unknown", "process_vm_readv", "proc-mem", "none"};
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("reader", kNames[static_cast<int>(s.reader)]);
+  if (s.refusedErrno) {
+    o.Set("errno", s.refusedErrno);
+    o.Set("detail", std::string("process_vm_readv: ") + strerror(s.refusedErrno));
+  }
+  o.Set("memFdOpen", s.memFdOpen);
+  return o;
+#else
+  return info.Env().Null();
+#endif
+}
+
 Napi::Value PageSizeJs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(PageSize()));
 }
@@ -115,6 +133,7 @@ void InitMemory(Napi::Env env, Napi::Object exports) {
   exports.Set("pagemapStates", Napi::Function::New(env, PagemapStatesJs, "pagemapStates"));
   exports.Set("executableRegions", Napi::Function::New(env, ExecutableRegionsJs, "executableRegions"));
   exports.Set("pageSize", Napi::Function::New(env, PageSizeJs, "pageSize"));
+  exports.Set("memoryReader", Napi::Function::New(env, MemoryReaderJs, "memoryReader"));
   exports.Set("selftestCanary", Napi::Function::New(env, CanaryJs, "selftestCanary"));
 }
 

@@ -15,6 +15,19 @@ size_t PageSize();
 // unreadable page), 0 if the first page is unreadable. Sets *err to errno on failure.
 size_t SafeRead(uintptr_t addr, void* out, size_t len, int* err);
 
+// Which kernel path SafeRead/SafeReadPages use (Linux). Decided by the first read: process_vm_readv,
+// or /proc/self/mem when that syscall is refused (ENOSYS, EPERM) and the fd was opened in time
+// (OpenPagemap opens it); kNone when neither works: every read then fails.
+enum class MemoryReader { kUnknown = 0, kProcessVmReadv, kProcMem, kNone };
+struct MemoryReaderState {
+  MemoryReader reader = MemoryReader::kUnknown;
+  int refusedErrno = 0;    // process_vm_readv's errno when it was given up, else 0
+  bool memFdOpen = false;  // /proc/self/mem is held open
+};
+#if defined(__linux__)
+MemoryReaderState MemoryReaderNow();  // Linux only (elsewhere the OS call is the only reader)
+#endif
+
 // Reads `count` page-aligned, page-sized chunks described by `addrs` into consecutive
 // page slots of `out` with as few syscalls as possible. `ok[i]` is set to 1 for pages read.
 // Returns the number of pages read.

@@ -1,3 +1,4 @@
+#include "page_math.h"
 #include "scanner_pass.h"
 
 #include <errno.h>
@@ -83,8 +84,8 @@ class RegionPass {
       s_.route.assign(n, kMemory);
       s_.viaFile.assign(n, 0);
       for (size_t p = 0; p < n; ++p) {
-        if (haveResidency && !s_.resident[((c + p) * kPageSize) / osPage]) s_.route[p] = kSkip;
-        else if (pm && IsPageCachePage(s_.before[(p * kPageSize) / osPage])) s_.route[p] = kFile;
+        if (haveResidency && !s_.resident[pagemath::OsPageOf(c + p, osPage)]) s_.route[p] = kSkip;
+        else if (pm && IsPageCachePage(s_.before[pagemath::OsPageOf(p, osPage)])) s_.route[p] = kFile;
       }
       for (size_t b = 0; b < n; b += kBatchPages) ReadBatch(c, b, std::min(kBatchPages, n - b));
       Judge(c, n, pm);
@@ -171,7 +172,7 @@ class RegionPass {
     for (size_t p = 0; p < n; ++p) {
       const size_t page = c + p;
       uint8_t* now = &now_[page * kDigestSize];
-      const bool cachePage = after && IsPageCachePage(s_.after[(p * kPageSize) / osPage]);
+      const bool cachePage = after && IsPageCachePage(s_.after[pagemath::OsPageOf(p, osPage)]);
       if (s_.viaFile[p] && !cachePage) {
         // Written (or the state is unknown) after we read the file: memory is what counts.
         int err = 0;

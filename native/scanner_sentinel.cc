@@ -1,4 +1,5 @@
 // The tamper sentinel (see scanner_sentinel.h).
+#include "page_math.h"
 #include "scanner_sentinel.h"
 
 #include <errno.h>
@@ -123,15 +124,13 @@ bool Sentinel(const std::vector<ScanRegion>& regions, hash::Mode mode, std::vect
       continue;                                // region vanished: the sweep will report it
     }
     const size_t pages = (reg.end - reg.start) / kPageSize;
-    uint32_t last = UINT32_MAX;
     for (uint32_t osIndex : written) {
       // An OS page may hold several 4 KiB digest pages (16 KiB pages on arm64).
-      for (size_t off = 0; off < osPage; off += kPageSize) {
-        uint32_t p = static_cast<uint32_t>((osIndex * osPage + off) / kPageSize);
-        if (p == last || p >= pages) continue;
-        last = p;
+      size_t first = 0, last = 0;
+      pagemath::DigestPagesOf(osIndex, osPage, pages, &first, &last);
+      for (size_t p = first; p < last; ++p) {
         found.push_back(reg.start + static_cast<uintptr_t>(p) * kPageSize);
-        HashHit(reg, static_cast<uint32_t>(r), p, mode, hits);
+        HashHit(reg, static_cast<uint32_t>(r), static_cast<uint32_t>(p), mode, hits);
       }
     }
   }

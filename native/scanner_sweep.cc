@@ -1,4 +1,5 @@
 // The plain memory sweep (see scanner_sweep.h).
+#include "page_math.h"
 #include "scanner_sweep.h"
 
 #include <algorithm>
@@ -48,7 +49,7 @@ SweepResult Sweep(const std::vector<ScanRegion>& regions, const SweepOptions& op
       size_t n = 0;
       for (; p < pages && n < batch; ++p) {
         if (haveResidency) {
-          size_t osIndex = (p * kPageSize) / osPage;
+          size_t osIndex = pagemath::OsPageOf(p, osPage);
           if (!resident[osIndex]) {
             out.unread.push_back(static_cast<uint32_t>(p));
             continue;

@@ -112,6 +112,8 @@ export class Guard extends EventEmitter {
   private lastLaunchAt: number | null = null;
   private readonly sentinelRuns = { runs: -1, at: 0 };
   private started = false;
+  /** When start() ran (ms since the epoch): the stall clock's origin until a pass makes progress. */
+  private startedAt = 0;
   private stopped = false;
   private stalled = false;
   private current: Status;
@@ -167,6 +169,7 @@ export class Guard extends EventEmitter {
     if (this.stopped) throw new GuardStateError('a stopped Guard cannot be restarted; create a new one');
     if (this.started) return this.current;
     this.started = true;
+    this.startedAt = Date.now();
     this.prepare();
     const unref = (t: NodeJS.Timeout) => {
       if (!this.opts.keepAlive) t.unref();
@@ -309,6 +312,7 @@ export class Guard extends EventEmitter {
       } catch (e) {
         ok = false;
         this.recordError('code', e);
+        this.coverage = this.code.coverageNow(); // e.g. reader 'none': the status says nothing was read
       }
     }
     if (ok) this.lastPass = { at: Date.now(), durationMs: performance.now() - t0 };
@@ -430,8 +434,11 @@ export class Guard extends EventEmitter {
 
   private sweepVerdict(): ReturnType<typeof stallVerdict> | null {
     if (!this.code) return null;
+    const progress = this.code.progress();
+    // No pass has made progress yet (the first one failed before reading a page): count from start().
+    if (progress.lastProgressAt === 0) progress.lastProgressAt = this.startedAt;
     return stallVerdict({
-      progress: this.code.progress(),
+      progress,
       now: Date.now(),
       periodMs: this.opts.periodMs!,
       lastPassCpuMs: this.lastPassCpuMs,

@@ -266,6 +266,12 @@ export interface NativeBinding {
    */
   executableRegions?(): NativeExecRegion[] | null;
   pageSize(): number;
+  /**
+   * Linux: the kernel path safe reads use, decided by the first read: 'process_vm_readv', 'proc-mem'
+   * (/proc/self/mem, opened by openPagemap(), when process_vm_readv is refused: qemu-user, seccomp),
+   * 'none' (neither: every read fails), 'unknown' (nothing read yet). Null on other OSes.
+   */
+  memoryReader?(): { reader: 'unknown' | 'process_vm_readv' | 'proc-mem' | 'none'; errno?: number; detail?: string; memFdOpen: boolean } | null;
   /** The addon's never-executed canary code page (selftest target); null where not built in. */
   selftestCanary(): { start: bigint; size: number } | null;
 
@@ -291,6 +297,9 @@ function candidatePaths(root: string): string[] {
   const out = [
     path.join(root, 'build', 'Release', 'procguard.node'),
     path.join(root, 'build', 'Debug', 'procguard.node'),
+    // A cross-build kept beside the host's (scripts/arm64/build.sh writes build/linux-arm64/Release);
+    // reached when build/Release is for another architecture and fails to load.
+    path.join(root, 'build', `${process.platform}-${process.arch}`, 'Release', 'procguard.node'),
     path.join(root, 'prebuilds', `${process.platform}-${process.arch}`),
   ];
   // Windows only: the mingw cross-build (scripts/windows/build-addon.mjs) writes its addon per

@@ -101,6 +101,11 @@ export interface CodeCoverage {
   bytes: number;
   hashedBytes: number;
   residentBytes: number;
+  /**
+   * Linux: how code was read. 'process_vm_readv', or 'proc-mem' (/proc/self/mem, opened at prepare())
+   * where that syscall is refused (qemu-user, a seccomp profile); 'none' comes with a checker error.
+   */
+  reader?: 'process_vm_readv' | 'proc-mem' | 'none';
 }
 
 /**

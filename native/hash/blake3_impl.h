@@ -11,6 +11,12 @@
 #else
 #define PG_HASH_X64 0
 #endif
+// AArch64 little-endian: the NEON BLAKE3 and ARMv8 CRC32C backends (blake3_neon.cc, crc32c_arm.cc).
+#if (defined(__aarch64__) || defined(_M_ARM64)) && !defined(__AARCH64EB__) && !defined(PG_HASH_NO_SIMD)
+#define PG_HASH_ARM64 1
+#else
+#define PG_HASH_ARM64 0
+#endif
 
 // Internal linkage on purpose: these helpers are also compiled into the SIMD translation units
 // with wider ISA flags, and a shared (COMDAT) copy could let the linker hand AVX-512 code to the
@@ -197,6 +203,10 @@ extern const Blake3Kernel kBlake3Avx512;
 extern const Crc32cKernel kCrc32cSse42;
 extern const Crc32cKernel kCrc32cAvx2;    // VPCLMULQDQ folding per page, 256-bit
 extern const Crc32cKernel kCrc32cAvx512;  // VPCLMULQDQ folding per page, 512-bit
+#endif
+#if PG_HASH_ARM64
+extern const Blake3Kernel kBlake3Neon;
+extern const Crc32cKernel kCrc32cArmv8;
 #endif
 
 // Portable pieces the SIMD backends reuse for leftovers.

@@ -1,7 +1,8 @@
 // Runtime backend selection. On x86-64 the CPU's features come from CPUID, and the OS's
 // support for the wider register state from XGETBV (a CPU may have AVX-512 while the OS does not
-// save ZMM registers on context switches; using them then corrupts state). Other architectures
-// get the portable backends only.
+// save ZMM registers on context switches; using them then corrupts state). On AArch64 the OS
+// reports the features (getauxval(AT_HWCAP), sysctlbyname, IsProcessorFeaturePresent). Other
+// architectures get the portable backends only.
 #include <atomic>
 
 #include "hash/blake3_impl.h"
@@ -12,6 +13,16 @@
 #include <intrin.h>
 #else
 #include <cpuid.h>
+#endif
+#endif
+
+#if PG_HASH_ARM64
+#if defined(__linux__) || defined(__FreeBSD__)
+#include <sys/auxv.h>
+#elif defined(__APPLE__)
+#include <sys/sysctl.h>
+#elif defined(_WIN32)
+#include <windows.h>
 #endif
 #endif
 
@@ -86,6 +97,50 @@ const CpuFeatures& Features() {
 }
 #endif
 
+#if PG_HASH_ARM64
+// AArch64: what the OS reports, never a probe by executing the instruction (a SIGILL handler in
+// a library is not ours to install). ASIMD is architecturally required on AArch64 Linux, macOS
+// and Windows, but is still checked so a kernel that hides it is obeyed.
+struct ArmFeatures {
+  bool neon = false;
+  bool crc32 = false;
+};
+#if defined(__APPLE__)
+bool SysctlFlag(const char* name) {
+  int v = 0;
+  size_t len = sizeof v;
+  return sysctlbyname(name, &v, &len, nullptr, 0) == 0 && v != 0;
+}
+#endif
+ArmFeatures DetectArm() {
+  ArmFeatures f;
+#if defined(__linux__) || defined(__FreeBSD__)
+  // Bit values from the kernel's uapi asm/hwcap.h (the same on FreeBSD's elf_aux_info).
+  constexpr unsigned long kHwcapAsimd = 1ul << 1, kHwcapCrc32 = 1ul << 7;
+#if defined(__linux__)
+  const unsigned long hw = getauxval(AT_HWCAP);
+#else
+  unsigned long hw = 0;
+  if (elf_aux_info(AT_HWCAP, &hw, sizeof hw) != 0) hw = 0;
+#endif
+  f.neon = hw & kHwcapAsimd;
+  f.crc32 = hw & kHwcapCrc32;
+#elif defined(__APPLE__)
+  // FEAT_CRC32 since macOS 12; armv8_crc32 on older releases. Every Apple Silicon has both.
+  f.neon = SysctlFlag("hw.optional.neon") || SysctlFlag("hw.optional.AdvSIMD");
+  f.crc32 = SysctlFlag("hw.optional.arm.FEAT_CRC32") || SysctlFlag("hw.optional.armv8_crc32");
+#elif defined(_WIN32)
+  f.neon = IsProcessorFeaturePresent(PF_ARM_NEON_INSTRUCTIONS_AVAILABLE);
+  f.crc32 = IsProcessorFeaturePresent(PF_ARM_V8_CRC32_INSTRUCTIONS_AVAILABLE);
+#endif
+  return f;
+}
+const ArmFeatures& ArmFeaturesNow() {
+  static const ArmFeatures f = DetectArm();
+  return f;
+}
+#endif
+
 // Available backends, worst first (the last is the default).
 struct Blake3List {
   const Blake3Kernel* k[4];
@@ -100,6 +155,9 @@ const Blake3List& Blake3Available() {
     if (f.sse41) l.k[l.n++] = &detail::kBlake3Sse41;
     if (f.avx2) l.k[l.n++] = &detail::kBlake3Avx2;
     if (f.avx512) l.k[l.n++] = &detail::kBlake3Avx512;
+#endif
+#if PG_HASH_ARM64
+    if (ArmFeaturesNow().neon) l.k[l.n++] = &detail::kBlake3Neon;
 #endif
     return l;
   }();
@@ -123,6 +181,9 @@ const Crc32cList& Crc32cAvailable() {
     if (f.sse42 && f.pclmul && f.vpclmul) l.k[l.n++] = &detail::kCrc32cAvx2;
     if (f.sse42 && f.pclmul) l.k[l.n++] = &detail::kCrc32cSse42;
     if (f.sse42 && f.pclmul && f.vpclmul && f.avx512) l.k[l.n++] = &detail::kCrc32cAvx512;
+#endif
+#if PG_HASH_ARM64
+    if (ArmFeaturesNow().crc32) l.k[l.n++] = &detail::kCrc32cArmv8;
 #endif
     return l;
   }();

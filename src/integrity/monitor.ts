@@ -12,6 +12,7 @@
 import type { CodeCoverage, Observation } from '../types';
 import { loadNative, type HashMode, type NativeBinding, type NativeChange, type NativePassRegion, type NativeScanner } from '../native';
 import { ScannerError } from '../errors';
+import { isQemuSigtramp } from './qemu-sigtramp';
 import { isHashable, pageCount, type CodeRegion, type JitSpan } from './regions';
 import { RegionSource, USE_PROCFS } from './region-source';
 import { FileReference } from './file-reference';
@@ -143,6 +144,7 @@ export class CodeMonitor {
     const hashable = this.regions.filter(isHashable);
     this.sentinel.update(this.sentinelTargets());
     const res = await this.runPass(hashable, { cpuFraction, priority: false, watch: this.book.watchList() });
+    const reader = this.readerAfterPass();
     this.apply(res.changes);
     this.book.restored(res.matched.map((i) => res.watch[i]));
     const hashedBytes = res.bytesHashed;
@@ -151,9 +153,27 @@ export class CodeMonitor {
       bytes: hashable.reduce((n, r) => n + pageCount(r) * PAGE_SIZE, 0),
       hashedBytes,
       residentBytes: this.opts.residentOnly ? res.regions.reduce((n, r) => n + r.resident * PAGE_SIZE, 0) : hashedBytes,
+      ...(reader ? { reader } : {}),
     };
     this.baselined = true;
     return this.result(t0);
+  }
+
+  /**
+   * The safe reader the pass used (Linux). When neither process_vm_readv nor /proc/self/mem works,
+   * nothing was read from memory: a checker error, never a pass over 0 bytes.
+   */
+  private readerAfterPass(): CodeCoverage['reader'] | undefined {
+    const r = this.native.memoryReader?.();
+    if (!r || r.reader === 'unknown') return undefined;
+    if (r.reader === 'none') {
+      this.coverage = { ...this.coverage, hashedBytes: 0, reader: 'none' };
+      throw new ScannerError(
+        `no safe memory reader: ${r.detail ?? 'process_vm_readv refused'}, and /proc/self/mem is not open ` +
+          '(it is opened by prepare(), which must run before harden(): a non-dumpable process cannot open it)',
+      );
+    }
+    return r.reader;
   }
 
   /**
@@ -252,7 +272,8 @@ export class CodeMonitor {
 
   /** Reads the mappings; records mapping and anonymous-exec changes. */
   private async discover(): Promise<void> {
-    const regions = await this.source.read();
+    // qemu-user's signal trampoline page is not injected code (see qemu-sigtramp.ts).
+    const regions = (await this.source.read()).filter((r) => r.klass !== 'anonymous-exec' || !isQemuSigtramp(r, (a, n) => this.native.readMemory(a, n)));
     for (const key of this.book.mappings(regions, this.baselined, (k) => this.scanner.hasBaseline(k))) this.files.forget(key);
     this.regions = regions;
   }

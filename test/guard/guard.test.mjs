@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Guard, defaultPolicy } from '../../dist/index.js';
 import { loadTestLib, flip, waitFor, root, hooksMissing } from '../integrity/helpers.mjs';
+import { scaled } from '../time-scale.mjs';
 
 test('default policy on real findings: code alone is log; code + launch is degrade for both', { skip: hooksMissing }, async () => {
   const lib = loadTestLib();
@@ -74,14 +75,14 @@ test('heartbeat: a checker that stops completing passes becomes a checker-stalle
   try {
     await g.start();
     assert.equal(g.status().state, 'ok');
-    const stalledFinding = waitFor(g, 'finding', (f) => f.kind === 'checker-stalled', 5000, 'a checker-stalled finding');
+    const stalledFinding = waitFor(g, 'finding', (f) => f.kind === 'checker-stalled', scaled(5000), 'a checker-stalled finding');
     fs.rmSync(maps);
     const f = await stalledFinding;
     assert.equal(g.status().state, 'stalled');
     assert.ok(g.status().checkerErrors.some((e) => e.code === 'ERR_PROCFS_UNREADABLE'), 'the cause is in checkerErrors');
     assert.match(f.detail, /no sweep progress for/);
     fs.writeFileSync(maps, fs.readFileSync('/proc/self/maps'));
-    await waitFor(g, 'status', (s) => s.state !== 'stalled', 5000, 'recovery after the source is back');
+    await waitFor(g, 'status', (s) => s.state !== 'stalled', scaled(5000), 'recovery after the source is back');
     assert.equal(g.status().findings.some((x) => x.kind === 'checker-stalled'), false, 'the stall closes');
   } finally {
     g.stop();
@@ -93,7 +94,7 @@ test('stop() leaves nothing running: a process that started and stopped a Guard 
     const { Guard } = require(${JSON.stringify(path.join(root, 'dist/index.js'))});
     const g = new Guard({ periodMs: 100, sentinelMs: 20, keepAlive: true });
     g.start().then(async () => { await g.check(); g.stop(); console.log('stopped'); });`;
-  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20000 });
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: scaled(20000) });
   assert.equal(r.error, undefined, `the child did not exit by itself: ${r.error}`);
   assert.equal(r.status, 0, `child failed: ${r.stderr}`);
   assert.match(r.stdout, /stopped/);

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { addon, fixtures, isRoot, jsonLines, NOBODY, worldReadableDir } from './helpers.mjs';
+import { scaled } from '../time-scale.mjs';
 
 const EPERM = 1;
 const EACCES = 13;
@@ -19,7 +20,7 @@ const skip =
 
 function attack(dir, ready) {
   const r = spawnSync('/usr/bin/python3', [path.join(dir, 'attacker.py'), String(ready.pid), ready.addr, String(ready.offset), ready.exe], {
-    uid: NOBODY, gid: NOBODY, encoding: 'utf8', timeout: 20000,
+    uid: NOBODY, gid: NOBODY, encoding: 'utf8', timeout: scaled(20000),
   });
   assert.equal(r.status, 0, `attacker failed (status ${r.status}): ${r.stderr}`);
   const out = JSON.parse(r.stdout);

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { addon, fixtures, jsonLines, root } from './helpers.mjs';
+import { scaled } from '../time-scale.mjs';
 
 const dist = path.join(root, 'dist');
 const child = path.join(fixtures, 'harden-child.js');
@@ -15,7 +16,7 @@ const UNSUPPORTED_ON_LINUX = ['deny-attach', 'trace-ctl', 'process-dacl', 'threa
 
 function run(calls, env = {}) {
   const r = spawnSync(process.execPath, [child, dist, JSON.stringify(calls)], {
-    encoding: 'utf8', timeout: 20000, env: { ...process.env, ...env },
+    encoding: 'utf8', timeout: scaled(20000), env: { ...process.env, ...env },
   });
   assert.equal(r.status, 0, `child failed (status ${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout);

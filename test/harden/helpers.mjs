@@ -6,10 +6,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { buildDir } from '../build-dir.mjs';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
-export const addon = path.join(root, 'build', 'Release', 'procguard.node');
+export const addon = path.join(buildDir, 'procguard.node');
 export const NOBODY = 65534;
 export const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 

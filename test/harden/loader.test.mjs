@@ -10,11 +10,13 @@ import { root } from './helpers.mjs';
 import { hooksPath, hooksMissing } from '../native/hooks.mjs';
 import { loadNative } from '../../dist/native.js';
 import { NativeLoadError } from '../../dist/errors.js';
+import { scaled } from '../time-scale.mjs';
 
 const tmp = (p) => fs.mkdtempSync(path.join(os.tmpdir(), p));
 const expectedPaths = (dir) => [
   path.join(dir, 'build', 'Release', 'procguard.node'),
   path.join(dir, 'build', 'Debug', 'procguard.node'),
+  path.join(dir, 'build', `${process.platform}-${process.arch}`, 'Release', 'procguard.node'),
   path.join(dir, 'prebuilds', `${process.platform}-${process.arch}`),
 ];
 
@@ -86,7 +88,7 @@ test('harden() and hardeningState() throw NativeLoadError when the package has n
         try { f(); out.push({ ok: true }); } catch (e) { out.push({ name: e.name, code: e.code, message: e.message }); }
       }
       console.log(JSON.stringify(out));`;
-    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20000 });
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: scaled(20000) });
     assert.equal(r.status, 0, r.stderr);
     const out = JSON.parse(r.stdout);
     for (const e of out) {

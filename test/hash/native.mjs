@@ -4,12 +4,11 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { buildDir } from '../build-dir.mjs';
 
 const require = createRequire(import.meta.url);
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-// Windows (npm run test:windows under Wine): the mingw cross-build's location.
-const buildDir = process.platform === 'win32' ? path.join('build', `win32-${process.arch}`, 'Release') : path.join('build', 'Release');
-export const native = require(path.join(root, buildDir, 'procguard.node'));
+export const native = require(path.join(buildDir, 'procguard.node'));
 
 export const backends = native.hashBackends();
 

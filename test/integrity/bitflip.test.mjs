@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { CodeMonitor, Guard } from '../../dist/index.js';
 import { test, loadTestLib, flip, fileOffsetOf, hex, waitFor, hooks } from './helpers.mjs';
+import { scaled } from '../time-scale.mjs';
 
 const codeFindings = (list, path) => list.filter((o) => (o.kind === 'code-modified' || o.kind === 'differs-from-disk') && o.path === path);
 
@@ -47,7 +48,7 @@ test('a running Guard reports a flip on its own (pagemap sentinel) and its resto
   try {
     await g.start();
     const addr = lib.blob + 4096n * 7n + 99n;
-    const seen = waitFor(g, 'finding', (f) => f.kind === 'code-modified' && f.path === lib.path, 5000, 'code-modified from the running guard');
+    const seen = waitFor(g, 'finding', (f) => f.kind === 'code-modified' && f.path === lib.path, scaled(5000), 'code-modified from the running guard');
     const restore = flip(addr, 0x80);
     let f;
     try {
@@ -58,7 +59,7 @@ test('a running Guard reports a flip on its own (pagemap sentinel) and its resto
     }
     assert.equal(f.offset, fileOffsetOf(lib.path, addr), 'the running monitor locates the byte too');
     assert.equal(g.status().findings.some((x) => x.id === f.id), true, 'the finding is open in status()');
-    const back = waitFor(g, 'finding', (x) => x.kind === 'code-restored' && x.path === lib.path, 5000, 'code-restored from the running guard');
+    const back = waitFor(g, 'finding', (x) => x.kind === 'code-restored' && x.path === lib.path, scaled(5000), 'code-restored from the running guard');
     restore();
     const r = await back;
     assert.equal(r.offset, f.offset);

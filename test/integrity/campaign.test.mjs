@@ -5,7 +5,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CodeMonitor } from '../../dist/index.js';
-import { test, loadTestLib, flip, execMappingOf, fileOffsetOf, hooks, prng, root } from './helpers.mjs';
+import { test, loadTestLib, flip, execMappingOf, fileOffsetOf, hooks, prng } from './helpers.mjs';
+import { buildDir } from '../build-dir.mjs';
 
 test('100 seeded random bit flips across the test library and the addon code are each found at the right page and offset', async () => {
   const lib = loadTestLib();
@@ -14,7 +15,7 @@ test('100 seeded random bit flips across the test library and the addon code are
   // holds the identical production bytes and is never executed.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-addon-'));
   const addonCopy = path.join(dir, 'procguard-copy.node');
-  fs.copyFileSync(path.join(root, 'build/Release/procguard.node'), addonCopy);
+  fs.copyFileSync(path.join(buildDir, 'procguard.node'), addonCopy);
   hooks.dlopen(addonCopy);
   const addonText = execMappingOf(addonCopy);
   assert.ok(addonText.length > 0, 'the addon copy has an executable mapping');

@@ -18,6 +18,19 @@ export function test(name, options, fn) {
   return nodeTest(name, { ...options, skip: options.skip || hooksMissing }, fn);
 }
 
+/**
+ * Fill for code that must never run: a trap instruction of this CPU (x86 int3 0xcc; arm64 brk #0,
+ * 0xd4200000 little-endian). A byte that means "return" on one CPU (x86 0xc3) is an undefined
+ * instruction on another and kills the process with SIGILL if anything jumps there.
+ */
+export const TRAP_FILL = process.arch === 'arm64' ? Buffer.from([0x00, 0x00, 0x20, 0xd4]) : 0xcc;
+/**
+ * Fill for code that ld.so still calls at exit (a library's destructors, when its code was mapped
+ * over while it stays loaded): a return instruction of this CPU (x86 ret 0xc3; arm64 ret,
+ * 0xd65f03c0), so the process exits cleanly. A trap there kills it at exit (measured: SIGTRAP).
+ */
+export const RET_FILL = process.arch === 'arm64' ? Buffer.from([0xc0, 0x03, 0x5f, 0xd6]) : 0xc3;
+
 /** A fresh copy of the test library (its own inode), so tests do not share a baseline. */
 export function copyTestLib(name = 'pgtestlib', parent = os.tmpdir()) {
   const dir = fs.mkdtempSync(path.join(parent, 'pg-lib-'));

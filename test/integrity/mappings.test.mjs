@@ -2,7 +2,7 @@
 // library's code at the same address, and an anonymous executable mapping created after start.
 import assert from 'node:assert/strict';
 import { CodeMonitor } from '../../dist/index.js';
-import { test, loadTestLib, execMappingOf, fileOffsetOf, hooks, hex } from './helpers.mjs';
+import { test, loadTestLib, execMappingOf, fileOffsetOf, hooks, hex, TRAP_FILL, RET_FILL } from './helpers.mjs';
 
 test('the mprotect-write-mprotect hook (which splits the mapping) is reported at the byte', async () => {
   const lib = loadTestLib();
@@ -36,7 +36,7 @@ test('unmapping a library\'s code and mapping other bytes at the same address is
     assert.equal(text.length, 1, 'the test library has one code mapping');
     const { start, end } = text[0];
     const size = Number(end - start);
-    const at = hooks.mapAnonExec(size, 0xc3, start); // MAP_FIXED over the library's code
+    const at = hooks.mapAnonExec(size, RET_FILL, start); // MAP_FIXED over the library's code; its destructors still run at exit
     assert.equal(at, start, 'the new mapping sits at the same address');
     const r = await m.check();
     assert.equal(r.events.some((e) => e.kind === 'mapping-removed' && e.path === lib.path), true, `mapping-removed for ${lib.path} expected, events: ${JSON.stringify(r.events.map((e) => e.kind))}`);
@@ -54,7 +54,7 @@ test('an anonymous executable mapping created after start is reported, and close
   try {
     const base = await m.baseline();
     const before = new Set(base.open.filter((o) => o.kind === 'anonymous-exec').map((o) => o.address));
-    const addr = hooks.mapAnonExec(8192, 0x90);
+    const addr = hooks.mapAnonExec(8192, TRAP_FILL);
     const r = await m.check();
     const found = r.open.filter((o) => o.kind === 'anonymous-exec' && o.address === hex(addr));
     assert.equal(found.length, 1, `anonymous-exec at ${hex(addr)} expected; open: ${JSON.stringify(r.open.map((o) => [o.kind, o.address]))}`);

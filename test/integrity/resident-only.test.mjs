@@ -6,9 +6,10 @@ import * as crypto from 'node:crypto';
 import { createRequire } from 'node:module';
 import { CodeMonitor } from '../../dist/index.js';
 import { test, execMappingOf, hooks, root } from './helpers.mjs';
+import { buildDir } from '../build-dir.mjs';
 
 const require = createRequire(import.meta.url);
-const native = require(`${root}/build/Release/procguard.node`);
+const native = require(`${buildDir}/procguard.node`);
 const isRoot = process.getuid?.() === 0;
 
 function residentPages(m) {

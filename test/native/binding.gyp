@@ -52,10 +52,26 @@
       "conditions": [["target_arch!='x64'", { "sources!": ["../../native/hash/crc32c_avx2.cc"] }]]
     },
     {
+      "target_name": "pg_test_isa_neon",
+      "type": "static_library",
+      "include_dirs": ["../../native"],
+      "sources": ["../../native/hash/blake3_neon.cc"],
+      "cflags": ["-fPIC"],
+      "conditions": [["target_arch!='arm64'", { "sources!": ["../../native/hash/blake3_neon.cc"] }]]
+    },
+    {
+      "target_name": "pg_test_isa_armcrc",
+      "type": "static_library",
+      "include_dirs": ["../../native"],
+      "sources": ["../../native/hash/crc32c_arm.cc"],
+      "cflags": ["-fPIC", "-march=armv8-a+crc"],
+      "conditions": [["target_arch!='arm64'", { "sources!": ["../../native/hash/crc32c_arm.cc"], "cflags!": ["-march=armv8-a+crc"] }]]
+    },
+    {
       # Fault injection, dlopen and kernel-state hooks for the tests; unsafe sweeps for the bench.
       # The hash code (and so the dispatch) is the library's own sources, compiled here again.
       "target_name": "pg_testhooks",
-      "dependencies": ["pg_test_isa_sse41", "pg_test_isa_avx2", "pg_test_isa_avx512", "pg_test_isa_avx512_clmul", "pg_test_isa_avx2_clmul"],
+      "dependencies": ["pg_test_isa_sse41", "pg_test_isa_avx2", "pg_test_isa_avx512", "pg_test_isa_avx512_clmul", "pg_test_isa_avx2_clmul", "pg_test_isa_neon", "pg_test_isa_armcrc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "../../native"],
       "sources": [
         "testhooks.cc",

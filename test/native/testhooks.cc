@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "hash/hash.h"
 
@@ -107,12 +108,21 @@ Napi::Value MprotectWrite(const Napi::CallbackInfo& info) {
 // mmap(hint or fixed) an anonymous RW region, fill it, and flip it to R-X.
 Napi::Value MapAnonExec(const Napi::CallbackInfo& info) {
   size_t size = Num(info[0], "size");
-  int fill = static_cast<int>(Num(info[1], "fill"));
+  // fill: one byte, or a Buffer repeated (an instruction wider than a byte: arm64's brk #0).
+  std::vector<uint8_t> pattern;
+  if (info[1].IsBuffer()) {
+    auto b = info[1].As<Napi::Buffer<uint8_t>>();
+    pattern.assign(b.Data(), b.Data() + b.Length());
+  } else {
+    pattern.push_back(static_cast<uint8_t>(Num(info[1], "fill")));
+  }
+  if (pattern.empty() || size % pattern.size() != 0)
+    throw Napi::RangeError::New(info.Env(), "mapAnonExec: the fill pattern must divide the size");
   uintptr_t fixed = info.Length() > 2 && info[2].IsBigInt() ? Addr(info[2]) : 0;
   int flags = MAP_PRIVATE | MAP_ANONYMOUS | (fixed ? MAP_FIXED : 0);
   void* p = mmap(reinterpret_cast<void*>(fixed), size, PROT_READ | PROT_WRITE, flags, -1, 0);
   if (p == MAP_FAILED) throw Napi::Error::New(info.Env(), std::string("mmap: ") + strerror(errno));
-  memset(p, fill, size);
+  for (size_t i = 0; i < size; i += pattern.size()) memcpy(static_cast<uint8_t*>(p) + i, pattern.data(), pattern.size());
   if (mprotect(p, size, PROT_READ | PROT_EXEC) != 0)
     throw Napi::Error::New(info.Env(), std::string("mprotect: ") + strerror(errno));
   return Big(info.Env(), reinterpret_cast<uintptr_t>(p));

@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include <errno.h>
+#include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <stddef.h>
@@ -34,6 +35,34 @@ Napi::Value SetNoNewPrivs(const Napi::CallbackInfo& info) {
 Napi::Value InstallSeccompAllowAll(const Napi::CallbackInfo& info) {
   struct sock_filter filter[] = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
   struct sock_fprog prog = {1, filter};
+  long r = syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog);
+  if (r != 0) return Fail(info.Env(), "seccomp(SECCOMP_SET_MODE_FILTER)");
+  return info.Env().Undefined();
+}
+
+// A filter that makes process_vm_readv fail with `errno` (EPERM, ENOSYS: what container and
+// sandbox seccomp profiles return) and allows everything else, as the readers' fallback tests need.
+Napi::Value RefuseProcessVmReadv(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "refuseProcessVmReadv(errno): a number");
+  const uint32_t e = info[0].As<Napi::Number>().Uint32Value() & SECCOMP_RET_DATA;
+#if defined(__x86_64__)
+  constexpr uint32_t kArch = AUDIT_ARCH_X86_64;
+#elif defined(__aarch64__)
+  constexpr uint32_t kArch = AUDIT_ARCH_AARCH64;
+#else
+  throw Napi::Error::New(info.Env(), "refuseProcessVmReadv: no audit arch for this CPU");
+  constexpr uint32_t kArch = 0;
+#endif
+  struct sock_filter filter[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kArch, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_process_vm_readv, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | e),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  struct sock_fprog prog = {static_cast<unsigned short>(sizeof filter / sizeof filter[0]), filter};
   long r = syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog);
   if (r != 0) return Fail(info.Env(), "seccomp(SECCOMP_SET_MODE_FILTER)");
   return info.Env().Undefined();
@@ -87,6 +116,7 @@ Napi::Value ProcessState(const Napi::CallbackInfo& info) {
 void InitKernelHooks(Napi::Env env, Napi::Object exports) {
   exports.Set("setNoNewPrivs", Napi::Function::New(env, SetNoNewPrivs));
   exports.Set("installSeccompAllowAll", Napi::Function::New(env, InstallSeccompAllowAll));
+  exports.Set("refuseProcessVmReadv", Napi::Function::New(env, RefuseProcessVmReadv));
   exports.Set("dropBoundingCap", Napi::Function::New(env, DropBoundingCap));
   exports.Set("setDumpable", Napi::Function::New(env, SetDumpable));
   exports.Set("setCoreLimit", Napi::Function::New(env, SetCoreLimit));
