@@ -17,8 +17,12 @@ function walk(dir) {
   return out;
 }
 const filters = process.argv.slice(2);
+// PROCGUARD_TEST_EXCLUDE: a regular expression of test files to leave out (the qemu runs leave out
+// host-toolchain checks and long soak tests that the native run already covers).
+const exclude = process.env.PROCGUARD_TEST_EXCLUDE ? new RegExp(process.env.PROCGUARD_TEST_EXCLUDE) : null;
 const files = walk(path.join(root, 'test'))
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
+  .filter((f) => !exclude || !exclude.test(path.relative(root, f)))
   .sort();
 if (files.length === 0) {
   console.error('run-tests: no test files matched');

@@ -25,6 +25,7 @@ PG_INLINE void _mm_prefetch(const char* p, int) {
 struct VNeon {
   using T = uint32x4_t;
   static constexpr int N = 4;
+  static constexpr bool kAsmHalf = false;  // the shared intrinsics G step (blake3_simd.inc)
   static PG_FORCE_INLINE T Set1(uint32_t x) { return vdupq_n_u32(x); }
   static PG_FORCE_INLINE T LoadU(const uint32_t* p) { return vld1q_u32(p); }
   static PG_FORCE_INLINE void StoreU(uint32_t* p, T x) { vst1q_u32(p, x); }
