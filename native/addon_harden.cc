@@ -11,18 +11,21 @@ namespace {
 
 const char* StatusName(StepStatus s) {
   switch (s) {
-    case StepStatus::Applied: return "applied";
-    case StepStatus::Already: return "already";
-    case StepStatus::Failed: return "failed";
-    case StepStatus::Skipped: return "skipped";
-    case StepStatus::Unsupported: break;
+    case StepStatus::Applied:
+      return "applied";
+    case StepStatus::Already:
+      return "already";
+    case StepStatus::Failed:
+      return "failed";
+    case StepStatus::Skipped:
+      return "skipped";
+    case StepStatus::Unsupported:
+      break;
   }
   return "unsupported";
 }
 
-[[noreturn]] void ThrowType(Napi::Env env, const char* msg) {
-  throw Napi::TypeError::New(env, msg);
-}
+[[noreturn]] void ThrowType(Napi::Env env, const char* msg) { throw Napi::TypeError::New(env, msg); }
 
 HardenOptions ParseOptions(Napi::Env env, const Napi::Value& v) {
   HardenOptions o;

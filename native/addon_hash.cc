@@ -65,9 +65,7 @@ Napi::Value Blake3Js(const Napi::CallbackInfo& info) {
       throw Napi::TypeError::New(env, "blake3: options must be an object");
     opts = optsV.As<Napi::Object>();
   }
-  auto field = [&](const char* name) -> Napi::Value {
-    return opts.IsEmpty() ? env.Undefined() : opts.Get(name);
-  };
+  auto field = [&](const char* name) -> Napi::Value { return opts.IsEmpty() ? env.Undefined() : opts.Get(name); };
   const hash::Blake3Kernel* kernel = Blake3Backend(env, field("backend"), "blake3");
 
   size_t outLen = 32;
@@ -113,8 +111,8 @@ Napi::Value HashPagesJs(const Napi::CallbackInfo& info) {
   if (mode != "blake3" && mode != "fast")
     throw Napi::RangeError::New(env, "hashPages: mode must be 'blake3' or 'fast'");
   if (data.len % hash::kPageSize != 0)
-    throw Napi::RangeError::New(env, "hashPages: data length " + std::to_string(data.len) +
-                                         " is not a multiple of 4096");
+    throw Napi::RangeError::New(env,
+                                "hashPages: data length " + std::to_string(data.len) + " is not a multiple of 4096");
   const size_t pages = data.len / hash::kPageSize;
   Napi::Buffer<uint8_t> out;
   if (mode == "blake3") {

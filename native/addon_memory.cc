@@ -81,8 +81,9 @@ Napi::Value ExecutableRegionsJs(const Napi::CallbackInfo& info) {
     o.Set("type", regions[i].type);
     o.Set("allocationBase", Napi::BigInt::New(info.Env(), static_cast<uint64_t>(regions[i].allocationBase)));
     o.Set("allocationEnd", Napi::BigInt::New(info.Env(), static_cast<uint64_t>(regions[i].allocationEnd)));
-    o.Set("fileOffset", regions[i].fileOffset >= 0 ? Napi::Number::New(info.Env(), static_cast<double>(regions[i].fileOffset))
-                                                   : info.Env().Null());
+    o.Set("fileOffset", regions[i].fileOffset >= 0
+                            ? Napi::Number::New(info.Env(), static_cast<double>(regions[i].fileOffset))
+                            : info.Env().Null());
     if (regions[i].hasFileId) {
       o.Set("dev", Napi::BigInt::New(info.Env(), regions[i].dev));
       o.Set("ino", Napi::BigInt::New(info.Env(), regions[i].ino));

@@ -27,8 +27,8 @@ namespace {
 
 struct Completion {
   uint64_t id = 0;
-  std::string error;                                  // non-empty: reject with this message
-  std::function<Napi::Value(Napi::Env)> build;        // resolve with build(env)
+  std::string error;                            // non-empty: reject with this message
+  std::function<Napi::Value(Napi::Env)> build;  // resolve with build(env)
 };
 
 // One thread-safe function and whether Node has finalized it (then it must not be touched).
@@ -128,7 +128,8 @@ std::vector<ScanRegion> ParseRanges(const Napi::Value& v) {
     out[i].start = BigAddr(o.Get("start"), "region start");
     out[i].end = BigAddr(o.Get("end"), "region end");
     if (out[i].end <= out[i].start || (out[i].start % hash::kPageSize) || (out[i].end % hash::kPageSize))
-      throw Napi::RangeError::New(v.Env(), "regions[" + std::to_string(i) + "] must be a non-empty, 4096-aligned range");
+      throw Napi::RangeError::New(v.Env(),
+                                  "regions[" + std::to_string(i) + "] must be a non-empty, 4096-aligned range");
     total += out[i].end - out[i].start;
     if (out[i].end - out[i].start > kMaxJobBytes || total > kMaxJobBytes) TooLarge(v.Env(), "regions", total);
   }
@@ -143,7 +144,8 @@ std::vector<PassRegion> ParsePassRegions(const Napi::Value& v) {
   for (uint32_t i = 0; i < ranges.size(); ++i) {
     Napi::Object o = arr.Get(i).As<Napi::Object>();
     Napi::Value key = o.Get("fileKey");
-    if (!key.IsString()) throw Napi::TypeError::New(v.Env(), "regions[" + std::to_string(i) + "].fileKey must be a string");
+    if (!key.IsString())
+      throw Napi::TypeError::New(v.Env(), "regions[" + std::to_string(i) + "].fileKey must be a string");
     out[i].start = ranges[i].start;
     out[i].end = ranges[i].end;
     out[i].fileKey = key.As<Napi::String>().Utf8Value();
@@ -222,18 +224,18 @@ struct SentinelRun {
 class Scanner : public Napi::ObjectWrap<Scanner> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "Scanner",
-                       {InstanceMethod("sweep", &Scanner::SweepJs), InstanceMethod("pass", &Scanner::PassJs),
-                        InstanceMethod("hashFile", &Scanner::HashFileJs), InstanceMethod("close", &Scanner::CloseJs),
-                        InstanceMethod("adoptFile", &Scanner::AdoptFileJs), InstanceMethod("dropFile", &Scanner::DropFileJs),
-                        InstanceMethod("progress", &Scanner::ProgressJs),
-                        InstanceMethod("baselineBytes", &Scanner::BaselineBytesJs),
-                        InstanceMethod("hasBaseline", &Scanner::HasBaselineJs),
-                        InstanceMethod("pageCacheDigests", &Scanner::PageCacheDigestsJs),
-                        InstanceMethod("startSentinel", &Scanner::StartSentinelJs),
-                        InstanceMethod("updateSentinel", &Scanner::UpdateSentinelJs),
-                        InstanceMethod("stopSentinel", &Scanner::StopSentinelJs),
-                        InstanceMethod("sentinelInfo", &Scanner::SentinelInfoJs)});
+    return DefineClass(
+        env, "Scanner",
+        {InstanceMethod("sweep", &Scanner::SweepJs), InstanceMethod("pass", &Scanner::PassJs),
+         InstanceMethod("hashFile", &Scanner::HashFileJs), InstanceMethod("close", &Scanner::CloseJs),
+         InstanceMethod("adoptFile", &Scanner::AdoptFileJs), InstanceMethod("dropFile", &Scanner::DropFileJs),
+         InstanceMethod("progress", &Scanner::ProgressJs), InstanceMethod("baselineBytes", &Scanner::BaselineBytesJs),
+         InstanceMethod("hasBaseline", &Scanner::HasBaselineJs),
+         InstanceMethod("pageCacheDigests", &Scanner::PageCacheDigestsJs),
+         InstanceMethod("startSentinel", &Scanner::StartSentinelJs),
+         InstanceMethod("updateSentinel", &Scanner::UpdateSentinelJs),
+         InstanceMethod("stopSentinel", &Scanner::StopSentinelJs),
+         InstanceMethod("sentinelInfo", &Scanner::SentinelInfoJs)});
   }
 
   explicit Scanner(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Scanner>(info) {
@@ -486,7 +488,8 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
     if (!info[2].IsNumber() || !info[3].IsNumber() || !info[4].IsFunction())
       throw Napi::TypeError::New(env, "startSentinel(regions, mode, periodMs, budget, onReport)");
     double periodMs = info[2].As<Napi::Number>().DoubleValue(), budget = info[3].As<Napi::Number>().DoubleValue();
-    if (!(periodMs >= 10 && periodMs <= 3600000)) throw Napi::RangeError::New(env, "periodMs must be from 10 to 3600000");
+    if (!(periodMs >= 10 && periodMs <= 3600000))
+      throw Napi::RangeError::New(env, "periodMs must be from 10 to 3600000");
     if (!(budget > 0 && budget <= 1)) throw Napi::RangeError::New(env, "budget must be in (0, 1]");
     auto run = std::make_unique<SentinelRun>();
     run->tsfn = MakeTsfn(env, info[4].As<Napi::Function>(), "procguard-sentinel");  // never keeps the process alive
@@ -564,7 +567,8 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
       int err = 0;
       Completion c;
       if (!HashFileRange(fd, offset, length, mode, digests.get(), &err)) {
-        c.error = std::string("cannot read the mapped file: ") + std::strerror(err) + " (errno " + std::to_string(err) + ")";
+        c.error =
+            std::string("cannot read the mapped file: ") + std::strerror(err) + " (errno " + std::to_string(err) + ")";
         return c;
       }
       c.build = [digests](Napi::Env env) -> Napi::Value {

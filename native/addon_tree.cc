@@ -29,7 +29,9 @@ uint64_t NumU64(const Napi::Value& v, const char* what, double max) {
 class TreeScanWorker : public Napi::AsyncWorker {
  public:
   TreeScanWorker(Napi::Env env, std::vector<TreeJob> jobs)
-      : Napi::AsyncWorker(env, "procguard:treeCodeScan"), deferred_(Napi::Promise::Deferred::New(env)), jobs_(std::move(jobs)) {}
+      : Napi::AsyncWorker(env, "procguard:treeCodeScan"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        jobs_(std::move(jobs)) {}
   Napi::Promise Promise() { return deferred_.Promise(); }
 
   void Execute() override { TreeCodeScan(jobs_, &results_); }

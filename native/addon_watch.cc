@@ -17,16 +17,19 @@ namespace {
 class Watcher : public Napi::ObjectWrap<Watcher> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "Watcher",
-                       {InstanceMethod("addWatch", &Watcher::AddWatchJs), InstanceMethod("removeWatch", &Watcher::RemoveWatchJs),
-                        InstanceMethod("stats", &Watcher::StatsJs), InstanceMethod("close", &Watcher::CloseJs)});
+    return DefineClass(
+        env, "Watcher",
+        {InstanceMethod("addWatch", &Watcher::AddWatchJs), InstanceMethod("removeWatch", &Watcher::RemoveWatchJs),
+         InstanceMethod("stats", &Watcher::StatsJs), InstanceMethod("close", &Watcher::CloseJs)});
   }
 
   explicit Watcher(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Watcher>(info) {
     Napi::Env env = info.Env();
-    if (!info[0].IsNumber() || !info[1].IsFunction()) throw Napi::TypeError::New(env, "new Watcher(periodMs, onReport)");
+    if (!info[0].IsNumber() || !info[1].IsFunction())
+      throw Napi::TypeError::New(env, "new Watcher(periodMs, onReport)");
     double periodMs = info[0].As<Napi::Number>().DoubleValue();
-    if (!(periodMs >= 10 && periodMs <= 3600000)) throw Napi::RangeError::New(env, "periodMs must be from 10 to 3600000");
+    if (!(periodMs >= 10 && periodMs <= 3600000))
+      throw Napi::RangeError::New(env, "periodMs must be from 10 to 3600000");
     gone_ = std::make_shared<std::atomic<bool>>(false);
     std::shared_ptr<std::atomic<bool>> gone = gone_;
     tsfn_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "procguard-watch", 0, 1,
@@ -93,7 +96,8 @@ class Watcher : public Napi::ObjectWrap<Watcher> {
     Napi::Env env = info.Env();
     if (!info[0].IsString()) throw Napi::TypeError::New(env, "addWatch(path): path must be a string");
     std::string path = info[0].As<Napi::String>().Utf8Value();
-    if (path.empty() || path.find('\0') != std::string::npos) throw Napi::TypeError::New(env, "addWatch(path): bad path");
+    if (path.empty() || path.find('\0') != std::string::npos)
+      throw Napi::TypeError::New(env, "addWatch(path): bad path");
     Napi::Object o = Napi::Object::New(env);
     if (!loop_) {
       o.Set("errno", EBADF);

@@ -46,8 +46,7 @@ StepResult Dumpable(const HardenOptions& o) {
   }
   if (o.dryRun) {
     r.status = StepStatus::Skipped;
-    r.detail = "dry run: would call prctl(PR_SET_DUMPABLE, 0) (PR_GET_DUMPABLE is now " +
-               std::to_string(before) + ")";
+    r.detail = "dry run: would call prctl(PR_SET_DUMPABLE, 0) (PR_GET_DUMPABLE is now " + std::to_string(before) + ")";
     return r;
   }
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
@@ -59,8 +58,7 @@ StepResult Dumpable(const HardenOptions& o) {
   int after = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
   r.status = StepStatus::Applied;
   r.verified = after == 0 ? 1 : 0;
-  r.detail = "PR_SET_DUMPABLE 0 (was " + std::to_string(before) + "); read back " +
-             std::to_string(after);
+  r.detail = "PR_SET_DUMPABLE 0 (was " + std::to_string(before) + "); read back " + std::to_string(after);
   return r;
 }
 
@@ -70,8 +68,10 @@ std::vector<StepResult> Harden(const HardenOptions& opts) {
   std::vector<StepResult> out;
   out.push_back(Dumpable(opts));
   out.push_back(rlimit_step::CoreLimit(opts));
-  out.push_back(rlimit_step::Unsupported("deny-attach", "PT_DENY_ATTACH is macOS only; on Linux the dumpable step blocks ptrace"));
-  out.push_back(rlimit_step::Unsupported("trace-ctl", "procctl(PROC_TRACE_CTL) is FreeBSD only; on Linux the dumpable step blocks ptrace"));
+  out.push_back(rlimit_step::Unsupported("deny-attach",
+                                         "PT_DENY_ATTACH is macOS only; on Linux the dumpable step blocks ptrace"));
+  out.push_back(rlimit_step::Unsupported(
+      "trace-ctl", "procctl(PROC_TRACE_CTL) is FreeBSD only; on Linux the dumpable step blocks ptrace"));
   out.push_back(rlimit_step::Unsupported("process-dacl", "process DACLs are Windows only"));
   out.push_back(rlimit_step::Unsupported("thread-dacl", "thread DACLs are Windows only"));
   return out;

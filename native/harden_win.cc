@@ -72,7 +72,7 @@ struct Ace {
   bool allow = true;
   std::vector<BYTE> sid;  // a self-relative SID, copied
   DWORD mask = 0;
-  std::string text;       // SID as text, for the report
+  std::string text;  // SID as text, for the report
 };
 
 std::string Hex(DWORD v) {
@@ -81,7 +81,9 @@ std::string Hex(DWORD v) {
   return buf;
 }
 
-std::string WinErr(const char* what, DWORD e) { return std::string(what) + " failed (error " + std::to_string(e) + ")"; }
+std::string WinErr(const char* what, DWORD e) {
+  return std::string(what) + " failed (error " + std::to_string(e) + ")";
+}
 
 bool Skipped(const HardenOptions& o, const char* id) {
   for (const auto& s : o.skip)
@@ -277,7 +279,8 @@ bool SameAces(const Observed& o, const std::vector<Ace>& want) {
   for (size_t i = 0; i < want.size(); i++) {
     const Ace& g = o.aces[i];
     const Ace& w = want[i];
-    if (g.allow != w.allow || g.mask != w.mask || !EqualSid(const_cast<BYTE*>(g.sid.data()), const_cast<BYTE*>(w.sid.data())))
+    if (g.allow != w.allow || g.mask != w.mask ||
+        !EqualSid(const_cast<BYTE*>(g.sid.data()), const_cast<BYTE*>(w.sid.data())))
       return false;
   }
   return true;
@@ -346,11 +349,13 @@ StepResult ProcessDacl(const HardenOptions& o) {
     r.detail = "dry run: would set the protected process DACL " + Describe(want) + " (now: " + now.text + ")";
     return r;
   }
-  if (!ApplyDacl(GetCurrentProcess(), want, &err)) return Failed(r, err, WinErr("SetKernelObjectSecurity on the process", err));
+  if (!ApplyDacl(GetCurrentProcess(), want, &err))
+    return Failed(r, err, WinErr("SetKernelObjectSecurity on the process", err));
   r.status = StepStatus::Applied;
   if (!ReadDacl(GetCurrentProcess(), &now, &err)) {
     r.verified = -1;
-    r.detail = "set the protected process DACL " + Describe(want) + "; " + WinErr("read back with GetSecurityInfo", err);
+    r.detail =
+        "set the protected process DACL " + Describe(want) + "; " + WinErr("read back with GetSecurityInfo", err);
     return r;
   }
   r.verified = (SameAces(now, want) && now.isProtected) ? 1 : 0;
@@ -528,7 +533,8 @@ StepResult ThreadDacl(const HardenOptions& o) {
 
   ThreadPass before = PassThreads(tids, threadAces, true);
   const bool defaultOk = SameAces(dflt, defaultAces);
-  if (defaultOk && before.failed == 0 && before.restricted == before.total - before.gone && ArmThreadAttach(threadAces, &err)) {
+  if (defaultOk && before.failed == 0 && before.restricted == before.total - before.gone &&
+      ArmThreadAttach(threadAces, &err)) {
     r.status = StepStatus::Already;
     r.verified = 1;
     r.detail = "the thread DACLs are already in force: " + Summary(before) + "; token default DACL " + dflt.text;
@@ -543,14 +549,18 @@ StepResult ThreadDacl(const HardenOptions& o) {
   // created restricted.
   if (!defaultOk && !SetDefaultDacl(defaultAces, &err))
     return Failed(r, err, WinErr("SetTokenInformation(TokenDefaultDacl)", err));
-  if (!ArmThreadAttach(threadAces, &err)) return Failed(r, err, WinErr("building the new-thread security descriptor", err));
+  if (!ArmThreadAttach(threadAces, &err))
+    return Failed(r, err, WinErr("building the new-thread security descriptor", err));
   tids.clear();
   if (!OwnThreads(&tids, &err)) return Failed(r, err, WinErr("CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD)", err));
   ThreadPass after = PassThreads(tids, threadAces, false);
   bool defaultRead = ReadDefaultDacl(&dflt, &err);
   r.status = after.restricted == 0 && after.set == 0 ? StepStatus::Failed : StepStatus::Applied;
   if (r.status == StepStatus::Failed) r.err = static_cast<int>(after.firstErr);
-  r.verified = defaultRead && SameAces(dflt, defaultAces) && after.failed == 0 && after.restricted == after.total - after.gone ? 1 : 0;
+  r.verified =
+      defaultRead && SameAces(dflt, defaultAces) && after.failed == 0 && after.restricted == after.total - after.gone
+          ? 1
+          : 0;
   r.detail = "set " + wantText + "; read back: " + Summary(after) + "; token default DACL " +
              (defaultRead ? dflt.text : WinErr("GetTokenInformation(TokenDefaultDacl)", err));
   return r;
@@ -569,12 +579,14 @@ StepResult Unsupported(const char* id, const char* why) {
 // DLL_THREAD_ATTACH: a thread created after harden() restricts its own DACL (see AttachSd).
 void OnThreadAttach() {
   if (AttachSd* a = g_attachSd.load(std::memory_order_acquire))
-    SetKernelObjectSecurity(GetCurrentThread(), DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION, &a->sd);
+    SetKernelObjectSecurity(GetCurrentThread(), DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION,
+                            &a->sd);
 }
 
 std::vector<StepResult> Harden(const HardenOptions& opts) {
   std::vector<StepResult> out;
-  out.push_back(Unsupported("dumpable", "Windows has no dumpable flag; the process-dacl step denies handles with VM rights"));
+  out.push_back(
+      Unsupported("dumpable", "Windows has no dumpable flag; the process-dacl step denies handles with VM rights"));
   out.push_back(Unsupported("core-limit",
                             "Windows has no per-process core limit; Windows Error Reporting dumps are configured per "
                             "machine (LocalDumps registry key)"));

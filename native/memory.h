@@ -67,9 +67,9 @@ constexpr uint64_t kPagemapFile = uint64_t(1) << 61;
 
 struct ExecRegion {
   uintptr_t start = 0, end = 0;
-  std::string protect;     // e.g. "r-x", "rwx"
-  std::string path;        // module or mapped file path (UTF-8), empty when anonymous or unknown
-  std::string type;        // "image" | "mapped" | "private"
+  std::string protect;  // e.g. "r-x", "rwx"
+  std::string path;     // module or mapped file path (UTF-8), empty when anonymous or unknown
+  std::string type;     // "image" | "mapped" | "private"
   // The reservation the region belongs to. Windows: the VirtualAlloc/section allocation
   // (AllocationBase and the extent of all regions sharing it; for an image, the whole module).
   // macOS/FreeBSD: for anonymous memory, the run of adjacent anonymous mappings of any

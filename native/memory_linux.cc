@@ -183,7 +183,8 @@ size_t SafeReadPages(const uintptr_t* addrs, size_t count, uint8_t* out, uint8_t
     struct iovec remote[kMaxIov];
     size_t nremote = 0, first = i, bytes = 0;
     while (i < count && nremote < kMaxIov) {
-      if (nremote > 0 && addrs[i] == reinterpret_cast<uintptr_t>(remote[nremote - 1].iov_base) + remote[nremote - 1].iov_len) {
+      if (nremote > 0 &&
+          addrs[i] == reinterpret_cast<uintptr_t>(remote[nremote - 1].iov_base) + remote[nremote - 1].iov_len) {
         remote[nremote - 1].iov_len += page;
       } else {
         remote[nremote].iov_base = reinterpret_cast<void*>(addrs[i]);

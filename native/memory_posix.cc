@@ -107,8 +107,9 @@ void ToRegions(const std::vector<Mapping>& all, std::vector<ExecRegion>* out) {
 
 bool CopyChunk(uintptr_t addr, void* out, size_t len, int* err) {
   mach_vm_size_t got = 0;
-  kern_return_t kr = mach_vm_read_overwrite(mach_task_self(), static_cast<mach_vm_address_t>(addr), static_cast<mach_vm_size_t>(len),
-                                            static_cast<mach_vm_address_t>(reinterpret_cast<uintptr_t>(out)), &got);
+  kern_return_t kr =
+      mach_vm_read_overwrite(mach_task_self(), static_cast<mach_vm_address_t>(addr), static_cast<mach_vm_size_t>(len),
+                             static_cast<mach_vm_address_t>(reinterpret_cast<uintptr_t>(out)), &got);
   if (kr != KERN_SUCCESS || got != len) {
     if (err) *err = kr == KERN_PROTECTION_FAILURE ? EACCES : EFAULT;
     return false;
@@ -264,7 +265,8 @@ bool ExecutableRegions(std::vector<ExecRegion>* out, int* err) {
     mach_vm_size_t size = 0;
     vm_region_submap_info_data_64_t info;
     mach_msg_type_number_t count = VM_REGION_SUBMAP_INFO_COUNT_64;
-    kern_return_t kr = mach_vm_region_recurse(mach_task_self(), &addr, &size, &depth, reinterpret_cast<vm_region_recurse_info_t>(&info), &count);
+    kern_return_t kr = mach_vm_region_recurse(mach_task_self(), &addr, &size, &depth,
+                                              reinterpret_cast<vm_region_recurse_info_t>(&info), &count);
     if (kr == KERN_INVALID_ADDRESS) break;  // past the last region
     if (kr != KERN_SUCCESS) {
       if (err) *err = EIO;
@@ -285,9 +287,10 @@ bool ExecutableRegions(std::vector<ExecRegion>* out, int* err) {
       // Path, file offset and vnode identity (what proc_regionfilename(3) reads, plus the stat).
       struct proc_regionwithpathinfo rp;
       std::memset(&rp, 0, sizeof rp);
-      int n = proc_pidinfo(getpid(), PROC_PIDREGIONPATHINFO, static_cast<uint64_t>(addr), &rp, static_cast<int>(sizeof rp));
-      if (n == static_cast<int>(sizeof rp) && rp.prp_prinfo.pri_address <= addr && addr < rp.prp_prinfo.pri_address + rp.prp_prinfo.pri_size &&
-          rp.prp_vip.vip_path[0] != '\0') {
+      int n =
+          proc_pidinfo(getpid(), PROC_PIDREGIONPATHINFO, static_cast<uint64_t>(addr), &rp, static_cast<int>(sizeof rp));
+      if (n == static_cast<int>(sizeof rp) && rp.prp_prinfo.pri_address <= addr &&
+          addr < rp.prp_prinfo.pri_address + rp.prp_prinfo.pri_size && rp.prp_vip.vip_path[0] != '\0') {
         m.file = true;
         m.path.assign(rp.prp_vip.vip_path, strnlen(rp.prp_vip.vip_path, sizeof rp.prp_vip.vip_path));
         m.offset = static_cast<int64_t>(rp.prp_prinfo.pri_offset + (addr - rp.prp_prinfo.pri_address));
@@ -331,7 +334,8 @@ bool ExecutableRegions(std::vector<ExecRegion>* out, int* err) {
     m.w = (kve->kve_protection & KVME_PROT_WRITE) != 0;
     m.x = (kve->kve_protection & KVME_PROT_EXEC) != 0;
     m.file = kve->kve_type == KVME_TYPE_VNODE;
-    m.anonymous = kve->kve_type == KVME_TYPE_DEFAULT || kve->kve_type == KVME_TYPE_SWAP || kve->kve_type == KVME_TYPE_NONE;
+    m.anonymous =
+        kve->kve_type == KVME_TYPE_DEFAULT || kve->kve_type == KVME_TYPE_SWAP || kve->kve_type == KVME_TYPE_NONE;
     if (m.file) {
       const size_t at = offsetof(struct kinfo_vmentry, kve_path), size = static_cast<size_t>(kve->kve_structsize);
       size_t max = size > at ? size - at : 0;  // the record is cut after the path's NUL

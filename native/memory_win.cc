@@ -43,7 +43,7 @@ namespace pg {
 
 namespace {
 
-constexpr size_t kPage = 4096;  // digest granularity; also the x64/arm64 Windows page size
+constexpr size_t kPage = 4096;     // digest granularity; also the x64/arm64 Windows page size
 constexpr size_t kWsBatch = 4096;  // QueryWorkingSetEx entries per call (64 KiB of entries)
 std::atomic<bool> g_sentinelOpen{false};
 
@@ -146,7 +146,8 @@ std::string MappedPath(uintptr_t base, bool image, const std::vector<std::pair<s
     }
   }
   buf.assign(32768, 0);
-  DWORD n = GetMappedFileNameW(GetCurrentProcess(), reinterpret_cast<LPVOID>(base), buf.data(), static_cast<DWORD>(buf.size()));
+  DWORD n = GetMappedFileNameW(GetCurrentProcess(), reinterpret_cast<LPVOID>(base), buf.data(),
+                               static_cast<DWORD>(buf.size()));
   if (n == 0) return std::string();
   std::wstring p(buf.data(), n);
   for (const auto& d : devices) {
@@ -230,7 +231,8 @@ bool Residency(uintptr_t addr, size_t len, std::vector<uint8_t>* out, int* err) 
     if (err) *err = ENOMEM;
     return false;
   }
-  return WorkingSet(addr, len, err, [out](size_t i, const PSAPI_WORKING_SET_EX_BLOCK& b) { (*out)[i] = b.Valid ? 1 : 0; });
+  return WorkingSet(addr, len, err,
+                    [out](size_t i, const PSAPI_WORKING_SET_EX_BLOCK& b) { (*out)[i] = b.Valid ? 1 : 0; });
 }
 
 // Wine's version string when running under Wine (ntdll exports wine_get_version), else null.
@@ -259,7 +261,8 @@ bool OpenPagemap(int* err, std::string* detail) {
     return false;
   }
   bool was = g_sentinelOpen.exchange(true);
-  *detail = was ? "already open" : "open (QueryWorkingSetEx: the Shared bit clears when an image page is copied on write)";
+  *detail =
+      was ? "already open" : "open (QueryWorkingSetEx: the Shared bit clears when an image page is copied on write)";
   return true;
 }
 
@@ -331,7 +334,8 @@ bool ExecutableRegions(std::vector<ExecRegion>* out, int* err) {
     if (m.Type == MEM_IMAGE || m.Type == MEM_MAPPED) {
       r.type = m.Type == MEM_IMAGE ? "image" : "mapped";
       auto it = paths.find(r.allocationBase);
-      if (it == paths.end()) it = paths.emplace(r.allocationBase, MappedPath(r.allocationBase, m.Type == MEM_IMAGE, devices)).first;
+      if (it == paths.end())
+        it = paths.emplace(r.allocationBase, MappedPath(r.allocationBase, m.Type == MEM_IMAGE, devices)).first;
       r.path = it->second;
     } else {
       r.type = "private";  // VirtualAlloc'd executable memory: a JIT, a trampoline, or injected code

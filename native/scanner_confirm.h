@@ -15,18 +15,18 @@ struct Engine;
 
 struct Candidate {
   uint32_t region = 0;
-  uint32_t page = 0;           // page index in the region
-  uintptr_t address = 0;       // of the page
+  uint32_t page = 0;      // page index in the region
+  uintptr_t address = 0;  // of the page
   std::string fileKey;
-  uint64_t filePage = 0;       // page index in the file
+  uint64_t filePage = 0;  // page index in the file
   uint8_t expected[kDigestSize] = {0};
-  bool preexisting = false;    // memory differed from the file when the page was first seen
+  bool preexisting = false;  // memory differed from the file when the page was first seen
 };
 
 struct Change : Candidate {
   uint8_t actual[kDigestSize] = {0};
-  bool mapsChecked = false;    // false: this OS has no maps file, the caller re-checks the mapping
-  bool located = false;        // the file was read and compared
+  bool mapsChecked = false;       // false: this OS has no maps file, the caller re-checks the mapping
+  bool located = false;           // the file was read and compared
   std::string locateUnavailable;  // why not, when !located
   uint32_t differingBytes = 0;
   std::vector<uint16_t> pageOffsets;  // offsets in the page of the first differing bytes (<= 32)

@@ -36,7 +36,9 @@ bool MapsSnapshot::Load() {
     unsigned long long start = 0, end = 0, offset = 0, inode = 0;
     char perms[8] = {0}, dev[32] = {0};
     int consumed = 0;
-    if (sscanf(line.c_str(), "%llx-%llx %7s %llx %31s %llu%n", &start, &end, perms, &offset, dev, &inode, &consumed) < 6) continue;
+    if (sscanf(line.c_str(), "%llx-%llx %7s %llx %31s %llu%n", &start, &end, perms, &offset, dev, &inode, &consumed) <
+        6)
+      continue;
     Entry e{static_cast<uintptr_t>(start), static_cast<uintptr_t>(end), perms[2] == 'x', offset, ""};
     const char* rest = line.c_str() + consumed;
     while (*rest == ' ') ++rest;

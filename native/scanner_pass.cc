@@ -20,7 +20,8 @@ namespace pg {
 namespace {
 
 constexpr size_t kChunkPages = 256;  // pagemap is read per 1 MiB chunk (twice at most)
-constexpr size_t kBatchPages = 64;   // read per step: one pread or process_vm_readv of 256 KiB (5 % less CPU than 64 KiB)
+constexpr size_t kBatchPages =
+    64;  // read per step: one pread or process_vm_readv of 256 KiB (5 % less CPU than 64 KiB)
 constexpr uint8_t kSkip = 0, kMemory = 1, kFile = 2;
 
 struct Scratch {
@@ -54,7 +55,13 @@ void HashRead(hash::Mode mode, const uint8_t* buf, const uint8_t* ok, size_t n, 
 class RegionPass {
  public:
   RegionPass(Engine& engine, const PassRegion& r, uint32_t index, const PassOptions& opts, Scratch& s, PassResult& res)
-      : engine_(engine), r_(r), index_(index), opts_(opts), s_(s), res_(res), pages_((r.end - r.start) / kPageSize),
+      : engine_(engine),
+        r_(r),
+        index_(index),
+        opts_(opts),
+        s_(s),
+        res_(res),
+        pages_((r.end - r.start) / kPageSize),
         firstPage_(r.fileOffset / kPageSize) {}
 
   void Run(CancelToken& cancel, uint64_t wall0, uint64_t cpu0) {
@@ -177,7 +184,8 @@ class RegionPass {
         // Written (or the state is unknown) after we read the file: memory is what counts.
         int err = 0;
         std::memset(now, 0, kDigestSize);
-        if (SafeRead(r_.start + page * kPageSize, s_.page.data(), kPageSize, &err) == kPageSize) HashPage(opts_.mode, s_.page.data(), now);
+        if (SafeRead(r_.start + page * kPageSize, s_.page.data(), kPageSize, &err) == kPageSize)
+          HashPage(opts_.mode, s_.page.data(), now);
       }
       if (!IsKnown(now)) continue;
       const uint8_t* base = &base_[page * kDigestSize];
@@ -228,7 +236,8 @@ class RegionPass {
 
 }  // namespace
 
-PassResult RunPass(Engine& engine, const std::vector<PassRegion>& regions, const PassOptions& opts, CancelToken& cancel) {
+PassResult RunPass(Engine& engine, const std::vector<PassRegion>& regions, const PassOptions& opts,
+                   CancelToken& cancel) {
   PassResult res;
   res.regions.resize(regions.size());
   const uint64_t wall0 = MonotonicNs(), cpu0 = ThreadCpuNs();

@@ -32,9 +32,9 @@ struct Engine;
 
 struct PassRegion {
   uintptr_t start = 0, end = 0;
-  std::string fileKey;        // the baseline key ("dev:inode", or "vdso")
-  uint64_t fileOffset = 0;    // byte offset of `start` in the file
-  bool compareDisk = false;   // first-seen pages take the file's digest (needs a file in the table)
+  std::string fileKey;       // the baseline key ("dev:inode", or "vdso")
+  uint64_t fileOffset = 0;   // byte offset of `start` in the file
+  bool compareDisk = false;  // first-seen pages take the file's digest (needs a file in the table)
 };
 
 struct PageRef {
@@ -58,13 +58,14 @@ struct PassResult {
   std::vector<Change> changes;
   std::vector<uint32_t> matched;  // indices into PassOptions::watch
   std::vector<PassRegionStats> regions;
-  uint64_t bytesHashed = 0;       // pages read and hashed once
-  uint64_t secondReadBytes = 0;   // extra file reads for the on-disk comparison
-  uint64_t fileReadBytes = 0;     // pages read from the file instead of memory
+  uint64_t bytesHashed = 0;      // pages read and hashed once
+  uint64_t secondReadBytes = 0;  // extra file reads for the on-disk comparison
+  uint64_t fileReadBytes = 0;    // pages read from the file instead of memory
   uint64_t elapsedNs = 0, cpuNs = 0;
   bool cancelled = false;
 };
 
-PassResult RunPass(Engine& engine, const std::vector<PassRegion>& regions, const PassOptions& opts, CancelToken& cancel);
+PassResult RunPass(Engine& engine, const std::vector<PassRegion>& regions, const PassOptions& opts,
+                   CancelToken& cancel);
 
 }  // namespace pg

@@ -105,7 +105,8 @@ bool Sentinel(const std::vector<ScanRegion>& regions, hash::Mode mode, std::vect
       for (uintptr_t a : state->writtenPages) {
         for (size_t r = 0; r < regions.size(); ++r) {
           if (a < regions[r].start || a >= regions[r].end) continue;
-          HashHit(regions[r], static_cast<uint32_t>(r), static_cast<uint32_t>((a - regions[r].start) / kPageSize), mode, hits);
+          HashHit(regions[r], static_cast<uint32_t>(r), static_cast<uint32_t>((a - regions[r].start) / kPageSize), mode,
+                  hits);
           break;
         }
       }
@@ -149,8 +150,13 @@ bool Sentinel(const std::vector<ScanRegion>& regions, hash::Mode mode, std::vect
   return true;
 }
 
-SentinelLoop::SentinelLoop(std::shared_ptr<Engine> engine, hash::Mode mode, uint64_t periodNs, double budget, Report report)
-    : engine_(std::move(engine)), mode_(mode), periodNs_(periodNs), budget_(budget), report_(std::move(report)),
+SentinelLoop::SentinelLoop(std::shared_ptr<Engine> engine, hash::Mode mode, uint64_t periodNs, double budget,
+                           Report report)
+    : engine_(std::move(engine)),
+      mode_(mode),
+      periodNs_(periodNs),
+      budget_(budget),
+      report_(std::move(report)),
       thread_([this] { Run(); }) {}
 
 SentinelLoop::~SentinelLoop() { Stop(); }

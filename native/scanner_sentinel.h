@@ -38,11 +38,11 @@ struct SentinelHit {
 // are expensive (at most a quarter of the budget goes to them).
 struct SentinelState {
   bool valid = false;
-  uint64_t shared = 0;                // statm's file-backed count at the last walk
+  uint64_t shared = 0;  // statm's file-backed count at the last walk
   uint64_t regionsKey = 0;
   uint64_t lastWalkNs = 0, lastTickNs = 0;
-  uint64_t lastWalkCostNs = 0;        // CPU the last walk took
-  double tokensNs = 0;                // CPU the sentinel may still spend (token bucket)
+  uint64_t lastWalkCostNs = 0;          // CPU the last walk took
+  double tokensNs = 0;                  // CPU the sentinel may still spend (token bucket)
   std::vector<uintptr_t> writtenPages;  // found by the last walk; re-hashed on every tick
   uint64_t walks = 0, skipped = 0;
 };

@@ -29,7 +29,8 @@ DigestStore::Segment& DigestStore::Cover(const std::string& key, uint64_t first,
   merged.digests.assign((hi - lo) * kDigestSize, 0);
   std::vector<Segment> keep;
   for (Segment& s : segs) {
-    if (s.first <= end && s.end() >= first) std::memcpy(merged.digests.data() + (s.first - lo) * kDigestSize, s.digests.data(), s.digests.size());
+    if (s.first <= end && s.end() >= first)
+      std::memcpy(merged.digests.data() + (s.first - lo) * kDigestSize, s.digests.data(), s.digests.size());
     else keep.push_back(std::move(s));
   }
   keep.push_back(std::move(merged));
@@ -45,7 +46,9 @@ void DigestStore::Get(const std::string& key, uint64_t first, size_t n, uint8_t*
   const uint64_t end = first + n;
   for (const Segment& s : it->second) {
     uint64_t lo = std::max(first, s.first), hi = std::min(end, s.end());
-    if (lo < hi) std::memcpy(out + (lo - first) * kDigestSize, s.digests.data() + (lo - s.first) * kDigestSize, (hi - lo) * kDigestSize);
+    if (lo < hi)
+      std::memcpy(out + (lo - first) * kDigestSize, s.digests.data() + (lo - s.first) * kDigestSize,
+                  (hi - lo) * kDigestSize);
   }
 }
 

@@ -88,7 +88,9 @@ SweepResult Sweep(const std::vector<ScanRegion>& regions, const SweepOptions& op
     if (!opts.residentOnly) out.residentPages = static_cast<uint32_t>(readPages);
     std::sort(out.unread.begin(), out.unread.end());
     bool anyUnreadable = readPages + (haveResidency ? pages - out.residentPages : 0) < pages;
-    out.state = readPages == 0 && anyUnreadable ? RegionState::Gone : anyUnreadable ? RegionState::Partial : RegionState::Ok;
+    out.state = readPages == 0 && anyUnreadable ? RegionState::Gone
+                : anyUnreadable                 ? RegionState::Partial
+                                                : RegionState::Ok;
     result.bytesHashed += readPages * kPageSize;
   }
   result.elapsedNs = MonotonicNs() - wall0;

@@ -16,17 +16,17 @@ struct ScanRegion {
 
 struct SweepOptions {
   hash::Mode mode = hash::Mode::Blake3;
-  bool residentOnly = false;   // skip pages mincore() says are not resident (no fault-in, no RSS growth)
-  double cpuFraction = 0;      // 0 = as fast as possible; else sleep so busy/wall <= this share of a core
-  size_t batchPages = 16;      // pages read and hashed per step (64 KiB: stays in L2)
+  bool residentOnly = false;  // skip pages mincore() says are not resident (no fault-in, no RSS growth)
+  double cpuFraction = 0;     // 0 = as fast as possible; else sleep so busy/wall <= this share of a core
+  size_t batchPages = 16;     // pages read and hashed per step (64 KiB: stays in L2)
 };
 
 enum class RegionState { Ok = 0, Partial = 1, Gone = 2 };
 
 struct RegionDigests {
   RegionState state = RegionState::Ok;
-  std::vector<uint8_t> digests;       // kDigestSize per page; zero for pages in `unread`
-  std::vector<uint32_t> unread;       // pages not read: unmapped mid-sweep, or skipped as non-resident
+  std::vector<uint8_t> digests;  // kDigestSize per page; zero for pages in `unread`
+  std::vector<uint32_t> unread;  // pages not read: unmapped mid-sweep, or skipped as non-resident
   uint32_t residentPages = 0;
   uint64_t hashNs = 0;
 };

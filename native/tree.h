@@ -44,11 +44,11 @@ struct TreeJobResult {
   bool ok = false;  // pagemap opened and walked
   int err = 0;
   std::string detail;
-  uint64_t pages = 0;          // pages of the regions walked
-  uint64_t filePages = 0;      // present and file-backed: the page-cache page itself
-  uint64_t pagemapBytes = 0;   // bytes of pagemap read
-  uint64_t readBytes = 0;      // bytes of process memory + file read to compare written pages
-  bool pagemapScan = false;    // the PAGEMAP_SCAN ioctl found the written pages (else pagemap was read)
+  uint64_t pages = 0;         // pages of the regions walked
+  uint64_t filePages = 0;     // present and file-backed: the page-cache page itself
+  uint64_t pagemapBytes = 0;  // bytes of pagemap read
+  uint64_t readBytes = 0;     // bytes of process memory + file read to compare written pages
+  bool pagemapScan = false;   // the PAGEMAP_SCAN ioctl found the written pages (else pagemap was read)
   std::vector<TreePageHit> hits;
 };
 

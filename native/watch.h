@@ -28,7 +28,9 @@ struct Fnv {
     }
   }
   template <typename T>
-  void val(const T& v) { mix(&v, sizeof v); }
+  void val(const T& v) {
+    mix(&v, sizeof v);
+  }
 };
 
 struct WatchReport {

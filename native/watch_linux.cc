@@ -39,7 +39,8 @@ std::pair<const char*, size_t> Field(const char* text, size_t len, const char* k
   while (p < end) {
     const char* nl = static_cast<const char*>(memchr(p, '\n', static_cast<size_t>(end - p)));
     const char* le = nl ? nl : end;
-    if (static_cast<size_t>(le - p) >= klen && memcmp(p, key, klen) == 0) return {p + klen, static_cast<size_t>(le - p - klen)};
+    if (static_cast<size_t>(le - p) >= klen && memcmp(p, key, klen) == 0)
+      return {p + klen, static_cast<size_t>(le - p - klen)};
     p = le + 1;
   }
   return {nullptr, 0};
@@ -47,7 +48,8 @@ std::pair<const char*, size_t> Field(const char* text, size_t len, const char* k
 
 // The status lines that matter for isolation. Every thread has its own copy: a tracer may seize a
 // single thread, and seccomp/capabilities are per thread.
-const char* const kIsolationKeys[] = {"TracerPid:", "Seccomp:", "Seccomp_filters:", "NoNewPrivs:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:"};
+const char* const kIsolationKeys[] = {
+    "TracerPid:", "Seccomp:", "Seccomp_filters:", "NoNewPrivs:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:"};
 
 }  // namespace
 

@@ -49,8 +49,7 @@ struct OutputNode {
   }
 };
 
-OutputNode ParentNode(const uint32_t key[8], uint8_t flags, const uint32_t left[8],
-                      const uint32_t right[8]) {
+OutputNode ParentNode(const uint32_t key[8], uint8_t flags, const uint32_t left[8], const uint32_t right[8]) {
   OutputNode n;
   for (int i = 0; i < 8; ++i) n.cv[i] = key[i];
   StoreCv(n.block, left);
@@ -97,8 +96,7 @@ Blake3 Blake3::DeriveKey(const uint8_t* context, size_t contextLen, const Blake3
 void Blake3::ChunkUpdate(const uint8_t* data, size_t len) {
   while (len > 0) {
     if (blockLen_ == kBlockLen) {
-      CompressInPlace(cv_, block_, kBlockLen, chunkCounter_,
-                      flags_ | (blocksCompressed_ == 0 ? kChunkStart : 0));
+      CompressInPlace(cv_, block_, kBlockLen, chunkCounter_, flags_ | (blocksCompressed_ == 0 ? kChunkStart : 0));
       ++blocksCompressed_;
       blockLen_ = 0;
       std::memset(block_, 0, sizeof block_);
@@ -169,8 +167,8 @@ void Blake3::Update(const uint8_t* data, size_t len) {
         uint8_t cvs[kMaxSubtreeChunks * 32];
         uint8_t next[kMaxSubtreeChunks / 2 * 32];
         for (size_t i = 0; i < n; ++i) inputs[i] = data + i * kChunkLen;
-        kernel_->hashMany(inputs, n, kChunkLen / kBlockLen, key_, chunkCounter_, true, flags_,
-                          kChunkStart, kChunkEnd, cvs);
+        kernel_->hashMany(inputs, n, kChunkLen / kBlockLen, key_, chunkCounter_, true, flags_, kChunkStart, kChunkEnd,
+                          cvs);
         for (size_t m = n; m > 1; m /= 2) {
           for (size_t i = 0; i < m / 2; ++i) inputs[i] = cvs + 64 * i;
           kernel_->hashMany(inputs, m / 2, 1, key_, 0, false, flags_ | kParent, 0, 0, next);
@@ -213,16 +211,13 @@ void Blake3::FinalizeSeek(uint64_t seek, uint8_t* out, size_t outLen) const {
   node.RootBytes(seek, out, outLen);
 }
 
-void Blake3Hash(const uint8_t* data, size_t len, uint8_t* out, size_t outLen,
-                const Blake3Kernel* kernel) {
+void Blake3Hash(const uint8_t* data, size_t len, uint8_t* out, size_t outLen, const Blake3Kernel* kernel) {
   Blake3 h(kernel);
   h.Update(data, len);
   h.Finalize(out, outLen);
 }
 
-void Blake3Pages(const uint8_t* pages, size_t count, uint8_t* out) {
-  ActiveBlake3Kernel()->pages(pages, count, out);
-}
+void Blake3Pages(const uint8_t* pages, size_t count, uint8_t* out) { ActiveBlake3Kernel()->pages(pages, count, out); }
 
 void Blake3Pages(const Blake3Kernel* kernel, const uint8_t* pages, size_t count, uint8_t* out) {
   (kernel ? kernel : ActiveBlake3Kernel())->pages(pages, count, out);

@@ -26,9 +26,9 @@ struct V256 {
   // register needed as a temporary for the shift rotations; message words and the shuffle masks
   // are memory operands. AT&T order: "op src2, src1, dst".
   template <int RA>
-  static PG_FORCE_INLINE void HalfAsm(T& a0, T& a1, T& a2, T& a3, T& b0, T& b1, T& b2, T& b3, T& c0, T& c1,
-                                      T& c2, T& c3, T& d0, T& d1, T& d2, T& d3, const T& m0, const T& m1,
-                                      const T& m2, const T& m3) {
+  static PG_FORCE_INLINE void HalfAsm(T& a0, T& a1, T& a2, T& a3, T& b0, T& b1, T& b2, T& b3, T& c0, T& c1, T& c2,
+                                      T& c3, T& d0, T& d1, T& d2, T& d3, const T& m0, const T& m1, const T& m2,
+                                      const T& m3) {
     constexpr int RB = RA == 16 ? 12 : 7;
     const uint8_t(&rot)[32] = RA == 16 ? kRot16 : kRot8;
     T t;
@@ -49,8 +49,8 @@ struct V256 {
         "vpshufb %[rot], %[d1], %[d1]\n\t"
         "vpshufb %[rot], %[d2], %[d2]\n\t"
         "vpshufb %[rot], %[d3], %[d3]"
-        : [a0] "+x"(a0), [a1] "+x"(a1), [a2] "+x"(a2), [a3] "+x"(a3), [d0] "+x"(d0), [d1] "+x"(d1),
-          [d2] "+x"(d2), [d3] "+x"(d3)
+        : [a0] "+x"(a0), [a1] "+x"(a1), [a2] "+x"(a2), [a3] "+x"(a3), [d0] "+x"(d0), [d1] "+x"(d1), [d2] "+x"(d2),
+          [d3] "+x"(d3)
         : [b0] "x"(b0), [b1] "x"(b1), [b2] "x"(b2), [b3] "x"(b3), [m0] "m"(m0), [m1] "m"(m1), [m2] "m"(m2),
           [m3] "m"(m3), [rot] "m"(rot), "x"(c1), "x"(c2), "x"(c3));
     __asm__(
@@ -75,16 +75,16 @@ struct V256 {
         "vpsrld %[sr], %[b3], %[t]\n\t"
         "vpslld %[sl], %[b3], %[b3]\n\t"
         "vpor %[t], %[b3], %[b3]"
-        : [b0] "+x"(b0), [b1] "+x"(b1), [b2] "+x"(b2), [b3] "+x"(b3), [c0] "+m"(c0), [c1] "+x"(c1),
-          [c2] "+x"(c2), [c3] "+x"(c3), [t] "=&x"(t)
-        : [d0] "x"(d0), [d1] "x"(d1), [d2] "x"(d2), [d3] "x"(d3), [sr] "i"(RB), [sl] "i"(32 - RB), "x"(a0),
-          "x"(a1), "x"(a2), "x"(a3));
+        : [b0] "+x"(b0), [b1] "+x"(b1), [b2] "+x"(b2), [b3] "+x"(b3), [c0] "+m"(c0), [c1] "+x"(c1), [c2] "+x"(c2),
+          [c3] "+x"(c3), [t] "=&x"(t)
+        : [d0] "x"(d0), [d1] "x"(d1), [d2] "x"(d2), [d3] "x"(d3), [sr] "i"(RB), [sl] "i"(32 - RB), "x"(a0), "x"(a1),
+          "x"(a2), "x"(a3));
   }
 #else
   static constexpr bool kAsmHalf = false;
   template <int RA>
-  static void HalfAsm(T&, T&, T&, T&, T&, T&, T&, T&, T&, T&, T&, T&, T&, T&, T&, T&, const T&, const T&,
-                      const T&, const T&) {}
+  static void HalfAsm(T&, T&, T&, T&, T&, T&, T&, T&, T&, T&, T&, T&, T&, T&, T&, T&, const T&, const T&, const T&,
+                      const T&) {}
 #endif
   static PG_FORCE_INLINE T Set1(uint32_t x) { return _mm256_set1_epi32(static_cast<int>(x)); }
   static PG_FORCE_INLINE T LoadU(const uint32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const T*>(p)); }
@@ -92,17 +92,19 @@ struct V256 {
   static PG_FORCE_INLINE T Add(T a, T b) { return _mm256_add_epi32(a, b); }
   static PG_FORCE_INLINE T Xor(T a, T b) { return _mm256_xor_si256(a, b); }
   static PG_FORCE_INLINE T Rot16(T x) {
-    return _mm256_shuffle_epi8(x, _mm256_set_epi8(13, 12, 15, 14, 9, 8, 11, 10, 5, 4, 7, 6, 1, 0, 3, 2,
-                                                   13, 12, 15, 14, 9, 8, 11, 10, 5, 4, 7, 6, 1, 0, 3, 2));
+    return _mm256_shuffle_epi8(x, _mm256_set_epi8(13, 12, 15, 14, 9, 8, 11, 10, 5, 4, 7, 6, 1, 0, 3, 2, 13, 12, 15, 14,
+                                                  9, 8, 11, 10, 5, 4, 7, 6, 1, 0, 3, 2));
   }
   static PG_FORCE_INLINE T Rot12(T x) { return _mm256_or_si256(_mm256_srli_epi32(x, 12), _mm256_slli_epi32(x, 20)); }
   static PG_FORCE_INLINE T Rot8(T x) {
-    return _mm256_shuffle_epi8(x, _mm256_set_epi8(12, 15, 14, 13, 8, 11, 10, 9, 4, 7, 6, 5, 0, 3, 2, 1,
-                                                  12, 15, 14, 13, 8, 11, 10, 9, 4, 7, 6, 5, 0, 3, 2, 1));
+    return _mm256_shuffle_epi8(x, _mm256_set_epi8(12, 15, 14, 13, 8, 11, 10, 9, 4, 7, 6, 5, 0, 3, 2, 1, 12, 15, 14, 13,
+                                                  8, 11, 10, 9, 4, 7, 6, 5, 0, 3, 2, 1));
   }
   static PG_FORCE_INLINE T Rot7(T x) { return _mm256_or_si256(_mm256_srli_epi32(x, 7), _mm256_slli_epi32(x, 25)); }
   template <int r>
-  static PG_FORCE_INLINE T Blend(T a, T b) { return _mm256_blend_epi32(a, b, 0x11 << r); }
+  static PG_FORCE_INLINE T Blend(T a, T b) {
+    return _mm256_blend_epi32(a, b, 0x11 << r);
+  }
   // 8x8 transpose of 32-bit words, done as four 4x4 transposes inside 128-bit lanes: for each
   // 16-byte quarter q of the block, register i holds rows i (low lane) and i + 4 (high lane), put
   // together by the loads (vinserti128 from memory), so no lane-crossing shuffle is needed.
@@ -128,8 +130,8 @@ struct V256 {
 #include "hash/blake3_simd.inc"
 
 void HashManyAvx2(const uint8_t* const* inputs, size_t numInputs, size_t blocks, const uint32_t key[8],
-                  uint64_t counter, bool incrementCounter, uint8_t flags, uint8_t flagsStart,
-                  uint8_t flagsEnd, uint8_t* out) {
+                  uint64_t counter, bool incrementCounter, uint8_t flags, uint8_t flagsStart, uint8_t flagsEnd,
+                  uint8_t* out) {
   for (; numInputs >= 8; numInputs -= 8, inputs += 8, out += 8 * 32) {
     HashManyLanes<V256>(inputs, blocks, key, counter, incrementCounter, flags, flagsStart, flagsEnd, out);
     if (incrementCounter) counter += 8;

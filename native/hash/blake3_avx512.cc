@@ -30,7 +30,9 @@ struct V512 {
   static PG_FORCE_INLINE T Rot8(T x) { return _mm512_ror_epi32(x, 8); }
   static PG_FORCE_INLINE T Rot7(T x) { return _mm512_ror_epi32(x, 7); }
   template <int r>
-  static PG_FORCE_INLINE T Blend(T a, T b) { return _mm512_mask_blend_epi32(static_cast<__mmask16>(0x1111 << r), a, b); }
+  static PG_FORCE_INLINE T Blend(T a, T b) {
+    return _mm512_mask_blend_epi32(static_cast<__mmask16>(0x1111 << r), a, b);
+  }
   // 16x16 transpose of 32-bit words: 32-bit and 64-bit unpacks inside each 128-bit lane, then two
   // rounds of 128-bit lane shuffles.
   static PG_FORCE_INLINE void LoadTransposed(const uint8_t* const* rows, size_t offset, T m[16]) {
@@ -79,7 +81,9 @@ struct V256 {
   static PG_FORCE_INLINE T Rot8(T x) { return _mm256_ror_epi32(x, 8); }
   static PG_FORCE_INLINE T Rot7(T x) { return _mm256_ror_epi32(x, 7); }
   template <int r>
-  static PG_FORCE_INLINE T Blend(T a, T b) { return _mm256_blend_epi32(a, b, 0x11 << r); }
+  static PG_FORCE_INLINE T Blend(T a, T b) {
+    return _mm256_blend_epi32(a, b, 0x11 << r);
+  }
   static PG_FORCE_INLINE void LoadTransposed(const uint8_t* const* rows, size_t offset, T m[16]) {
     PG_UNROLL
     for (int h = 0; h < 2; ++h) {
@@ -121,7 +125,9 @@ struct V128 {
   static PG_FORCE_INLINE T Rot8(T x) { return _mm_ror_epi32(x, 8); }
   static PG_FORCE_INLINE T Rot7(T x) { return _mm_ror_epi32(x, 7); }
   template <int r>
-  static PG_FORCE_INLINE T Blend(T a, T b) { return _mm_blend_epi16(a, b, 3 << (2 * r)); }
+  static PG_FORCE_INLINE T Blend(T a, T b) {
+    return _mm_blend_epi16(a, b, 3 << (2 * r));
+  }
   static PG_FORCE_INLINE void LoadTransposed(const uint8_t* const* rows, size_t offset, T m[16]) {
     PG_UNROLL
     for (int q = 0; q < 4; ++q) {
@@ -142,8 +148,8 @@ struct V128 {
 #include "hash/blake3_simd.inc"
 
 void HashManyAvx512(const uint8_t* const* inputs, size_t numInputs, size_t blocks, const uint32_t key[8],
-                    uint64_t counter, bool incrementCounter, uint8_t flags, uint8_t flagsStart,
-                    uint8_t flagsEnd, uint8_t* out) {
+                    uint64_t counter, bool incrementCounter, uint8_t flags, uint8_t flagsStart, uint8_t flagsEnd,
+                    uint8_t* out) {
   for (; numInputs >= 16; numInputs -= 16, inputs += 16, out += 16 * 32) {
     HashManyLanes<V512>(inputs, blocks, key, counter, incrementCounter, flags, flagsStart, flagsEnd, out);
     if (incrementCounter) counter += 16;

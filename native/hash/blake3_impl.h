@@ -78,8 +78,8 @@ constexpr Schedule MakeSchedule() {
 constexpr Schedule kSchedule = MakeSchedule();
 
 PG_INLINE uint32_t Load32(const uint8_t* p) {
-  return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) |
-         (static_cast<uint32_t>(p[2]) << 16) | (static_cast<uint32_t>(p[3]) << 24);
+  return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) | (static_cast<uint32_t>(p[2]) << 16) |
+         (static_cast<uint32_t>(p[3]) << 24);
 }
 PG_INLINE void Store32(uint8_t* p, uint32_t v) {
   p[0] = static_cast<uint8_t>(v);
@@ -103,8 +103,8 @@ PG_INLINE void G(uint32_t* v, int a, int b, int c, int d, uint32_t mx, uint32_t 
 // The compression function (spec section 2.2): seven rounds over the 16-word state. Leaves the
 // full state in v; callers take v[0..7]^v[8..15] as the chaining value and, for extended output,
 // v[8..15]^cv as the second half.
-PG_INLINE void CompressState(uint32_t v[16], const uint32_t cv[8], const uint8_t block[64],
-                             uint8_t blockLen, uint64_t counter, uint8_t flags) {
+PG_INLINE void CompressState(uint32_t v[16], const uint32_t cv[8], const uint8_t block[64], uint8_t blockLen,
+                             uint64_t counter, uint8_t flags) {
   uint32_t m[16];
   for (int i = 0; i < 16; ++i) m[i] = Load32(block + 4 * i);
   for (int i = 0; i < 8; ++i) v[i] = cv[i];
@@ -131,16 +131,16 @@ PG_INLINE void CompressState(uint32_t v[16], const uint32_t cv[8], const uint8_t
 }
 
 // Compress in place: cv becomes the new chaining value.
-PG_INLINE void CompressInPlace(uint32_t cv[8], const uint8_t block[64], uint8_t blockLen,
-                               uint64_t counter, uint8_t flags) {
+PG_INLINE void CompressInPlace(uint32_t cv[8], const uint8_t block[64], uint8_t blockLen, uint64_t counter,
+                               uint8_t flags) {
   uint32_t v[16];
   CompressState(v, cv, block, blockLen, counter, flags);
   for (int i = 0; i < 8; ++i) cv[i] = v[i] ^ v[i + 8];
 }
 
 // Compress to the full 64-byte extended output (root blocks of the XOF).
-PG_INLINE void CompressXof(const uint32_t cv[8], const uint8_t block[64], uint8_t blockLen,
-                           uint64_t counter, uint8_t flags, uint8_t out[64]) {
+PG_INLINE void CompressXof(const uint32_t cv[8], const uint8_t block[64], uint8_t blockLen, uint64_t counter,
+                           uint8_t flags, uint8_t out[64]) {
   uint32_t v[16];
   CompressState(v, cv, block, blockLen, counter, flags);
   for (int i = 0; i < 8; ++i) {
@@ -168,9 +168,9 @@ PG_INLINE uint32_t Crc32cXPowMod(uint32_t m) {
 // key; input i uses counter `counter + i` when incrementCounter is set, else `counter`. The first
 // block gets flags|flagsStart, the last flags|flagsEnd. Writes a 32-byte chaining value per input.
 // Used for runs of whole chunks (blocks = 16) and for parent nodes (blocks = 1, flags = kParent).
-using HashManyFn = void (*)(const uint8_t* const* inputs, size_t numInputs, size_t blocks,
-                            const uint32_t key[8], uint64_t counter, bool incrementCounter,
-                            uint8_t flags, uint8_t flagsStart, uint8_t flagsEnd, uint8_t* out);
+using HashManyFn = void (*)(const uint8_t* const* inputs, size_t numInputs, size_t blocks, const uint32_t key[8],
+                            uint64_t counter, bool incrementCounter, uint8_t flags, uint8_t flagsStart,
+                            uint8_t flagsEnd, uint8_t* out);
 // Hashes `count` consecutive 4 KiB pages, each as a separate unkeyed BLAKE3 message, and writes the
 // first 16 bytes of each page's hash to out (16 bytes per page).
 using PagesFn = void (*)(const uint8_t* pages, size_t count, uint8_t* out);
@@ -210,9 +210,9 @@ extern const Crc32cKernel kCrc32cArmv8;
 #endif
 
 // Portable pieces the SIMD backends reuse for leftovers.
-void HashManyPortable(const uint8_t* const* inputs, size_t numInputs, size_t blocks,
-                      const uint32_t key[8], uint64_t counter, bool incrementCounter,
-                      uint8_t flags, uint8_t flagsStart, uint8_t flagsEnd, uint8_t* out);
+void HashManyPortable(const uint8_t* const* inputs, size_t numInputs, size_t blocks, const uint32_t key[8],
+                      uint64_t counter, bool incrementCounter, uint8_t flags, uint8_t flagsStart, uint8_t flagsEnd,
+                      uint8_t* out);
 void PagesPortable(const uint8_t* pages, size_t count, uint8_t* out);
 uint32_t Crc32cPortableUpdate(uint32_t crc, const uint8_t* data, size_t len);
 }  // namespace detail

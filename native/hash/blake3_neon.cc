@@ -39,7 +39,9 @@ struct VNeon {
   static PG_FORCE_INLINE T Rot7(T x) { return vsriq_n_u32(vshlq_n_u32(x, 25), x, 7); }
   // b on lane r (the lanes i with i % 4 == r), a elsewhere.
   template <int r>
-  static PG_FORCE_INLINE T Blend(T a, T b) { return vcopyq_laneq_u32(a, r, b, r); }
+  static PG_FORCE_INLINE T Blend(T a, T b) {
+    return vcopyq_laneq_u32(a, r, b, r);
+  }
   // 4x4 transposes of 32-bit words, one per 16-byte quarter of the 64-byte blocks.
   static PG_FORCE_INLINE void LoadTransposed(const uint8_t* const* rows, size_t offset, T m[16]) {
     PG_UNROLL

@@ -7,8 +7,8 @@ namespace hash {
 namespace detail {
 
 namespace {
-void HashOne(const uint8_t* input, size_t blocks, const uint32_t key[8], uint64_t counter,
-             uint8_t flags, uint8_t flagsStart, uint8_t flagsEnd, uint8_t out[32]) {
+void HashOne(const uint8_t* input, size_t blocks, const uint32_t key[8], uint64_t counter, uint8_t flags,
+             uint8_t flagsStart, uint8_t flagsEnd, uint8_t out[32]) {
   uint32_t cv[8];
   for (int i = 0; i < 8; ++i) cv[i] = key[i];
   uint8_t blockFlags = flags | flagsStart;
@@ -21,9 +21,9 @@ void HashOne(const uint8_t* input, size_t blocks, const uint32_t key[8], uint64_
 }
 }  // namespace
 
-void HashManyPortable(const uint8_t* const* inputs, size_t numInputs, size_t blocks,
-                      const uint32_t key[8], uint64_t counter, bool incrementCounter,
-                      uint8_t flags, uint8_t flagsStart, uint8_t flagsEnd, uint8_t* out) {
+void HashManyPortable(const uint8_t* const* inputs, size_t numInputs, size_t blocks, const uint32_t key[8],
+                      uint64_t counter, bool incrementCounter, uint8_t flags, uint8_t flagsStart, uint8_t flagsEnd,
+                      uint8_t* out) {
   for (size_t i = 0; i < numInputs; ++i) {
     HashOne(inputs[i], blocks, key, counter, flags, flagsStart, flagsEnd, out + 32 * i);
     if (incrementCounter) ++counter;
@@ -36,8 +36,7 @@ void PagesPortable(const uint8_t* pages, size_t count, uint8_t* out) {
     const uint8_t* page = pages + p * 4096;
     uint8_t cvs[4 * 32];
     for (size_t c = 0; c < kChunksPerPage; ++c)
-      HashOne(page + c * kChunkLen, kChunkLen / kBlockLen, kIV, c, 0, kChunkStart, kChunkEnd,
-              cvs + 32 * c);
+      HashOne(page + c * kChunkLen, kChunkLen / kBlockLen, kIV, c, 0, kChunkStart, kChunkEnd, cvs + 32 * c);
     uint32_t left[8], right[8];
     for (int i = 0; i < 8; ++i) left[i] = kIV[i], right[i] = kIV[i];
     CompressInPlace(left, cvs, kBlockLen, 0, kParent);

@@ -13,8 +13,8 @@ namespace {
 #include "hash/blake3_simd.inc"
 
 void HashManySse41(const uint8_t* const* inputs, size_t numInputs, size_t blocks, const uint32_t key[8],
-                   uint64_t counter, bool incrementCounter, uint8_t flags, uint8_t flagsStart,
-                   uint8_t flagsEnd, uint8_t* out) {
+                   uint64_t counter, bool incrementCounter, uint8_t flags, uint8_t flagsStart, uint8_t flagsEnd,
+                   uint8_t* out) {
   for (; numInputs >= 4; numInputs -= 4, inputs += 4, out += 4 * 32) {
     HashManyLanes<V128>(inputs, blocks, key, counter, incrementCounter, flags, flagsStart, flagsEnd, out);
     if (incrementCounter) counter += 4;

@@ -43,8 +43,8 @@ uint32_t Crc32cPortableUpdate(uint32_t crc, const uint8_t* p, size_t len) {
   crc = ~crc;
   while (len >= 8) {
     const uint32_t lo = Load32(p) ^ crc, hi = Load32(p + 4);
-    crc = T[7][lo & 0xFF] ^ T[6][(lo >> 8) & 0xFF] ^ T[5][(lo >> 16) & 0xFF] ^ T[4][lo >> 24] ^
-          T[3][hi & 0xFF] ^ T[2][(hi >> 8) & 0xFF] ^ T[1][(hi >> 16) & 0xFF] ^ T[0][hi >> 24];
+    crc = T[7][lo & 0xFF] ^ T[6][(lo >> 8) & 0xFF] ^ T[5][(lo >> 16) & 0xFF] ^ T[4][lo >> 24] ^ T[3][hi & 0xFF] ^
+          T[2][(hi >> 8) & 0xFF] ^ T[1][(hi >> 16) & 0xFF] ^ T[0][hi >> 24];
     p += 8;
     len -= 8;
   }
@@ -56,15 +56,11 @@ const Crc32cKernel kCrc32cPortable = {"portable", Crc32cPortableUpdate, PagesPor
 
 }  // namespace detail
 
-uint32_t Crc32c(const uint8_t* data, size_t len, uint32_t crc) {
-  return ActiveCrc32cKernel()->update(crc, data, len);
-}
+uint32_t Crc32c(const uint8_t* data, size_t len, uint32_t crc) { return ActiveCrc32cKernel()->update(crc, data, len); }
 uint32_t Crc32c(const Crc32cKernel* kernel, const uint8_t* data, size_t len, uint32_t crc) {
   return (kernel ? kernel : ActiveCrc32cKernel())->update(crc, data, len);
 }
-void FastPages(const uint8_t* pages, size_t count, uint8_t* out) {
-  ActiveCrc32cKernel()->pages(pages, count, out);
-}
+void FastPages(const uint8_t* pages, size_t count, uint8_t* out) { ActiveCrc32cKernel()->pages(pages, count, out); }
 void FastPages(const Crc32cKernel* kernel, const uint8_t* pages, size_t count, uint8_t* out) {
   (kernel ? kernel : ActiveCrc32cKernel())->pages(pages, count, out);
 }

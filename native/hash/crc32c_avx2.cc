@@ -21,8 +21,8 @@ __m256i FoldConstants(uint32_t bytes) {
 }
 
 struct Constants {
-  __m256i step;    // 256 bytes
-  __m256i tail[7]; // tail[i]: accumulator i onto the last one, (7 - i) * 32 bytes
+  __m256i step;     // 256 bytes
+  __m256i tail[7];  // tail[i]: accumulator i onto the last one, (7 - i) * 32 bytes
   __m128i by16;
   Constants() : step(FoldConstants(256)), by16(_mm256_castsi256_si128(FoldConstants(16))) {
     for (int i = 0; i < 7; ++i) tail[i] = FoldConstants(static_cast<uint32_t>(7 - i) * 32);
@@ -44,9 +44,8 @@ uint32_t PageCrc(const uint8_t* page, const uint8_t* ahead, const Constants& k) 
   for (int i = 0; i < 8; ++i) a[i] = Load(page + 32 * i);
   a[0] = _mm256_xor_si256(a[0], _mm256_set_epi64x(0, 0, 0, 0xFFFFFFFF));  // the initial register value
   for (size_t off = 256; off < 4096; off += 256) {
-    if (ahead)
-      PG_UNROLL
-      for (int j = 0; j < 4; ++j) _mm_prefetch(reinterpret_cast<const char*>(ahead + off - 256 + 64 * j), _MM_HINT_T0);
+    if (ahead) PG_UNROLL
+    for (int j = 0; j < 4; ++j) _mm_prefetch(reinterpret_cast<const char*>(ahead + off - 256 + 64 * j), _MM_HINT_T0);
     PG_UNROLL
     for (int i = 0; i < 8; ++i) a[i] = _mm256_xor_si256(Fold(a[i], k.step), Load(page + off + 32 * i));
   }

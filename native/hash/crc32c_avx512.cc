@@ -56,8 +56,8 @@ PG_INLINE __m512i Fold(__m512i acc, __m512i k) {
 }
 // Fold(acc) ^ data in one three-way XOR (vpternlogd 0x96).
 PG_INLINE __m512i FoldXor(__m512i acc, __m512i k, __m512i data) {
-  return _mm512_ternarylogic_epi32(_mm512_clmulepi64_epi128(acc, k, 0x00), _mm512_clmulepi64_epi128(acc, k, 0x11),
-                                   data, 0x96);
+  return _mm512_ternarylogic_epi32(_mm512_clmulepi64_epi128(acc, k, 0x00), _mm512_clmulepi64_epi128(acc, k, 0x11), data,
+                                   0x96);
 }
 PG_INLINE __m128i Fold128(__m128i acc, __m128i k) {
   return _mm_xor_si128(_mm_clmulepi64_si128(acc, k, 0x00), _mm_clmulepi64_si128(acc, k, 0x11));
@@ -84,7 +84,8 @@ uint32_t PageCrc(const uint8_t* page, const uint8_t* ahead, const Constants& k) 
   // Onto the last 64 bytes (a3), then its four 16-byte lanes onto the last one.
   const __m512i all = _mm512_ternarylogic_epi32(Fold(a0, k.by192), Fold(a1, k.by128), FoldXor(a2, k.by64, a3), 0x96);
   const __m128i v = _mm_xor_si128(
-      _mm_xor_si128(Fold128(_mm512_extracti32x4_epi32(all, 0), k.by48), Fold128(_mm512_extracti32x4_epi32(all, 1), k.by32)),
+      _mm_xor_si128(Fold128(_mm512_extracti32x4_epi32(all, 0), k.by48),
+                    Fold128(_mm512_extracti32x4_epi32(all, 1), k.by32)),
       _mm_xor_si128(Fold128(_mm512_extracti32x4_epi32(all, 2), k.by16), _mm512_extracti32x4_epi32(all, 3)));
   uint64_t c = _mm_crc32_u64(0, static_cast<uint64_t>(_mm_cvtsi128_si64(v)));
   c = _mm_crc32_u64(c, static_cast<uint64_t>(_mm_extract_epi64(v, 1)));
@@ -103,7 +104,9 @@ void Crc32cAvx512Pages(const uint8_t* pages, size_t count, uint8_t* out) {
 }
 
 // Whole messages of any length keep the sse42 code (the per-page digests are the hot path).
-uint32_t Crc32cAvx512Update(uint32_t crc, const uint8_t* data, size_t len) { return kCrc32cSse42.update(crc, data, len); }
+uint32_t Crc32cAvx512Update(uint32_t crc, const uint8_t* data, size_t len) {
+  return kCrc32cSse42.update(crc, data, len);
+}
 }  // namespace
 
 const Crc32cKernel kCrc32cAvx512 = {"avx512", Crc32cAvx512Update, Crc32cAvx512Pages};

@@ -52,8 +52,7 @@ PG_INLINE uint32_t ThreeStreams(uint32_t crc, const uint8_t* p, const Shift& shi
     c2 = _mm_crc32_u64(c2, Load64(c + i));
   }
   // CRC is linear: reg(A|B|C) = reg(A) * x^(8(|B|+|C|)) ^ reg(B) * x^(8|C|) ^ reg(C).
-  return shift2.Apply(static_cast<uint32_t>(c0)) ^ shift1.Apply(static_cast<uint32_t>(c1)) ^
-         static_cast<uint32_t>(c2);
+  return shift2.Apply(static_cast<uint32_t>(c0)) ^ shift1.Apply(static_cast<uint32_t>(c1)) ^ static_cast<uint32_t>(c2);
 }
 
 constexpr size_t kPageStream = 1360;  // 3 * 1360 = 4080; the last 16 bytes of a page follow serially

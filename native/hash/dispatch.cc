@@ -36,7 +36,7 @@ struct CpuFeatures {
   bool sse42 = false;  // the crc32 instruction
   bool pclmul = false;
   bool avx2 = false;
-  bool avx512 = false;  // F + VL + BW, with the OS saving opmask and ZMM state
+  bool avx512 = false;   // F + VL + BW, with the OS saving opmask and ZMM state
   bool vpclmul = false;  // VPCLMULQDQ (carry-less multiply on YMM/ZMM registers), with avx2
 };
 
@@ -76,8 +76,8 @@ CpuFeatures Detect() {
   const bool osxsave = ecx1 & (1u << 27);
   const bool avx = ecx1 & (1u << 28);
   uint64_t xcr0 = osxsave ? Xcr0() : 0;
-  const bool osAvx = (xcr0 & 0x6) == 0x6;        // XMM and YMM state
-  const bool osAvx512 = (xcr0 & 0xE6) == 0xE6;   // plus opmask, ZMM_Hi256, Hi16_ZMM
+  const bool osAvx = (xcr0 & 0x6) == 0x6;       // XMM and YMM state
+  const bool osAvx512 = (xcr0 & 0xE6) == 0xE6;  // plus opmask, ZMM_Hi256, Hi16_ZMM
   if (maxLeaf >= 7) {
     Cpuid(7, 0, r);
     const unsigned ebx7 = r[1];

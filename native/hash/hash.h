@@ -13,8 +13,8 @@
 namespace pg {
 namespace hash {
 
-constexpr size_t kPageSize = 4096;   // digests are kept per 4 KiB page on every platform
-constexpr size_t kDigestSize = 16;   // bytes kept per page (BLAKE3 truncated to 128 bits; CRC32C in the first 4)
+constexpr size_t kPageSize = 4096;  // digests are kept per 4 KiB page on every platform
+constexpr size_t kDigestSize = 16;  // bytes kept per page (BLAKE3 truncated to 128 bits; CRC32C in the first 4)
 
 enum class Mode { Blake3, Fast };
 
@@ -42,8 +42,8 @@ bool SetCrc32cBackend(const std::string& name);
 // --- BLAKE3, whole messages (tests, the on-disk comparison) ---
 class Blake3 {
  public:
-  explicit Blake3(const Blake3Kernel* kernel = nullptr);                        // hash mode
-  static Blake3 Keyed(const uint8_t key[32], const Blake3Kernel* kernel = nullptr);  // keyed_hash
+  explicit Blake3(const Blake3Kernel* kernel = nullptr);                               // hash mode
+  static Blake3 Keyed(const uint8_t key[32], const Blake3Kernel* kernel = nullptr);    // keyed_hash
   static Blake3 DeriveKey(const char* context, const Blake3Kernel* kernel = nullptr);  // derive_key
   static Blake3 DeriveKey(const uint8_t* context, size_t contextLen, const Blake3Kernel* kernel = nullptr);
   void Update(const uint8_t* data, size_t len);
@@ -74,8 +74,7 @@ class Blake3 {
 };
 
 // One-shot helpers.
-void Blake3Hash(const uint8_t* data, size_t len, uint8_t* out, size_t outLen,
-                const Blake3Kernel* kernel = nullptr);
+void Blake3Hash(const uint8_t* data, size_t len, uint8_t* out, size_t outLen, const Blake3Kernel* kernel = nullptr);
 
 // --- Per-page hashing (the sweep's hot loop) ---
 // Hashes `count` consecutive 4 KiB pages starting at `pages`; writes kDigestSize bytes per page
@@ -88,7 +87,8 @@ void Blake3Pages(const Blake3Kernel* kernel, const uint8_t* pages, size_t count,
 void FastPages(const uint8_t* pages, size_t count, uint8_t* out);
 void FastPages(const Crc32cKernel* kernel, const uint8_t* pages, size_t count, uint8_t* out);
 inline void HashPages(Mode m, const uint8_t* pages, size_t count, uint8_t* out) {
-  if (m == Mode::Blake3) Blake3Pages(pages, count, out); else FastPages(pages, count, out);
+  if (m == Mode::Blake3) Blake3Pages(pages, count, out);
+  else FastPages(pages, count, out);
 }
 
 // Standard CRC32C (init and final xor 0xFFFFFFFF); pass a previous result as `crc` to continue.

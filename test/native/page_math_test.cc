@@ -8,14 +8,14 @@
 using namespace pg::pagemath;
 
 static int failures = 0;
-#define CHECK(cond, ...)                          \
-  do {                                            \
-    if (!(cond)) {                                \
+#define CHECK(cond, ...)                               \
+  do {                                                 \
+    if (!(cond)) {                                     \
       std::printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-      std::printf(__VA_ARGS__);                   \
-      std::printf("\n");                          \
-      ++failures;                                 \
-    }                                             \
+      std::printf(__VA_ARGS__);                        \
+      std::printf("\n");                               \
+      ++failures;                                      \
+    }                                                  \
   } while (0)
 
 int main() {
@@ -26,7 +26,8 @@ int main() {
     for (size_t n = 1; n <= 9; ++n) {
       const size_t bytes = n * os;
       const size_t digests = DigestPages(bytes);
-      CHECK(digests * kDigestPage == bytes, "os %zu n %zu: %zu digest pages do not cover %zu bytes", os, n, digests, bytes);
+      CHECK(digests * kDigestPage == bytes, "os %zu n %zu: %zu digest pages do not cover %zu bytes", os, n, digests,
+            bytes);
       CHECK(OsPages(bytes, os) == n, "os %zu: %zu bytes are %zu OS pages, want %zu", os, bytes, OsPages(bytes, os), n);
       // Every digest page is covered by exactly one OS page, and that OS page is OsPageOf(p).
       int* seen = static_cast<int*>(std::calloc(digests, sizeof(int)));
@@ -39,10 +40,12 @@ int main() {
           CHECK(OsPageOf(p, os) == o, "os %zu: digest page %zu is in OS page %zu, not %zu", os, p, OsPageOf(p, os), o);
         }
       }
-      for (size_t p = 0; p < digests; ++p) CHECK(seen[p] == 1, "os %zu n %zu: digest page %zu covered %d times", os, n, p, seen[p]);
+      for (size_t p = 0; p < digests; ++p)
+        CHECK(seen[p] == 1, "os %zu n %zu: digest page %zu covered %d times", os, n, p, seen[p]);
       std::free(seen);
       // The digest page holding the region's last byte lies in the last OS page.
-      CHECK(OsPageOf(digests - 1, os) == n - 1, "os %zu: last digest page in OS page %zu", os, OsPageOf(digests - 1, os));
+      CHECK(OsPageOf(digests - 1, os) == n - 1, "os %zu: last digest page in OS page %zu", os,
+            OsPageOf(digests - 1, os));
       // An OS page index past the region (a stale pagemap answer) yields no digest page.
       size_t first = 0, last = 0;
       DigestPagesOf(n, os, digests, &first, &last);

@@ -22,4 +22,6 @@ extern const uint8_t pg_blob_end[];
 
 __attribute__((visibility("default"))) int pg_testlib_answer(void) { return 42; }
 __attribute__((visibility("default"))) const uint8_t* pg_testlib_blob(void) { return pg_blob_start; }
-__attribute__((visibility("default"))) uint64_t pg_testlib_blob_size(void) { return (uint64_t)(pg_blob_end - pg_blob_start); }
+__attribute__((visibility("default"))) uint64_t pg_testlib_blob_size(void) {
+  return (uint64_t)(pg_blob_end - pg_blob_start);
+}

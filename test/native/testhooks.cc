@@ -1,7 +1,7 @@
-// Test- and bench-only addon (test/native/build/Release/pg_testhooks.node, built by `npm test`). The library never loads it.
-// It gives tests the primitives an attacker or a buggy loader would use in-process (dlopen
-// cycles, the mprotect-write-mprotect hook, anonymous executable mappings) and gives the bench
-// an unsafe direct-pointer sweep and a memory read-sum loop to compare the safe reader with.
+// Test- and bench-only addon (test/native/build/Release/pg_testhooks.node, built by `npm test`). The library never
+// loads it. It gives tests the primitives an attacker or a buggy loader would use in-process (dlopen cycles, the
+// mprotect-write-mprotect hook, anonymous executable mappings) and gives the bench an unsafe direct-pointer sweep and a
+// memory read-sum loop to compare the safe reader with.
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <napi.h>
@@ -122,7 +122,8 @@ Napi::Value MapAnonExec(const Napi::CallbackInfo& info) {
   int flags = MAP_PRIVATE | MAP_ANONYMOUS | (fixed ? MAP_FIXED : 0);
   void* p = mmap(reinterpret_cast<void*>(fixed), size, PROT_READ | PROT_WRITE, flags, -1, 0);
   if (p == MAP_FAILED) throw Napi::Error::New(info.Env(), std::string("mmap: ") + strerror(errno));
-  for (size_t i = 0; i < size; i += pattern.size()) memcpy(static_cast<uint8_t*>(p) + i, pattern.data(), pattern.size());
+  for (size_t i = 0; i < size; i += pattern.size())
+    memcpy(static_cast<uint8_t*>(p) + i, pattern.data(), pattern.size());
   if (mprotect(p, size, PROT_READ | PROT_EXEC) != 0)
     throw Napi::Error::New(info.Env(), std::string("mprotect: ") + strerror(errno));
   return Big(info.Env(), reinterpret_cast<uintptr_t>(p));
@@ -157,7 +158,8 @@ Napi::Value Munmap(const Napi::CallbackInfo& info) {
 
 uint64_t NowNs() {
   return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count());
 }
 
 // Bench reference: hash regions through raw pointers (what an unsafe checker does).
@@ -172,7 +174,8 @@ Napi::Value UnsafeSweep(const Napi::CallbackInfo& info) {
     uintptr_t start = Addr(r.Get("start")), end = Addr(r.Get("end"));
     for (uintptr_t p = start; p < end; p += batch * pg::hash::kPageSize) {
       size_t n = std::min<size_t>(batch, (end - p) / pg::hash::kPageSize);
-      pg::hash::HashPages(fast ? pg::hash::Mode::Fast : pg::hash::Mode::Blake3, reinterpret_cast<const uint8_t*>(p), n, digests);
+      pg::hash::HashPages(fast ? pg::hash::Mode::Fast : pg::hash::Mode::Blake3, reinterpret_cast<const uint8_t*>(p), n,
+                          digests);
       bytes += n * pg::hash::kPageSize;
     }
   }

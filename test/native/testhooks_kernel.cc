@@ -43,7 +43,8 @@ Napi::Value InstallSeccompAllowAll(const Napi::CallbackInfo& info) {
 // A filter that makes process_vm_readv fail with `errno` (EPERM, ENOSYS: what container and
 // sandbox seccomp profiles return) and allows everything else, as the readers' fallback tests need.
 Napi::Value RefuseProcessVmReadv(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "refuseProcessVmReadv(errno): a number");
+  if (info.Length() < 1 || !info[0].IsNumber())
+    throw Napi::TypeError::New(info.Env(), "refuseProcessVmReadv(errno): a number");
   const uint32_t e = info[0].As<Napi::Number>().Uint32Value() & SECCOMP_RET_DATA;
 #if defined(__x86_64__)
   constexpr uint32_t kArch = AUDIT_ARCH_X86_64;
@@ -70,7 +71,8 @@ Napi::Value RefuseProcessVmReadv(const Napi::CallbackInfo& info) {
 
 // prctl(PR_CAPBSET_DROP, n): remove capability n from the bounding set (needs CAP_SETPCAP).
 Napi::Value DropBoundingCap(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "dropBoundingCap(n): n must be a number");
+  if (info.Length() < 1 || !info[0].IsNumber())
+    throw Napi::TypeError::New(info.Env(), "dropBoundingCap(n): n must be a number");
   int n = info[0].As<Napi::Number>().Int32Value();
   if (prctl(PR_CAPBSET_DROP, n, 0, 0, 0) != 0) return Fail(info.Env(), "PR_CAPBSET_DROP");
   return info.Env().Undefined();
@@ -78,8 +80,10 @@ Napi::Value DropBoundingCap(const Napi::CallbackInfo& info) {
 
 // prctl(PR_SET_DUMPABLE, v).
 Napi::Value SetDumpable(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "setDumpable(v): v must be a number");
-  if (prctl(PR_SET_DUMPABLE, info[0].As<Napi::Number>().Int32Value(), 0, 0, 0) != 0) return Fail(info.Env(), "PR_SET_DUMPABLE");
+  if (info.Length() < 1 || !info[0].IsNumber())
+    throw Napi::TypeError::New(info.Env(), "setDumpable(v): v must be a number");
+  if (prctl(PR_SET_DUMPABLE, info[0].As<Napi::Number>().Int32Value(), 0, 0, 0) != 0)
+    return Fail(info.Env(), "PR_SET_DUMPABLE");
   return info.Env().Undefined();
 }
 

@@ -45,12 +45,16 @@ int main(int argc, char** argv) {
   auto wanted = [&](const char* mode, const std::string& name) {
     return (std::string(mode) + ":" + name).find(only) != std::string::npos;
   };
-  const size_t smallPages = 64;   // 256 KiB: stays in L2
-  const size_t callPages = 64;    // pages per call, like the scanner's batches
+  const size_t smallPages = 64;  // 256 KiB: stays in L2
+  const size_t callPages = 64;   // pages per call, like the scanner's batches
   // Page-aligned, like the scanner's batch buffers (a std::vector's 16-byte alignment would make
   // every 64-byte row load of the AVX-512 kernel split two cache lines).
   uint8_t* bigMem = static_cast<uint8_t*>(std::aligned_alloc(4096, bigBytes + 4096));
-  struct Span { uint8_t* p; uint8_t* data() { return p; } uint8_t& operator[](size_t i) { return p[i]; } } big{bigMem};
+  struct Span {
+    uint8_t* p;
+    uint8_t* data() { return p; }
+    uint8_t& operator[](size_t i) { return p[i]; }
+  } big{bigMem};
   std::mt19937_64 rng(1);
   for (size_t i = 0; i < bigBytes; i += 8) {
     uint64_t v = rng();
@@ -70,12 +74,14 @@ int main(int argc, char** argv) {
       pg::hash::Blake3Pages(pg::hash::FindBlake3Kernel("portable"), src, n, ref.data());
       for (const std::string& name : pg::hash::Blake3Backends()) {
         pg::hash::Blake3Pages(pg::hash::FindBlake3Kernel(name), src, n, got.data());
-        if (std::memcmp(ref.data(), got.data(), n * 16) != 0) std::printf("MISMATCH blake3 %s, %zu pages\n", name.c_str(), n), ++bad;
+        if (std::memcmp(ref.data(), got.data(), n * 16) != 0)
+          std::printf("MISMATCH blake3 %s, %zu pages\n", name.c_str(), n), ++bad;
       }
       pg::hash::FastPages(pg::hash::FindCrc32cKernel("portable"), src, n, ref.data());
       for (const std::string& name : pg::hash::Crc32cBackends()) {
         pg::hash::FastPages(pg::hash::FindCrc32cKernel(name), src, n, got.data());
-        if (std::memcmp(ref.data(), got.data(), n * 16) != 0) std::printf("MISMATCH crc32c %s, %zu pages\n", name.c_str(), n), ++bad;
+        if (std::memcmp(ref.data(), got.data(), n * 16) != 0)
+          std::printf("MISMATCH crc32c %s, %zu pages\n", name.c_str(), n), ++bad;
       }
     }
     if (bad) return 1;
@@ -117,7 +123,8 @@ int main(int argc, char** argv) {
       uint8_t h[32];
       pg::hash::Blake3Hash(big.data(), bigBytes, h, 32, k);
     });
-    std::printf("blake3 whole message (%s), %zu MiB: %.2f GB/s\n", pg::hash::Blake3Active().c_str(), bigBytes >> 20, whole);
+    std::printf("blake3 whole message (%s), %zu MiB: %.2f GB/s\n", pg::hash::Blake3Active().c_str(), bigBytes >> 20,
+                whole);
   }
   for (const std::string& name : pg::hash::Crc32cBackends()) {
     if (!wanted("crc32c", name)) continue;
