@@ -17,7 +17,9 @@ function snap() {
       const comm = s.slice(s.indexOf('(') + 1, s.lastIndexOf(')'));
       const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
       m.set(tid, { comm, ticks: Number(f[11]) + Number(f[12]) });
-    } catch {}
+    } catch {
+      // the thread exited while being read
+    }
   }
   return m;
 }
@@ -34,7 +36,7 @@ let total = 0;
 for (const [tid, v] of b) {
   const d = v.ticks - (a.get(tid)?.ticks ?? 0);
   total += d;
-  const k = v.comm === "node" ? (tid === String(process.pid) ? "js-main" : "node-other") : v.comm;
+  const k = v.comm === 'node' ? (tid === String(process.pid) ? 'js-main' : 'node-other') : v.comm;
   per[k] = (per[k] ?? 0) + d;
 }
 const pct = (d) => +((d / hz / wall) * 100).toFixed(3);
