@@ -14,7 +14,7 @@ import { classifyAll, defaultPolicy, overallSeverity, runAction, severityRank, t
 import type { NativeWatcher } from './native';
 import { startFastLoop, fastLoopState, type FastLoopState } from './kernel/fast-loop';
 import { CodeFileWatch, type CodeFilesStatus } from './watch/code-files';
-import { ownThreads, ThrottleWatch } from './health/threads';
+import { ownThreads, threadRuns, ThrottleWatch } from './health/threads';
 import { stallVerdict } from './health/stall';
 import { createFindingLogger, type FindingLogger, type LoggerLike } from './logging';
 import { GuardStateError, ProcguardError } from './errors';
@@ -111,6 +111,7 @@ export class Guard extends EventEmitter {
   private lastKernelAt: number | null = null;
   private lastLaunchAt: number | null = null;
   private readonly sentinelRuns = { runs: -1, at: 0 };
+  private sentinelTid: number | null = null;
   private started = false;
   /** When start() ran (ms since the epoch): the stall clock's origin until a pass makes progress. */
   private startedAt = 0;
@@ -465,7 +466,12 @@ export class Guard extends EventEmitter {
       }
     }
     if (this.code && this.opts.sentinelMs && this.code.sentinelState().state === 'running') {
-      const t = ownThreads().find((x) => x.comm === 'procguard-sent');
+      // The sentinel's run count from its own schedstat (3 reads); the full thread list only when its tid is unknown or gone.
+      let t = this.sentinelTid !== null ? threadRuns(this.sentinelTid, 'procguard-sent') : null;
+      if (!t) {
+        t = ownThreads().find((x) => x.comm === 'procguard-sent') ?? null;
+        this.sentinelTid = t ? t.tid : null;
+      }
       if (t && t.runs !== null) {
         if (t.runs !== this.sentinelRuns.runs) {
           this.sentinelRuns.runs = t.runs;

@@ -68,6 +68,15 @@ export function ownThreads(procRoot = '/proc'): OwnThread[] {
   return out;
 }
 
+/** One known thread's run count (schedstat), if it still exists under the name `comm`; else null. */
+export function threadRuns(tid: number, comm: string, procRoot = '/proc'): { tid: number; runs: number | null } | null {
+  if (process.platform !== 'linux') return null;
+  const base = `${procRoot}/self/task/${tid}`;
+  if (read(`${base}/comm`)?.replace(/\n$/, '') !== comm) return null;
+  const runs = Number(read(`${base}/schedstat`)?.trim().split(/\s+/)[2]);
+  return { tid, runs: Number.isFinite(runs) ? runs : null };
+}
+
 /** Remembers each own thread's scheduling when first seen; reports departures from it. */
 export class ThrottleWatch {
   private readonly base = new Map<number, OwnThread>();
