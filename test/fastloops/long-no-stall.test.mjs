@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { hooksPath } from '../native/hooks.mjs';
+import { lineProc } from '../kernel/helpers.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const skip = process.platform !== 'linux' ? 'Linux only' : !fs.existsSync(hooksPath) ? 'test addon not built' : false;
@@ -20,37 +20,18 @@ test(`default Guard with >= 200 MiB of code: no checker-stalled in ${RUN_MS / 10
   fs.mkdirSync(path.join(dir, 'build', 'Release'), { recursive: true });
   fs.copyFileSync(path.join(root, 'build/Release/procguard.node'), path.join(dir, 'build/Release/procguard.node'));
   fs.copyFileSync(hooksPath, path.join(dir, 'pg_testhooks.node'));
-  const child = spawn(process.execPath, [path.join(root, 'test/fastloops/children/guard-child.cjs'), dir, '224'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const lines = [];
-  let buf = '';
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  child.stdout.on('data', (d) => {
-    buf += d;
-    let nl;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      lines.push(JSON.parse(buf.slice(0, nl)));
-      buf = buf.slice(nl + 1);
-    }
-  });
-  const until = async (pred, ms, what) => {
-    const end = Date.now() + ms;
-    while (Date.now() < end) {
-      const hit = lines.find(pred);
-      if (hit) return hit;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`timed out waiting for ${what}; stderr: ${stderr}`);
-  };
+  const g = lineProc(process.execPath, [path.join(root, 'test/fastloops/children/guard-child.cjs'), dir, '224'], {}, JSON.parse, 120000);
+  const { child } = g;
   try {
-    await until((l) => l.event === 'pre', 60000, 'the child mapped its code');
-    child.stdin.write('start\n');
-    const ready = await until((l) => l.event === 'ready', 120000, 'the Guard started');
+    await g.waitFor((l) => l.event === 'pre', 'the child mapped its code', 0, 60000);
+    g.send('start');
+    const ready = await g.waitFor((l) => l.event === 'ready', 'the Guard started');
     assert.ok(ready.bytes >= 200 * 1024 * 1024, `covers >= 200 MiB (${ready.bytes})`);
     await new Promise((r) => setTimeout(r, RUN_MS));
-    child.stdin.write('status\n');
-    const st = (await until((l) => l.event === 'status', 10000, 'status')).status;
-    const stalls = lines.filter((l) => l.event === 'finding' && l.kind === 'checker-stalled');
+    const from = g.lines.length;
+    g.send('status');
+    const st = (await g.waitFor((l) => l.event === 'status', 'status', from, 10000)).status;
+    const stalls = g.lines.filter((l) => l.event === 'finding' && l.kind === 'checker-stalled');
     assert.deepEqual(stalls, [], `no checker-stalled; loops: ${JSON.stringify(st.loops)}`);
     assert.notEqual(st.state, 'stalled');
     assert.ok(st.lastCheck !== null, 'passes complete');
