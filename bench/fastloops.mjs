@@ -8,21 +8,10 @@ import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { median, sleep } from './common.mjs';
+import { waitFinding } from './guard.mjs';
 
 const tracerPy = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'test', 'kernel', 'children', 'tracer.py');
 
-function waitFinding(guard, pred, timeoutMs) {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => (guard.off('finding', on), resolve(null)), timeoutMs);
-    function on(f) {
-      if (!pred(f)) return;
-      clearTimeout(timer);
-      guard.off('finding', on);
-      resolve(process.hrtime.bigint());
-    }
-    guard.on('finding', on);
-  });
-}
 
 function lines(child) {
   let buf = '';

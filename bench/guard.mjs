@@ -58,7 +58,8 @@ export async function tamperLatency(guard, region, { trials, timeoutMs, spacingM
   return { medianMs: median(latencies), maxMs: Math.max(...latencies), trials, timeouts, latencies };
 }
 
-function waitFinding(guard, pred, timeoutMs) {
+/** Resolves with the hrtime of the first finding matching `pred`, or null after `timeoutMs`. */
+export function waitFinding(guard, pred, timeoutMs) {
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       guard.off('finding', on);
