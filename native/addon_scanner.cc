@@ -373,6 +373,7 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
     opts.cpuFraction = ParseFraction(o.Get("cpuFraction"));
     const bool priority = o.Get("priority").ToBoolean().Value();
     opts.trackProgress = !priority;
+    opts.zeroCopy = o.Get("zeroCopy").IsUndefined() || o.Get("zeroCopy").ToBoolean().Value();
     Napi::Value watch = o.Get("watch");
     if (!watch.IsUndefined()) {
       if (!watch.IsArray()) throw Napi::TypeError::New(env, "watch must be an array");
@@ -413,6 +414,7 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
             o.Set("bytesHashed", static_cast<double>(r->bytesHashed));
             o.Set("secondReadBytes", static_cast<double>(r->secondReadBytes));
             o.Set("fileReadBytes", static_cast<double>(r->fileReadBytes));
+            o.Set("viewBytes", static_cast<double>(r->viewBytes));
             o.Set("elapsedNs", static_cast<double>(r->elapsedNs));
             o.Set("cpuNs", static_cast<double>(r->cpuNs));
             o.Set("cancelled", r->cancelled);

@@ -7,7 +7,9 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <optional>
 
+#include "file_view.h"
 #include "memory.h"
 #include "scanner_clock.h"
 #include "scanner_digest.h"
@@ -22,7 +24,8 @@ namespace {
 constexpr size_t kChunkPages = 256;  // pagemap is read per 1 MiB chunk (twice at most)
 constexpr size_t kBatchPages =
     64;  // read per step: one pread or process_vm_readv of 256 KiB (5 % less CPU than 64 KiB)
-constexpr uint8_t kSkip = 0, kMemory = 1, kFile = 2;
+// kView: a page-cache page the process has present, hashed in place through the file's view.
+constexpr uint8_t kSkip = 0, kMemory = 1, kFile = 2, kView = 3;
 
 struct Scratch {
   std::vector<uint8_t> buf = std::vector<uint8_t>(kBatchPages * kPageSize);
@@ -70,7 +73,7 @@ class RegionPass {
     base_.assign(pages_ * kDigestSize, 0);
     now_.assign(pages_ * kDigestSize, 0);
     adopt_.assign(pages_ * kDigestSize, 0);
-    engine_.store.Get(r_.fileKey, firstPage_, pages_, base_.data());
+    baselined_ = engine_.store.Get(r_.fileKey, firstPage_, pages_, base_.data());
     if (r_.compareDisk && r_.fileKey != "vdso") file_ = engine_.files.Get(r_.fileKey);
     bool haveResidency = false;
     if (opts_.residentOnly) {
@@ -94,7 +97,14 @@ class RegionPass {
         if (haveResidency && !s_.resident[pagemath::OsPageOf(c + p, osPage)]) s_.route[p] = kSkip;
         else if (pm && IsPageCachePage(s_.before[pagemath::OsPageOf(p, osPage)])) s_.route[p] = kFile;
       }
+      // The lease covers this chunk's reads only: it is released before Judge and the pacing sleep.
+      std::optional<FileView::Lease> lease;
+      // Not on a file's first pass: mapping the view's page tables costs more than one copy where
+      // touching a new page table entry is slow (~5 us a page under shadow paging, measured here).
+      if (pm && opts_.zeroCopy && baselined_) RouteToView(c, n, osPage, &lease);
       for (size_t b = 0; b < n; b += kBatchPages) ReadBatch(c, b, std::min(kBatchPages, n - b));
+      lease.reset();
+      view_ = nullptr;
       Judge(c, n, pm);
       for (size_t p = 0; p < n; ++p) {
         if (s_.route[p] != kSkip) ++st.resident;
@@ -126,6 +136,33 @@ class RegionPass {
   std::vector<Candidate> candidates;
 
  private:
+  // Moves the chunk's present page-cache pages from pread to the view when the lease is granted.
+  void RouteToView(size_t c, size_t n, size_t osPage, std::optional<FileView::Lease>* lease) {
+    FileView* v = file_->View();
+    if (!v) return;
+    auto present = [&](size_t p) {
+      return s_.route[p] == kFile && (s_.before[pagemath::OsPageOf(p, osPage)] & kPtePresent);
+    };
+    bool any = false;
+    for (size_t p = 0; p < n && !any; ++p) any = present(p);
+    if (!any) return;
+    lease->emplace(v);
+    if (!(*lease)->held()) return;
+    const uint64_t readable = (*lease)->readable();  // nothing past the end of the file under the lease
+    auto viewable = [&](size_t p) { return present(p) && r_.fileOffset + (c + p + 1) * kPageSize <= readable; };
+    for (size_t p = 0; p < n;) {
+      if (!viewable(p)) {
+        ++p;
+        continue;
+      }
+      size_t run = p;
+      while (run < n && viewable(run)) s_.route[run++] = kView;
+      (*lease)->Populate(r_.fileOffset + (c + p) * kPageSize, (run - p) * kPageSize);
+      p = run;
+    }
+    view_ = (*lease)->data();
+  }
+
   // Reads pages [c + b, c + b + n) by their route into the batch buffer, hashes them.
   void ReadBatch(size_t c, size_t b, size_t n) {
     size_t mem = 0;
@@ -136,6 +173,17 @@ class RegionPass {
         s_.addrs[mem] = r_.start + (c + b + k) * kPageSize;
         s_.slots[mem++] = static_cast<uint32_t>(k);
         ++k;
+      } else if (route == kView) {
+        size_t run = k;
+        while (run < n && s_.route[b + run] == kView) ++run;
+        const uint64_t off = r_.fileOffset + (c + b + k) * kPageSize;
+        uint8_t* out = &now_[(c + b + k) * kDigestSize];
+        hash::HashPages(opts_.mode, view_ + off, run - k, out);  // ok[] stays 0: HashRead leaves these
+        MarkKnown(opts_.mode, out, run - k);
+        for (size_t q = k; q < run; ++q) s_.viaFile[b + q] = 1;
+        res_.viewBytes += (run - k) * kPageSize;
+        fromFile_ += static_cast<uint32_t>(run - k);
+        k = run;
       } else if (route == kFile) {
         size_t run = k;
         while (run < n && s_.route[b + run] == kFile) ++run;
@@ -230,6 +278,8 @@ class RegionPass {
   const size_t pages_;
   const uint64_t firstPage_;
   std::shared_ptr<FileRef> file_;
+  const uint8_t* view_ = nullptr;  // the leased view while a chunk is read
+  bool baselined_ = false;         // the store had digests for this range before the pass
   std::vector<uint8_t> base_, now_, adopt_;
   uint32_t fromFile_ = 0;
 };

@@ -48,6 +48,7 @@ struct PassOptions {
   double cpuFraction = 0;      // 0: unpaced
   bool trackProgress = false;  // publish pages done in Engine::progress (the full pass does)
   std::vector<PageRef> watch;  // pages with open findings: reported in `matched` when read and equal
+  bool zeroCopy = true;        // hash present page-cache pages in place (file_view.h) where a lease is granted
 };
 
 struct PassRegionStats {
@@ -61,6 +62,7 @@ struct PassResult {
   uint64_t bytesHashed = 0;      // pages read and hashed once
   uint64_t secondReadBytes = 0;  // extra file reads for the on-disk comparison
   uint64_t fileReadBytes = 0;    // pages read from the file instead of memory
+  uint64_t viewBytes = 0;        // pages hashed in place in the page cache (no copy)
   uint64_t elapsedNs = 0, cpuNs = 0;
   bool cancelled = false;
 };

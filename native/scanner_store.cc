@@ -38,18 +38,21 @@ DigestStore::Segment& DigestStore::Cover(const std::string& key, uint64_t first,
   return segs.back();
 }
 
-void DigestStore::Get(const std::string& key, uint64_t first, size_t n, uint8_t* out) const {
+bool DigestStore::Get(const std::string& key, uint64_t first, size_t n, uint8_t* out) const {
   std::memset(out, 0, n * kDigestSize);
   std::lock_guard<std::mutex> lock(mu_);
   auto it = files_.find(key);
-  if (it == files_.end()) return;
+  if (it == files_.end()) return false;
   const uint64_t end = first + n;
+  bool any = false;
   for (const Segment& s : it->second) {
     uint64_t lo = std::max(first, s.first), hi = std::min(end, s.end());
-    if (lo < hi)
-      std::memcpy(out + (lo - first) * kDigestSize, s.digests.data() + (lo - s.first) * kDigestSize,
-                  (hi - lo) * kDigestSize);
+    if (lo >= hi) continue;
+    std::memcpy(out + (lo - first) * kDigestSize, s.digests.data() + (lo - s.first) * kDigestSize,
+                (hi - lo) * kDigestSize);
+    any = true;
   }
+  return any;
 }
 
 void DigestStore::Put(const std::string& key, uint64_t first, size_t n, const uint8_t* in) {
@@ -74,9 +77,15 @@ size_t DigestStore::Bytes() const {
 }
 
 FileRef::~FileRef() {
+  view_.reset();
 #ifndef _WIN32
   if (fd >= 0) close(fd);
 #endif
+}
+
+FileView* FileRef::View() {
+  std::call_once(viewOnce_, [this] { view_ = FileView::Open(fd); });
+  return view_.get();
 }
 
 bool FileTable::Adopt(const std::string& key, int fd, int* err) {

@@ -17,12 +17,15 @@
 #include <unordered_map>
 #include <vector>
 
+#include "file_view.h"
+
 namespace pg {
 
 class DigestStore {
  public:
-  // Copies the digests of pages [first, first + n) of `key` into `out` (zero where unknown).
-  void Get(const std::string& key, uint64_t first, size_t n, uint8_t* out) const;
+  // Copies the digests of pages [first, first + n) of `key` into `out` (zero where unknown). True
+  // when the store had any of the range.
+  bool Get(const std::string& key, uint64_t first, size_t n, uint8_t* out) const;
   // Keeps storage for the whole range and writes the known slots of `in` (unknown ones are left).
   void Put(const std::string& key, uint64_t first, size_t n, const uint8_t* in);
   bool Has(const std::string& key) const;
@@ -46,6 +49,12 @@ struct FileRef {
   FileRef(const FileRef&) = delete;
   FileRef& operator=(const FileRef&) = delete;
   const int fd;
+  // The zero-copy view of the file (file_view.h), opened on first use; null when it cannot be.
+  FileView* View();
+
+ private:
+  std::once_flag viewOnce_;
+  std::unique_ptr<FileView> view_;
 };
 
 class FileTable {

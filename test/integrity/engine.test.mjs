@@ -7,20 +7,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CodeMonitor } from '../../dist/index.js';
 import { loadNative } from '../../dist/native.js';
-import { copyTestLib, loadTestLib, flip, fileOffsetOf, hooks } from './helpers.mjs';
+import { copyTestLib, loadTestLib, flip, fileOffsetOf, fileKeyOf, hooks } from './helpers.mjs';
 
 const PAGE = 4096;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const codeFindings = (list) => list.filter((o) => o.kind === 'code-modified' || o.kind === 'differs-from-disk');
-const fileKeyOf = (file) => {
-  const maps = fs.readFileSync('/proc/self/maps', 'utf8').split('\n');
-  const real = fs.realpathSync(file);
-  for (const l of maps) {
-    const m = /^\S+ \S{4} \S+ (\S+) (\d+)\s+(.*)$/.exec(l);
-    if (m && m[3] === real) return `${m[1]}:${m[2]}`;
-  }
-  return null;
-};
 
 test('a library truncated and unmapped mid-sweep, in a loop for 30 s: no crash, no false code finding', async () => {
   const m = new CodeMonitor();

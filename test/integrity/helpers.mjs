@@ -60,6 +60,16 @@ export function fileOffsetOf(file, addr) {
   return m.offset + Number(addr - m.start);
 }
 
+/** The engine's key of a mapped file, as /proc/self/maps shows it ("dev:inode"); null when not mapped. */
+export function fileKeyOf(file) {
+  const real = fs.realpathSync(file);
+  for (const l of fs.readFileSync('/proc/self/maps', 'utf8').split('\n')) {
+    const m = /^\S+ \S{4} \S+ (\S+) (\d+)\s+(.*)$/.exec(l);
+    if (m && m[3] === real) return `${m[1]}:${m[2]}`;
+  }
+  return null;
+}
+
 /** Loads a copy of the test library; returns its path, handle and the blob of never-run code. */
 export function loadTestLib(file = copyTestLib()) {
   const handle = hooks.dlopen(file);

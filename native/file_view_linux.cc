@@ -1,0 +1,75 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "file_view.h"
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22  // Linux 5.14; older kernels answer EINVAL and pages fault in on use
+#endif
+
+namespace pg {
+
+namespace {
+
+// Takes the read lease and silences its break notice (see file_view.h). False when refused.
+bool TakeLease(int fd) {
+  if (fcntl(fd, F_SETLEASE, F_RDLCK) != 0) return false;
+  fcntl(fd, F_SETOWN, 0);  // the kernel made this process the owner: no owner, no signal
+  return true;
+}
+
+void DropLease(int fd) { fcntl(fd, F_SETLEASE, F_UNLCK); }
+
+}  // namespace
+
+std::unique_ptr<FileView> FileView::Open(int fd) {
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) return nullptr;
+  // F_SETSIG before the first lease: a break in the window before F_SETOWN(0) sends SIGURG, not SIGIO.
+  if (fcntl(fd, F_SETSIG, SIGURG) != 0) return nullptr;
+  // Probe once: a file this user may never lease (EACCES: not the owner and no CAP_LEASE; EINVAL:
+  // leases disabled or unsupported here) is read with pread for good. EAGAIN (open for writing now)
+  // is transient: each chunk asks for the lease again.
+  if (TakeLease(fd)) DropLease(fd);
+  else if (errno != EAGAIN) return nullptr;
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  void* p = mmap(nullptr, static_cast<size_t>(size), PROT_READ, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED) return nullptr;
+  return std::unique_ptr<FileView>(new FileView(fd, static_cast<const uint8_t*>(p), size));
+}
+
+FileView::~FileView() { munmap(const_cast<uint8_t*>(data_), static_cast<size_t>(size_)); }
+
+FileView::Lease::Lease(FileView* view) : view_(view), lock_(view->mu_, std::try_to_lock) {
+  if (!lock_.owns_lock() || !TakeLease(view->fd_)) return;
+  struct stat st;
+  if (fstat(view->fd_, &st) != 0) {
+    DropLease(view->fd_);
+    return;
+  }
+  held_ = true;
+  readable_ = std::min<uint64_t>(view->size_, static_cast<uint64_t>(std::max<off_t>(st.st_size, 0)));
+}
+
+FileView::Lease::~Lease() {
+  if (held_) DropLease(view_->fd_);
+}
+
+const uint8_t* FileView::Lease::data() const { return held_ ? view_->data_ : nullptr; }
+
+void FileView::Lease::Populate(uint64_t offset, uint64_t len) const {
+  if (!held_ || offset >= readable_) return;
+  len = std::min(len, readable_ - offset);
+  // madvise wants an OS-page-aligned start (16/64 KiB pages on some arm64 kernels).
+  const uint64_t os = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  const uint64_t start = offset / os * os;
+  madvise(const_cast<uint8_t*>(view_->data_) + start, static_cast<size_t>(offset + len - start), MADV_POPULATE_READ);
+}
+
+}  // namespace pg

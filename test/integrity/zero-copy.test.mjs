@@ -1,0 +1,138 @@
+// The engine's zero-copy read path (native/file_view.h): present page-cache pages of a file the
+// engine may lease are hashed in place from a file's second pass on, with the digests the copying
+// path gives; a file open for writing is read with pread; a file truncated and restored by another
+// process while passes run never crashes this one. Real files, real mappings, real leases.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawn } from 'node:child_process';
+import { loadNative } from '../../dist/native.js';
+import { copyTestLib, fileKeyOf, hooks } from './helpers.mjs';
+
+const PAGE = 4096;
+const linux = process.platform === 'linux';
+const native = linux ? loadNative() : null;
+
+/** A copy of the test library mapped r-xp and resident, adopted by a fresh engine. */
+function setup() {
+  assert.ok(native.openPagemap().ok, '/proc/self/pagemap opens (the pass routes pages by it)');
+  const file = copyTestLib('zerocopy');
+  const size = fs.statSync(file).size & ~(PAGE - 1);
+  const start = hooks.mapFileExec(file, size, true);
+  const fileKey = fileKeyOf(file);
+  const fd = fs.openSync(file, 'r');
+  const scanner = new native.Scanner();
+  const adopted = scanner.adoptFile(fileKey, fd);
+  assert.ok(adopted.ok, `the engine adopts the file (errno ${adopted.errno})`);
+  const regions = [{ start, end: start + BigInt(size), fileKey, fileOffset: 0, compareDisk: true }];
+  const done = () => {
+    scanner.close();
+    fs.closeSync(fd);
+    hooks.munmap(start, size);
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+  };
+  return { file, size, start, scanner, regions, done };
+}
+
+test('present page-cache pages are hashed in place from the second pass on, with the digests of the copy path', { skip: !linux && 'Linux only: read leases' }, async () => {
+  const s = setup();
+  try {
+    const first = await s.scanner.pass(s.regions, { mode: 'blake3' });
+    assert.equal(first.viewBytes, 0, 'the baseline pass reads with pread (no page tables mapped at start-up)');
+    assert.equal(first.fileReadBytes, s.size, 'the baseline pass read every page from the page cache once');
+    const second = await s.scanner.pass(s.regions, { mode: 'blake3' });
+    assert.equal(second.viewBytes, s.size, `the second pass hashed every present page in place (viewBytes ${second.viewBytes} of ${s.size})`);
+    assert.deepEqual(second.changes, [], 'in-place digests equal the baseline taken with pread');
+    const copied = await s.scanner.pass(s.regions, { mode: 'blake3', zeroCopy: false });
+    assert.equal(copied.viewBytes, 0, 'zeroCopy: false reads with pread');
+    assert.deepEqual(copied.changes, [], 'the copy path agrees too');
+
+    // A write(2) through the page cache is what the view shows.
+    const off = 7 * PAGE + 123;
+    const fd = fs.openSync(s.file, 'r+');
+    const orig = Buffer.alloc(1);
+    fs.readSync(fd, orig, 0, 1, off);
+    fs.writeSync(fd, Buffer.from([orig[0] ^ 0x40]), 0, 1, off);
+    fs.closeSync(fd); // no writer left: the lease is granted again
+    const written = await s.scanner.pass(s.regions, { mode: 'blake3' });
+    assert.equal(written.viewBytes, s.size, 'the pass after the write read in place');
+    assert.equal(written.changes.length, 1, `one changed page (got ${JSON.stringify(written.changes.map((c) => c.filePage))})`);
+    assert.equal(written.changes[0].filePage, 7, 'the written page');
+    // (The engine locates a change against the file, which here changed too; the Guard's byte
+    // offset for page-cache writes comes from its pristine copies, see test/fastloops.)
+    const wfd = fs.openSync(s.file, 'r+');
+    fs.writeSync(wfd, orig, 0, 1, off);
+    fs.closeSync(wfd);
+    const restored = await s.scanner.pass(s.regions, { mode: 'blake3' });
+    assert.deepEqual(restored.changes, [], 'restored: no change');
+  } finally {
+    s.done();
+  }
+});
+
+test('a file open for writing is read with pread: the read lease is refused while a writer exists', { skip: !linux && 'Linux only: read leases' }, async () => {
+  const s = setup();
+  try {
+    await s.scanner.pass(s.regions, { mode: 'fast' });
+    const writer = fs.openSync(s.file, 'r+');
+    let held;
+    try {
+      held = await s.scanner.pass(s.regions, { mode: 'fast' });
+    } finally {
+      fs.closeSync(writer);
+    }
+    assert.equal(held.viewBytes, 0, 'no page was read in place while the file was open for writing');
+    assert.equal(held.fileReadBytes, s.size, 'every page was read with pread instead');
+    assert.deepEqual(held.changes, [], 'and nothing changed');
+    const after = await s.scanner.pass(s.regions, { mode: 'fast' });
+    assert.equal(after.viewBytes, s.size, 'with the writer gone the view is used again');
+  } finally {
+    s.done();
+  }
+});
+
+test('another process truncating and restoring the file while passes read it in place: no crash', { skip: !linux && 'Linux only: read leases' }, async () => {
+  const s = setup();
+  const copy = fs.readFileSync(s.file);
+  // The child truncates to a page boundary and rewrites the same bytes, as fast as it can, for 5 s;
+  // truncate(2) must wait for the lease, so no pass ever touches a page past the end of the file.
+  const py = [
+    'import os, sys, time',
+    'p, n = sys.argv[1], int(sys.argv[2])',
+    'data = open(p, "rb").read()',
+    'end = time.time() + 5',
+    'rounds = 0',
+    'while time.time() < end:',
+    '    os.truncate(p, (rounds % 4) * 4096)',
+    '    with open(p, "r+b") as f: f.write(data)',
+    '    rounds += 1',
+    'print(rounds)',
+  ].join('\n');
+  const child = spawn('/usr/bin/python3', ['-c', py, s.file, String(s.size)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  const exited = new Promise((r) => child.on('exit', r));
+  let passes = 0;
+  let inPlace = 0;
+  let running = true;
+  void exited.then(() => (running = false));
+  try {
+    await s.scanner.pass(s.regions, { mode: 'blake3' });
+    while (running) {
+      const r = await s.scanner.pass(s.regions, { mode: 'blake3' });
+      passes++;
+      if (r.viewBytes > 0) inPlace++;
+    }
+    assert.equal(await exited, 0, 'the truncating child finished');
+    assert.ok(Number(out) > 10, `the child truncated the file many times (${out.trim()} rounds)`);
+    assert.ok(passes > 10, `passes ran meanwhile (${passes})`);
+    assert.ok(inPlace > 0, `some passes read in place between truncations (${inPlace} of ${passes})`);
+    assert.deepEqual(fs.readFileSync(s.file), copy, 'the file is whole again');
+    const last = await s.scanner.pass(s.regions, { mode: 'blake3' });
+    assert.deepEqual(last.changes.map((c) => c.filePage), [], 'the restored file matches the baseline');
+  } finally {
+    child.kill();
+    s.done();
+  }
+});
