@@ -43,9 +43,9 @@ log('resident-only sweeps (RSS growth, baseline size)');
 const mem = await residentOnlyMemory({ warmup: P.warmup, sweeps: P.rssSweeps });
 
 log('throughput: engine pass, Scanner.sweep (process_vm_readv) per batch size, unsafe pointer sweep, memory read-sum');
+const pb = await enginePass(workload, file, 'blake3', P.reps);
+const pf = await enginePass(workload, file, 'fast', P.reps);
 const scanner = new native.Scanner();
-const pb = await enginePass(scanner, workload, file, 'blake3', P.reps);
-const pf = await enginePass(scanner, workload, file, 'fast', P.reps);
 const tb = await tuneBatch(scanner, [workload], 'blake3', P.batches, P.reps);
 const tf = await tuneBatch(scanner, [workload], 'fast', P.batches, P.reps);
 scanner.close();

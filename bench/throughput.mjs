@@ -26,7 +26,7 @@ export async function safeSweep(scanner, regions, mode, batchPages, reps) {
  * present page-cache pages in place under a read lease (native/file_view.h). Seconds from the
  * engine's own clock.
  */
-export async function enginePass(scanner, region, file, mode, reps) {
+export async function enginePass(region, file, mode, reps) {
   const pm = native.openPagemap(); // as Guard.prepare() does: the pass routes pages by pagemap
   if (!pm.ok) throw new Error(`bench: /proc/self/pagemap cannot be opened: ${pm.detail}`);
   const real = fs.realpathSync(file);
@@ -35,6 +35,7 @@ export async function enginePass(scanner, region, file, mode, reps) {
   const [, , , dev, inode] = line.split(/\s+/);
   const fileKey = `${dev}:${inode}`; // the engine's key, as the maps show it
   const fd = fs.openSync(file, 'r');
+  const scanner = new native.Scanner(); // its own baseline store: one per hash mode
   try {
     const adopted = scanner.adoptFile(fileKey, fd);
     if (!adopted.ok) throw new Error(`bench: the engine cannot adopt the workload file (errno ${adopted.errno})`);
@@ -50,7 +51,7 @@ export async function enginePass(scanner, region, file, mode, reps) {
     }
     return { seconds: best, bytes: r.bytesHashed, gbps: gbps(r.bytesHashed, best), inPlaceBytes: r.viewBytes, copiedBytes: r.fileReadBytes };
   } finally {
-    scanner.dropFile(fileKey);
+    scanner.close();
     fs.closeSync(fd);
   }
 }

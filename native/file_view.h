@@ -26,14 +26,21 @@
 // a stray SIGURG can be sent in the microseconds between.
 //
 // Cost: no physical memory (the view maps the same page-cache pages), but the pages it maps count a
-// second time in the process's RssFile (RSS, not PSS or USS) once they have been read.
+// second time in the process's RssFile (RSS, not PSS or USS) once they have been read. The tamper
+// sentinel watches statm's file-backed count for the drop a copy-on-write causes, so the views count
+// every page they map (ViewMappedPages) and the sentinel discounts them: a view being populated
+// during a pass must not look like, or hide, a written code page.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 namespace pg {
+
+// OS pages currently mapped by every view of the process (statm units), for the sentinel.
+uint64_t ViewMappedPages();
 
 class FileView {
  public:
@@ -56,8 +63,9 @@ class FileView {
     // Bytes of the file that may be read through the view now: min(size under the lease, view).
     uint64_t readable() const { return readable_; }
     const uint8_t* data() const;
-    // Maps [offset, offset + len) into the view's page tables in one call (one page fault per
-    // page costs ~2 us on a VM; populating a range ~0.05 us per page). Best effort.
+    // Maps [offset, offset + len) into the view's page tables, one call per run of pages the view
+    // has not mapped yet (one page fault per page costs ~2 us on a VM; populating a range ~0.05 us
+    // per page), and counts them in ViewMappedPages. Best effort.
     void Populate(uint64_t offset, uint64_t len) const;
 
    private:
@@ -72,7 +80,9 @@ class FileView {
   const int fd_;
   const uint8_t* const data_;
   const uint64_t size_;
-  std::mutex mu_;
+  std::mutex mu_;                 // the lease holder's
+  std::vector<uint64_t> mapped_;  // bit per OS page populated (under mu_)
+  uint64_t mappedCount_ = 0;
 };
 
 }  // namespace pg

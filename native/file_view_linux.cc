@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 
 #include "file_view.h"
 
@@ -17,6 +18,13 @@ namespace pg {
 
 namespace {
 
+std::atomic<uint64_t> g_viewMapped{0};
+
+uint64_t OsPage() {
+  static const uint64_t os = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  return os;
+}
+
 // Takes the read lease and silences its break notice (see file_view.h). False when refused.
 bool TakeLease(int fd) {
   if (fcntl(fd, F_SETLEASE, F_RDLCK) != 0) return false;
@@ -27,6 +35,8 @@ bool TakeLease(int fd) {
 void DropLease(int fd) { fcntl(fd, F_SETLEASE, F_UNLCK); }
 
 }  // namespace
+
+uint64_t ViewMappedPages() { return g_viewMapped.load(std::memory_order_relaxed); }
 
 std::unique_ptr<FileView> FileView::Open(int fd) {
   struct stat st;
@@ -44,7 +54,10 @@ std::unique_ptr<FileView> FileView::Open(int fd) {
   return std::unique_ptr<FileView>(new FileView(fd, static_cast<const uint8_t*>(p), size));
 }
 
-FileView::~FileView() { munmap(const_cast<uint8_t*>(data_), static_cast<size_t>(size_)); }
+FileView::~FileView() {
+  munmap(const_cast<uint8_t*>(data_), static_cast<size_t>(size_));
+  g_viewMapped.fetch_sub(mappedCount_, std::memory_order_relaxed);
+}
 
 FileView::Lease::Lease(FileView* view) : view_(view), lock_(view->mu_, std::try_to_lock) {
   if (!lock_.owns_lock() || !TakeLease(view->fd_)) return;
@@ -66,10 +79,24 @@ const uint8_t* FileView::Lease::data() const { return held_ ? view_->data_ : nul
 void FileView::Lease::Populate(uint64_t offset, uint64_t len) const {
   if (!held_ || offset >= readable_) return;
   len = std::min(len, readable_ - offset);
-  // madvise wants an OS-page-aligned start (16/64 KiB pages on some arm64 kernels).
-  const uint64_t os = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-  const uint64_t start = offset / os * os;
-  madvise(const_cast<uint8_t*>(view_->data_) + start, static_cast<size_t>(offset + len - start), MADV_POPULATE_READ);
+  // Per OS page (madvise wants an aligned start; 16/64 KiB pages on some arm64 kernels).
+  const uint64_t os = OsPage();
+  const uint64_t first = offset / os, end = (offset + len + os - 1) / os;
+  std::vector<uint64_t>& bits = view_->mapped_;  // under the lease's lock
+  if (bits.empty()) bits.assign((view_->size_ / os + 64) / 64, 0);
+  auto isMapped = [&](uint64_t p) { return (bits[p / 64] >> (p % 64)) & 1; };
+  for (uint64_t p = first; p < end;) {
+    if (isMapped(p)) {
+      ++p;
+      continue;
+    }
+    uint64_t run = p;
+    while (run < end && !isMapped(run)) bits[run / 64] |= uint64_t(1) << (run % 64), ++run;
+    madvise(const_cast<uint8_t*>(view_->data_) + p * os, static_cast<size_t>((run - p) * os), MADV_POPULATE_READ);
+    view_->mappedCount_ += run - p;
+    g_viewMapped.fetch_add(run - p, std::memory_order_relaxed);
+    p = run;
+  }
 }
 
 }  // namespace pg

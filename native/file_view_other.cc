@@ -4,6 +4,7 @@
 
 namespace pg {
 
+uint64_t ViewMappedPages() { return 0; }
 std::unique_ptr<FileView> FileView::Open(int) { return nullptr; }
 FileView::~FileView() {}
 FileView::Lease::Lease(FileView* view) : view_(view) {}

@@ -36,6 +36,12 @@ struct Scratch {
   std::vector<uint32_t> slots = std::vector<uint32_t>(kBatchPages);
   std::vector<uint8_t> page = std::vector<uint8_t>(kPageSize);
   std::vector<uint64_t> before, after;
+  // Digests of the chunk being read: baseline, this pass, first-seen pages to adopt. Per chunk and
+  // reused, not per region: a fresh multi-MiB buffer per region costs a page fault per 4 KiB on
+  // every pass (~12 us each under shadow paging, measured), more than reading the pages it describes.
+  std::vector<uint8_t> base = std::vector<uint8_t>(kChunkPages * kDigestSize);
+  std::vector<uint8_t> now = std::vector<uint8_t>(kChunkPages * kDigestSize);
+  std::vector<uint8_t> adopt = std::vector<uint8_t>(kChunkPages * kDigestSize);
   std::vector<uint8_t> resident, route, viaFile;
 };
 
@@ -67,13 +73,11 @@ class RegionPass {
         pages_((r.end - r.start) / kPageSize),
         firstPage_(r.fileOffset / kPageSize) {}
 
-  void Run(CancelToken& cancel, uint64_t wall0, uint64_t cpu0) {
+  // `watch`: pages with open findings in this region's file (by file page), or null.
+  void Run(CancelToken& cancel, uint64_t wall0, uint64_t cpu0, const std::multimap<uint64_t, uint32_t>* watch) {
     PassRegionStats& st = res_.regions[index_];
     st.pages = static_cast<uint32_t>(pages_);
-    base_.assign(pages_ * kDigestSize, 0);
-    now_.assign(pages_ * kDigestSize, 0);
-    adopt_.assign(pages_ * kDigestSize, 0);
-    baselined_ = engine_.store.Get(r_.fileKey, firstPage_, pages_, base_.data());
+    engine_.store.Reserve(r_.fileKey, firstPage_, pages_);
     if (r_.compareDisk && r_.fileKey != "vdso") file_ = engine_.files.Get(r_.fileKey);
     bool haveResidency = false;
     if (opts_.residentOnly) {
@@ -93,6 +97,9 @@ class RegionPass {
       const bool pm = file_ && PageTableEntries(chunkAddr, n * kPageSize, &s_.before);
       s_.route.assign(n, kMemory);
       s_.viaFile.assign(n, 0);
+      std::memset(s_.now.data(), 0, n * kDigestSize);
+      std::memset(s_.adopt.data(), 0, n * kDigestSize);
+      const bool baselined = engine_.store.Get(r_.fileKey, firstPage_ + c, n, s_.base.data());
       for (size_t p = 0; p < n; ++p) {
         if (haveResidency && !s_.resident[pagemath::OsPageOf(c + p, osPage)]) s_.route[p] = kSkip;
         else if (pm && IsPageCachePage(s_.before[pagemath::OsPageOf(p, osPage)])) s_.route[p] = kFile;
@@ -101,15 +108,17 @@ class RegionPass {
       std::optional<FileView::Lease> lease;
       // Not on a file's first pass: mapping the view's page tables costs more than one copy where
       // touching a new page table entry is slow (~5 us a page under shadow paging, measured here).
-      if (pm && opts_.zeroCopy && baselined_) RouteToView(c, n, osPage, &lease);
+      if (pm && opts_.zeroCopy && baselined) RouteToView(c, n, osPage, &lease);
       for (size_t b = 0; b < n; b += kBatchPages) ReadBatch(c, b, std::min(kBatchPages, n - b));
       lease.reset();
       view_ = nullptr;
       Judge(c, n, pm);
       for (size_t p = 0; p < n; ++p) {
         if (s_.route[p] != kSkip) ++st.resident;
-        if (IsKnown(&now_[(c + p) * kDigestSize])) ++st.hashed;
+        if (IsKnown(&s_.now[p * kDigestSize])) ++st.hashed;
       }
+      if (watch) Matches(c, n, *watch);
+      engine_.store.Put(r_.fileKey, firstPage_ + c, n, s_.adopt.data());
       if (opts_.trackProgress) {
         engine_.progress.done.fetch_add(n, std::memory_order_relaxed);
         engine_.progress.lastMs.store(WallClockMs(), std::memory_order_relaxed);
@@ -120,22 +129,22 @@ class RegionPass {
     st.unread = st.pages - st.hashed;
     st.fromFile = fromFile_;
     res_.bytesHashed += static_cast<uint64_t>(st.hashed) * kPageSize;
-    engine_.store.Put(r_.fileKey, firstPage_, pages_, adopt_.data());
-  }
-
-  // Matches of watched pages in this region: read this pass and equal to their baseline.
-  void Matches(const std::multimap<uint64_t, uint32_t>& watch) {
-    for (auto it = watch.lower_bound(firstPage_); it != watch.end() && it->first < firstPage_ + pages_; ++it) {
-      const size_t p = it->first - firstPage_;
-      const uint8_t* now = &now_[p * kDigestSize];
-      const uint8_t* base = IsKnown(&base_[p * kDigestSize]) ? &base_[p * kDigestSize] : &adopt_[p * kDigestSize];
-      if (IsKnown(now) && SameDigest(now, base)) res_.matched.push_back(it->second);
-    }
   }
 
   std::vector<Candidate> candidates;
 
  private:
+  // Matches of watched pages in chunk [c, c + n): read this pass and equal to their baseline.
+  void Matches(size_t c, size_t n, const std::multimap<uint64_t, uint32_t>& watch) {
+    const uint64_t lo = firstPage_ + c;
+    for (auto it = watch.lower_bound(lo); it != watch.end() && it->first < lo + n; ++it) {
+      const size_t p = it->first - lo;
+      const uint8_t* now = &s_.now[p * kDigestSize];
+      const uint8_t* base = IsKnown(&s_.base[p * kDigestSize]) ? &s_.base[p * kDigestSize] : &s_.adopt[p * kDigestSize];
+      if (IsKnown(now) && SameDigest(now, base)) res_.matched.push_back(it->second);
+    }
+  }
+
   // Moves the chunk's present page-cache pages from pread to the view when the lease is granted.
   void RouteToView(size_t c, size_t n, size_t osPage, std::optional<FileView::Lease>* lease) {
     FileView* v = file_->View();
@@ -177,7 +186,7 @@ class RegionPass {
         size_t run = k;
         while (run < n && s_.route[b + run] == kView) ++run;
         const uint64_t off = r_.fileOffset + (c + b + k) * kPageSize;
-        uint8_t* out = &now_[(c + b + k) * kDigestSize];
+        uint8_t* out = &s_.now[(b + k) * kDigestSize];
         hash::HashPages(opts_.mode, view_ + off, run - k, out);  // ok[] stays 0: HashRead leaves these
         MarkKnown(opts_.mode, out, run - k);
         for (size_t q = k; q < run; ++q) s_.viaFile[b + q] = 1;
@@ -214,19 +223,19 @@ class RegionPass {
         }
       }
     }
-    HashRead(opts_.mode, s_.buf.data(), s_.ok.data(), n, &now_[(c + b) * kDigestSize]);
+    HashRead(opts_.mode, s_.buf.data(), s_.ok.data(), n, &s_.now[b * kDigestSize]);
   }
 
   // After reading a chunk: which pages were page-cache pages, first sight, comparison.
   void Judge(size_t c, size_t n, bool pm) {
     bool needAfter = false;
     for (size_t p = 0; p < n && !needAfter; ++p)
-      needAfter = s_.viaFile[p] || (IsKnown(&now_[(c + p) * kDigestSize]) && !IsKnown(&base_[(c + p) * kDigestSize]));
+      needAfter = s_.viaFile[p] || (IsKnown(&s_.now[p * kDigestSize]) && !IsKnown(&s_.base[p * kDigestSize]));
     const size_t osPage = PageSize();
     const bool after = pm && needAfter && PageTableEntries(r_.start + c * kPageSize, n * kPageSize, &s_.after);
     for (size_t p = 0; p < n; ++p) {
       const size_t page = c + p;
-      uint8_t* now = &now_[page * kDigestSize];
+      uint8_t* now = &s_.now[p * kDigestSize];
       const bool cachePage = after && IsPageCachePage(s_.after[pagemath::OsPageOf(p, osPage)]);
       if (s_.viaFile[p] && !cachePage) {
         // Written (or the state is unknown) after we read the file: memory is what counts.
@@ -236,12 +245,12 @@ class RegionPass {
           HashPage(opts_.mode, s_.page.data(), now);
       }
       if (!IsKnown(now)) continue;
-      const uint8_t* base = &base_[page * kDigestSize];
+      const uint8_t* base = &s_.base[p * kDigestSize];
       if (IsKnown(base)) {
         if (!SameDigest(base, now)) AddCandidate(page, base, false);
         continue;
       }
-      uint8_t* adopt = &adopt_[page * kDigestSize];
+      uint8_t* adopt = &s_.adopt[p * kDigestSize];
       std::memcpy(adopt, now, kDigestSize);
       if (!file_ || cachePage) continue;  // no file, or memory *is* the file: one hash serves both
       // First sight of a page that is not the page-cache page: compare with the file.
@@ -279,8 +288,6 @@ class RegionPass {
   const uint64_t firstPage_;
   std::shared_ptr<FileRef> file_;
   const uint8_t* view_ = nullptr;  // the leased view while a chunk is read
-  bool baselined_ = false;         // the store had digests for this range before the pass
-  std::vector<uint8_t> base_, now_, adopt_;
   uint32_t fromFile_ = 0;
 };
 
@@ -305,9 +312,8 @@ PassResult RunPass(Engine& engine, const std::vector<PassRegion>& regions, const
   std::vector<Candidate> candidates;
   for (uint32_t i = 0; i < regions.size() && !cancel.cancelled(); ++i) {
     RegionPass rp(engine, regions[i], i, opts, scratch, res);
-    rp.Run(cancel, wall0, cpu0);
     auto w = watch.find(regions[i].fileKey);
-    if (w != watch.end()) rp.Matches(w->second);
+    rp.Run(cancel, wall0, cpu0, w == watch.end() ? nullptr : &w->second);
     for (Candidate& c : rp.candidates) candidates.push_back(std::move(c));
   }
   if (cancel.cancelled()) res.cancelled = true;

@@ -2,6 +2,8 @@
 #include "page_math.h"
 #include "scanner_sentinel.h"
 
+#include "file_view.h"
+
 #include <errno.h>
 #include <time.h>
 
@@ -81,6 +83,7 @@ bool Sentinel(const std::vector<ScanRegion>& regions, hash::Mode mode, std::vect
   }
   uint64_t resident = 0, shared = 0;
   const bool counters = StatmCounters(&resident, &shared);
+  shared -= std::min(shared, ViewMappedPages());  // the engine's own views (file_view.h) are not the app's
   const uint64_t key = RegionsKey(regions);
   const uint64_t now = MonotonicNs();
   if (state) {

@@ -48,11 +48,16 @@ bool DigestStore::Get(const std::string& key, uint64_t first, size_t n, uint8_t*
   for (const Segment& s : it->second) {
     uint64_t lo = std::max(first, s.first), hi = std::min(end, s.end());
     if (lo >= hi) continue;
-    std::memcpy(out + (lo - first) * kDigestSize, s.digests.data() + (lo - s.first) * kDigestSize,
-                (hi - lo) * kDigestSize);
-    any = true;
+    uint8_t* o = out + (lo - first) * kDigestSize;
+    std::memcpy(o, s.digests.data() + (lo - s.first) * kDigestSize, (hi - lo) * kDigestSize);
+    for (uint64_t p = 0; p < hi - lo && !any; ++p) any = IsKnown(o + p * kDigestSize);
   }
   return any;
+}
+
+void DigestStore::Reserve(const std::string& key, uint64_t first, size_t n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Cover(key, first, first + n);
 }
 
 void DigestStore::Put(const std::string& key, uint64_t first, size_t n, const uint8_t* in) {

@@ -24,8 +24,10 @@ namespace pg {
 class DigestStore {
  public:
   // Copies the digests of pages [first, first + n) of `key` into `out` (zero where unknown). True
-  // when the store had any of the range.
+  // when any page of the range has a digest.
   bool Get(const std::string& key, uint64_t first, size_t n, uint8_t* out) const;
+  // Keeps storage for the whole range (one allocation, so later Puts of parts of it are copies).
+  void Reserve(const std::string& key, uint64_t first, size_t n);
   // Keeps storage for the whole range and writes the known slots of `in` (unknown ones are left).
   void Put(const std::string& key, uint64_t first, size_t n, const uint8_t* in);
   bool Has(const std::string& key) const;

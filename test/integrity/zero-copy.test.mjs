@@ -1,14 +1,20 @@
 // The engine's zero-copy read path (native/file_view.h): present page-cache pages of a file the
 // engine may lease are hashed in place from a file's second pass on, with the digests the copying
 // path gives; a file open for writing is read with pread; a file truncated and restored by another
-// process while passes run never crashes this one. Real files, real mappings, real leases.
+// process while passes run never crashes this one; and a view being populated during a pass does
+// not blind the tamper sentinel (which watches statm's file-backed count). Real files, real
+// mappings, real leases.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import * as os from 'node:os';
 import { loadNative } from '../../dist/native.js';
-import { copyTestLib, fileKeyOf, hooks } from './helpers.mjs';
+import { Guard } from '../../dist/index.js';
+import { copyTestLib, fileKeyOf, flip, waitFor, hooks } from './helpers.mjs';
+import { scaled } from '../time-scale.mjs';
 
 const PAGE = 4096;
 const linux = process.platform === 'linux';
@@ -134,5 +140,44 @@ test('another process truncating and restoring the file while passes read it in 
   } finally {
     child.kill();
     s.done();
+  }
+});
+
+test('writes to code while a paced pass populates the view are still found by the sentinel at once', { skip: !linux && 'Linux only: read leases' }, async () => {
+  // 64 MiB of mapped code: the second (paced) pass maps the view chunk by chunk for seconds, and
+  // every chunk raises statm's file-backed count. Before the views were discounted, each rise
+  // looked like a change, spent the sentinel's walk budget, and a real write waited ~2 s for it.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-view-'));
+  const file = path.join(dir, 'big.bin');
+  const size = 64 * 1024 * 1024;
+  fs.writeFileSync(file, crypto.randomBytes(size));
+  const start = hooks.mapFileExec(file, size, true);
+  const g = new Guard({ periodMs: 300, cpuBudget: 0.01, sentinelMs: 25, kernel: false, launch: false });
+  try {
+    await g.start();
+    // The second pass (the view's first) starts at 300 ms and populates for seconds; by 2.5 s the
+    // walks a populating view would trigger have used up the sentinel's initial walk budget (without
+    // the discount, writes from then on waited 0.7-1 s here; with it, under 30 ms).
+    await new Promise((r) => setTimeout(r, 2500));
+    const latencies = [];
+    for (let i = 0; i < 8; i++) {
+      const addr = start + BigInt((((i * 2039 + 7) % (size / PAGE)) * PAGE) + 11);
+      const seen = waitFor(g, 'finding', (f) => f.kind === 'code-modified' && f.address === `0x${addr.toString(16)}`, scaled(5000), `code-modified for write ${i}`);
+      const t0 = performance.now();
+      const restore = flip(addr, 0x10);
+      try {
+        await seen;
+        latencies.push(performance.now() - t0);
+      } finally {
+        restore();
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const worst = Math.max(...latencies);
+    assert.ok(worst < scaled(500), `every write found within 0.5 s while the view was populated (ms: ${latencies.map((l) => l.toFixed(0)).join(', ')})`);
+  } finally {
+    g.stop();
+    hooks.munmap(start, size);
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
