@@ -40,4 +40,10 @@ constexpr uint64_t kPteFile = uint64_t(1) << 61;  // a page-cache page (or share
 // written was copied on write: present (or swapped) and anonymous.
 inline bool IsPageCachePage(uint64_t e) { return (e & kPtePresent) ? (e & kPteFile) != 0 : (e & kPteSwapped) == 0; }
 
+// The process's file-backed (+ shmem) resident pages (statm's third field, OS pages) minus those of
+// the engine's own views (file_view.h). A copy-on-write of a private file page lowers it by one
+// (exact on Linux >= 6.16; per-CPU slack before), though a page faulted in at the same moment can
+// hide that. False where unavailable (other OSes).
+bool FileBackedPages(uint64_t* pages);
+
 }  // namespace pg

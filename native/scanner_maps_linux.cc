@@ -2,9 +2,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
+#include "file_view.h"
 #include "memory.h"
 #include "scanner_maps.h"
 
@@ -56,6 +58,20 @@ bool MapsSnapshot::Shows(uintptr_t addr, const std::string& fileKey, uint64_t fi
     return e.exec && e.key == fileKey && e.offset + (addr - e.start) == fileOffset;
   }
   return false;
+}
+
+bool FileBackedPages(uint64_t* pages) {
+  // The fd is kept: one pread is ~1 us, an open/read/close ~6 us, ten times a second.
+  static const int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);  // 0444: readable after hardening too
+  if (fd < 0) return false;
+  char buf[128];
+  ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+  if (n <= 0) return false;
+  buf[n] = 0;
+  unsigned long long size = 0, res = 0, sh = 0;
+  if (sscanf(buf, "%llu %llu %llu", &size, &res, &sh) != 3) return false;
+  *pages = sh - std::min<uint64_t>(sh, ViewMappedPages());  // the engine's own views are not the app's
+  return true;
 }
 
 bool PageTableEntries(uintptr_t addr, size_t len, std::vector<uint64_t>* out) {

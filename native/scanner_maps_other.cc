@@ -12,4 +12,6 @@ bool MapsSnapshot::Shows(uintptr_t, const std::string&, uint64_t) const { return
 
 bool PageTableEntries(uintptr_t, size_t, std::vector<uint64_t>*) { return false; }
 
+bool FileBackedPages(uint64_t*) { return false; }
+
 }  // namespace pg

@@ -21,7 +21,7 @@ namespace pg {
 
 namespace {
 
-constexpr size_t kChunkPages = 256;  // pagemap is read per 1 MiB chunk (twice at most)
+constexpr size_t kChunkPages = 1024;  // pagemap is read per 4 MiB chunk (twice at most)
 constexpr size_t kBatchPages =
     64;  // read per step: one pread or process_vm_readv of 256 KiB (5 % less CPU than 64 KiB)
 // kView: a page-cache page the process has present, hashed in place through the file's view.
@@ -93,7 +93,9 @@ class RegionPass {
       const size_t n = std::min(kChunkPages, pages_ - c);
       const uintptr_t chunkAddr = r_.start + c * kPageSize;
       // Before: which pages are the page-cache page (read from the file) and which were copied on write
-      // (read from memory).
+      // (read from memory). The file-backed count first: Judge compares it after the reads.
+      uint64_t fileBacked = 0;
+      const bool counted = FileBackedPages(&fileBacked);
       const bool pm = file_ && PageTableEntries(chunkAddr, n * kPageSize, &s_.before);
       s_.route.assign(n, kMemory);
       s_.viaFile.assign(n, 0);
@@ -112,7 +114,7 @@ class RegionPass {
       for (size_t b = 0; b < n; b += kBatchPages) ReadBatch(c, b, std::min(kBatchPages, n - b));
       lease.reset();
       view_ = nullptr;
-      Judge(c, n, pm);
+      Judge(c, n, pm, counted ? &fileBacked : nullptr);
       for (size_t p = 0; p < n; ++p) {
         if (s_.route[p] != kSkip) ++st.resident;
         if (IsKnown(&s_.now[p * kDigestSize])) ++st.hashed;
@@ -227,16 +229,28 @@ class RegionPass {
   }
 
   // After reading a chunk: which pages were page-cache pages, first sight, comparison.
-  void Judge(size_t c, size_t n, bool pm) {
+  // `fileBacked`: FileBackedPages() before the chunk's first pagemap read, or null.
+  void Judge(size_t c, size_t n, bool pm, const uint64_t* fileBacked) {
+    // Pagemap again only for pages read from the file that have a baseline: one written between the
+    // first pagemap read and the file read must be judged by memory. A first-seen page read from the
+    // file takes the file's digest, the truth, as its baseline: a write in that window is a change
+    // on the next read (and the sentinel's), so the first pass needs no second page-table walk.
+    // Nor does a chunk during which the process's file-backed count did not drop: no private file
+    // page was copied on write anywhere in the process meanwhile (a walk is ~20 us per MiB, a statm
+    // read ~1 us). Where the count misses one (a page faulted in at the same moment, per-CPU slack
+    // before Linux 6.16), the written page is the sentinel's at once and the next pass's.
     bool needAfter = false;
-    for (size_t p = 0; p < n && !needAfter; ++p)
-      needAfter = s_.viaFile[p] || (IsKnown(&s_.now[p * kDigestSize]) && !IsKnown(&s_.base[p * kDigestSize]));
+    for (size_t p = 0; p < n && !needAfter; ++p) needAfter = s_.viaFile[p] && IsKnown(&s_.base[p * kDigestSize]);
+    uint64_t nowBacked = 0;
+    const bool noWrite = needAfter && fileBacked && FileBackedPages(&nowBacked) && nowBacked >= *fileBacked;
     const size_t osPage = PageSize();
-    const bool after = pm && needAfter && PageTableEntries(r_.start + c * kPageSize, n * kPageSize, &s_.after);
+    const bool after =
+        pm && needAfter && !noWrite && PageTableEntries(r_.start + c * kPageSize, n * kPageSize, &s_.after);
     for (size_t p = 0; p < n; ++p) {
       const size_t page = c + p;
       uint8_t* now = &s_.now[p * kDigestSize];
-      const bool cachePage = after && IsPageCachePage(s_.after[pagemath::OsPageOf(p, osPage)]);
+      const bool cachePage = s_.viaFile[p] && (!IsKnown(&s_.base[p * kDigestSize]) || noWrite ||
+                                               (after && IsPageCachePage(s_.after[pagemath::OsPageOf(p, osPage)])));
       if (s_.viaFile[p] && !cachePage) {
         // Written (or the state is unknown) after we read the file: memory is what counts.
         int err = 0;

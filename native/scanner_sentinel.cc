@@ -2,8 +2,6 @@
 #include "page_math.h"
 #include "scanner_sentinel.h"
 
-#include "file_view.h"
-
 #include <errno.h>
 #include <time.h>
 
@@ -23,33 +21,12 @@
 #include "scanner_clock.h"
 #include "scanner_confirm.h"
 #include "scanner_digest.h"
+#include "scanner_maps.h"
 #include "scanner_store.h"
 
 namespace pg {
 
 namespace {
-
-// Resident and file-backed (+ shmem) page counts from /proc/self/statm; false where unavailable.
-// The fd is kept: one pread is ~1 us, an open/read/close ~6 us, ten times a second.
-bool StatmCounters(uint64_t* resident, uint64_t* shared) {
-#if defined(__linux__)
-  static const int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);  // 0444: readable after hardening too
-  if (fd < 0) return false;
-  char buf[128];
-  ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
-  if (n <= 0) return false;
-  buf[n] = 0;
-  unsigned long long size = 0, res = 0, sh = 0;
-  if (sscanf(buf, "%llu %llu %llu", &size, &res, &sh) != 3) return false;
-  *resident = res;
-  *shared = sh;
-  return true;
-#else
-  (void)resident;
-  (void)shared;
-  return false;
-#endif
-}
 
 uint64_t RegionsKey(const std::vector<ScanRegion>& regions) {
   uint64_t h = 1469598103934665603ull;  // FNV-1a over the bounds
@@ -81,9 +58,8 @@ bool Sentinel(const std::vector<ScanRegion>& regions, hash::Mode mode, std::vect
     if (err) *err = EBADF;
     return false;
   }
-  uint64_t resident = 0, shared = 0;
-  const bool counters = StatmCounters(&resident, &shared);
-  shared -= std::min(shared, ViewMappedPages());  // the engine's own views (file_view.h) are not the app's
+  uint64_t shared = 0;
+  const bool counters = FileBackedPages(&shared);
   const uint64_t key = RegionsKey(regions);
   const uint64_t now = MonotonicNs();
   if (state) {
