@@ -11,7 +11,7 @@
 //  - under a read lease (fcntl F_SETLEASE F_RDLCK), taken per chunk of reads and released before the
 //    pass sleeps: the kernel grants it only while no one has the file open for writing (shared
 //    writable mappings included), and while it is held an open for writing, truncate(2) or O_TRUNC
-//    waits until it is released (a writer is delayed by one chunk of hashing, ~0.2 ms); the file's
+//    waits until it is released (a writer is delayed by one chunk of hashing, < 1 ms); the file's
 //    size is read again under the lease and nothing past it is touched;
 //  - for pages the process itself has present as page-cache pages (pagemap, just before): they are
 //    in the page cache, so no disk read can fail. (A page reclaimed in the microseconds between and
