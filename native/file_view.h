@@ -20,10 +20,13 @@
 // CAP_LEASE, open for writing somewhere, leases disabled, a file system without leases) and other
 // OSes are read with pread, as before.
 //
-// The lease-break notice is a signal to the holder (SIGIO by default, which would terminate the
-// process): the view sets the descriptor's signal to SIGURG (ignored unless a handler is installed)
-// and clears the owner right after each F_SETLEASE (the kernel sets it to this process), so at most
-// a stray SIGURG can be sent in the microseconds between.
+// The lease-break notice is a signal (SIGIO, whose default action terminates the process) to the
+// file's owner, which taking a lease sets to this process unless an owner is set already. Measured:
+// F_SETSIG to another signal is not honoured for it, and clearing the owner after the lease leaves a
+// window in which SIGIO still arrives. So each engine thread that takes a lease blocks SIGIO for
+// itself and first makes itself the owner (F_SETOWN_EX F_OWNER_TID): a break's SIGIO stays pending
+// on that thread, never delivered, and no thread of the app sees it. The engine's threads run only
+// engine code; the app's SIGIO handling (if any) is untouched. Only engine threads call Lease.
 //
 // Cost: no physical memory (the view maps the same page-cache pages), but the pages it maps count a
 // second time in the process's RssFile (RSS, not PSS or USS) once they have been read. The tamper

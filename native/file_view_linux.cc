@@ -1,8 +1,10 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,10 +27,28 @@ uint64_t OsPage() {
   return os;
 }
 
-// Takes the read lease and silences its break notice (see file_view.h). False when refused.
+// Takes the read lease with its break notice routed where it can do no harm (see file_view.h):
+// the file's owner is set first to the calling engine thread, which blocks SIGIO, and taking the
+// lease keeps an owner already set. A break's SIGIO then stays pending on that thread forever; no
+// thread of the app receives it. Checked after the fact: any other owner, and the lease is dropped.
+// False when refused.
 bool TakeLease(int fd) {
+  static thread_local const bool blocked = [] {
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGIO);
+    return pthread_sigmask(SIG_BLOCK, &s, nullptr) == 0;
+  }();
+  if (!blocked) return false;
+  struct f_owner_ex me = {F_OWNER_TID, static_cast<pid_t>(syscall(SYS_gettid))};
+  if (fcntl(fd, F_SETOWN_EX, &me) != 0) return false;
   if (fcntl(fd, F_SETLEASE, F_RDLCK) != 0) return false;
-  fcntl(fd, F_SETOWN, 0);  // the kernel made this process the owner: no owner, no signal
+  struct f_owner_ex owner;
+  if (fcntl(fd, F_GETOWN_EX, &owner) != 0 || owner.type != F_OWNER_TID || owner.pid != me.pid) {
+    fcntl(fd, F_SETLEASE, F_UNLCK);
+    errno = EPERM;  // not EAGAIN: never retried on this file
+    return false;
+  }
   return true;
 }
 
@@ -41,8 +61,6 @@ uint64_t ViewMappedPages() { return g_viewMapped.load(std::memory_order_relaxed)
 std::unique_ptr<FileView> FileView::Open(int fd) {
   struct stat st;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) return nullptr;
-  // F_SETSIG before the first lease: a break in the window before F_SETOWN(0) sends SIGURG, not SIGIO.
-  if (fcntl(fd, F_SETSIG, SIGURG) != 0) return nullptr;
   // Probe once: a file this user may never lease (EACCES: not the owner and no CAP_LEASE; EINVAL:
   // leases disabled or unsupported here) is read with pread for good. EAGAIN (open for writing now)
   // is transient: each chunk asks for the lease again.

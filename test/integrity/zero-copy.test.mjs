@@ -1,7 +1,8 @@
 // The engine's zero-copy read path (native/file_view.h): present page-cache pages of a file the
 // engine may lease are hashed in place from a file's second pass on, with the digests the copying
 // path gives; a file open for writing is read with pread; a file truncated and restored by another
-// process while passes run never crashes this one; and a view being populated during a pass does
+// process while passes run never crashes this one; a writer breaking the lease over and over never
+// signals the app (the break's SIGIO stays on the engine thread); and a view being populated during a pass does
 // not blind the tamper sentinel (which watches statm's file-backed count). Real files, real
 // mappings, real leases.
 import { test } from 'node:test';
@@ -101,8 +102,11 @@ test('a file open for writing is read with pread: the read lease is refused whil
 test('another process truncating and restoring the file while passes read it in place: no crash', { skip: !linux && 'Linux only: read leases' }, async () => {
   const s = setup();
   const copy = fs.readFileSync(s.file);
-  // The child truncates to a page boundary and rewrites the same bytes, as fast as it can, for 5 s;
-  // truncate(2) must wait for the lease, so no pass ever touches a page past the end of the file.
+  // The child truncates the second half away at a page boundary and rewrites the same bytes, with
+  // short gaps, for 5 s; truncate(2) must wait for the lease, so no pass ever touches a page past the
+  // end of the file. (While the child has the file open for writing the lease is refused and passes
+  // pread. Truncation zaps this process's page-table entries past the cut, so those pages are read
+  // with pread from then on; the first half stays present and is read in place.)
   const py = [
     'import os, sys, time',
     'p, n = sys.argv[1], int(sys.argv[2])',
@@ -110,9 +114,10 @@ test('another process truncating and restoring the file while passes read it in 
     'end = time.time() + 5',
     'rounds = 0',
     'while time.time() < end:',
-    '    os.truncate(p, (rounds % 4) * 4096)',
+    '    os.truncate(p, n // 2 + (rounds % 4) * 4096)',
     '    with open(p, "r+b") as f: f.write(data)',
     '    rounds += 1',
+    '    time.sleep(0.005 * (rounds % 4))', // gaps with no writer open: the lease can be granted
     'print(rounds)',
   ].join('\n');
   const child = spawn('/usr/bin/python3', ['-c', py, s.file, String(s.size)], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -138,6 +143,39 @@ test('another process truncating and restoring the file while passes read it in 
     const last = await s.scanner.pass(s.regions, { mode: 'blake3' });
     assert.deepEqual(last.changes.map((c) => c.filePage), [], 'the restored file matches the baseline');
   } finally {
+    child.kill();
+    s.done();
+  }
+});
+
+test('a writer breaking the lease over and over: its SIGIO never reaches the app, it waits on an engine thread', { skip: !linux && 'Linux only: read leases' }, async () => {
+  const s = setup();
+  let appSigio = 0;
+  const onSigio = () => appSigio++; // without it a process-directed SIGIO would terminate the test
+  process.on('SIGIO', onSigio);
+  // Every open for writing breaks the lease the pass holds (or is refused one); 3 s of it.
+  const py = ['import os, sys, time', 'end = time.time() + 3', 'n = 0', 'while time.time() < end:', '    os.close(os.open(sys.argv[1], os.O_WRONLY))', '    n += 1', 'print(n)'].join('\n');
+  const child = spawn('/usr/bin/python3', ['-c', py, s.file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  let running = true;
+  const exited = new Promise((r) => child.on('exit', r)).then((code) => ((running = false), code));
+  let passes = 0;
+  let inPlace = 0;
+  try {
+    await s.scanner.pass(s.regions, { mode: 'fast' });
+    while (running) {
+      const r = await s.scanner.pass(s.regions, { mode: 'fast' });
+      passes++;
+      if (r.viewBytes > 0) inPlace++;
+    }
+    assert.equal(await exited, 0, 'the writer child finished');
+    assert.ok(Number(out) > 100, `the child opened the file for writing many times (${out.trim()})`);
+    assert.ok(inPlace > 0, `some passes held the lease and read in place (${inPlace} of ${passes})`);
+    await new Promise((r) => setImmediate(r)); // a pending signal event would be dispatched by now
+    assert.equal(appSigio, 0, `no lease-break SIGIO reached the app (${appSigio})`);
+  } finally {
+    process.off('SIGIO', onSigio);
     child.kill();
     s.done();
   }
