@@ -14,7 +14,7 @@ import { classifyAll, defaultPolicy, overallSeverity, runAction, severityRank, t
 import type { NativeWatcher } from './native';
 import { startFastLoop, fastLoopState, type FastLoopState } from './kernel/fast-loop';
 import { CodeFileWatch, type CodeFilesStatus } from './watch/code-files';
-import { ownThreads, threadRuns, ThrottleWatch } from './health/threads';
+import { ownThreads, ThrottleWatch } from './health/threads';
 import { stallVerdict } from './health/stall';
 import { createFindingLogger, type FindingLogger, type LoggerLike } from './logging';
 import { GuardStateError, ProcguardError } from './errors';
@@ -23,7 +23,9 @@ import { TreeMonitor, type ProcessTreeOptions } from './tree/monitor';
 export interface GuardOptions extends CodeMonitorOptions {
   /** Period of the full sweep in ms. Default 10 000. */
   periodMs?: number;
-  /** Tick of the tamper sentinel in ms (Linux; a native loop that wakes JS only on a change). Default 150; 0 turns it off. */
+  /** Tick of the tamper sentinel in ms (a native loop that wakes JS only on a change). Default 200, the
+   *  kernel watch loop's tick: both run on one native ticker thread, and equal ticks share every
+   *  wakeup (on a VM the wakeup costs more than the tick's work). 0 turns it off. */
   sentinelMs?: number;
   /** Share of one core the periodic sweeps may use. Default 0.002 (0.2 %): with large code the sweep
    *  is paced by this, so a pass can take longer than `periodMs`. */
@@ -110,8 +112,8 @@ export class Guard extends EventEmitter {
   private kernelAgain = false;
   private lastKernelAt: number | null = null;
   private lastLaunchAt: number | null = null;
+  /** The sentinel's last tick time (ms) as the heartbeat saw it, and when it saw it advance. */
   private readonly sentinelRuns = { runs: -1, at: 0 };
-  private sentinelTid: number | null = null;
   private started = false;
   /** When start() ran (ms since the epoch): the stall clock's origin until a pass makes progress. */
   private startedAt = 0;
@@ -125,7 +127,7 @@ export class Guard extends EventEmitter {
     if (options === null || typeof options !== 'object') throw new TypeError('Guard options must be an object');
     const period = options.periodMs ?? 10_000;
     if (!Number.isFinite(period) || period < 50) throw new RangeError('periodMs must be a number >= 50');
-    const sentinel = options.sentinelMs ?? 150;
+    const sentinel = options.sentinelMs ?? 200;
     if (!Number.isFinite(sentinel) || (sentinel !== 0 && sentinel < 10)) throw new RangeError('sentinelMs must be 0 (off) or a number >= 10');
     const budget = options.cpuBudget ?? 0.002;
     if (!(budget > 0 && budget <= 1)) throw new RangeError('cpuBudget must be a number in (0, 1]');
@@ -465,27 +467,25 @@ export class Guard extends EventEmitter {
         });
       }
     }
-    if (this.code && this.opts.sentinelMs && this.code.sentinelState().state === 'running') {
-      // The sentinel's run count from its own schedstat (3 reads); the full thread list only when its tid is unknown or gone.
-      let t = this.sentinelTid !== null ? threadRuns(this.sentinelTid, 'procguard-sent') : null;
-      if (!t) {
-        t = ownThreads().find((x) => x.comm === 'procguard-sent') ?? null;
-        this.sentinelTid = t ? t.tid : null;
+    const sentinel = this.code && this.opts.sentinelMs ? this.code.sentinelState() : null;
+    if (sentinel && sentinel.state === 'running') {
+      // The sentinel's own tick time (a native atomic, no /proc read): it runs on the shared native
+      // ticker thread, so a stopped or starved ticker stops it advancing. Counted from when the
+      // heartbeat first saw it running.
+      const tick = sentinel.lastTickAt ?? 0;
+      if (this.sentinelRuns.runs === -1 || tick !== this.sentinelRuns.runs) {
+        this.sentinelRuns.runs = tick;
+        this.sentinelRuns.at = now;
       }
-      if (t && t.runs !== null) {
-        if (t.runs !== this.sentinelRuns.runs) {
-          this.sentinelRuns.runs = t.runs;
-          this.sentinelRuns.at = now;
-        }
-        const limit = Math.min(this.opts.stallCapMs!, 20 * this.opts.sentinelMs + 5000);
-        if (now - this.sentinelRuns.at > limit) {
-          out.push({
-            key: 'guard:checker-stalled:sentinel',
-            subsystem: 'code',
-            kind: 'checker-stalled',
-            detail: `the tamper sentinel thread has not run for ${((now - this.sentinelRuns.at) / 1000).toFixed(1)} s (limit ${(limit / 1000).toFixed(1)} s)`,
-          });
-        }
+      const since = this.sentinelRuns.at;
+      const limit = Math.min(this.opts.stallCapMs!, 20 * this.opts.sentinelMs! + 5000);
+      if (now - since > limit) {
+        out.push({
+          key: 'guard:checker-stalled:sentinel',
+          subsystem: 'code',
+          kind: 'checker-stalled',
+          detail: `the tamper sentinel has not ticked for ${((now - since) / 1000).toFixed(1)} s (limit ${(limit / 1000).toFixed(1)} s)`,
+        });
       }
     }
     return out;
