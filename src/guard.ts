@@ -67,6 +67,9 @@ export interface GuardOptions extends CodeMonitorOptions {
 
 type CheckerError = Status['checkerErrors'][number];
 
+/** While the watch loop runs, one periodic kernel check in this many is full (the others light). */
+const FULL_EVERY = 6;
+
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- typed event overloads only; no members
 export declare interface Guard {
   on(event: 'finding', listener: (f: Finding) => void): this;
@@ -109,7 +112,8 @@ export class Guard extends EventEmitter {
   private openHealth: Observation[] = [];
   private loopStalls: Observation[] = [];
   private kernelRunning: Promise<void> | null = null;
-  private kernelAgain = false;
+  private kernelAgain: false | 'full' | 'light' = false;
+  private lightChecks = 0;
   private lastKernelAt: number | null = null;
   private lastLaunchAt: number | null = null;
   /** The sentinel's last tick time (ms) as the heartbeat saw it, and when it saw it advance. */
@@ -184,7 +188,7 @@ export class Guard extends EventEmitter {
       // One native loop serves both: the kernel signature every tick, file events at once.
       this.watcherTickMs = this.kernel ? this.opts.kernelTickMs : 60_000;
       const { loop, reason } = startFastLoop(this.watcherTickMs, {
-        onKernel: () => this.kernelSoon(),
+        onKernel: () => this.kernelSoon(true),
         onFiles: (events) => this.onFileEvents(events),
         onError: (msg) => this.recordError('kernel', new Error(`watch loop: ${msg}`)),
       });
@@ -210,7 +214,7 @@ export class Guard extends EventEmitter {
     // Fields outside the native signature, and every OS without the loop: checked every period too.
     unref(
       setInterval(() => {
-        this.kernelSoon();
+        this.kernelSoon(false);
         this.launchCheck();
       }, this.opts.periodMs),
     );
@@ -323,37 +327,56 @@ export class Guard extends EventEmitter {
     return this.publish();
   }
 
-  /** Runs a kernel check now, or once more after the running one (wakes coalesce). Never rejects. */
-  private kernelSoon(): void {
+  /**
+   * Runs a kernel check now, or once more after the running one (wakes coalesce; a full one wins).
+   * `full`: the watch loop saw a change (or there is no loop); the periodic check is light while
+   * the loop runs (see kernelCheck). Never rejects.
+   */
+  private kernelSoon(full: boolean): void {
     if (this.stopped) return;
     if (this.kernelRunning) {
-      this.kernelAgain = true;
+      this.kernelAgain = this.kernelAgain === 'full' || full ? 'full' : 'light';
       return;
     }
-    this.kernelRunning = this.kernelCheck().finally(() => {
+    this.kernelRunning = this.kernelCheck(full).finally(() => {
       this.kernelRunning = null;
-      if (this.kernelAgain) {
-        this.kernelAgain = false;
-        this.kernelSoon();
-      }
+      const again = this.kernelAgain;
+      this.kernelAgain = false;
+      if (again) this.kernelSoon(again === 'full');
     });
   }
 
-  private async kernelCheck(): Promise<void> {
+  /**
+   * A kernel check. Light (the periodic one while the native watch loop ticks and has reported no
+   * change): re-reads only what the loop does not watch (exec mappings, Yama, userns sysctls) and
+   * skips the throttle scan of procguard's threads (the loop folds their scheduling in about once
+   * a second). Every FULL_EVERY-th periodic check is full anyway.
+   */
+  private async kernelCheck(full = true): Promise<void> {
+    const light = !full && this.loopVouches() && ++this.lightChecks % FULL_EVERY !== 0;
     if (this.kernel) {
       try {
-        this.openKernel = await this.kernel.check(); // takes the baseline on its first success
+        this.openKernel = await this.kernel.check({ light }); // takes the baseline on its first success
         this.lastKernelAt = Date.now();
       } catch (e) {
         this.recordError('kernel', e);
       }
     }
-    this.guarded('code', () => {
-      this.openHealth = this.throttle.check(ownThreads());
-    });
+    if (!light) {
+      this.guarded('code', () => {
+        this.openHealth = this.throttle.check(ownThreads());
+      });
+    }
     if (this.stopped) return;
     this.reconcile([]);
     this.publish();
+  }
+
+  /** The native watch loop runs and ticked recently: its signature stands for the fields it folds in. */
+  private loopVouches(): boolean {
+    if (!this.watcher || !this.kernel) return false;
+    const w = fastLoopState(this.watcher, this.watcherTickMs, this.watcherReason);
+    return w.state === 'running' && w.lastTickAt !== undefined && Date.now() - w.lastTickAt < 2 * this.watcherTickMs + 1000;
   }
 
   private launchCheck(): void {

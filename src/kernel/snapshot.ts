@@ -147,6 +147,46 @@ async function linuxTracer(root: string, leaderTracer: number): Promise<TracerSt
 }
 
 /**
+ * The fields the native watch loop (native/watch_linux.cc) folds into its signature every tick
+ * (every thread's TracerPid, seccomp, NoNewPrivs and capabilities) or about once a second
+ * (dumpable, RLIMIT_CORE, cgroup): while that loop runs and has reported no change, they are what
+ * the last snapshot says.
+ */
+export const LOOP_COVERED = ['tracer', 'seccomp', 'noNewPrivs', 'capabilities', 'dumpable', 'coreLimit', 'cgroup'] as const;
+
+/**
+ * A snapshot that re-reads only what the native watch loop does not watch (exec mappings, Yama,
+ * user-namespace sysctls) and takes the loop-covered fields from `prev`: the periodic check while
+ * the loop runs, without re-reading and re-parsing every thread's status, limits and cgroup.
+ */
+export async function takeLightSnapshot(prev: KernelSnapshot, src: SnapshotSources = {}): Promise<KernelSnapshot> {
+  if ((src.platform ?? process.platform) !== 'linux') return takeSnapshot(src);
+  const root = src.procRoot ?? '/proc';
+  const [mapsText, yama, usernsClone, maxUserns] = await Promise.all([
+    mustRead(`${root}/self/maps`),
+    mayRead(`${root}/sys/kernel/yama/ptrace_scope`),
+    mayRead(`${root}/sys/kernel/unprivileged_userns_clone`),
+    mayRead(`${root}/sys/user/max_user_namespaces`),
+  ]);
+  const snap: KernelSnapshot = {
+    ...prev,
+    takenAt: new Date().toISOString(),
+    execMappings: execMappings(parseMaps(mapsText, `${root}/self/maps`)),
+    ptraceScope: sysInt(yama),
+    userns: { unprivilegedClone: sysInt(usernsClone), maxUserNamespaces: sysInt(maxUserns) },
+  };
+  return snap;
+}
+
+function execMappings(maps: ReturnType<typeof parseMaps>): string[] {
+  const exec = new Set<string>();
+  for (const m of maps) {
+    if (m.exec && m.path !== null && !m.pseudo) exec.add(`${m.dev}:${m.inode}:${m.path}${m.deleted ? ' (deleted)' : ''}`);
+  }
+  return [...exec].sort();
+}
+
+/**
  * Take a snapshot of this process. Throws ProcfsUnreadableError/ProcfsParseError when a required
  * source (status, maps, limits) cannot be read or parsed; optional sources become 'unsupported'.
  */
@@ -200,11 +240,6 @@ export async function takeSnapshot(src: SnapshotSources = {}): Promise<KernelSna
     }
   }
 
-  const exec = new Set<string>();
-  for (const m of maps) {
-    if (m.exec && m.path !== null && !m.pseudo) exec.add(`${m.dev}:${m.inode}:${m.path}${m.deleted ? ' (deleted)' : ''}`);
-  }
-
   return {
     ...base,
     tracer: await linuxTracer(root, status.tracerPid),
@@ -219,7 +254,7 @@ export async function takeSnapshot(src: SnapshotSources = {}): Promise<KernelSna
     dumpable,
     coreLimit: core ?? 'unsupported',
     cgroup,
-    execMappings: [...exec].sort(),
+    execMappings: execMappings(maps),
     ptraceScope: sysInt(yama),
     userns: { unprivilegedClone: sysInt(usernsClone), maxUserNamespaces: sysInt(maxUserns) },
   };
