@@ -91,7 +91,7 @@ void Run() {
       if (it == s.clients.end() || it->second.dead) continue;  // removed meanwhile
       Client& c = it->second;
       if (!j.fd) {
-        c.dueNs += c.periodNs;  // keeps its phase (a tick run early is not run twice)
+        c.dueNs += c.periodNs;                           // keeps its phase (a tick run early is not run twice)
         if (c.dueNs <= now) c.dueNs = now + c.periodNs;  // fell behind (starved): no catch-up burst
       }
       Fn* fn = j.fd ? &c.onFd : &c.tick;  // stays valid: Remove() waits while this client runs

@@ -61,7 +61,8 @@ WatchLoop::WatchLoop(uint64_t periodNs, Report report)
   stats_.inotifyError = inotifyError_;
   last_ = KernelSignature(true);  // the reference: a tick reports only a change from it
   std::lock_guard<std::mutex> lock(mu_);
-  id_ = ticker::Add(periodNs_, [this] { OnTick(); }, inotifyFd_.load(), [this] { OnInotify(); });
+  id_ = ticker::Add(
+      periodNs_, [this] { OnTick(); }, inotifyFd_.load(), [this] { OnInotify(); });
 }
 
 WatchLoop::~WatchLoop() {

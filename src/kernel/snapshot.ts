@@ -171,19 +171,27 @@ export async function takeLightSnapshot(prev: KernelSnapshot, src: SnapshotSourc
   const snap: KernelSnapshot = {
     ...prev,
     takenAt: new Date().toISOString(),
-    execMappings: execMappings(parseMaps(mapsText, `${root}/self/maps`)),
+    execMappings: execMappings(mapsText, `${root}/self/maps`),
     ptraceScope: sysInt(yama),
     userns: { unprivilegedClone: sysInt(usernsClone), maxUserNamespaces: sysInt(maxUserns) },
   };
   return snap;
 }
 
-function execMappings(maps: ReturnType<typeof parseMaps>): string[] {
+// The maps text of the last snapshot and what it gave: the maps of a settled process rarely change
+// between two periodic checks, and re-parsing the same text every period made the parser hot
+// enough for V8 to spend tens of ms optimizing it. A string compare is microseconds.
+let execMemo: { text: string; exec: string[] } | null = null;
+
+/** Sorted unique 'dev:inode:path' of the executable file mappings in a maps text (parsed once per distinct text). */
+function execMappings(mapsText: string, source: string): string[] {
+  if (execMemo && execMemo.text === mapsText) return [...execMemo.exec];
   const exec = new Set<string>();
-  for (const m of maps) {
+  for (const m of parseMaps(mapsText, source)) {
     if (m.exec && m.path !== null && !m.pseudo) exec.add(`${m.dev}:${m.inode}:${m.path}${m.deleted ? ' (deleted)' : ''}`);
   }
-  return [...exec].sort();
+  execMemo = { text: mapsText, exec: [...exec].sort() };
+  return [...execMemo.exec];
 }
 
 /**
@@ -229,7 +237,6 @@ export async function takeSnapshot(src: SnapshotSources = {}): Promise<KernelSna
     mayRead(`${root}/sys/user/max_user_namespaces`),
   ]);
   const status = parseStatus(statusText, `${root}/self/status`);
-  const maps = parseMaps(mapsText, `${root}/self/maps`);
   const core = coreLimit(parseLimits(limitsText, `${root}/self/limits`));
 
   let cgroup: Record<string, string> | Unsupported = 'unsupported';
@@ -254,7 +261,7 @@ export async function takeSnapshot(src: SnapshotSources = {}): Promise<KernelSna
     dumpable,
     coreLimit: core ?? 'unsupported',
     cgroup,
-    execMappings: execMappings(maps),
+    execMappings: execMappings(mapsText, `${root}/self/maps`),
     ptraceScope: sysInt(yama),
     userns: { unprivilegedClone: sysInt(usernsClone), maxUserNamespaces: sysInt(maxUserns) },
   };
