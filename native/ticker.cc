@@ -9,7 +9,7 @@
 #include <mutex>
 #include <thread>
 
-#include "scanner_clock.h"
+#include "scanner_clock.h"  // MonotonicNs
 
 namespace pg {
 namespace ticker {
@@ -39,7 +39,6 @@ struct State {
   std::thread thread;
   std::thread::id threadId;
   std::atomic<int> tid{0};
-  std::atomic<uint64_t> cpuNs{0};
   Waiter waiter;
 };
 
@@ -107,7 +106,6 @@ void Run() {
       if (c.dead) s.clients.erase(j.id);
       s.idle.notify_all();
     }
-    s.cpuNs.store(ThreadCpuNs(), std::memory_order_relaxed);
   }
   s.tid.store(0);
 }
@@ -178,7 +176,11 @@ void Remove(uint64_t id) {
 
 int Tid() { return S().tid.load(); }
 
-uint64_t CpuNs() { return S().cpuNs.load(std::memory_order_relaxed); }
+uint64_t CpuNs() {
+  State& s = S();
+  std::lock_guard<std::mutex> ctl(s.ctl);  // the thread is not joined meanwhile
+  return s.thread.joinable() ? CpuNsOf(s.thread) : 0;
+}
 
 }  // namespace ticker
 }  // namespace pg

@@ -66,5 +66,12 @@ void NameThisThread() { pthread_setname_np(pthread_self(), "procguard-watch"); }
 
 int ThisTid() { return static_cast<int>(syscall(SYS_gettid)); }
 
+uint64_t CpuNsOf(std::thread& t) {
+  clockid_t c;
+  struct timespec ts;
+  if (pthread_getcpuclockid(t.native_handle(), &c) != 0 || clock_gettime(c, &ts) != 0) return 0;
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
 }  // namespace ticker
 }  // namespace pg

@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "ticker.h"
@@ -43,6 +44,8 @@ void Waiter::Wake() {
 void NameThisThread() {}
 
 int ThisTid() { return 0; }
+
+uint64_t CpuNsOf(std::thread&) { return 0; }
 
 }  // namespace ticker
 }  // namespace pg

@@ -136,8 +136,11 @@ bool WatchLoop::RemoveWatch(int wd) {
 }
 
 WatchStats WatchLoop::Stats() {
-  std::lock_guard<std::mutex> lock(mu_);
-  WatchStats s = stats_;
+  WatchStats s;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    s = stats_;
+  }
   s.tid = ticker::Tid();
   s.cpuNs = ticker::CpuNs();  // the shared thread's: the sentinel's ticks are in it too
   return s;

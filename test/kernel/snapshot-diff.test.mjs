@@ -74,7 +74,7 @@ test('light snapshot: re-reads maps and the sysctls, keeps the loop-covered fiel
   assert.deepEqual(again.execMappings, light.execMappings);
   again.execMappings.push('changed by the caller');
   assert.deepEqual((await takeLightSnapshot(prev, { procRoot: b, ...noNative })).execMappings, light.execMappings, 'the remembered list is not shared');
-  const c = procRoot({ 'self/maps': 'not a maps line\n' });
+  const c = procRoot({ 'self/maps': '00400000-zz r-xp 00000000 08:01 12 /bin/x\n' });
   await assert.rejects(takeLightSnapshot(prev, { procRoot: c, ...noNative }), ProcfsParseError, 'malformed maps is still a typed error');
   const d = procRoot({});
   await assert.rejects(takeLightSnapshot(prev, { procRoot: d, ...noNative }), ProcfsUnreadableError, 'missing maps is still a typed error');
