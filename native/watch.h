@@ -70,6 +70,7 @@ class WatchLoop {
   uint64_t KernelSignature(bool slow);
   const uint64_t periodNs_;
   const uint64_t slowEvery_;  // ticks between two reads of the slow fields (about one second)
+  const int self_;            // getpid(), once: glibc no longer caches it, and every syscall counts here
   Report report_;
   // Set once, from -1, by the constructor or (after a failed init, e.g. EMFILE at start) by a later
   // AddWatch on the JS thread; the ticker polls it from its next wakeup.

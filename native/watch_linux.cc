@@ -54,6 +54,7 @@ const char* const kIsolationKeys[] = {
 WatchLoop::WatchLoop(uint64_t periodNs, Report report)
     : periodNs_(periodNs),
       slowEvery_(std::max<uint64_t>(1, 1000000000ull / std::max<uint64_t>(periodNs, 1))),
+      self_(static_cast<int>(getpid())),
       report_(std::move(report)) {
   inotifyFd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (inotifyFd_ < 0) inotifyError_ = std::string("inotify_init1: ") + strerror(errno);
@@ -152,7 +153,7 @@ WatchStats WatchLoop::Stats() {
 // scheduling state of procguard's own threads) are folded in about once a second. On a VM every
 // syscall after a sleep is cold (~10-20 us), so the syscall count per tick is the cost.
 uint64_t WatchLoop::KernelSignature(bool slow) {
-  const int self = static_cast<int>(getpid());
+  const int self = self_;
   char buf[8192];
   if (rescan_) {
     rescan_ = false;
