@@ -475,7 +475,7 @@ export class Guard extends EventEmitter {
     });
   }
 
-  /** A native loop that stopped ticking (watch loop: its tick time; sentinel: its run count). */
+  /** A native loop that stopped ticking (watch loop and sentinel: their native tick times). */
   private loopHealth(): Observation[] {
     const out: Observation[] = [];
     const now = Date.now();
