@@ -127,11 +127,12 @@
         "native/scanner_sentinel.cc",
         "native/scanner_store.cc",
         "native/scanner_sweep.cc",
-        "native/scanner_worker.cc"
+        "native/scanner_worker.cc",
+        "native/ticker.cc"
       ],
       "conditions": [
-        ["OS!='linux'", { "sources!": ["native/scanner_maps_linux.cc"], "sources": ["native/scanner_maps_other.cc", "native/file_view_other.cc"] }],
-        ["OS=='linux'", { "sources": ["native/harden_linux.cc", "native/memory_linux.cc", "native/watch_linux.cc", "native/tree_linux.cc", "native/file_view_linux.cc"] }],
+        ["OS!='linux'", { "sources!": ["native/scanner_maps_linux.cc"], "sources": ["native/scanner_maps_other.cc", "native/file_view_other.cc", "native/ticker_other.cc"] }],
+        ["OS=='linux'", { "sources": ["native/harden_linux.cc", "native/memory_linux.cc", "native/watch_linux.cc", "native/tree_linux.cc", "native/file_view_linux.cc", "native/ticker_linux.cc"] }],
         ["OS=='mac'", { "sources": ["native/harden_darwin.cc", "native/memory_posix.cc"] }],
         ["OS=='freebsd'", { "sources": ["native/harden_freebsd.cc", "native/memory_posix.cc"] }],
         ["OS=='win'", { "sources": ["native/harden_win.cc", "native/memory_win.cc"], "libraries": ["advapi32.lib", "psapi.lib"] }]

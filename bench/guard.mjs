@@ -32,7 +32,11 @@ export async function tamperLatency(guard, region, { trials, timeoutMs, spacingM
   let timeouts = 0;
   try {
     for (let t = 0; t < trials; t++) {
-      if (spacingMs > 0) await sleep(spacingMs);
+      // Each trial starts when the previous restore was reported, i.e. just after a sentinel tick; a
+      // spacing that is a multiple of the tick would put every write at the same phase of it (always
+      // just after a tick: a whole tick of latency; or, with a drifting tick, always just before one).
+      // An attacker's write has no such phase: offsets spread over 250 ms sample it evenly.
+      if (spacingMs > 0) await sleep(spacingMs + ((t * 0.618034) % 1) * 250);
       // Distinct pages spread over the mapping; a byte in the middle of the page.
       const page = Math.floor(((t + 0.5) * pages) / trials);
       const addr = region.start + BigInt(page * 4096 + 1000 + t);

@@ -67,10 +67,16 @@ bool FileBackedPages(uint64_t* pages) {
   char buf[128];
   ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
   if (n <= 0) return false;
-  buf[n] = 0;
-  unsigned long long size = 0, res = 0, sh = 0;
-  if (sscanf(buf, "%llu %llu %llu", &size, &res, &sh) != 3) return false;
-  *pages = sh - std::min<uint64_t>(sh, ViewMappedPages());  // the engine's own views are not the app's
+  // "size resident shared ...": three decimal fields (by hand: sscanf is a visible share of a tick).
+  uint64_t v[3] = {0, 0, 0};
+  const char* p = buf;
+  const char* end = buf + n;
+  for (uint64_t& f : v) {
+    while (p < end && *p == ' ') ++p;
+    if (p == end || *p < '0' || *p > '9') return false;
+    while (p < end && *p >= '0' && *p <= '9') f = f * 10 + static_cast<uint64_t>(*p++ - '0');
+  }
+  *pages = v[2] - std::min<uint64_t>(v[2], ViewMappedPages());  // the engine's own views are not the app's
   return true;
 }
 

@@ -7,14 +7,11 @@
 
 #if defined(__linux__)
 #include <fcntl.h>
-#include <pthread.h>
 #include <unistd.h>
 #endif
 
 #include <algorithm>
-#include <chrono>
 #include <climits>
-#include <cstdio>
 #include <cstring>
 
 #include "memory.h"
@@ -23,6 +20,7 @@
 #include "scanner_digest.h"
 #include "scanner_maps.h"
 #include "scanner_store.h"
+#include "ticker.h"
 
 namespace pg {
 
@@ -131,59 +129,53 @@ bool Sentinel(const std::vector<ScanRegion>& regions, hash::Mode mode, std::vect
 
 SentinelLoop::SentinelLoop(std::shared_ptr<Engine> engine, hash::Mode mode, uint64_t periodNs, double budget,
                            Report report)
-    : engine_(std::move(engine)),
-      mode_(mode),
-      periodNs_(periodNs),
-      budget_(budget),
-      report_(std::move(report)),
-      thread_([this] { Run(); }) {}
+    : engine_(std::move(engine)), mode_(mode), periodNs_(periodNs), budget_(budget), report_(std::move(report)) {
+  std::lock_guard<std::mutex> lock(mu_);
+  id_ = ticker::Add(periodNs_, [this] { OnTick(); });
+}
 
 SentinelLoop::~SentinelLoop() { Stop(); }
 
 void SentinelLoop::SetRegions(std::vector<PassRegion> regions) {
+  auto t = std::make_shared<Targets>();
+  t->ranges.resize(regions.size());
+  for (size_t i = 0; i < regions.size(); ++i) t->ranges[i] = {regions[i].start, regions[i].end};
+  t->regions = std::move(regions);
   std::lock_guard<std::mutex> lock(mu_);
-  regions_ = std::move(regions);
+  targets_ = std::move(t);
   fresh_ = true;
 }
 
 void SentinelLoop::Stop() {
+  uint64_t id;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
+    id = id_;
+    id_ = 0;
   }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  ticker::Remove(id);  // waits for a tick in progress
 }
 
-void SentinelLoop::Run() {
-#if defined(__linux__)
-  pthread_setname_np(pthread_self(), "procguard-sent");
-#endif
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!stop_) {
-    cv_.wait_for(lock, std::chrono::nanoseconds(periodNs_), [this] { return stop_; });
-    if (stop_) break;
-    std::vector<PassRegion> regions = regions_;
-    const bool fresh = fresh_;
+void SentinelLoop::OnTick() {
+  std::shared_ptr<const Targets> targets;
+  bool fresh;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (id_ == 0) return;
+    targets = targets_;
+    fresh = fresh_;
     fresh_ = false;
-    lock.unlock();
-    try {
-      Tick(regions, fresh);
-    } catch (...) {
-      // (bad_alloc) skip this tick; nothing may unwind out of the thread
-    }
-    lastTickMs_.store(WallClockMs(), std::memory_order_relaxed);
-    lock.lock();
   }
+  if (targets) Tick(*targets, fresh);
+  lastTickMs_.store(WallClockMs(), std::memory_order_relaxed);
 }
 
-void SentinelLoop::Tick(const std::vector<PassRegion>& regions, bool fresh) {
+void SentinelLoop::Tick(const Targets& targets, bool fresh) {
+  const std::vector<PassRegion>& regions = targets.regions;
   if (regions.empty()) return;
-  std::vector<ScanRegion> ranges(regions.size());
-  for (size_t i = 0; i < regions.size(); ++i) ranges[i] = {regions[i].start, regions[i].end};
   std::vector<SentinelHit> hits;
   int err = 0;
-  if (!Sentinel(ranges, mode_, &hits, &err, &state_, budget_)) return;
+  if (!Sentinel(targets.ranges, mode_, &hits, &err, &state_, budget_)) return;
   SentinelReport report;
   std::vector<Candidate> candidates;
   for (const SentinelHit& h : hits) {

@@ -5,12 +5,10 @@
 // costs far more than a tick (~0.25 ms of CPU per wakeup on a VM, against ~0.03 ms here).
 #pragma once
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <thread>
 #include <vector>
 
 #include "hash/hash.h"
@@ -59,6 +57,8 @@ struct SentinelReport {
   std::vector<PageRef> matched;  // written pages equal to their baseline (restored)
 };
 
+// The sentinel's tick runs on the shared ticker thread (ticker.h), with the kernel watch loop's:
+// one wakeup stream for both.
 class SentinelLoop {
  public:
   using Report = std::function<void(SentinelReport)>;
@@ -66,26 +66,29 @@ class SentinelLoop {
   ~SentinelLoop();
   // The regions the last pass found; the next tick reports even if nothing changed.
   void SetRegions(std::vector<PassRegion> regions);
-  void Stop();  // joins: no report is produced after this; idempotent
+  void Stop();  // no report is produced after this (waits for a tick in progress); idempotent
   double lastTickMs() const { return lastTickMs_.load(std::memory_order_relaxed); }
 
  private:
-  void Run();
-  void Tick(const std::vector<PassRegion>& regions, bool fresh);
+  // What a tick reads: shared, so a tick takes a pointer, not a copy, under the lock.
+  struct Targets {
+    std::vector<PassRegion> regions;
+    std::vector<ScanRegion> ranges;
+  };
+  void OnTick();
+  void Tick(const Targets& targets, bool fresh);
   std::shared_ptr<Engine> engine_;
   const hash::Mode mode_;
   const uint64_t periodNs_;
   const double budget_;
   Report report_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<PassRegion> regions_;
+  std::mutex mu_;  // targets_, fresh_, id_
+  std::shared_ptr<const Targets> targets_;
   bool fresh_ = false;
-  bool stop_ = false;
+  uint64_t id_ = 0;  // the ticker client; 0 once stopped
   SentinelState state_;
   uint64_t lastSignature_ = 0;
   std::atomic<double> lastTickMs_{0};
-  std::thread thread_;
 };
 
 }  // namespace pg

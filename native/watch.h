@@ -1,4 +1,4 @@
-// The fast watch loop (Linux): one native thread that, every tick, folds the security-relevant
+// The fast watch loop (Linux): a tick on the shared ticker thread (ticker.h) that folds the security-relevant
 // lines of every thread's /proc/self/task/<tid>/status (TracerPid, seccomp, NoNewPrivs,
 // capabilities), the dumpable flag, RLIMIT_CORE, the cgroup, and the scheduling state of
 // procguard's own threads into one signature, and that waits on an inotify fd for writes to the
@@ -7,13 +7,11 @@
 // interprets the fields: src/kernel/). No N-API here: addon_watch.cc is the glue.
 #pragma once
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace pg {
@@ -52,6 +50,8 @@ struct WatchStats {
   std::string inotifyError;
 };
 
+// Its tick and its inotify fd run on the shared ticker thread (ticker.h), with the tamper
+// sentinel's tick: one wakeup stream for both.
 class WatchLoop {
  public:
   using Report = std::function<void(WatchReport)>;
@@ -62,22 +62,27 @@ class WatchLoop {
   int AddWatch(const std::string& path, uint64_t* devMajor, uint64_t* devMinor, uint64_t* ino, int* err);
   bool RemoveWatch(int wd);
   WatchStats Stats();
-  void Stop();
+  void Stop();  // no report is produced after this (waits for a callback in progress); idempotent
 
  private:
-  void Run();
+  void OnTick();
+  void OnInotify();
   uint64_t KernelSignature(bool slow);
   const uint64_t periodNs_;
+  const uint64_t slowEvery_;  // ticks between two reads of the slow fields (about one second)
+  const int self_;            // getpid(), once: glibc no longer caches it, and every syscall counts here
   Report report_;
   // Set once, from -1, by the constructor or (after a failed init, e.g. EMFILE at start) by a later
-  // AddWatch on the JS thread; the loop thread re-reads it every iteration.
+  // AddWatch on the JS thread; the ticker polls it from its next wakeup.
   std::atomic<int> inotifyFd_{-1};
-  int wakeFd_ = -1;  // eventfd: Stop() wakes the poll at once
   std::string inotifyError_;
-  std::mutex mu_;  // guards watches_, stats_
+  std::mutex mu_;  // guards watches_, stats_, id_
   std::map<int, std::string> watches_;
   WatchStats stats_;
-  std::atomic<bool> stop_{false};
+  uint64_t id_ = 0;  // the ticker client; 0 once stopped
+  // Ticker-thread state (the constructor sets it before the first tick can run).
+  uint64_t tick_ = 0;
+  uint64_t last_ = 0;
   // Per-thread status fds kept open between ticks: one pread is ~4x cheaper than open/read/close.
   std::map<int, int> taskFds_;
   int cgroupFd_ = -1;
@@ -85,7 +90,7 @@ class WatchLoop {
   bool rescan_ = true;
   Fnv ownAcc_;
   uint64_t slowSig_ = 0;
-  std::thread thread_;
+  std::vector<uint64_t> distinct_;  // per-thread signatures of the tick (kept: no allocation per tick)
 };
 
 }  // namespace pg

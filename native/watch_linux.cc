@@ -3,15 +3,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <pthread.h>
 #include <sched.h>
-#include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +15,8 @@
 #include <algorithm>
 #include <cstring>
 #include <set>
+
+#include "ticker.h"
 
 namespace pg {
 namespace {
@@ -53,29 +51,41 @@ const char* const kIsolationKeys[] = {
 
 }  // namespace
 
-WatchLoop::WatchLoop(uint64_t periodNs, Report report) : periodNs_(periodNs), report_(std::move(report)) {
+WatchLoop::WatchLoop(uint64_t periodNs, Report report)
+    : periodNs_(periodNs),
+      slowEvery_(std::max<uint64_t>(1, 1000000000ull / std::max<uint64_t>(periodNs, 1))),
+      self_(static_cast<int>(getpid())),
+      report_(std::move(report)) {
   inotifyFd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (inotifyFd_ < 0) inotifyError_ = std::string("inotify_init1: ") + strerror(errno);
-  wakeFd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   stats_.inotify = inotifyFd_ >= 0;
   stats_.inotifyError = inotifyError_;
-  thread_ = std::thread([this] { Run(); });
+  last_ = KernelSignature(true);  // the reference: a tick reports only a change from it
+  std::lock_guard<std::mutex> lock(mu_);
+  id_ = ticker::Add(
+      periodNs_, [this] { OnTick(); }, inotifyFd_.load(), [this] { OnInotify(); });
 }
 
 WatchLoop::~WatchLoop() {
   Stop();
   if (inotifyFd_.load() >= 0) close(inotifyFd_.load());
-  if (wakeFd_ >= 0) close(wakeFd_);
 }
 
 void WatchLoop::Stop() {
-  stop_.store(true);
-  if (wakeFd_ >= 0) {
-    uint64_t one = 1;
-    ssize_t n = write(wakeFd_, &one, sizeof one);
-    (void)n;
+  uint64_t id;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    id = id_;
+    id_ = 0;
   }
-  if (thread_.joinable()) thread_.join();
+  if (id == 0) return;
+  ticker::Remove(id);  // waits for a callback in progress: the fds below are no longer used
+  for (auto& kv : taskFds_) close(kv.second);
+  taskFds_.clear();
+  if (cgroupFd_ >= 0) close(cgroupFd_);
+  cgroupFd_ = -1;
+  if (taskDir_) closedir(static_cast<DIR*>(taskDir_));
+  taskDir_ = nullptr;
 }
 
 int WatchLoop::AddWatch(const std::string& path, uint64_t* devMajor, uint64_t* devMinor, uint64_t* ino, int* err) {
@@ -87,16 +97,14 @@ int WatchLoop::AddWatch(const std::string& path, uint64_t* devMajor, uint64_t* d
       return -1;
     }
     inotifyFd_.store(fd);
+    uint64_t id;
     {
       std::lock_guard<std::mutex> lock(mu_);
       stats_.inotify = true;
       stats_.inotifyError.clear();
+      id = id_;
     }
-    if (wakeFd_ >= 0) {  // the loop polls the new fd from its next iteration
-      uint64_t one = 1;
-      ssize_t n = write(wakeFd_, &one, sizeof one);
-      (void)n;
-    }
+    ticker::SetFd(id, fd);  // polled from the ticker's next wakeup
   }
   int wd = inotify_add_watch(inotifyFd_.load(), path.c_str(), kFileMask);
   if (wd < 0) {
@@ -129,8 +137,14 @@ bool WatchLoop::RemoveWatch(int wd) {
 }
 
 WatchStats WatchLoop::Stats() {
-  std::lock_guard<std::mutex> lock(mu_);
-  return stats_;
+  WatchStats s;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    s = stats_;
+  }
+  s.tid = ticker::Tid();
+  s.cpuNs = ticker::CpuNs();  // the shared thread's: the sentinel's ticks are in it too
+  return s;
 }
 
 // Every tick reads only what a tracer changes: one pread of each thread's status (kept-open fds).
@@ -139,7 +153,7 @@ WatchStats WatchLoop::Stats() {
 // scheduling state of procguard's own threads) are folded in about once a second. On a VM every
 // syscall after a sleep is cold (~10-20 us), so the syscall count per tick is the cost.
 uint64_t WatchLoop::KernelSignature(bool slow) {
-  const int self = static_cast<int>(getpid());
+  const int self = self_;
   char buf[8192];
   if (rescan_) {
     rescan_ = false;
@@ -169,7 +183,7 @@ uint64_t WatchLoop::KernelSignature(bool slow) {
     }
   }
   Fnv sig;
-  std::set<uint64_t> distinct;  // per-thread isolation state; a new thread like the others changes nothing
+  distinct_.clear();  // per-thread isolation state; a new thread like the others changes nothing
   long threads = -1;
   for (auto& kv : taskFds_) {
     ssize_t n = pread(kv.second, buf, sizeof buf, 0);
@@ -196,7 +210,7 @@ uint64_t WatchLoop::KernelSignature(bool slow) {
       if (kv.first == self && len > 8 && memcmp(p, "Threads:", 8) == 0) threads = strtol(p + 8, nullptr, 10);
       p = le + 1;
     }
-    distinct.insert(t.h);
+    distinct_.push_back(t.h);
     if (slow) {
       auto name = Field(buf, static_cast<size_t>(n), "Name:");
       if (name.first && name.second >= 10 && memmem(name.first, name.second, "procguard-", 10)) {
@@ -227,81 +241,58 @@ uint64_t WatchLoop::KernelSignature(bool slow) {
     slowSig_ = ownAcc_.h;
     ownAcc_ = Fnv();
   }
-  for (uint64_t v : distinct) sig.val(v);
+  std::sort(distinct_.begin(), distinct_.end());
+  distinct_.erase(std::unique(distinct_.begin(), distinct_.end()), distinct_.end());
+  for (uint64_t v : distinct_) sig.val(v);
   sig.val(slowSig_);
   return sig.h;
 }
 
-void WatchLoop::Run() {
-  pthread_setname_np(pthread_self(), "procguard-watch");
+// The kernel signature every tick, the slow fields about once a second; a report only on a change.
+void WatchLoop::OnTick() {
+  const uint64_t sig = KernelSignature(++tick_ % slowEvery_ == 0);
+  const bool changed = sig != last_;
+  last_ = sig;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    stats_.tid = static_cast<int>(syscall(SYS_gettid));
+    ++stats_.ticks;
+    stats_.lastTickAtMs = static_cast<double>(NowNs(CLOCK_REALTIME)) / 1e6;
+    if (changed) ++stats_.reports;
   }
-  // The slow fields about once a second, whatever the tick.
-  const uint64_t slowEvery = std::max<uint64_t>(1, 1000000000ull / periodNs_);
-  uint64_t tick = 0;
-  uint64_t last = KernelSignature(true);
-  uint64_t deadline = NowNs(CLOCK_MONOTONIC) + periodNs_;
-  alignas(struct inotify_event) char ibuf[16384];
-  while (!stop_.load()) {
-    const uint64_t now = NowNs(CLOCK_MONOTONIC);
-    const int timeoutMs = now >= deadline ? 0 : static_cast<int>((deadline - now + 999999) / 1000000);
-    const int ifd = inotifyFd_.load();
-    struct pollfd fds[2] = {{wakeFd_, POLLIN, 0}, {ifd, POLLIN, 0}};
-    int nfds = ifd >= 0 ? 2 : 1;
-    int r = poll(fds, static_cast<nfds_t>(nfds), timeoutMs);
-    if (stop_.load()) break;
-    if (r > 0 && (fds[0].revents & POLLIN)) {  // a wake that is not a stop (new inotify fd): drain it
-      uint64_t v;
-      ssize_t n = read(wakeFd_, &v, sizeof v);
-      (void)n;
-    }
+  if (changed) {
     WatchReport rep;
-    if (r > 0 && nfds == 2 && (fds[1].revents & POLLIN)) {
-      // Read every queued event; one report per burst, one entry per watch with the OR of masks.
-      std::map<int, uint32_t> by;
-      for (;;) {
-        ssize_t n = read(ifd, ibuf, sizeof ibuf);
-        if (n <= 0) break;
-        for (char* p = ibuf; p < ibuf + n;) {
-          auto* ev = reinterpret_cast<struct inotify_event*>(p);
-          if (ev->wd >= 0) by[ev->wd] |= ev->mask;
-          else rep.error = "inotify queue overflow: some file events were lost";
-          p += sizeof(struct inotify_event) + ev->len;
-        }
-      }
-      for (auto& kv : by) {
-        rep.wds.push_back(kv.first);
-        rep.masks.push_back(kv.second);
-      }
-    }
-    const uint64_t t = NowNs(CLOCK_MONOTONIC);
-    if (t >= deadline) {
-      const uint64_t s = KernelSignature(++tick % slowEvery == 0);
-      if (s != last) {
-        last = s;
-        rep.kernelChanged = true;
-      }
-      deadline += periodNs_;
-      if (deadline <= t) deadline = t + periodNs_;  // fell behind (stopped or starved): no catch-up burst
-      std::lock_guard<std::mutex> lock(mu_);
-      ++stats_.ticks;
-      stats_.lastTickAtMs = static_cast<double>(NowNs(CLOCK_REALTIME)) / 1e6;
-    }
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stats_.cpuNs = NowNs(CLOCK_THREAD_CPUTIME_ID);
-      if (rep.kernelChanged || !rep.wds.empty() || !rep.error.empty()) ++stats_.reports;
-    }
-    if (rep.kernelChanged || !rep.wds.empty() || !rep.error.empty()) report_(std::move(rep));
+    rep.kernelChanged = true;
+    report_(std::move(rep));
   }
-  for (auto& kv : taskFds_) close(kv.second);
-  taskFds_.clear();
-  if (cgroupFd_ >= 0) close(cgroupFd_);
-  cgroupFd_ = -1;
-  if (taskDir_) closedir(static_cast<DIR*>(taskDir_));
-  taskDir_ = nullptr;
+}
+
+// Every queued inotify event; one report per burst, one entry per watch with the OR of its masks.
+void WatchLoop::OnInotify() {
+  const int ifd = inotifyFd_.load();
+  if (ifd < 0) return;
+  alignas(struct inotify_event) char ibuf[16384];
+  WatchReport rep;
+  std::map<int, uint32_t> by;
+  for (;;) {
+    ssize_t n = read(ifd, ibuf, sizeof ibuf);
+    if (n <= 0) break;
+    for (char* p = ibuf; p < ibuf + n;) {
+      auto* ev = reinterpret_cast<struct inotify_event*>(p);
+      if (ev->wd >= 0) by[ev->wd] |= ev->mask;
+      else rep.error = "inotify queue overflow: some file events were lost";
+      p += sizeof(struct inotify_event) + ev->len;
+    }
+  }
+  for (auto& kv : by) {
+    rep.wds.push_back(kv.first);
+    rep.masks.push_back(kv.second);
+  }
+  if (rep.wds.empty() && rep.error.empty()) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++stats_.reports;
+  }
+  report_(std::move(rep));
 }
 
 }  // namespace pg

@@ -14,7 +14,7 @@ import { classifyAll, defaultPolicy, overallSeverity, runAction, severityRank, t
 import type { NativeWatcher } from './native';
 import { startFastLoop, fastLoopState, type FastLoopState } from './kernel/fast-loop';
 import { CodeFileWatch, type CodeFilesStatus } from './watch/code-files';
-import { ownThreads, threadRuns, ThrottleWatch } from './health/threads';
+import { ownThreads, ThrottleWatch } from './health/threads';
 import { stallVerdict } from './health/stall';
 import { createFindingLogger, type FindingLogger, type LoggerLike } from './logging';
 import { GuardStateError, ProcguardError } from './errors';
@@ -23,10 +23,13 @@ import { TreeMonitor, type ProcessTreeOptions } from './tree/monitor';
 export interface GuardOptions extends CodeMonitorOptions {
   /** Period of the full sweep in ms. Default 10 000. */
   periodMs?: number;
-  /** Tick of the tamper sentinel in ms (Linux; a native loop that wakes JS only on a change). Default 150; 0 turns it off. */
+  /** Tick of the tamper sentinel in ms (a native loop that wakes JS only on a change). Default 200, the
+   *  kernel watch loop's tick: both run on one native ticker thread, and equal ticks share every
+   *  wakeup (on a VM the wakeup costs more than the tick's work). 0 turns it off. */
   sentinelMs?: number;
-  /** Share of one core the periodic sweeps may use. Default 0.002 (0.2 %): with large code the sweep
-   *  is paced by this, so a pass can take longer than `periodMs`. */
+  /** Share of one core the periodic sweeps may use. Default 0.0015 (0.15 %; a 282 MiB pass takes
+   *  ~55 s): with large code the sweep is paced by this, so a pass can take longer than `periodMs`.
+   *  The fast loops (tracer, page-cache writes, copy-on-write tamper) do not wait for it. */
   cpuBudget?: number;
   /** Share of one core the tamper sentinel's page-table walks may use. Default 0.001 (0.1 %). A tick
    *  walks only when the file-backed page count changed (or every 2 s), paid from a token bucket
@@ -64,6 +67,9 @@ export interface GuardOptions extends CodeMonitorOptions {
 }
 
 type CheckerError = Status['checkerErrors'][number];
+
+/** While the watch loop runs, one periodic kernel check in this many is full (the others light). */
+const FULL_EVERY = 6;
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- typed event overloads only; no members
 export declare interface Guard {
@@ -107,11 +113,12 @@ export class Guard extends EventEmitter {
   private openHealth: Observation[] = [];
   private loopStalls: Observation[] = [];
   private kernelRunning: Promise<void> | null = null;
-  private kernelAgain = false;
+  private kernelAgain: false | 'full' | 'light' = false;
+  private lightChecks = 0;
   private lastKernelAt: number | null = null;
   private lastLaunchAt: number | null = null;
+  /** The sentinel's last tick time (ms) as the heartbeat saw it, and when it saw it advance. */
   private readonly sentinelRuns = { runs: -1, at: 0 };
-  private sentinelTid: number | null = null;
   private started = false;
   /** When start() ran (ms since the epoch): the stall clock's origin until a pass makes progress. */
   private startedAt = 0;
@@ -125,9 +132,9 @@ export class Guard extends EventEmitter {
     if (options === null || typeof options !== 'object') throw new TypeError('Guard options must be an object');
     const period = options.periodMs ?? 10_000;
     if (!Number.isFinite(period) || period < 50) throw new RangeError('periodMs must be a number >= 50');
-    const sentinel = options.sentinelMs ?? 150;
+    const sentinel = options.sentinelMs ?? 200;
     if (!Number.isFinite(sentinel) || (sentinel !== 0 && sentinel < 10)) throw new RangeError('sentinelMs must be 0 (off) or a number >= 10');
-    const budget = options.cpuBudget ?? 0.002;
+    const budget = options.cpuBudget ?? 0.0015;
     if (!(budget > 0 && budget <= 1)) throw new RangeError('cpuBudget must be a number in (0, 1]');
     const sentinelBudget = options.sentinelBudget ?? 0.001;
     if (!(sentinelBudget > 0 && sentinelBudget <= 1)) throw new RangeError('sentinelBudget must be a number in (0, 1]');
@@ -182,7 +189,7 @@ export class Guard extends EventEmitter {
       // One native loop serves both: the kernel signature every tick, file events at once.
       this.watcherTickMs = this.kernel ? this.opts.kernelTickMs : 60_000;
       const { loop, reason } = startFastLoop(this.watcherTickMs, {
-        onKernel: () => this.kernelSoon(),
+        onKernel: () => this.kernelSoon(true),
         onFiles: (events) => this.onFileEvents(events),
         onError: (msg) => this.recordError('kernel', new Error(`watch loop: ${msg}`)),
       });
@@ -208,7 +215,7 @@ export class Guard extends EventEmitter {
     // Fields outside the native signature, and every OS without the loop: checked every period too.
     unref(
       setInterval(() => {
-        this.kernelSoon();
+        this.kernelSoon(false);
         this.launchCheck();
       }, this.opts.periodMs),
     );
@@ -321,37 +328,56 @@ export class Guard extends EventEmitter {
     return this.publish();
   }
 
-  /** Runs a kernel check now, or once more after the running one (wakes coalesce). Never rejects. */
-  private kernelSoon(): void {
+  /**
+   * Runs a kernel check now, or once more after the running one (wakes coalesce; a full one wins).
+   * `full`: the watch loop saw a change (or there is no loop); the periodic check is light while
+   * the loop runs (see kernelCheck). Never rejects.
+   */
+  private kernelSoon(full: boolean): void {
     if (this.stopped) return;
     if (this.kernelRunning) {
-      this.kernelAgain = true;
+      this.kernelAgain = this.kernelAgain === 'full' || full ? 'full' : 'light';
       return;
     }
-    this.kernelRunning = this.kernelCheck().finally(() => {
+    this.kernelRunning = this.kernelCheck(full).finally(() => {
       this.kernelRunning = null;
-      if (this.kernelAgain) {
-        this.kernelAgain = false;
-        this.kernelSoon();
-      }
+      const again = this.kernelAgain;
+      this.kernelAgain = false;
+      if (again) this.kernelSoon(again === 'full');
     });
   }
 
-  private async kernelCheck(): Promise<void> {
+  /**
+   * A kernel check. Light (the periodic one while the native watch loop ticks and has reported no
+   * change): re-reads only what the loop does not watch (exec mappings, Yama, userns sysctls) and
+   * skips the throttle scan of procguard's threads (the loop folds their scheduling in about once
+   * a second). Every FULL_EVERY-th periodic check is full anyway.
+   */
+  private async kernelCheck(full = true): Promise<void> {
+    const light = !full && this.loopVouches() && ++this.lightChecks % FULL_EVERY !== 0;
     if (this.kernel) {
       try {
-        this.openKernel = await this.kernel.check(); // takes the baseline on its first success
+        this.openKernel = await this.kernel.check({ light }); // takes the baseline on its first success
         this.lastKernelAt = Date.now();
       } catch (e) {
         this.recordError('kernel', e);
       }
     }
-    this.guarded('code', () => {
-      this.openHealth = this.throttle.check(ownThreads());
-    });
+    if (!light) {
+      this.guarded('code', () => {
+        this.openHealth = this.throttle.check(ownThreads());
+      });
+    }
     if (this.stopped) return;
     this.reconcile([]);
     this.publish();
+  }
+
+  /** The native watch loop runs and ticked recently: its signature stands for the fields it folds in. */
+  private loopVouches(): boolean {
+    if (!this.watcher || !this.kernel) return false;
+    const w = fastLoopState(this.watcher, this.watcherTickMs, this.watcherReason);
+    return w.state === 'running' && w.lastTickAt !== undefined && Date.now() - w.lastTickAt < 2 * this.watcherTickMs + 1000;
   }
 
   private launchCheck(): void {
@@ -449,7 +475,7 @@ export class Guard extends EventEmitter {
     });
   }
 
-  /** A native loop that stopped ticking (watch loop: its tick time; sentinel: its run count). */
+  /** A native loop that stopped ticking (watch loop and sentinel: their native tick times). */
   private loopHealth(): Observation[] {
     const out: Observation[] = [];
     const now = Date.now();
@@ -465,27 +491,25 @@ export class Guard extends EventEmitter {
         });
       }
     }
-    if (this.code && this.opts.sentinelMs && this.code.sentinelState().state === 'running') {
-      // The sentinel's run count from its own schedstat (3 reads); the full thread list only when its tid is unknown or gone.
-      let t = this.sentinelTid !== null ? threadRuns(this.sentinelTid, 'procguard-sent') : null;
-      if (!t) {
-        t = ownThreads().find((x) => x.comm === 'procguard-sent') ?? null;
-        this.sentinelTid = t ? t.tid : null;
+    const sentinel = this.code && this.opts.sentinelMs ? this.code.sentinelState() : null;
+    if (sentinel && sentinel.state === 'running') {
+      // The sentinel's own tick time (a native atomic, no /proc read): it runs on the shared native
+      // ticker thread, so a stopped or starved ticker stops it advancing. Counted from when the
+      // heartbeat first saw it running.
+      const tick = sentinel.lastTickAt ?? 0;
+      if (this.sentinelRuns.runs === -1 || tick !== this.sentinelRuns.runs) {
+        this.sentinelRuns.runs = tick;
+        this.sentinelRuns.at = now;
       }
-      if (t && t.runs !== null) {
-        if (t.runs !== this.sentinelRuns.runs) {
-          this.sentinelRuns.runs = t.runs;
-          this.sentinelRuns.at = now;
-        }
-        const limit = Math.min(this.opts.stallCapMs!, 20 * this.opts.sentinelMs + 5000);
-        if (now - this.sentinelRuns.at > limit) {
-          out.push({
-            key: 'guard:checker-stalled:sentinel',
-            subsystem: 'code',
-            kind: 'checker-stalled',
-            detail: `the tamper sentinel thread has not run for ${((now - this.sentinelRuns.at) / 1000).toFixed(1)} s (limit ${(limit / 1000).toFixed(1)} s)`,
-          });
-        }
+      const since = this.sentinelRuns.at;
+      const limit = Math.min(this.opts.stallCapMs!, 20 * this.opts.sentinelMs! + 5000);
+      if (now - since > limit) {
+        out.push({
+          key: 'guard:checker-stalled:sentinel',
+          subsystem: 'code',
+          kind: 'checker-stalled',
+          detail: `the tamper sentinel has not ticked for ${((now - since) / 1000).toFixed(1)} s (limit ${(limit / 1000).toFixed(1)} s)`,
+        });
       }
     }
     return out;

@@ -1,10 +1,9 @@
 /**
- * procguard's own threads (comm "procguard-*": the scanner, the sentinel, the watch loop) and their
+ * procguard's own threads (comm "procguard-*": the scanners, the shared watch + sentinel ticker) and their
  * scheduling: policy, nice value and CPU affinity. A same-uid process needs no ptrace rights to
  * put them on SCHED_IDLE, raise their nice value or pin them to one busy CPU; a checker slowed that
  * way looks healthy unless someone compares. A change from what they had when first seen is a
- * `checker-throttled` observation. Also each thread's run count (schedstat), the sentinel's
- * heartbeat: a native loop that stops waking stops counting.
+ * `checker-throttled` observation. Also each thread's run count (schedstat).
  */
 import * as fs from 'node:fs';
 import type { Observation } from '../types';
@@ -66,15 +65,6 @@ export function ownThreads(procRoot = '/proc'): OwnThread[] {
     out.push({ tid: Number(t), comm, policy: sched.policy, nice: sched.nice, cpus, runs: Number.isFinite(runs) ? runs : null });
   }
   return out;
-}
-
-/** One known thread's run count (schedstat), if it still exists under the name `comm`; else null. */
-export function threadRuns(tid: number, comm: string, procRoot = '/proc'): { tid: number; runs: number | null } | null {
-  if (process.platform !== 'linux') return null;
-  const base = `${procRoot}/self/task/${tid}`;
-  if (read(`${base}/comm`)?.replace(/\n$/, '') !== comm) return null;
-  const runs = Number(read(`${base}/schedstat`)?.trim().split(/\s+/)[2]);
-  return { tid, runs: Number.isFinite(runs) ? runs : null };
 }
 
 /** Remembers each own thread's scheduling when first seen; reports departures from it. */

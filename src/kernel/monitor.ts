@@ -5,7 +5,7 @@
  */
 import { GuardStateError } from '../errors';
 import type { Observation } from '../types';
-import { takeSnapshot, type KernelSnapshot, type SnapshotSources } from './snapshot';
+import { takeLightSnapshot, takeSnapshot, type KernelSnapshot, type SnapshotSources } from './snapshot';
 import { diffSnapshots, type DiffOptions } from './diff';
 
 export interface KernelMonitorOptions extends SnapshotSources, DiffOptions {}
@@ -36,11 +36,14 @@ export class KernelMonitor {
    * Snapshot now and return the observations that are open (differ from the baseline). Without a
    * baseline (none taken yet, or the last attempt failed) this snapshot becomes it: the first
    * successful check is the baseline, and a failed one leaves none so the next check retries.
-   * A tracer already attached then is still reported (evidence.atStart).
+   * A tracer already attached then is still reported (evidence.atStart). `light` re-reads only
+   * what the native watch loop does not watch and keeps the rest from the last snapshot (the
+   * Guard's periodic check while that loop runs); without a last snapshot it is a full one.
    */
-  check(): Promise<Observation[]> {
+  check(opts: { light?: boolean } = {}): Promise<Observation[]> {
     return this.serial(async () => {
-      const now = await takeSnapshot(this.opts);
+      // light: the native watch loop vouches for the fields it watches (snapshot.ts LOOP_COVERED).
+      const now = opts.light && this.last ? await takeLightSnapshot(this.last, this.opts) : await takeSnapshot(this.opts);
       if (!this.base) this.base = now;
       this.last = now;
       return diffSnapshots(this.base, now, this.opts);

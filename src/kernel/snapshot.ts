@@ -147,6 +147,70 @@ async function linuxTracer(root: string, leaderTracer: number): Promise<TracerSt
 }
 
 /**
+ * The fields the native watch loop (native/watch_linux.cc) folds into its signature every tick
+ * (every thread's TracerPid, seccomp, NoNewPrivs and capabilities) or about once a second
+ * (dumpable, RLIMIT_CORE, cgroup): while that loop runs and has reported no change, they are what
+ * the last snapshot says.
+ */
+export const LOOP_COVERED = ['tracer', 'seccomp', 'noNewPrivs', 'capabilities', 'dumpable', 'coreLimit', 'cgroup'] as const;
+
+/**
+ * A snapshot that re-reads only what the native watch loop does not watch (exec mappings, Yama,
+ * user-namespace sysctls) and takes the loop-covered fields from `prev`: the periodic check while
+ * the loop runs, without re-reading and re-parsing every thread's status, limits and cgroup.
+ */
+export async function takeLightSnapshot(prev: KernelSnapshot, src: SnapshotSources = {}): Promise<KernelSnapshot> {
+  if ((src.platform ?? process.platform) !== 'linux') return takeSnapshot(src);
+  const root = src.procRoot ?? '/proc';
+  const [mapsText, yama, usernsClone, maxUserns] = await Promise.all([
+    mustRead(`${root}/self/maps`),
+    mayRead(`${root}/sys/kernel/yama/ptrace_scope`),
+    mayRead(`${root}/sys/kernel/unprivileged_userns_clone`),
+    mayRead(`${root}/sys/user/max_user_namespaces`),
+  ]);
+  const snap: KernelSnapshot = {
+    ...prev,
+    takenAt: new Date().toISOString(),
+    execMappings: execMappings(mapsText, `${root}/self/maps`),
+    ptraceScope: sysInt(yama),
+    userns: { unprivilegedClone: sysInt(usernsClone), maxUserNamespaces: sysInt(maxUserns) },
+  };
+  return snap;
+}
+
+// Only executable mappings matter here, and a settled process's set of them rarely changes while
+// its anonymous mappings (heap, stacks) do: the lines whose permissions have 'x' are picked out
+// with indexOf (no parse), and only a new set of them is parsed. Re-parsing the whole maps text
+// every period made the parser hot enough for V8 to spend tens of ms optimizing it.
+let execMemo: { lines: string; exec: string[] } | null = null;
+
+/** The lines of a maps text whose permission field ("r-xp", after the first space) has 'x'. */
+function execLinesOf(mapsText: string): string {
+  let out = '';
+  for (let i = 0; i < mapsText.length; ) {
+    let nl = mapsText.indexOf('\n', i);
+    if (nl < 0) nl = mapsText.length;
+    const sp = mapsText.indexOf(' ', i);
+    if (sp >= 0 && sp + 3 < nl && mapsText.charCodeAt(sp + 3) === 0x78) out += mapsText.slice(i, nl) + '\n';
+    i = nl + 1;
+  }
+  return out;
+}
+
+/** Sorted unique 'dev:inode:path' of the executable file mappings in a maps text (each distinct set parsed once). */
+function execMappings(mapsText: string, source: string): string[] {
+  const lines = execLinesOf(mapsText);
+  if (execMemo?.lines !== lines) {
+    const exec = new Set<string>();
+    for (const m of lines === '' ? [] : parseMaps(lines, source)) {
+      if (m.exec && m.path !== null && !m.pseudo) exec.add(`${m.dev}:${m.inode}:${m.path}${m.deleted ? ' (deleted)' : ''}`);
+    }
+    execMemo = { lines, exec: [...exec].sort() };
+  }
+  return [...execMemo.exec];
+}
+
+/**
  * Take a snapshot of this process. Throws ProcfsUnreadableError/ProcfsParseError when a required
  * source (status, maps, limits) cannot be read or parsed; optional sources become 'unsupported'.
  */
@@ -189,7 +253,6 @@ export async function takeSnapshot(src: SnapshotSources = {}): Promise<KernelSna
     mayRead(`${root}/sys/user/max_user_namespaces`),
   ]);
   const status = parseStatus(statusText, `${root}/self/status`);
-  const maps = parseMaps(mapsText, `${root}/self/maps`);
   const core = coreLimit(parseLimits(limitsText, `${root}/self/limits`));
 
   let cgroup: Record<string, string> | Unsupported = 'unsupported';
@@ -198,11 +261,6 @@ export async function takeSnapshot(src: SnapshotSources = {}): Promise<KernelSna
     for (const e of parseCgroup(cgroupText, `${root}/self/cgroup`).entries) {
       cgroup[e.hierarchyId === 0 ? 'unified' : e.controllers.join(',')] = e.path + (e.deleted ? ' (deleted)' : '');
     }
-  }
-
-  const exec = new Set<string>();
-  for (const m of maps) {
-    if (m.exec && m.path !== null && !m.pseudo) exec.add(`${m.dev}:${m.inode}:${m.path}${m.deleted ? ' (deleted)' : ''}`);
   }
 
   return {
@@ -219,7 +277,7 @@ export async function takeSnapshot(src: SnapshotSources = {}): Promise<KernelSna
     dumpable,
     coreLimit: core ?? 'unsupported',
     cgroup,
-    execMappings: [...exec].sort(),
+    execMappings: execMappings(mapsText, `${root}/self/maps`),
     ptraceScope: sysInt(yama),
     userns: { unprivilegedClone: sysInt(usernsClone), maxUserNamespaces: sysInt(maxUserns) },
   };

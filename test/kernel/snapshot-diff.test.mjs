@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { root } from './helpers.mjs';
-import { takeSnapshot } from '../../dist/kernel/snapshot.js';
+import { takeSnapshot, takeLightSnapshot, LOOP_COVERED } from '../../dist/kernel/snapshot.js';
 import { diffSnapshots } from '../../dist/kernel/diff.js';
 import { KernelMonitor } from '../../dist/kernel/monitor.js';
 import { GuardStateError, ProcfsUnreadableError, ProcfsParseError } from '../../dist/errors.js';
@@ -50,6 +50,35 @@ test('snapshot from captured files: only the security-relevant fields, exec FILE
   assert.ok(s.execMappings.every((m) => /^[0-9a-f]+:[0-9a-f]+:\d+:/.test(m)), 'dev:inode:path');
   assert.deepEqual(Object.keys(s).sort(), ['capabilities', 'cgroup', 'coreLimit', 'dumpable', 'execMappings', 'noNewPrivs', 'pid', 'platform', 'ptraceScope', 'seccomp', 'takenAt', 'tracer', 'userns']);
   fs.rmSync(dir, { recursive: true });
+});
+
+test('light snapshot: re-reads maps and the sysctls, keeps the loop-covered fields from the previous one', async () => {
+  const a = procRoot({
+    'self/status': fx('status-root-cat.txt'),
+    'self/maps': fx('maps-cat.txt'),
+    'self/limits': fx('limits-self.txt'),
+    'self/cgroup': fx('cgroup-self.txt'),
+    'sys/kernel/yama/ptrace_scope': '1\n',
+  });
+  const full = await takeSnapshot({ procRoot: a, ...noNative });
+  // What the loop vouches for is taken from `prev` as is, even where the files now say otherwise.
+  const prev = { ...full, tracer: { attached: true, pid: 4242, comm: 'gdb', tid: 7 }, noNewPrivs: true };
+  const b = procRoot({ 'self/status': 'garbage\n', 'self/maps': fx('maps-python-special.txt'), 'sys/kernel/yama/ptrace_scope': '2\n' });
+  const light = await takeLightSnapshot(prev, { procRoot: b, ...noNative });
+  for (const k of LOOP_COVERED) assert.deepEqual(light[k], prev[k], `${k} comes from the previous snapshot`);
+  assert.equal(light.ptraceScope, 2, 'Yama re-read');
+  assert.ok(light.execMappings.some((m) => m.endsWith('/lib with spaces.so')), 'exec mappings re-read from the new maps');
+  assert.notDeepEqual(light.execMappings, full.execMappings, 'a different maps text gives its own mappings');
+  // The same maps text again (parsed once, remembered): equal content, and a copy the caller may change.
+  const again = await takeLightSnapshot(prev, { procRoot: b, ...noNative });
+  assert.deepEqual(again.execMappings, light.execMappings);
+  again.execMappings.push('changed by the caller');
+  assert.deepEqual((await takeLightSnapshot(prev, { procRoot: b, ...noNative })).execMappings, light.execMappings, 'the remembered list is not shared');
+  const c = procRoot({ 'self/maps': '00400000-zz r-xp 00000000 08:01 12 /bin/x\n' });
+  await assert.rejects(takeLightSnapshot(prev, { procRoot: c, ...noNative }), ProcfsParseError, 'malformed maps is still a typed error');
+  const d = procRoot({});
+  await assert.rejects(takeLightSnapshot(prev, { procRoot: d, ...noNative }), ProcfsUnreadableError, 'missing maps is still a typed error');
+  for (const dir of [a, b, c, d]) fs.rmSync(dir, { recursive: true });
 });
 
 test('diff of two captured states gives each kind with before/after, and exec mappings only when asked', async () => {
