@@ -66,9 +66,9 @@ class FileView {
     // Bytes of the file that may be read through the view now: min(size under the lease, view).
     uint64_t readable() const { return readable_; }
     const uint8_t* data() const;
-    // Maps [offset, offset + len) into the view's page tables, one call per run of pages the view
-    // has not mapped yet (one page fault per page costs ~2 us on a VM; populating a range ~0.05 us
-    // per page), and counts them in ViewMappedPages. Best effort.
+    // Maps the 2 MiB blocks of the view holding [offset, offset + len) into its page tables, each
+    // block once (one page fault per page costs ~2 us on a VM; populating a range ~0.05 us per
+    // page), and counts their pages in ViewMappedPages. Best effort.
     void Populate(uint64_t offset, uint64_t len) const;
 
    private:
@@ -84,7 +84,7 @@ class FileView {
   const uint8_t* const data_;
   const uint64_t size_;
   std::mutex mu_;                 // the lease holder's
-  std::vector<uint64_t> mapped_;  // bit per OS page populated (under mu_)
+  std::vector<uint64_t> mapped_;  // bit per 2 MiB block populated (under mu_)
   uint64_t mappedCount_ = 0;
 };
 

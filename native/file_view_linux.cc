@@ -22,6 +22,13 @@ namespace {
 
 std::atomic<uint64_t> g_viewMapped{0};
 
+// Views are mapped and populated in aligned blocks of this size: the kernel maps pages around a
+// faulting one (fault-around, 64 KiB by default, at most a page table's 2 MiB), so populating an
+// arbitrary run also maps neighbours outside it and the count of mapped pages would drift (and the
+// sentinel, which discounts it, would walk for nothing). A block aligned to 2 MiB in the address
+// space contains every fault-around window of its pages.
+constexpr uint64_t kBlock = 2u << 20;
+
 uint64_t OsPage() {
   static const uint64_t os = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
   return os;
@@ -67,8 +74,21 @@ std::unique_ptr<FileView> FileView::Open(int fd) {
   if (TakeLease(fd)) DropLease(fd);
   else if (errno != EAGAIN) return nullptr;
   const uint64_t size = static_cast<uint64_t>(st.st_size);
-  void* p = mmap(nullptr, static_cast<size_t>(size), PROT_READ, MAP_SHARED, fd, 0);
-  if (p == MAP_FAILED) return nullptr;
+  // Reserve size + one block of address space, map the file at the first block boundary in it, give
+  // the slack back.
+  const size_t span = static_cast<size_t>(size + kBlock);
+  void* r = mmap(nullptr, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (r == MAP_FAILED) return nullptr;
+  const uintptr_t base = reinterpret_cast<uintptr_t>(r);
+  const uintptr_t at = (base + kBlock - 1) & ~static_cast<uintptr_t>(kBlock - 1);
+  void* p = mmap(reinterpret_cast<void*>(at), static_cast<size_t>(size), PROT_READ, MAP_SHARED | MAP_FIXED, fd, 0);
+  if (p == MAP_FAILED) {
+    munmap(r, span);
+    return nullptr;
+  }
+  const uintptr_t mappedEnd = at + ((size + OsPage() - 1) / OsPage()) * OsPage();
+  if (at > base) munmap(r, at - base);
+  if (base + span > mappedEnd) munmap(reinterpret_cast<void*>(mappedEnd), base + span - mappedEnd);
   return std::unique_ptr<FileView>(new FileView(fd, static_cast<const uint8_t*>(p), size));
 }
 
@@ -97,23 +117,18 @@ const uint8_t* FileView::Lease::data() const { return held_ ? view_->data_ : nul
 void FileView::Lease::Populate(uint64_t offset, uint64_t len) const {
   if (!held_ || offset >= readable_) return;
   len = std::min(len, readable_ - offset);
-  // Per OS page (madvise wants an aligned start; 16/64 KiB pages on some arm64 kernels).
+  // Whole blocks (see kBlock), once each; counted in OS pages up to the end of the file.
   const uint64_t os = OsPage();
-  const uint64_t first = offset / os, end = (offset + len + os - 1) / os;
-  std::vector<uint64_t>& bits = view_->mapped_;  // under the lease's lock
-  if (bits.empty()) bits.assign((view_->size_ / os + 64) / 64, 0);
-  auto isMapped = [&](uint64_t p) { return (bits[p / 64] >> (p % 64)) & 1; };
-  for (uint64_t p = first; p < end;) {
-    if (isMapped(p)) {
-      ++p;
-      continue;
-    }
-    uint64_t run = p;
-    while (run < end && !isMapped(run)) bits[run / 64] |= uint64_t(1) << (run % 64), ++run;
-    madvise(const_cast<uint8_t*>(view_->data_) + p * os, static_cast<size_t>((run - p) * os), MADV_POPULATE_READ);
-    view_->mappedCount_ += run - p;
-    g_viewMapped.fetch_add(run - p, std::memory_order_relaxed);
-    p = run;
+  const uint64_t fileEnd = (view_->size_ + os - 1) / os * os;
+  std::vector<uint64_t>& bits = view_->mapped_;  // a bit per block, under the lease's lock
+  if (bits.empty()) bits.assign((view_->size_ / kBlock + 64) / 64, 0);
+  for (uint64_t b = offset / kBlock; b * kBlock < offset + len; ++b) {
+    if ((bits[b / 64] >> (b % 64)) & 1) continue;
+    bits[b / 64] |= uint64_t(1) << (b % 64);
+    const uint64_t lo = b * kBlock, hi = std::min(lo + kBlock, fileEnd);
+    madvise(const_cast<uint8_t*>(view_->data_) + lo, static_cast<size_t>(hi - lo), MADV_POPULATE_READ);
+    view_->mappedCount_ += (hi - lo) / os;
+    g_viewMapped.fetch_add((hi - lo) / os, std::memory_order_relaxed);
   }
 }
 

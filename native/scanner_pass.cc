@@ -110,7 +110,8 @@ class RegionPass {
       std::optional<FileView::Lease> lease;
       // Not on a file's first pass: mapping the view's page tables costs more than one copy where
       // touching a new page table entry is slow (~5 us a page under shadow paging, measured here).
-      if (pm && opts_.zeroCopy && baselined) RouteToView(c, n, osPage, &lease);
+      // Nor in resident-only mode: populating the view's blocks could read pages in from disk.
+      if (pm && opts_.zeroCopy && !opts_.residentOnly && baselined) RouteToView(c, n, osPage, &lease);
       for (size_t b = 0; b < n; b += kBatchPages) ReadBatch(c, b, std::min(kBatchPages, n - b));
       lease.reset();
       view_ = nullptr;
