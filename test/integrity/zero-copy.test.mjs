@@ -42,6 +42,31 @@ function setup() {
   return { file, size, start, scanner, regions, done };
 }
 
+/**
+ * Runs passes back to back while a python child (`py`, given `args`) works on the file; returns the
+ * child's exit code and output, the passes run and how many of them read in place.
+ */
+async function passesWhile(s, mode, py, args) {
+  const child = spawn('/usr/bin/python3', ['-c', py, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  let running = true;
+  const exited = new Promise((r) => child.on('exit', r)).then((code) => ((running = false), code));
+  let passes = 0;
+  let inPlace = 0;
+  try {
+    await s.scanner.pass(s.regions, { mode });
+    while (running) {
+      const r = await s.scanner.pass(s.regions, { mode });
+      passes++;
+      if (r.viewBytes > 0) inPlace++;
+    }
+    return { code: await exited, out: out.trim(), passes, inPlace };
+  } finally {
+    child.kill();
+  }
+}
+
 test('present page-cache pages are hashed in place from the second pass on, with the digests of the copy path', { skip: !linux && 'Linux only: read leases' }, async () => {
   const s = setup();
   try {
@@ -120,30 +145,16 @@ test('another process truncating and restoring the file while passes read it in 
     '    time.sleep(0.005 * (rounds % 4))', // gaps with no writer open: the lease can be granted
     'print(rounds)',
   ].join('\n');
-  const child = spawn('/usr/bin/python3', ['-c', py, s.file, String(s.size)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  const exited = new Promise((r) => child.on('exit', r));
-  let passes = 0;
-  let inPlace = 0;
-  let running = true;
-  void exited.then(() => (running = false));
   try {
-    await s.scanner.pass(s.regions, { mode: 'blake3' });
-    while (running) {
-      const r = await s.scanner.pass(s.regions, { mode: 'blake3' });
-      passes++;
-      if (r.viewBytes > 0) inPlace++;
-    }
-    assert.equal(await exited, 0, 'the truncating child finished');
-    assert.ok(Number(out) > 10, `the child truncated the file many times (${out.trim()} rounds)`);
+    const { code, out, passes, inPlace } = await passesWhile(s, 'blake3', py, [s.file, String(s.size)]);
+    assert.equal(code, 0, 'the truncating child finished');
+    assert.ok(Number(out) > 10, `the child truncated the file many times (${out} rounds)`);
     assert.ok(passes > 10, `passes ran meanwhile (${passes})`);
     assert.ok(inPlace > 0, `some passes read in place between truncations (${inPlace} of ${passes})`);
     assert.deepEqual(fs.readFileSync(s.file), copy, 'the file is whole again');
     const last = await s.scanner.pass(s.regions, { mode: 'blake3' });
     assert.deepEqual(last.changes.map((c) => c.filePage), [], 'the restored file matches the baseline');
   } finally {
-    child.kill();
     s.done();
   }
 });
@@ -155,28 +166,15 @@ test('a writer breaking the lease over and over: its SIGIO never reaches the app
   process.on('SIGIO', onSigio);
   // Every open for writing breaks the lease the pass holds (or is refused one); 3 s of it.
   const py = ['import os, sys, time', 'end = time.time() + 3', 'n = 0', 'while time.time() < end:', '    os.close(os.open(sys.argv[1], os.O_WRONLY))', '    n += 1', 'print(n)'].join('\n');
-  const child = spawn('/usr/bin/python3', ['-c', py, s.file], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  let running = true;
-  const exited = new Promise((r) => child.on('exit', r)).then((code) => ((running = false), code));
-  let passes = 0;
-  let inPlace = 0;
   try {
-    await s.scanner.pass(s.regions, { mode: 'fast' });
-    while (running) {
-      const r = await s.scanner.pass(s.regions, { mode: 'fast' });
-      passes++;
-      if (r.viewBytes > 0) inPlace++;
-    }
-    assert.equal(await exited, 0, 'the writer child finished');
-    assert.ok(Number(out) > 100, `the child opened the file for writing many times (${out.trim()})`);
+    const { code, out, passes, inPlace } = await passesWhile(s, 'fast', py, [s.file]);
+    assert.equal(code, 0, 'the writer child finished');
+    assert.ok(Number(out) > 100, `the child opened the file for writing many times (${out})`);
     assert.ok(inPlace > 0, `some passes held the lease and read in place (${inPlace} of ${passes})`);
     await new Promise((r) => setImmediate(r)); // a pending signal event would be dispatched by now
     assert.equal(appSigio, 0, `no lease-break SIGIO reached the app (${appSigio})`);
   } finally {
     process.off('SIGIO', onSigio);
-    child.kill();
     s.done();
   }
 });
