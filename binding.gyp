@@ -114,6 +114,7 @@
         "native/addon_watch.cc",
         "native/addon_tree.cc",
         "native/canary.cc",
+        "native/first_read.cc",
         "native/hash/blake3.cc",
         "native/hash/blake3_portable.cc",
         "native/hash/crc32c.cc",

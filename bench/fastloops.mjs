@@ -69,7 +69,9 @@ export async function fastLoopLatencies(guard, { file, bytes, trials, spacingMs,
   if (canTrace) {
     const tids = fs.readdirSync('/proc/self/task').map(Number).filter((t) => t !== process.pid);
     for (let i = 0; i < trials; i++) {
-      await sleep(spacingMs);
+      // Offsets spread over 250 ms (golden-ratio steps): an attacker's attach has no phase relative to
+      // the watch tick, and a fixed spacing would sample one phase of it every time.
+      await sleep(spacingMs + ((i * 0.618034) % 1) * 250);
       const ms = await tracerTrial(guard, tids[i % tids.length], timeoutMs);
       if (ms !== null) tracer.push(ms);
     }

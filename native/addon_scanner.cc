@@ -361,7 +361,16 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
     return f;
   }
 
-  // pass(regions, { mode, residentOnly, cpuFraction, priority, watch: [{ fileKey, filePage }] })
+  static firstread::Force ParseFirstRead(Napi::Value v) {
+    if (v.IsUndefined()) return firstread::Force::kAuto;
+    const std::string s = v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string();
+    if (s == "auto") return firstread::Force::kAuto;
+    if (s == "view") return firstread::Force::kView;
+    if (s == "copy") return firstread::Force::kCopy;
+    throw Napi::TypeError::New(v.Env(), "firstRead must be 'auto', 'view' or 'copy'");
+  }
+
+  // pass(regions, { mode, residentOnly, cpuFraction, priority, zeroCopy, firstRead, watch: [{ fileKey, filePage }] })
   Napi::Value PassJs(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     std::vector<PassRegion> regions = ParsePassRegions(info[0]);
@@ -374,6 +383,7 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
     const bool priority = o.Get("priority").ToBoolean().Value();
     opts.trackProgress = !priority;
     opts.zeroCopy = o.Get("zeroCopy").IsUndefined() || o.Get("zeroCopy").ToBoolean().Value();
+    opts.firstRead = ParseFirstRead(o.Get("firstRead"));
     Napi::Value watch = o.Get("watch");
     if (!watch.IsUndefined()) {
       if (!watch.IsArray()) throw Napi::TypeError::New(env, "watch must be an array");
@@ -611,6 +621,20 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
 
 }  // namespace
 
-void InitScanner(Napi::Env env, Napi::Object exports) { exports.Set("Scanner", Scanner::Define(env)); }
+// The process's first-read route (first_read.h): { route: 'probing' | 'view' | 'copy', viewNsPerPage,
+// copyNsPerPage } (-1: not measured yet).
+Napi::Value FirstReadChoiceJs(const Napi::CallbackInfo& info) {
+  const firstread::Choice c = firstread::Current();
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("route", c.route);
+  o.Set("viewNsPerPage", c.viewNsPerPage);
+  o.Set("copyNsPerPage", c.copyNsPerPage);
+  return o;
+}
+
+void InitScanner(Napi::Env env, Napi::Object exports) {
+  exports.Set("Scanner", Scanner::Define(env));
+  exports.Set("firstReadChoice", Napi::Function::New(env, FirstReadChoiceJs, "firstReadChoice"));
+}
 
 }  // namespace pg

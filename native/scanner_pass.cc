@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "file_view.h"
+#include "first_read.h"
 #include "memory.h"
 #include "scanner_clock.h"
 #include "scanner_digest.h"
@@ -108,13 +109,18 @@ class RegionPass {
       }
       // The lease covers this chunk's reads only: it is released before Judge and the pacing sleep.
       std::optional<FileView::Lease> lease;
-      // Not on a file's first pass: mapping the view's page tables costs more than one copy where
-      // touching a new page table entry is slow (~5 us a page under shadow paging, measured here).
-      // Nor in resident-only mode: populating the view's blocks could read pages in from disk.
-      if (pm && opts_.zeroCopy && !opts_.residentOnly && baselined) RouteToView(c, n, osPage, &lease);
+      // Not in resident-only mode: populating the view's blocks could read pages in from disk. On a
+      // file's first pass, only where the view measured cheaper than a copy (first_read.h).
+      const bool viewable = pm && opts_.zeroCopy && !opts_.residentOnly;
+      bool probing = false;
+      const firstread::Route first =
+          viewable && !baselined ? firstread::Next(opts_.firstRead, &probing) : firstread::Route::kCopy;
+      const uint64_t probeCpu0 = probing ? ThreadCpuNs() : 0;
+      if (viewable && (baselined || first == firstread::Route::kView)) RouteToView(c, n, osPage, &lease);
       for (size_t b = 0; b < n; b += kBatchPages) ReadBatch(c, b, std::min(kBatchPages, n - b));
       lease.reset();
       view_ = nullptr;
+      if (probing) RecordProbe(first, n, ThreadCpuNs() - probeCpu0);
       Judge(c, n, pm, counted ? &fileBacked : nullptr);
       for (size_t p = 0; p < n; ++p) {
         if (s_.route[p] != kSkip) ++st.resident;
@@ -146,6 +152,18 @@ class RegionPass {
       const uint8_t* base = IsKnown(&s_.base[p * kDigestSize]) ? &s_.base[p * kDigestSize] : &s_.adopt[p * kDigestSize];
       if (IsKnown(now) && SameDigest(now, base)) res_.matched.push_back(it->second);
     }
+  }
+
+  // A first-pass probe chunk's cost (first_read.h), over the pages it read by each route.
+  void RecordProbe(firstread::Route route, size_t n, uint64_t cpuNs) {
+    uint64_t view = 0, file = 0, total = 0;
+    for (size_t p = 0; p < n; ++p) {
+      if (s_.route[p] == kSkip) continue;
+      ++total;
+      view += s_.route[p] == kView;
+      file += s_.route[p] == kFile;
+    }
+    firstread::Record(route, cpuNs, route == firstread::Route::kView ? view : file, total);
   }
 
   // Moves the chunk's present page-cache pages from pread to the view when the lease is granted.

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "first_read.h"
 #include "hash/hash.h"
 #include "scanner_confirm.h"
 #include "scanner_pacing.h"
@@ -49,6 +50,7 @@ struct PassOptions {
   bool trackProgress = false;  // publish pages done in Engine::progress (the full pass does)
   std::vector<PageRef> watch;  // pages with open findings: reported in `matched` when read and equal
   bool zeroCopy = true;        // hash present page-cache pages in place (file_view.h) where a lease is granted
+  firstread::Force firstRead = firstread::Force::kAuto;  // a file's first pass: view or copy (first_read.h)
 };
 
 struct PassRegionStats {

@@ -132,6 +132,8 @@ export interface NativePassResult {
   bytesHashed: number;
   secondReadBytes: number;
   fileReadBytes: number;
+  /** Bytes hashed in place in the page cache (the zero-copy view), not copied. */
+  viewBytes: number;
   elapsedNs: number;
   cpuNs: number;
   /** The scanner was closed mid-pass: nothing was confirmed. */
@@ -159,7 +161,17 @@ export interface NativeScanner {
    */
   pass(
     regions: NativePassRegion[],
-    opts: { mode: HashMode; residentOnly: boolean; cpuFraction?: number; priority?: boolean; watch?: NativePageRef[] },
+    opts: {
+      mode: HashMode;
+      residentOnly: boolean;
+      cpuFraction?: number;
+      priority?: boolean;
+      watch?: NativePageRef[];
+      /** Hash present page-cache pages in place through a leased view of the file (default true). */
+      zeroCopy?: boolean;
+      /** A file's first pass: measure which read is cheaper ('auto', default) or force one. */
+      firstRead?: 'auto' | 'view' | 'copy';
+    },
   ): Promise<NativePassResult>;
   /** The engine keeps its own duplicate of `fd` (the file mapped as `fileKey`); close yours after. */
   adoptFile(fileKey: string, fd: number): { ok: boolean; errno?: number };
@@ -276,6 +288,12 @@ export interface NativeBinding {
   selftestCanary(): { start: bigint; size: number } | null;
 
   Scanner: new () => NativeScanner;
+  /**
+   * How a file's first pass reads its page-cache pages in this process (native/first_read.h): the
+   * first two eligible chunks time the in-place view and a copy; 'probing' until both are measured.
+   * Costs are thread CPU per page, hashing included (-1: not measured yet).
+   */
+  firstReadChoice(): { route: 'probing' | 'view' | 'copy'; viewNsPerPage: number; copyNsPerPage: number };
   /** Linux only: the fast watch loop (kernel signature every `periodMs`, inotify on code files). */
   Watcher?: new (periodMs: number, onReport: (r: NativeWatchReport) => void) => NativeWatcher;
   /** Linux only (absent elsewhere): the process tree's code check, one background job per pass (native/tree_linux.cc). */

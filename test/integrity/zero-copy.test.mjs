@@ -70,8 +70,8 @@ async function passesWhile(s, mode, py, args) {
 test('present page-cache pages are hashed in place from the second pass on, with the digests of the copy path', { skip: !linux && 'Linux only: read leases' }, async () => {
   const s = setup();
   try {
-    const first = await s.scanner.pass(s.regions, { mode: 'blake3' });
-    assert.equal(first.viewBytes, 0, 'the baseline pass reads with pread (no page tables mapped at start-up)');
+    const first = await s.scanner.pass(s.regions, { mode: 'blake3', firstRead: 'copy' });
+    assert.equal(first.viewBytes, 0, "a baseline pass with firstRead: 'copy' reads with pread");
     assert.equal(first.fileReadBytes, s.size, 'the baseline pass read every page from the page cache once');
     const second = await s.scanner.pass(s.regions, { mode: 'blake3' });
     assert.equal(second.viewBytes, s.size, `the second pass hashed every present page in place (viewBytes ${second.viewBytes} of ${s.size})`);
@@ -100,6 +100,81 @@ test('present page-cache pages are hashed in place from the second pass on, with
     assert.deepEqual(restored.changes, [], 'restored: no change');
   } finally {
     s.done();
+  }
+});
+
+/** A fresh random file of `pages` pages in the temp dir, mapped r-xp and resident; its key and cleanup. */
+function mappedRandomFile(pages) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-first-'));
+  const file = path.join(dir, 'code.bin');
+  fs.writeFileSync(file, crypto.randomBytes(pages * PAGE));
+  const size = pages * PAGE;
+  const start = hooks.mapFileExec(file, size, true);
+  const fileKey = fileKeyOf(file);
+  const regions = [{ start, end: start + BigInt(size), fileKey, fileOffset: 0, compareDisk: true }];
+  const scanners = [];
+  const scanner = () => {
+    const sc = new native.Scanner();
+    const fd = fs.openSync(file, 'r');
+    const adopted = sc.adoptFile(fileKey, fd);
+    fs.closeSync(fd);
+    assert.ok(adopted.ok, `the engine adopts the file (errno ${adopted.errno})`);
+    scanners.push(sc);
+    return sc;
+  };
+  const done = () => {
+    for (const sc of scanners) sc.close();
+    hooks.munmap(start, size);
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  return { file, size, start, fileKey, regions, scanner, done };
+}
+
+test("a file's first pass in place (firstRead: 'view') takes the digests of the copy path and finds a page written before it", { skip: !linux && 'Linux only: read leases' }, async () => {
+  assert.ok(native.openPagemap().ok, '/proc/self/pagemap opens');
+  const m = mappedRandomFile(3 * 1024); // 12 MiB: three 4 MiB chunks
+  try {
+    const written = 1000; // copied on write before the first pass: read from memory, not the view
+    const restore = flip(m.start + BigInt(written * PAGE + 99), 0x10);
+    // Present page-cache pages go through the view. (The write may unmap its neighbours in the same
+    // large folio, measured on ext4: those are read from the page cache with pread.)
+    const states = native.pagemapStates(m.start, m.size);
+    const present = states.filter((x) => x === 1).length;
+    const inPlace = m.scanner();
+    const copy = m.scanner();
+    const v = await inPlace.pass(m.regions, { mode: 'blake3', firstRead: 'view' });
+    const c = await copy.pass(m.regions, { mode: 'blake3', firstRead: 'copy' });
+    restore();
+    assert.ok(present > 0, 'pages of the mapping are present');
+    assert.equal(v.viewBytes, present * PAGE, `every present page-cache page was hashed in place (viewBytes ${v.viewBytes}, ${present} pages present)`);
+    assert.equal(v.fileReadBytes, (m.size / PAGE - present - 1) * PAGE, 'the others but the written page were read from the page cache');
+    assert.equal(c.viewBytes, 0, "firstRead: 'copy' copies every page");
+    const pages = m.size / PAGE;
+    const dv = inPlace.pageCacheDigests(m.fileKey, 0, pages);
+    const dc = copy.pageCacheDigests(m.fileKey, 0, pages);
+    assert.ok(dv.equals(dc), 'the baseline digests of both routes are equal, byte for byte');
+    for (const [name, r] of [['view', v], ['copy', c]]) {
+      assert.deepEqual(r.changes.map((x) => [x.filePage, x.preexisting]), [[written, true]], `${name}: the page written before the first pass differs from the file`);
+    }
+    const again = await inPlace.pass(m.regions, { mode: 'blake3' });
+    assert.deepEqual(again.changes.map((x) => x.filePage), [], 'restored: the next pass finds nothing');
+  } finally {
+    m.done();
+  }
+});
+
+test('firstRead: auto times the in-place view against a copy on first passes and keeps the cheaper', { skip: !linux && 'Linux only: read leases' }, async () => {
+  assert.ok(native.openPagemap().ok, '/proc/self/pagemap opens');
+  assert.throws(() => native.Scanner.prototype.pass.call(new native.Scanner(), [], { mode: 'fast', firstRead: 'mmap' }), /firstRead must be 'auto', 'view' or 'copy'/);
+  const m = mappedRandomFile(3 * 1024);
+  try {
+    const r = await m.scanner().pass(m.regions, { mode: 'fast' });
+    assert.deepEqual(r.changes, [], 'nothing changed');
+    const choice = native.firstReadChoice();
+    assert.ok(choice.viewNsPerPage > 0 && choice.copyNsPerPage > 0, `both routes were timed (${JSON.stringify(choice)})`);
+    assert.equal(choice.route, choice.viewNsPerPage < choice.copyNsPerPage ? 'view' : 'copy', `the cheaper route is kept (${JSON.stringify(choice)})`);
+  } finally {
+    m.done();
   }
 });
 
