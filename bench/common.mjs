@@ -3,6 +3,8 @@ import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
 import { fileURLToPath } from 'node:url';
 import { hooksPath } from '../test/native/hooks.mjs';
 
@@ -23,6 +25,10 @@ export const { readMaps } = need(path.join(root, 'dist/procfs/maps.js'), 'the co
 export const regionsMod = need(path.join(root, 'dist/integrity/regions.js'), 'the compiled region classifier');
 
 export const MiB = 1024 * 1024;
+
+v8.setFlagsFromString('--expose-gc');
+/** A full, synchronous V8 garbage collection. */
+export const gc = vm.runInNewContext('gc');
 
 export function nowNs() {
   return process.hrtime.bigint();

@@ -1,11 +1,6 @@
 // Memory: RSS growth per sweep in resident-only mode (after a warm-up, GC forced between
 // measurements so JS garbage does not count), and baseline digest bytes per page.
-import * as v8 from 'node:v8';
-import * as vm from 'node:vm';
-import { CodeMonitor, rssBytes, MiB } from './common.mjs';
-
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc');
+import { CodeMonitor, rssBytes, MiB, gc } from './common.mjs';
 
 export async function residentOnlyMemory({ warmup, sweeps }) {
   const mon = new CodeMonitor({ residentOnly: true });

@@ -27,8 +27,8 @@ export interface GuardOptions extends CodeMonitorOptions {
    *  kernel watch loop's tick: both run on one native ticker thread, and equal ticks share every
    *  wakeup (on a VM the wakeup costs more than the tick's work). 0 turns it off. */
   sentinelMs?: number;
-  /** Share of one core the periodic sweeps may use. Default 0.0015 (0.15 %; a 282 MiB pass takes
-   *  ~55 s): with large code the sweep is paced by this, so a pass can take longer than `periodMs`.
+  /** Share of one core the periodic sweeps may use. Default 0.001 (0.1 %; a 282 MiB pass takes
+   *  ~60-80 s, the first paced one ~3 min on a VM with shadow paging while it maps the file views): with large code the sweep is paced by this, so a pass can take longer than `periodMs`.
    *  The fast loops (tracer, page-cache writes, copy-on-write tamper) do not wait for it. */
   cpuBudget?: number;
   /** Share of one core the tamper sentinel's page-table walks may use. Default 0.001 (0.1 %). A tick
@@ -134,7 +134,7 @@ export class Guard extends EventEmitter {
     if (!Number.isFinite(period) || period < 50) throw new RangeError('periodMs must be a number >= 50');
     const sentinel = options.sentinelMs ?? 200;
     if (!Number.isFinite(sentinel) || (sentinel !== 0 && sentinel < 10)) throw new RangeError('sentinelMs must be 0 (off) or a number >= 10');
-    const budget = options.cpuBudget ?? 0.0015;
+    const budget = options.cpuBudget ?? 0.001;
     if (!(budget > 0 && budget <= 1)) throw new RangeError('cpuBudget must be a number in (0, 1]');
     const sentinelBudget = options.sentinelBudget ?? 0.001;
     if (!(sentinelBudget > 0 && sentinelBudget <= 1)) throw new RangeError('sentinelBudget must be a number in (0, 1]');

@@ -1,6 +1,6 @@
 /**
  * When is a sweep stalled? A paced sweep of a large process legitimately runs for a long time
- * (CPU cost / budget: ~55 s for 282 MiB at the default 0.15 %), so "no completed pass for N periods" either
+ * (CPU cost / budget: ~60-80 s for 282 MiB at the default 0.1 %), so "no completed pass for N periods" either
  * fires falsely at start or, if it follows the slowest pass, grows without bound while a starved
  * checker slows down. Instead: no *progress* for longer than the expected gap between progress
  * reports, times a margin, and never more than an absolute cap.
