@@ -3,7 +3,7 @@
  * scheduling: policy, nice value and CPU affinity. A same-uid process needs no ptrace rights to
  * put them on SCHED_IDLE, raise their nice value or pin them to one busy CPU; a checker slowed that
  * way looks healthy unless someone compares. A change from what they had when first seen is a
- * `checker-throttled` observation. Also each thread's run count (schedstat).
+ * `checker-throttled` observation.
  */
 import * as fs from 'node:fs';
 import type { Observation } from '../types';
@@ -16,8 +16,6 @@ export interface OwnThread {
   nice: number;
   /** Cpus_allowed_list, e.g. '0-1'. */
   cpus: string;
-  /** Times this thread was scheduled (schedstat's third field); null when unavailable. */
-  runs: number | null;
 }
 
 const POLICIES: Record<number, string> = { 0: 'SCHED_OTHER', 1: 'SCHED_FIFO', 2: 'SCHED_RR', 3: 'SCHED_BATCH', 5: 'SCHED_IDLE', 6: 'SCHED_DEADLINE' };
@@ -61,8 +59,7 @@ export function ownThreads(procRoot = '/proc'): OwnThread[] {
     const sched = stat === null ? null : parseStatSched(stat);
     if (!sched || status === null) continue;
     const cpus = /^Cpus_allowed_list:\s*(\S+)/m.exec(status)?.[1] ?? '?';
-    const runs = Number(read(`${base}/schedstat`)?.trim().split(/\s+/)[2]);
-    out.push({ tid: Number(t), comm, policy: sched.policy, nice: sched.nice, cpus, runs: Number.isFinite(runs) ? runs : null });
+    out.push({ tid: Number(t), comm, policy: sched.policy, nice: sched.nice, cpus });
   }
   return out;
 }

@@ -40,7 +40,7 @@ test('stat parser: nice and policy, with a comm holding spaces and parentheses',
 
 test('throttle diff: a change from first sight is checker-throttled; SCHED_IDLE at first sight too', () => {
   const w = new ThrottleWatch();
-  const t = { tid: 7, comm: 'procguard-scan', policy: 0, nice: 0, cpus: '0-1', runs: 1 };
+  const t = { tid: 7, comm: 'procguard-scan', policy: 0, nice: 0, cpus: '0-1' };
   assert.deepEqual(w.check([t]), []);
   const o = w.check([{ ...t, nice: 19, cpus: '1' }]);
   assert.equal(o.length, 1);
