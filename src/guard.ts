@@ -28,7 +28,8 @@ export interface GuardOptions extends CodeMonitorOptions {
    *  wakeup (on a VM the wakeup costs more than the tick's work). 0 turns it off. */
   sentinelMs?: number;
   /** Share of one core the periodic sweeps may use. Default 0.001 (0.1 %; a 282 MiB pass takes
-   *  ~60-80 s, the first paced one ~3 min on a VM with shadow paging while it maps the file views): with large code the sweep is paced by this, so a pass can take longer than `periodMs`.
+   *  ~60-80 s, the first paced one ~3 min on a VM with shadow paging while it maps the file views):
+   *  with large code the sweep is paced by this, so a pass can take longer than `periodMs`.
    *  The fast loops (tracer, page-cache writes, copy-on-write tamper) do not wait for it. */
   cpuBudget?: number;
   /** Share of one core the tamper sentinel's page-table walks may use. Default 0.001 (0.1 %). A tick

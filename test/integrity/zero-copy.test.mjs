@@ -165,7 +165,12 @@ test("a file's first pass in place (firstRead: 'view') takes the digests of the 
 
 test('firstRead: auto times the in-place view against a copy on first passes and keeps the cheaper', { skip: !linux && 'Linux only: read leases' }, async () => {
   assert.ok(native.openPagemap().ok, '/proc/self/pagemap opens');
-  assert.throws(() => native.Scanner.prototype.pass.call(new native.Scanner(), [], { mode: 'fast', firstRead: 'mmap' }), /firstRead must be 'auto', 'view' or 'copy'/);
+  const probe = new native.Scanner();
+  try {
+    assert.throws(() => probe.pass([], { mode: 'fast', firstRead: 'mmap' }), /firstRead must be 'auto', 'view' or 'copy'/, 'an unknown firstRead is a TypeError');
+  } finally {
+    probe.close();
+  }
   const m = mappedRandomFile(3 * 1024);
   try {
     const r = await m.scanner().pass(m.regions, { mode: 'fast' });
