@@ -72,7 +72,7 @@ test(
     if (!fs.existsSync(prebuild)) {
       // The prebuild is made in a staging copy (scripts/prebuild.js), so build/ is untouched meanwhile.
       const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'prebuild.js')], { cwd: root, encoding: 'utf8' });
-      assert.equal(r.status, 0, `npm run prebuild failed:\n${r.stderr}\n${r.stdout}`);
+      assert.equal(r.status, 0, `npm run build:prebuilds failed:\n${r.stderr}\n${r.stdout}`);
     }
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-pack-'));
     const out = JSON.parse(npm(['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: root }));
