@@ -174,12 +174,12 @@ const Crc32cList& Crc32cAvailable() {
     l.k[l.n++] = &detail::kCrc32cPortable;
 #if PG_HASH_X64
     const CpuFeatures& f = Features();
-    // avx2 (256-bit VPCLMULQDQ folding) is listed before sse42 so that sse42 stays the default on
-    // CPUs without AVX-512: on the Zen 5 measured, the 256-bit fold hashed cached pages at the
-    // crc32 streams' speed (it is faster only from DRAM), and it is unmeasured on the AVX2-only
-    // CPUs (Zen 3, Alder Lake) it is meant for. The bench's hash-only rows show both.
-    if (f.sse42 && f.pclmul && f.vpclmul) l.k[l.n++] = &detail::kCrc32cAvx2;
+    // Slowest to fastest per page, so the last one the CPU has is the default. The folding kernels
+    // beat the three crc32 streams where they exist: on an AVX2 + VPCLMULQDQ CPU without AVX-512 the
+    // 256-bit fold hashed 15.4 GB/s against sse42's 10.6 (issue 23); on the Zen 5 of docs/hash.md,
+    // 21-24 against 13-16 GB/s from memory and the same speed in cache; avx512 there 31-38.
     if (f.sse42 && f.pclmul) l.k[l.n++] = &detail::kCrc32cSse42;
+    if (f.sse42 && f.pclmul && f.vpclmul) l.k[l.n++] = &detail::kCrc32cAvx2;
     if (f.sse42 && f.pclmul && f.vpclmul && f.avx512) l.k[l.n++] = &detail::kCrc32cAvx512;
 #endif
 #if PG_HASH_ARM64

@@ -94,3 +94,22 @@ for (const backend of backends.crc32c) {
     assert.deepEqual(native.hashPages(page, 'fast', backend), base, 'restoring every bit must restore the digest');
   });
 }
+
+// The default is the fastest kernel the CPU has: the list is ordered slowest to fastest per page and
+// the default is its last entry. x86-64 Linux: the expected list follows from /proc/cpuinfo's flags
+// (the folding kernels beat the crc32 streams; avx2 without AVX-512 was picked wrongly before).
+test('CRC32C dispatch lists backends slowest to fastest and defaults to the fastest this CPU has', async () => {
+  assert.equal(backends.crc32c[0], 'portable', `portable must be listed first: ${backends.crc32c}`);
+  assert.equal(backends.crc32cActive, backends.crc32c.at(-1), `default ${backends.crc32cActive} is not the last of ${backends.crc32c}`);
+  if (process.platform !== 'linux' || process.arch !== 'x64') return;
+  const { readFileSync } = await import('node:fs');
+  const flagLine = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('flags'));
+  assert.ok(flagLine, '/proc/cpuinfo has no flags line');
+  const has = new Set(flagLine.split(':')[1].trim().split(/\s+/));
+  const streams = has.has('sse4_2') && has.has('pclmulqdq');
+  const fold256 = streams && has.has('avx2') && has.has('vpclmulqdq');
+  const fold512 = fold256 && ['avx512f', 'avx512bw', 'avx512vl'].every((f) => has.has(f));
+  const want = ['portable', ...(streams ? ['sse42'] : []), ...(fold256 ? ['avx2'] : []), ...(fold512 ? ['avx512'] : [])];
+  // The addon also asks XGETBV whether the OS saves YMM/ZMM state; the kernel's flags already reflect that.
+  assert.deepEqual(backends.crc32c, want, `CRC32C backends for CPU flags (sse4_2/pclmulqdq/avx2/vpclmulqdq/avx512*): got ${backends.crc32c}, want ${want}`);
+});
