@@ -1,4 +1,4 @@
-// The performance goals of DESIGN.md section 5, and the readable table.
+// The performance goals (docs/bench.md: what each means, the latest results), and the readable table.
 
 /** key, comparison and target; `better` tells which way is good. */
 export const GOALS = [

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm run bench [-- --quick] [-- --json]
 // One run, one machine, the same bytes for every row: prints a table of throughputs and the goal
-// ratios of DESIGN.md section 5, and with --json a JSON object as the last line of stdout.
+// ratios of bench/goals.mjs (docs/bench.md), and with --json a JSON object as the last line of stdout.
 // --quick: tiny workload and short windows (seconds), only to check that the bench runs.
 import { machine, native, MiB, since } from './common.mjs';
 import { createWorkloadFile, mapWorkload, ownCodeRegions, bytesOf } from './workload.mjs';

@@ -69,7 +69,7 @@ export async function treeBench({ quick, log, out }) {
       tree_marginal_bytes_per_renderer: marginal,
       tree: { seconds: wall, ticks, processes: settled.processes.length, renderers: renderers(settled).length, extraRenderers: extra, coveredPerRenderer, hashedPerRenderer },
     };
-    // Its own verdict beside the DESIGN goals table (which lists the eight single-process goals).
+    // Its own verdict beside the goals table of bench/goals.mjs (which lists the eight single-process goals).
     fields.cpu_percent_tree_goal = { value: cpu, op: '<', target: 1, met: cpu < 1 };
     return fields;
   } finally {

@@ -147,7 +147,7 @@ export interface Status {
   processes?: ProcessEntry[];
 }
 
-/** The Guard's loops (see README "Security model": what each covers). Times are ISO-8601 or null. */
+/** The Guard's loops (see docs/security.md: what each covers). Times are ISO-8601 or null. */
 export interface LoopsStatus {
   sweep: { state: 'running' | 'off'; periodMs: number; passActive: boolean; pagesDone: number; pagesTotal: number; lastProgressAt: string | null; stallLimitMs: number | null };
   sentinel: { state: 'running' | 'off'; reason?: string; lastReportAt: string | null; lastRunSeenAt: string | null };

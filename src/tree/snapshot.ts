@@ -3,7 +3,7 @@
  * namespace: /proc/<pid>/stat (ppid, start time), status (seccomp, NoNewPrivs, capabilities,
  * TracerPid), ns/{user,pid,net} links, cmdline (type) and exe. Chromium's sandboxed children are
  * not dumpable, yet that reader holds capabilities over their user namespace, so all of it is
- * readable (see DESIGN.md section 4).
+ * readable (docs/process-tree.md).
  */
 import * as fs from 'node:fs';
 import { ProcfsUnreadableError } from '../errors';

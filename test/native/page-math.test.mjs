@@ -1,7 +1,7 @@
 // The 4 KiB-digest / OS-page arithmetic (native/page_math.h, used by the scanner's residency and
 // sentinel paths) for 4, 16 and 64 KiB OS pages, compiled with the host C++ compiler and run.
 // The kernels here have 4 KiB pages: this is the part of other page sizes that a test can show
-// without that hardware (see the README's Platforms section).
+// without that hardware (see docs/tested-platforms.md, arm64).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Our per-page kernels vs the official b3sum, one thread, on a tmpfs file of the same size
-# (DESIGN.md section 5). For b3sum: median of 5 runs of user time (its hashing), user + system
+# (the `blake3_vs_b3sum` goal, docs/bench.md). For b3sum: median of 5 runs of user time (its hashing), user + system
 # (mmap mode adds a page fault per 4 KiB page; --no-mmap adds the read() copy), and wall time.
 # Then hash_bench's table (median thread-CPU time per backend).
 # Usage: sh native/hash/tools/compare_b3sum.sh [MiB, default 256]   (needs b3sum and GNU time)
