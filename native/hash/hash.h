@@ -23,8 +23,8 @@ struct Blake3Kernel;
 struct Crc32cKernel;
 
 // --- Backends ---
-// Names usable on this CPU, best last for BLAKE3 ("portable", "sse41", "avx2", "avx512"; arm64:
-// "neon") and CRC32C ("portable", "sse42"; arm64: "armv8").
+// Names usable on this CPU, slowest first and the default (the fastest) last, for BLAKE3 ("portable",
+// "sse41", "avx2", "avx512"; arm64: "neon") and CRC32C ("portable", "sse42", "avx2", "avx512"; arm64: "armv8").
 std::vector<std::string> Blake3Backends();
 std::vector<std::string> Crc32cBackends();
 // The backend used when none is passed explicitly.
