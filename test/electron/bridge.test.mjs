@@ -203,7 +203,7 @@ test('bridge unit: a frame that navigates, or whose renderer dies, loses its sub
   const other = new FakeFrame({ origin: APP, processId: 9 });
   for (const [w, f] of [[wc, frame], [wc, sub], [wc2, other]]) ipc.send(CHANNELS.subscribe, eventFrom(w, f));
   assert.equal(bridge.stats().subscribers, 3, 'three frames subscribed');
-  for (const ev of ['did-frame-navigate', 'render-process-gone', 'destroyed']) {
+  for (const ev of ['did-frame-navigate', 'did-fail-provisional-load', 'render-process-gone', 'destroyed']) {
     assert.equal(wc.listenerCount(ev), 1, `one '${ev}' listener per webContents, however many of its frames subscribed`);
   }
 
@@ -219,7 +219,7 @@ test('bridge unit: a frame that navigates, or whose renderer dies, loses its sub
   ipc.send(CHANNELS.subscribe, eventFrom(wc, sub2));
   wc.navigateFrame(frame, `${APP}/index.html`);
   assert.equal(bridge.stats().subscribers, 1, 'a main-frame navigation drops every subscription of that webContents');
-  for (const ev of ['did-frame-navigate', 'render-process-gone', 'destroyed']) {
+  for (const ev of ['did-frame-navigate', 'did-fail-provisional-load', 'render-process-gone', 'destroyed']) {
     assert.equal(wc.listenerCount(ev), 0, `the '${ev}' listener is removed once the webContents has no subscriber`);
   }
   // The new document subscribes again (the preload runs anew) and is served.
@@ -233,7 +233,7 @@ test('bridge unit: a frame that navigates, or whose renderer dies, loses its sub
   source.publish(snaps.compromised);
   assert.equal(other.sent.length, 2, 'nothing is pushed to the crashed renderer');
   bridge.dispose();
-  assert.equal(wc.listenerCount('did-frame-navigate') + wc.listenerCount('destroyed') + wc.listenerCount('render-process-gone'), 0, 'dispose removes every listener');
+  assert.equal(wc.listenerCount('did-frame-navigate') + wc.listenerCount('did-fail-provisional-load') + wc.listenerCount('destroyed') + wc.listenerCount('render-process-gone'), 0, 'dispose removes every listener');
 
   // Navigating does not refill the rate bucket (only a destroyed webContents is forgotten).
   const r = setup({ rateLimit: { burst: 2, perSecond: 1 } });
@@ -243,6 +243,74 @@ test('bridge unit: a frame that navigates, or whose renderer dies, loses its sub
   r.wc.navigateFrame(r.frame, `${APP}/index.html`);
   assert.match(r.ipc.invoke(CHANNELS.get, eventFrom(r.wc, r.frame)), /rate-limited/, 'two subscribes and two navigations later the bucket is empty');
   r.bridge.dispose();
+});
+
+test('bridge unit: a subframe that navigates into another process is dropped by frame identity, and its new document takes one slot', () => {
+  const { ipc, source, bridge, wc, frame } = setup({ allowSubframes: true });
+  ipc.send(CHANNELS.subscribe, eventFrom(wc, frame));
+  const sub = new FakeFrame({ origin: APP, parent: frame, frameId: 2 });
+  ipc.send(CHANNELS.subscribe, eventFrom(wc, sub));
+  const oldIds = [sub.processId, sub.routingId];
+  // The event carries the new host's ids; the WebFrameMain object follows the frame there.
+  wc.navigateFrame(sub, `${APP}/other.html`, { newProcess: true });
+  assert.notDeepEqual([sub.processId, sub.routingId], oldIds, 'the fake gave the frame new ids (cross-process navigation)');
+  assert.equal(bridge.stats().subscribers, 1, 'the old document\'s subscription is dropped although the event names the new ids');
+  source.publish(snaps.findings);
+  assert.equal(sub.sent.length, 1, 'the new document gets no push it did not ask for');
+  // The new same-origin document subscribes itself: one slot, one push per snapshot.
+  ipc.send(CHANNELS.subscribe, eventFrom(wc, sub));
+  assert.equal(bridge.stats().subscribers, 2, 'main frame + the new document: one slot each');
+  source.publish(snaps.compromised);
+  assert.equal(sub.sent.length, 3, 'the new document got its first snapshot and exactly one push');
+  bridge.dispose();
+});
+
+test('bridge unit: the same frame object subscribing under new ids replaces its old subscription', () => {
+  const { ipc, source, bridge, wc, frame } = setup({ allowSubframes: true });
+  const sub = new FakeFrame({ origin: APP, parent: frame, frameId: 2 });
+  ipc.send(CHANNELS.subscribe, eventFrom(wc, sub));
+  sub.swapHost(); // no navigation event seen (e.g. listeners missing): the frame now has other ids
+  ipc.send(CHANNELS.subscribe, eventFrom(wc, sub));
+  assert.equal(bridge.stats().subscribers, 1, 'one frame object, one subscription');
+  source.publish(snaps.findings);
+  assert.equal(sub.sent.length, 3, 'two first snapshots, then one push (not two)');
+  bridge.dispose();
+});
+
+test('bridge unit: an error page (no did-frame-navigate) ends the subscription of its frame, main or sub, in or out of process', () => {
+  for (const newProcess of [false, true]) {
+    const { ipc, source, bridge, wc, frame } = setup({ allowSubframes: true });
+    const sub = new FakeFrame({ origin: APP, parent: frame, frameId: 2 });
+    const sib = new FakeFrame({ origin: APP, parent: frame, frameId: 3 });
+    for (const f of [frame, sub, sib]) ipc.send(CHANNELS.subscribe, eventFrom(wc, f));
+    let navigateEvents = 0;
+    wc.on('did-frame-navigate', () => navigateEvents++);
+    wc.failNavigation(sub, 'https://unreachable.example/', { newProcess });
+    assert.equal(navigateEvents, 0, 'Electron emits no did-frame-navigate for an error page');
+    assert.equal(bridge.stats().subscribers, 2, `the subframe showing an error page is dropped at once (newProcess ${newProcess})`);
+    assert.equal(source.listenerCount('status'), 1, 'the bridge still listens to the guard');
+    wc.failNavigation(frame, 'https://unreachable.example/', { newProcess });
+    assert.equal(bridge.stats().subscribers, 0, `a main-frame error page ends every subscription of the webContents (newProcess ${newProcess})`);
+    source.publish(snaps.findings);
+    assert.deepEqual([frame.sent.length, sub.sent.length, sib.sent.length], [1, 1, 1], 'no push after the error pages');
+    bridge.dispose();
+  }
+});
+
+test('bridge unit: in-page navigations keep the subscription; a disposed frame is dropped at the next frame event', () => {
+  const { ipc, source, bridge, wc, frame } = setup({ allowSubframes: true });
+  const sub = new FakeFrame({ origin: APP, parent: frame, frameId: 2 });
+  const gone = new FakeFrame({ origin: APP, parent: frame, frameId: 3 });
+  for (const f of [frame, sub, gone]) ipc.send(CHANNELS.subscribe, eventFrom(wc, f));
+  wc.navigateInPage(frame, `${APP}/index.html#settings`);
+  wc.navigateInPage(sub, `${APP}/index.html#x`);
+  assert.equal(bridge.stats().subscribers, 3, 'anchors and pushState keep the document and its subscription');
+  gone.detach();
+  wc.navigateFrame(sub, `${APP}/next.html`);
+  assert.equal(bridge.stats().subscribers, 1, 'the navigated subframe and the disposed one (ids unreadable) are dropped');
+  source.publish(snaps.findings);
+  assert.equal(frame.sent.length, 2, 'the main frame still gets pushes');
+  bridge.dispose();
 });
 
 test('bridge unit: the subscriber cap is per webContents, and a refused subscribe is answered', () => {

@@ -53,18 +53,51 @@ export class FakeWebContents extends EventEmitter {
     this.replies = [];
   }
   /**
-   * A committed cross-document navigation of `frame`, as Electron reports it (webContents docs,
-   * "Document Navigations"): 'did-frame-navigate' (event, url, httpResponseCode, httpStatusText,
-   * isMainFrame, frameProcessId, frameRoutingId) for any frame, then 'did-navigate' (event, url,
-   * httpResponseCode, httpStatusText) for the main frame. `origin` updates the frame in place, as a
-   * WebFrameMain that follows same-site navigations does. Not emitted for in-page navigations.
+   * A committed cross-document navigation of `frame`, as Electron 45 reports it.
+   *
+   * Semantics followed (sources read at electron/electron 96f3996d8d, same code on 44-x-y):
+   * - WebContents::DidFinishNavigation (shell/browser/api/electron_api_web_contents.cc, "void
+   *   WebContents::DidFinishNavigation"): nothing for an uncommitted navigation; for a committed
+   *   non-error cross-document one 'did-frame-navigate' (event, url, httpResponseCode,
+   *   httpStatusText, isMainFrame, frameProcessId, frameRoutingId) with the ids of the *new*
+   *   RenderFrameHost (navigation_handle->GetRenderFrameHost()), then 'did-navigate' for the main
+   *   frame; same-document ones emit 'did-navigate-in-page' instead. Documented in
+   *   docs/api/web-contents.md, events 'did-frame-navigate' and 'did-navigate-in-page'.
+   * - WebContents::RenderFrameHostChanged ("During cross-origin navigation, a FrameTreeNode will swap
+   *   out its RFH. If an instance of WebFrameMain exists, it will need to have its RFH swapped as
+   *   well") -> WebFrameMain::UpdateRenderFrameHost (electron_api_web_frame_main.cc): the *same*
+   *   WebFrameMain object now reports the new frame's processId and routingId. So the fake keeps the
+   *   FakeFrame object and gives it new ids when `newProcess` is true (a cross-process navigation;
+   *   docs/api/web-frame-main.md: "Distinct WebFrameMain instances that refer to the same
+   *   underlying frame will have the same routingId" - the ids name the current document's host).
    */
-  navigateFrame(frame, url, { origin = frame.origin } = {}) {
+  navigateFrame(frame, url, { origin = frame.origin, newProcess = false } = {}) {
+    if (newProcess) frame.swapHost();
     frame.url = url;
     frame.origin = origin;
     const isMainFrame = frame.parent === null;
     this.emit('did-frame-navigate', electronEvent(), url, -1, '', isMainFrame, frame.processId, frame.routingId);
     if (isMainFrame) this.emit('did-navigate', electronEvent(), url, -1, '');
+  }
+  /** An in-page navigation (anchor, pushState): 'did-navigate-in-page' (event, url, isMainFrame, frameProcessId, frameRoutingId); the document stays. */
+  navigateInPage(frame, url) {
+    frame.url = url;
+    this.emit('did-navigate-in-page', electronEvent(), url, frame.parent === null, frame.processId, frame.routingId);
+  }
+  /**
+   * A navigation that commits an error page (same DidFinishNavigation, IsErrorPage() branch):
+   * 'did-fail-provisional-load' (event, errorCode, errorDescription, validatedURL, isMainFrame,
+   * frameProcessId, frameRoutingId), then 'did-fail-load' with the same arguments unless the code
+   * is ERR_ABORTED (-3). No 'did-frame-navigate'. Chromium commits error pages with an opaque
+   * origin, serialised "null"; an error page may also commit in another process (newProcess).
+   */
+  failNavigation(frame, url, { code = -105, description = 'ERR_NAME_NOT_RESOLVED', newProcess = false } = {}) {
+    if (newProcess) frame.swapHost();
+    frame.url = url;
+    frame.origin = 'null';
+    const args = [code, description, url, frame.parent === null, frame.processId, frame.routingId];
+    this.emit('did-fail-provisional-load', electronEvent(), ...args);
+    if (code !== -3) this.emit('did-fail-load', electronEvent(), ...args);
   }
   /** The renderer process died: 'render-process-gone' (event, RenderProcessGoneDetails). */
   crash(reason = 'crashed', exitCode = 139) {
@@ -83,19 +116,46 @@ export class FakeWebContents extends EventEmitter {
   }
 }
 
+let nextProcessId = 100;
+/**
+ * A WebFrameMain. `processId` and `routingId` are those of the frame's current host; they change
+ * when the frame navigates into another process while the object stays the same (see
+ * navigateFrame). IPC events name the routing id `frameId`. `detach()` is FrameDeleted ->
+ * WebFrameMain::Destroyed: `detached` turns true and reading the ids throws, as
+ * WebFrameMain::CheckRenderFrame does ("Render frame was disposed before WebFrameMain could be
+ * accessed").
+ */
 export class FakeFrame {
   constructor({ origin, url = `${origin}/index.html`, parent = null, processId = 7, frameId = 1 } = {}) {
     this.origin = origin;
     this.url = url;
     this.parent = parent;
     this.detached = false;
-    this.processId = processId;
-    this.frameId = frameId;
-    // WebFrameMain names the frame's routing id `routingId`; IPC events call the same number `frameId`.
-    this.routingId = frameId;
+    this.disposed = false;
+    this.host = { processId, routingId: frameId };
     this.sent = [];
   }
+  get processId() {
+    if (this.disposed) throw new Error('Render frame was disposed before WebFrameMain could be accessed');
+    return this.host.processId;
+  }
+  get routingId() {
+    if (this.disposed) throw new Error('Render frame was disposed before WebFrameMain could be accessed');
+    return this.host.routingId;
+  }
+  get frameId() {
+    return this.routingId;
+  }
+  /** The frame's document moves to a new RenderFrameHost in a new process (new ids, same object). */
+  swapHost() {
+    this.host = { processId: nextProcessId++, routingId: 1 + (this.host.routingId % 1000) };
+  }
+  detach() {
+    this.detached = true;
+    this.disposed = true;
+  }
   send(channel, ...args) {
+    if (this.disposed) throw new Error('Render frame was disposed before WebFrameMain could be accessed');
     this.sent.push([channel, ...args]);
   }
 }
@@ -106,6 +166,7 @@ export class FakeFrame {
  * (processId, frameId), whatever it shows now; the fake records it in `wc.replies`.
  */
 export function eventFrom(wc, frame) {
+  // The ids of the frame as it is when the message is sent (IpcMainEvent.processId / frameId).
   const processId = frame?.processId ?? 7;
   const frameId = frame?.frameId ?? 1;
   return {
