@@ -196,3 +196,63 @@ export class FakeSource extends EventEmitter {
     this.emit('status', status);
   }
 }
+
+/**
+ * Electron's Debugger (webContents.debugger), as shell/browser/api/electron_api_debugger.cc
+ * (electron/electron 44-x-y) implements it: attach(protocolVersion?) throws a TypeError "Debugger is
+ * already attached to the target" when attached and "Requested protocol version is not supported"
+ * for an unknown version; isAttached() is true between a successful attach and the detach;
+ * detach() (and the target closing) emits 'detach' (event, 'target closed'). There is no 'attach'
+ * event. attach is a prototype method, as on the real class.
+ */
+export class FakeDebugger extends EventEmitter {
+  #attached = false;
+  attach(protocolVersion) {
+    if (this.#attached) throw new TypeError('Debugger is already attached to the target');
+    if (protocolVersion !== undefined && protocolVersion !== '' && !/^1\.\d+$/.test(protocolVersion)) throw new TypeError('Requested protocol version is not supported');
+    this.#attached = true;
+  }
+  isAttached() {
+    return this.#attached;
+  }
+  detach() {
+    if (!this.#attached) return;
+    this.#attached = false;
+    this.emit('detach', electronEvent(), 'target closed');
+  }
+}
+
+/**
+ * Electron's `app` as far as the glue reads it: 'web-contents-created', getAppMetrics() and
+ * commandLine.hasSwitch(), over one command line as the browser process has it
+ * (base::CommandLine::ForCurrentProcess(), shell/common/api/electron_api_command_line.cc).
+ * enableSandbox() does what App::EnableSandbox does (shell/browser/api/electron_api_app.cc):
+ * removes --no-sandbox and appends --enable-sandbox; ELECTRON_DISABLE_SANDBOX in `env` appends
+ * --no-sandbox at start (shell/app/electron_main_delegate.cc). ProcessMetric.sandboxed exists on
+ * darwin and win32 only (electron.d.ts: `@platform darwin,win32`).
+ */
+export class FakeApp extends EventEmitter {
+  constructor({ argv = [], env = {}, metrics = [], platform = 'linux' } = {}) {
+    super();
+    this.switches = new Set(argv.filter((a) => a.startsWith('--')).map((a) => a.slice(2).split('=')[0]));
+    if (env.ELECTRON_DISABLE_SANDBOX !== undefined) this.switches.add('no-sandbox');
+    this.metrics = metrics;
+    this.platform = platform;
+    const switches = this.switches;
+    this.commandLine = {
+      hasSwitch: (name) => switches.has(name),
+      appendSwitch: (name) => switches.add(name),
+    };
+  }
+  enableSandbox() {
+    this.switches.delete('no-sandbox');
+    this.switches.add('enable-sandbox');
+  }
+  getAppMetrics() {
+    return this.metrics.map((m) => {
+      const out = { ...m };
+      if (this.platform !== 'darwin' && this.platform !== 'win32') delete out.sandboxed;
+      return out;
+    });
+  }
+}

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { auditWebContentsConfig, createWindowAudit } from '../../dist/electron/window-audit.js';
 import { auditWindows } from '../../dist/electron/main.js';
+import { FakeDebugger } from './fakes.mjs';
 
 const SAFE = { id: 1, type: 'window', url: 'app://main/index.html', preferences: { contextIsolation: true, sandbox: true }, hasWindowOpenHandler: true, navigationGuards: 1 };
 const kinds = (obs) => obs.map((o) => o.kind).sort();
@@ -43,6 +44,9 @@ class FakeContents extends EventEmitter {
     this.id = id;
     this.prefs = prefs;
     this.destroyed = false;
+    // Electron's WebContents.prototype._init sets the private handler slot to null (lib/browser/api/web-contents.ts).
+    this._windowOpenHandler = null;
+    this.debugger = new FakeDebugger();
   }
   getType() { return 'window'; }
   getURL() { return 'app://main/'; }
