@@ -8,12 +8,13 @@
  * rejects subframes unless allowed, and runs the same whole check again before every push; (3)
  * rate-limits and caps subscriptions per webContents, so one renderer cannot starve another; (4)
  * answers from a cached serialised snapshot, so a request costs a few property reads and never a
- * deep copy. A subscription ends when its frame navigates or commits an error page, its renderer
+ * deep copy; (5) sends the renderer view of the status (renderer-view.ts), never the full record. A subscription ends when its frame navigates or commits an error page, its renderer
  * dies or its webContents is destroyed: a new document must subscribe (and pass the check) itself.
  */
 import type { Status } from '../types';
 import { CHANNELS, REFUSALS } from './channels';
 import { RateLimiter } from './rate-limit';
+import { createRendererView } from './renderer-view';
 import {
   checkSender,
   normaliseOrigin,
@@ -169,10 +170,12 @@ export function createStatusBridge(source: StatusSource, ipcMain: IpcMainLike, o
 
   let cache: string | null = null;
   let cacheAt = 0;
+  // Renderers get the element's view, never other windows' titles/URLs or argv/env values.
+  const view = createRendererView();
   function serialise(status: unknown): string | null {
     try {
       if (typeof status !== 'object' || status === null) throw new TypeError('status is not an object');
-      const json = JSON.stringify(status);
+      const json = JSON.stringify(view(status as Status));
       stats.serialised++;
       return json;
     } catch {

@@ -5,6 +5,10 @@ import { CHANNELS } from '../../dist/electron/channels.js';
 import { exposeStatus } from '../../dist/electron/main.js';
 import { FakeIpcMain, FakeWebContents, FakeFrame, FakeSource, eventFrom } from './fakes.mjs';
 import { makeSnapshots } from './snapshots.mjs';
+import { createRendererView } from '../../dist/electron/renderer-view.js';
+
+/** What renderers get of a status (the bridge sends the renderer view). */
+const view = (s) => createRendererView()(s);
 
 const snaps = await makeSnapshots();
 const APP = 'app://main';
@@ -23,7 +27,7 @@ test('bridge unit: an allowed main frame gets the serialised status', () => {
   const { ipc, bridge, wc, frame } = setup();
   const reply = ipc.invoke(CHANNELS.get, eventFrom(wc, frame));
   assert.equal(typeof reply, 'string', 'reply should be the JSON string of the snapshot');
-  assert.deepEqual(JSON.parse(reply), snaps.ok, 'reply should decode to the source status');
+  assert.deepEqual(JSON.parse(reply), view(snaps.ok), 'reply should decode to the source status');
   assert.equal(bridge.stats().served, 1, 'served counter should count the reply');
   bridge.dispose();
 });
@@ -55,7 +59,7 @@ test('bridge unit: subframes are refused unless allowSubframes', () => {
 
   const allowed = setup({ allowSubframes: true });
   const sub2 = new FakeFrame({ origin: APP, parent: allowed.frame, frameId: 2 });
-  assert.deepEqual(JSON.parse(allowed.ipc.invoke(CHANNELS.get, eventFrom(allowed.wc, sub2))), snaps.ok, 'allowSubframes should admit a same-origin subframe');
+  assert.deepEqual(JSON.parse(allowed.ipc.invoke(CHANNELS.get, eventFrom(allowed.wc, sub2))), view(snaps.ok), 'allowSubframes should admit a same-origin subframe');
   const evilSub = new FakeFrame({ origin: 'https://ads.example', parent: allowed.frame, frameId: 3 });
   assert.match(allowed.ipc.invoke(CHANNELS.get, eventFrom(allowed.wc, evilSub)), /refused/, 'allowSubframes must still check the origin');
   allowed.bridge.dispose();
@@ -121,10 +125,10 @@ test('bridge unit: subscribers get the current and every new snapshot; unsubscri
   ipc.send(CHANNELS.subscribe, ev);
   assert.equal(bridge.stats().subscribers, 1, 'subscribing twice from one frame should count once');
   assert.equal(frame.sent.length, 1, 'a new subscriber should get the current snapshot at once');
-  assert.deepEqual(frame.sent[0], [CHANNELS.push, JSON.stringify(snaps.ok)], 'the push should carry the serialised snapshot');
+  assert.deepEqual(frame.sent[0], [CHANNELS.push, JSON.stringify(view(snaps.ok))], 'the push should carry the serialised snapshot');
   source.publish(snaps.findings);
-  assert.deepEqual(JSON.parse(frame.sent[1][1]), snaps.findings, 'a new snapshot should be pushed');
-  assert.deepEqual(JSON.parse(ipc.invoke(CHANNELS.get, ev)), snaps.findings, 'get should now answer the new snapshot from cache');
+  assert.deepEqual(JSON.parse(frame.sent[1][1]), view(snaps.findings), 'a new snapshot should be pushed');
+  assert.deepEqual(JSON.parse(ipc.invoke(CHANNELS.get, ev)), view(snaps.findings), 'get should now answer the new snapshot from cache');
 
   ipc.send(CHANNELS.unsubscribe, ev);
   source.publish(snaps.compromised);
@@ -331,7 +335,7 @@ test('bridge unit: the subscriber cap is per webContents, and a refused subscrib
   assert.equal(bridge.stats().subscribers, 5, 'a second webContents still subscribes');
   assert.deepEqual(wc2.replies, [], 'and gets no refusal');
   source.publish(snaps.findings);
-  assert.deepEqual(JSON.parse(f2.sent.at(-1)[1]), snaps.findings, 'and receives pushes');
+  assert.deepEqual(JSON.parse(f2.sent.at(-1)[1]), view(snaps.findings), 'and receives pushes');
 
   // Room comes back when a frame of the full webContents leaves.
   ipc.send(CHANNELS.unsubscribe, eventFrom(wc, frames[1]));
@@ -438,13 +442,13 @@ test('bridge unit: source failures are counted and never thrown into the guard',
   source.status = () => { throw new Error('boom'); };
   assert.deepEqual(JSON.parse(ipc.invoke(CHANNELS.get, ev)), { procguardError: 'unavailable' }, 'a throwing status() gives "unavailable"');
   source.status = () => snaps.ok;
-  assert.deepEqual(JSON.parse(ipc.invoke(CHANNELS.get, ev)), snaps.ok, 'the next request reads again');
+  assert.deepEqual(JSON.parse(ipc.invoke(CHANNELS.get, ev)), view(snaps.ok), 'the next request reads again');
   assert.doesNotThrow(() => source.emit('status', { ...snaps.ok, bad: 10n }), 'an unserialisable snapshot must not throw into emit()');
   assert.ok(bridge.stats().serialiseErrors >= 2, 'both failures are counted');
-  assert.deepEqual(JSON.parse(ipc.invoke(CHANNELS.get, ev)), snaps.ok, 'the last good snapshot stays cached');
+  assert.deepEqual(JSON.parse(ipc.invoke(CHANNELS.get, ev)), view(snaps.ok), 'the last good snapshot stays cached');
   tick(150);
   source.status = () => snaps.findings;
-  assert.deepEqual(JSON.parse(ipc.invoke(CHANNELS.get, ev)), snaps.findings, 'a cache older than maxCacheAgeMs is refreshed');
+  assert.deepEqual(JSON.parse(ipc.invoke(CHANNELS.get, ev)), view(snaps.findings), 'a cache older than maxCacheAgeMs is refreshed');
   const filtered = setup({ filter: () => { throw new Error('x'); } });
   assert.match(filtered.ipc.invoke(CHANNELS.get, eventFrom(filtered.wc, filtered.frame)), /refused/, 'a throwing filter refuses');
   assert.equal(filtered.bridge.stats().rejected.filtered, 1, 'filter refusals are counted');
