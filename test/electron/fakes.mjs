@@ -1,6 +1,17 @@
-// In-memory stand-ins for the few Electron main-process objects the Electron-free bridge takes
-// as parameters (ipcMain, webContents, WebFrameMain). They are for UNIT tests of src/electron/bridge.ts
-// only; the end-to-end test (e2e.test.mjs) uses a real Electron or skips.
+// In-memory stand-ins for the few Electron main-process objects the Electron-free glue takes as
+// parameters (ipcMain, app, webContents, WebFrameMain, Debugger). They are for UNIT tests only; the
+// end-to-end test (e2e.test.mjs) uses a real Electron or skips. Each behaviour they model names the
+// Electron source it follows. Sources read (electron/electron):
+//   WC  = https://github.com/electron/electron/blob/96f3996d8d3ce6e2fcfb86326fc4b953b53936fb/shell/browser/api/electron_api_web_contents.cc
+//         DidFinishNavigation #L2479 (did-frame-navigate #L2513, did-fail-provisional-load #L2541),
+//         RenderFrameHostChanged #L2154 (-> WebFrameMain::UpdateRenderFrameHost #L2172)
+//   WFM = https://github.com/electron/electron/blob/476f0a0dbcce899647ec919f095725958644738f/shell/browser/api/electron_api_web_frame_main.cc
+//         Destroyed #L192, UpdateRenderFrameHost #L216, CheckRenderFrame #L231
+//   DBG = https://github.com/electron/electron/blob/476f0a0dbcce899647ec919f095725958644738f/shell/browser/api/electron_api_debugger.cc (Attach #L113, IsAttached #L137, Detach #L141)
+//   APP = https://github.com/electron/electron/blob/96f3996d8d3ce6e2fcfb86326fc4b953b53936fb/shell/browser/api/electron_api_app.cc#L1564 (App::EnableSandbox),
+//         https://github.com/electron/electron/blob/96f3996d8d3ce6e2fcfb86326fc4b953b53936fb/shell/common/api/electron_api_command_line.cc#L15 (HasSwitch on ForCurrentProcess)
+//   Docs: https://github.com/electron/electron/blob/96f3996d8d3ce6e2fcfb86326fc4b953b53936fb/docs/api/web-contents.md#L417 ('did-frame-navigate'), #L135 ('did-fail-provisional-load'),
+//         https://github.com/electron/electron/blob/96f3996d8d3ce6e2fcfb86326fc4b953b53936fb/docs/api/web-frame-main.md#L329 (frame.routingId), #L341 (frame.detached)
 import { EventEmitter } from 'node:events';
 
 export class FakeIpcMain {
