@@ -5,7 +5,9 @@
  * has no 'attach' event, so the watch (1) wraps each webContents' `debugger.attach` (an own property
  * shadowing the prototype method) to see a call at once, with the caller's stack, and (2) polls
  * `isAttached()` so an attach that bypasses the wrapper (Debugger.prototype.attach.call(...)) is
- * still seen within one poll period. 'detach' and the poll close the finding.
+ * still seen within one poll period. 'detach' and the poll close the finding. The wrapper stays on:
+ * `webContents.debugger` returns the same object every time (WebContents::Debugger caches its
+ * Debugger, shell/browser/api/electron_api_web_contents.cc).
  */
 import type { Observation } from '../types';
 
