@@ -8,15 +8,15 @@
  * rejects subframes unless allowed, and runs the same whole check again before every push; (3)
  * rate-limits and caps subscriptions per webContents, so one renderer cannot starve another; (4)
  * answers from a cached serialised snapshot, so a request costs a few property reads and never a
- * deep copy. A subscription ends when its frame navigates, its renderer dies or its webContents is
- * destroyed: a new document must subscribe (and pass the check) itself.
+ * deep copy; (5) sends the renderer view of the status (renderer-view.ts), never the full record. A subscription ends when its frame navigates or commits an error page, its renderer
+ * dies or its webContents is destroyed: a new document must subscribe (and pass the check) itself.
  */
 import type { Status } from '../types';
 import { CHANNELS, REFUSALS } from './channels';
 import { RateLimiter } from './rate-limit';
+import { createRendererView } from './renderer-view';
 import {
   checkSender,
-  frameKeyOf,
   normaliseOrigin,
   type AcceptedSender,
   type RejectReason,
@@ -103,7 +103,27 @@ interface WebContentsHooks {
   keys: Set<string>;
   destroyed: () => void;
   gone: () => void;
+  /** 'did-frame-navigate' (event, url, httpResponseCode, httpStatusText, isMainFrame, frameProcessId, frameRoutingId). */
   navigated: (event: unknown, url: unknown, code: unknown, text: unknown, isMainFrame: unknown, processId: unknown, routingId: unknown) => void;
+  /** 'did-fail-provisional-load' (event, errorCode, errorDescription, validatedURL, isMainFrame, frameProcessId, frameRoutingId): an error page committed. */
+  errorPage: (event: unknown, code: unknown, text: unknown, url: unknown, isMainFrame: unknown, processId: unknown, routingId: unknown) => void;
+}
+
+/**
+ * Whether subscription `s` is of the frame that (processId, routingId) names now. Electron's
+ * navigation events carry the ids of the frame's *new* host, while the WebFrameMain kept at
+ * subscribe time follows its frame to that host (WebFrameMain::UpdateRenderFrameHost): so compare
+ * both the ids the subscription was made with and the frame object's current ids. A frame object
+ * whose ids can no longer be read was disposed: its document is gone too.
+ */
+function isFrame(s: Subscription, processId: number, routingId: number): boolean {
+  if (s.processId === processId && s.frameId === routingId) return true;
+  try {
+    const f = s.frame as { processId?: unknown; routingId?: unknown };
+    return f.processId === processId && f.routingId === routingId;
+  } catch {
+    return true;
+  }
 }
 
 function positive(v: unknown, name: string, fallback: number): number {
@@ -150,10 +170,12 @@ export function createStatusBridge(source: StatusSource, ipcMain: IpcMainLike, o
 
   let cache: string | null = null;
   let cacheAt = 0;
+  // Renderers get the element's view, never other windows' titles/URLs or argv/env values.
+  const view = createRendererView();
   function serialise(status: unknown): string | null {
     try {
       if (typeof status !== 'object' || status === null) throw new TypeError('status is not an object');
-      const json = JSON.stringify(status);
+      const json = JSON.stringify(view(status as Status));
       stats.serialised++;
       return json;
     } catch {
@@ -185,6 +207,7 @@ export function createStatusBridge(source: StatusSource, ipcMain: IpcMainLike, o
     const wc = h.wc;
     const pairs: [Parameters<NonNullable<WebContentsLike['on']>>[0], (...args: never[]) => void][] = [
       ['destroyed', h.destroyed], ['render-process-gone', h.gone], ['did-frame-navigate', h.navigated],
+      ['did-fail-provisional-load', h.errorPage],
     ];
     for (const [event, fn] of pairs) {
       // A webContents without events only loses its subscriptions at the next push's check.
@@ -222,6 +245,23 @@ export function createStatusBridge(source: StatusSource, ipcMain: IpcMainLike, o
     }
   }
 
+  /**
+   * A new document committed in a frame of webContents `id` (a navigation or an error page): the
+   * document that subscribed there is gone. A main frame's new document also ends every subframe
+   * of the old one. A subframe is found by frame identity (isFrame), whatever ids the event carries.
+   */
+  function frameReplaced(id: number, isMainFrame: unknown, processId: unknown, routingId: unknown): void {
+    if (isMainFrame === true) return dropAll(id, false);
+    const h = hooks.get(id);
+    if (h === undefined) return;
+    // An event we cannot place: fail closed.
+    if (typeof processId !== 'number' || typeof routingId !== 'number') return dropAll(id, false);
+    for (const key of [...h.keys]) {
+      const s = subs.get(key);
+      if (s !== undefined && isFrame(s, processId, routingId)) removeSub(key);
+    }
+  }
+
   function addSub(s: Subscription): void {
     // Electron never reuses a webContents id, so the id names the webContents.
     let h = hooks.get(s.wc.id);
@@ -233,17 +273,13 @@ export function createStatusBridge(source: StatusSource, ipcMain: IpcMainLike, o
         destroyed: () => dropAll(id, true),
         // The renderer process died: every document of this webContents is gone.
         gone: () => dropAll(id, false),
-        // A committed cross-document navigation: the document that subscribed is gone. A main-frame
-        // navigation also ends every subframe of the old document. In-page navigations (anchors,
-        // pushState) keep the document and emit no did-frame-navigate; the push check covers them.
-        // A subframe that navigates into another process reports its new (process, routing) ids,
-        // which match no subscription: the old frame is then detached or shows the new document,
-        // and the check before the next push drops or re-judges it.
-        navigated: (_event, _url, _code, _text, isMainFrame, processId, routingId) => {
-          if (isMainFrame === true) dropAll(id, false);
-          else if (typeof processId === 'number' && typeof routingId === 'number') removeSub(frameKeyOf(id, processId, routingId));
-          else dropAll(id, false); // an event we cannot place: fail closed
-        },
+        // A committed cross-document navigation. In-page navigations (anchors, pushState) keep the
+        // document and emit 'did-navigate-in-page' instead; the push check covers their new URL.
+        navigated: (_event, _url, _code, _text, isMainFrame, processId, routingId) => frameReplaced(id, isMainFrame, processId, routingId),
+        // An error page committed: Electron emits no 'did-frame-navigate' for it. ('did-fail-load'
+        // follows for the same navigation, and also fires for a document whose load merely stopped,
+        // which keeps its document: it is not listened to.)
+        errorPage: (_event, _code, _text, _url, isMainFrame, processId, routingId) => frameReplaced(id, isMainFrame, processId, routingId),
       };
       h = created;
       hooks.set(id, h);
@@ -333,6 +369,11 @@ export function createStatusBridge(source: StatusSource, ipcMain: IpcMainLike, o
       existing.frame = v.frame;
       existing.isMainFrame = v.isMainFrame;
       return;
+    }
+    // The same WebFrameMain under other ids: the frame moved to a new document (in another process)
+    // and that document subscribes; the old subscription is of a document that is gone.
+    for (const key of [...(hooks.get(v.webContents.id)?.keys ?? [])]) {
+      if (subs.get(key)?.frame === v.frame) removeSub(key);
     }
     if (countFor(v.webContents) >= maxPerWebContents) {
       stats.rejected['too-many-subscribers']++;

@@ -1,11 +1,14 @@
 /**
- * Electron fuses: feature switches baked into the binary ("fuse wire"). Layout, as written by
- * @electron/fuses: the ASCII sentinel below, one version byte ('1' = 0x31 for v1), one length
- * byte, then one byte per fuse: '0' (0x30) disabled, '1' (0x31) enabled, 'r' (0x72) removed.
+ * Electron fuses: feature switches baked into the binary ("fuse wire"). Layout, as Electron's
+ * build writes it (build/fuses/build.py: `kFuseWire[] = { sentinel, fuse_version, length, fuses }`)
+ * and @electron/fuses reads it: the ASCII sentinel below, one version byte whose unsigned value is
+ * the version (0x01 for v1, not the digit '1'), one length byte, then one byte per fuse: '0' (0x30)
+ * disabled, '1' (0x31) enabled, 'r' (0x72) removed.
  * The reader streams the file in chunks (the sentinel can straddle a chunk boundary) and reports
  * every wire it finds (a macOS universal binary holds one per architecture).
  */
 import { open } from 'node:fs/promises';
+import path from 'node:path';
 import { ProcguardError } from '../errors';
 import type { Observation } from '../types';
 
@@ -53,6 +56,9 @@ export class FuseWireError extends ProcguardError {
     this.path = path;
   }
 }
+
+/** The only wire version known (Electron 12 to at least 45). */
+export const FUSE_WIRE_VERSION = 1;
 
 const SENTINEL = Buffer.from(FUSE_SENTINEL, 'ascii');
 const STATE_BY_BYTE: Record<number, FuseState> = { 0x30: 'disabled', 0x31: 'enabled', 0x72: 'removed' };
@@ -109,8 +115,8 @@ async function readWireAt(fh: import('node:fs/promises').FileHandle, path: strin
   await fh.read(hdr, 0, 2, head);
   const versionByte = hdr[0];
   const length = hdr[1];
-  // The version is an ASCII digit ('1' for v1).
-  if (versionByte !== 0x31) {
+  // The version is the byte's unsigned value (build.py writes c_hex(1) = 0x01).
+  if (versionByte !== FUSE_WIRE_VERSION) {
     throw new FuseWireError('unsupported-version', path, `fuse wire at ${offset} has version byte 0x${versionByte.toString(16)}; only version 1 is known`);
   }
   if (head + 2 + length > size) throw new FuseWireError('truncated', path, `fuse wire at ${offset} declares ${length} fuses but the file ends first`);
@@ -137,22 +143,50 @@ export const RECOMMENDED_FUSES: Readonly<ExpectedFuses> = Object.freeze({
   OnlyLoadAppFromAsar: true,
 });
 
+export interface CheckFuseOptions extends ReadFuseOptions {
+  /** Whose layout to resolve `appPath` with (default process.platform; see fuseFilePath). */
+  platform?: NodeJS.Platform;
+}
+
 export interface FuseCheck {
   wires: FuseWire[];
   /** One per fuse that differs from `expected` (subsystem 'launch', kind 'fuse-mismatch' / 'fuse-missing'). */
   observations: Observation[];
 }
 
+// A macOS bundle's executable: "<X>.app/Contents/MacOS/<name>" (the same test as @electron/fuses'
+// pathToFuseFile, so an ancestor directory merely named ".app" does not count).
+const APP_BUNDLE_BINARY = /\.app[\\/]Contents[\\/]MacOS[\\/]/;
+const FRAMEWORK_BINARY = ['Frameworks', 'Electron Framework.framework', 'Electron Framework'] as const;
+
 /**
- * Reads the fuse wire(s) of `binaryPath` (default: the running executable) and compares them with
- * `expected`. Mismatches are Observations; an unreadable or malformed wire is a FuseWireError.
+ * The file that holds the fuse wire of the Electron app at `appPath`, on `platform`. On macOS the
+ * wire is in the framework binary, not the executable: for "<X>.app" it is
+ * "<X>.app/Contents/Frameworks/Electron Framework.framework/Electron Framework", and for the
+ * executable "<X>.app/Contents/MacOS/<name>" (process.execPath) the same file, as @electron/fuses
+ * resolves it. Elsewhere (Linux, Windows) the executable itself. Pure: no file is read.
  */
-export async function checkFuses(binaryPath: string = process.execPath, expected: ExpectedFuses = RECOMMENDED_FUSES, options: ReadFuseOptions = {}): Promise<FuseCheck> {
+export function fuseFilePath(appPath: string, platform: NodeJS.Platform = process.platform): string {
+  if (typeof appPath !== 'string' || appPath === '') throw new TypeError('fuseFilePath: appPath must be a non-empty string');
+  if (platform !== 'darwin') return appPath;
+  const p = path.posix;
+  if (appPath.endsWith('.app')) return p.resolve(appPath, 'Contents', ...FRAMEWORK_BINARY);
+  if (APP_BUNDLE_BINARY.test(appPath)) return p.resolve(appPath, '..', '..', ...FRAMEWORK_BINARY);
+  return appPath;
+}
+
+/**
+ * Reads the fuse wire(s) of the Electron app at `appPath` (default: the running executable; on
+ * macOS the framework binary is read, see fuseFilePath) and compares them with `expected`.
+ * Mismatches are Observations; an unreadable or malformed wire is a FuseWireError naming the file read.
+ */
+export async function checkFuses(appPath: string = process.execPath, expected: ExpectedFuses = RECOMMENDED_FUSES, options: CheckFuseOptions = {}): Promise<FuseCheck> {
   if (typeof expected !== 'object' || expected === null) throw new TypeError('checkFuses: expected must be an object of fuse name -> boolean');
   for (const [name, want] of Object.entries(expected)) {
     if (!(FUSE_V1_NAMES as readonly string[]).includes(name)) throw new TypeError(`checkFuses: unknown fuse name ${JSON.stringify(name)}`);
     if (typeof want !== 'boolean') throw new TypeError(`checkFuses: expected.${name} must be a boolean`);
   }
+  const binaryPath = fuseFilePath(appPath, options.platform ?? process.platform);
   const wires = await readFuseWires(binaryPath, options);
   const observations: Observation[] = [];
   for (const wire of wires) {

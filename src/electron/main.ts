@@ -14,9 +14,14 @@ import { createWindowAudit, type AppLike, type AuditedWebContents, type WindowAu
 export { CHANNELS, API_KEY } from './channels';
 export type { StatusSource, StatusBridge, StatusBridgeOptions, BridgeStats, IpcMainLike } from './bridge';
 export { auditWebContentsConfig, type WindowAudit, type WindowAuditOptions, type WebContentsConfig, type WindowAuditKind } from './window-audit';
-export { checkFuses, readFuseWires, FuseWireError, FUSE_SENTINEL, FUSE_V1_NAMES, RECOMMENDED_FUSES } from './fuses';
-export type { FuseWire, FuseEntry, FuseState, FuseName, ExpectedFuses, FuseCheck } from './fuses';
+export { checkFuses, readFuseWires, fuseFilePath, FuseWireError, FUSE_SENTINEL, FUSE_V1_NAMES, FUSE_WIRE_VERSION, RECOMMENDED_FUSES } from './fuses';
+export type { FuseWire, FuseEntry, FuseState, FuseName, ExpectedFuses, FuseCheck, CheckFuseOptions } from './fuses';
 export { electronProcessTree } from '../tree/electron-main';
+export type { ElectronProcessClaim } from '../tree/electron';
+export { decideRendererSandbox, readSandboxSwitches, type SandboxSwitches, type SandboxDecision, type SandboxBasis } from './sandbox-decision';
+export type { DebuggerAllow, DebuggerAttachInfo } from './debugger-watch';
+export { createRendererView } from './renderer-view';
+export { ELECTRON_API_SURFACE, ELECTRON_TYPINGS_VERSION, type ElectronApiUse } from './api-surface';
 
 interface ElectronMainApi {
   ipcMain: IpcMainLike;

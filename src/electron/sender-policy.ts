@@ -13,11 +13,13 @@ export interface FrameLike {
 
 /**
  * The webContents events the bridge listens to, with Electron's listener signatures:
- * 'destroyed' (), 'render-process-gone' (event, details), and 'did-frame-navigate' (event, url,
+ * 'destroyed' (), 'render-process-gone' (event, details), 'did-frame-navigate' (event, url,
  * httpResponseCode, httpStatusText, isMainFrame, frameProcessId, frameRoutingId), which Electron
- * emits for every committed cross-document navigation of any frame, the main frame included.
+ * emits for every committed cross-document navigation of any frame, the main frame included, and
+ * 'did-fail-provisional-load' (event, errorCode, errorDescription, validatedURL, isMainFrame,
+ * frameProcessId, frameRoutingId), emitted instead when the committed document is an error page.
  */
-export type WebContentsEventName = 'destroyed' | 'render-process-gone' | 'did-frame-navigate';
+export type WebContentsEventName = 'destroyed' | 'render-process-gone' | 'did-frame-navigate' | 'did-fail-provisional-load';
 
 /** The fields of Electron's `WebContents` the bridge uses. */
 export interface WebContentsLike {

@@ -4,17 +4,17 @@
  * says of them (window title, URL, sandbox). Kept apart from electron/main.ts so the tree stays in src/tree.
  */
 import { ProcguardError } from '../errors';
-import { electronClaims, type AppMetricsLike, type ClaimWebContentsLike } from './electron';
+import { electronClaims, type AppMetricsLike, type ClaimWebContentsLike, type ElectronClaimsOptions } from './electron';
 import type { ProcessTreeOptions } from './monitor';
 
-export interface ElectronProcessTreeOptions extends Omit<ProcessTreeOptions, 'claims'> {
+export interface ElectronProcessTreeOptions extends Omit<ProcessTreeOptions, 'claims'>, ElectronClaimsOptions {
   /** Electron's app and webContents module; default require('electron') in the main process. */
   app?: AppMetricsLike;
   webContents?: { getAllWebContents(): ClaimWebContentsLike[] };
 }
 
 export function electronProcessTree(options: ElectronProcessTreeOptions = {}): ProcessTreeOptions {
-  const { app: appOpt, webContents: wcOpt, ...rest } = options;
+  const { app: appOpt, webContents: wcOpt, sandboxSwitches, ...rest } = options;
   let app = appOpt;
   let wc = wcOpt;
   if (app === undefined || wc === undefined) {
@@ -28,5 +28,5 @@ export function electronProcessTree(options: ElectronProcessTreeOptions = {}): P
     wc ??= electron.webContents;
   }
   const list = wc;
-  return { rootPid: process.pid, ...rest, claims: electronClaims(app, () => list.getAllWebContents()) };
+  return { rootPid: process.pid, ...rest, claims: electronClaims(app, () => list.getAllWebContents(), { sandboxSwitches }) };
 }

@@ -5,6 +5,10 @@ import { CHANNELS } from '../../dist/electron/channels.js';
 import { exposeStatus } from '../../dist/electron/main.js';
 import { FakeIpcMain, FakeWebContents, FakeFrame, FakeSource, eventFrom } from './fakes.mjs';
 import { makeSnapshots } from './snapshots.mjs';
+import { createRendererView } from '../../dist/electron/renderer-view.js';
+
+/** What renderers get of a status (the bridge sends the renderer view). */
+const view = (s) => createRendererView()(s);
 
 const snaps = await makeSnapshots();
 const APP = 'app://main';
@@ -23,7 +27,7 @@ test('bridge unit: an allowed main frame gets the serialised status', () => {
   const { ipc, bridge, wc, frame } = setup();
   const reply = ipc.invoke(CHANNELS.get, eventFrom(wc, frame));
   assert.equal(typeof reply, 'string', 'reply should be the JSON string of the snapshot');
-  assert.deepEqual(JSON.parse(reply), snaps.ok, 'reply should decode to the source status');
+  assert.deepEqual(JSON.parse(reply), view(snaps.ok), 'reply should decode to the source status');
   assert.equal(bridge.stats().served, 1, 'served counter should count the reply');
   bridge.dispose();
 });
@@ -55,7 +59,7 @@ test('bridge unit: subframes are refused unless allowSubframes', () => {
 
   const allowed = setup({ allowSubframes: true });
   const sub2 = new FakeFrame({ origin: APP, parent: allowed.frame, frameId: 2 });
-  assert.deepEqual(JSON.parse(allowed.ipc.invoke(CHANNELS.get, eventFrom(allowed.wc, sub2))), snaps.ok, 'allowSubframes should admit a same-origin subframe');
+  assert.deepEqual(JSON.parse(allowed.ipc.invoke(CHANNELS.get, eventFrom(allowed.wc, sub2))), view(snaps.ok), 'allowSubframes should admit a same-origin subframe');
   const evilSub = new FakeFrame({ origin: 'https://ads.example', parent: allowed.frame, frameId: 3 });
   assert.match(allowed.ipc.invoke(CHANNELS.get, eventFrom(allowed.wc, evilSub)), /refused/, 'allowSubframes must still check the origin');
   allowed.bridge.dispose();
@@ -121,10 +125,10 @@ test('bridge unit: subscribers get the current and every new snapshot; unsubscri
   ipc.send(CHANNELS.subscribe, ev);
   assert.equal(bridge.stats().subscribers, 1, 'subscribing twice from one frame should count once');
   assert.equal(frame.sent.length, 1, 'a new subscriber should get the current snapshot at once');
-  assert.deepEqual(frame.sent[0], [CHANNELS.push, JSON.stringify(snaps.ok)], 'the push should carry the serialised snapshot');
+  assert.deepEqual(frame.sent[0], [CHANNELS.push, JSON.stringify(view(snaps.ok))], 'the push should carry the serialised snapshot');
   source.publish(snaps.findings);
-  assert.deepEqual(JSON.parse(frame.sent[1][1]), snaps.findings, 'a new snapshot should be pushed');
-  assert.deepEqual(JSON.parse(ipc.invoke(CHANNELS.get, ev)), snaps.findings, 'get should now answer the new snapshot from cache');
+  assert.deepEqual(JSON.parse(frame.sent[1][1]), view(snaps.findings), 'a new snapshot should be pushed');
+  assert.deepEqual(JSON.parse(ipc.invoke(CHANNELS.get, ev)), view(snaps.findings), 'get should now answer the new snapshot from cache');
 
   ipc.send(CHANNELS.unsubscribe, ev);
   source.publish(snaps.compromised);
@@ -203,7 +207,7 @@ test('bridge unit: a frame that navigates, or whose renderer dies, loses its sub
   const other = new FakeFrame({ origin: APP, processId: 9 });
   for (const [w, f] of [[wc, frame], [wc, sub], [wc2, other]]) ipc.send(CHANNELS.subscribe, eventFrom(w, f));
   assert.equal(bridge.stats().subscribers, 3, 'three frames subscribed');
-  for (const ev of ['did-frame-navigate', 'render-process-gone', 'destroyed']) {
+  for (const ev of ['did-frame-navigate', 'did-fail-provisional-load', 'render-process-gone', 'destroyed']) {
     assert.equal(wc.listenerCount(ev), 1, `one '${ev}' listener per webContents, however many of its frames subscribed`);
   }
 
@@ -219,7 +223,7 @@ test('bridge unit: a frame that navigates, or whose renderer dies, loses its sub
   ipc.send(CHANNELS.subscribe, eventFrom(wc, sub2));
   wc.navigateFrame(frame, `${APP}/index.html`);
   assert.equal(bridge.stats().subscribers, 1, 'a main-frame navigation drops every subscription of that webContents');
-  for (const ev of ['did-frame-navigate', 'render-process-gone', 'destroyed']) {
+  for (const ev of ['did-frame-navigate', 'did-fail-provisional-load', 'render-process-gone', 'destroyed']) {
     assert.equal(wc.listenerCount(ev), 0, `the '${ev}' listener is removed once the webContents has no subscriber`);
   }
   // The new document subscribes again (the preload runs anew) and is served.
@@ -233,7 +237,7 @@ test('bridge unit: a frame that navigates, or whose renderer dies, loses its sub
   source.publish(snaps.compromised);
   assert.equal(other.sent.length, 2, 'nothing is pushed to the crashed renderer');
   bridge.dispose();
-  assert.equal(wc.listenerCount('did-frame-navigate') + wc.listenerCount('destroyed') + wc.listenerCount('render-process-gone'), 0, 'dispose removes every listener');
+  assert.equal(wc.listenerCount('did-frame-navigate') + wc.listenerCount('did-fail-provisional-load') + wc.listenerCount('destroyed') + wc.listenerCount('render-process-gone'), 0, 'dispose removes every listener');
 
   // Navigating does not refill the rate bucket (only a destroyed webContents is forgotten).
   const r = setup({ rateLimit: { burst: 2, perSecond: 1 } });
@@ -243,6 +247,74 @@ test('bridge unit: a frame that navigates, or whose renderer dies, loses its sub
   r.wc.navigateFrame(r.frame, `${APP}/index.html`);
   assert.match(r.ipc.invoke(CHANNELS.get, eventFrom(r.wc, r.frame)), /rate-limited/, 'two subscribes and two navigations later the bucket is empty');
   r.bridge.dispose();
+});
+
+test('bridge unit: a subframe that navigates into another process is dropped by frame identity, and its new document takes one slot', () => {
+  const { ipc, source, bridge, wc, frame } = setup({ allowSubframes: true });
+  ipc.send(CHANNELS.subscribe, eventFrom(wc, frame));
+  const sub = new FakeFrame({ origin: APP, parent: frame, frameId: 2 });
+  ipc.send(CHANNELS.subscribe, eventFrom(wc, sub));
+  const oldIds = [sub.processId, sub.routingId];
+  // The event carries the new host's ids; the WebFrameMain object follows the frame there.
+  wc.navigateFrame(sub, `${APP}/other.html`, { newProcess: true });
+  assert.notDeepEqual([sub.processId, sub.routingId], oldIds, 'the fake gave the frame new ids (cross-process navigation)');
+  assert.equal(bridge.stats().subscribers, 1, 'the old document\'s subscription is dropped although the event names the new ids');
+  source.publish(snaps.findings);
+  assert.equal(sub.sent.length, 1, 'the new document gets no push it did not ask for');
+  // The new same-origin document subscribes itself: one slot, one push per snapshot.
+  ipc.send(CHANNELS.subscribe, eventFrom(wc, sub));
+  assert.equal(bridge.stats().subscribers, 2, 'main frame + the new document: one slot each');
+  source.publish(snaps.compromised);
+  assert.equal(sub.sent.length, 3, 'the new document got its first snapshot and exactly one push');
+  bridge.dispose();
+});
+
+test('bridge unit: the same frame object subscribing under new ids replaces its old subscription', () => {
+  const { ipc, source, bridge, wc, frame } = setup({ allowSubframes: true });
+  const sub = new FakeFrame({ origin: APP, parent: frame, frameId: 2 });
+  ipc.send(CHANNELS.subscribe, eventFrom(wc, sub));
+  sub.swapHost(); // no navigation event seen (e.g. listeners missing): the frame now has other ids
+  ipc.send(CHANNELS.subscribe, eventFrom(wc, sub));
+  assert.equal(bridge.stats().subscribers, 1, 'one frame object, one subscription');
+  source.publish(snaps.findings);
+  assert.equal(sub.sent.length, 3, 'two first snapshots, then one push (not two)');
+  bridge.dispose();
+});
+
+test('bridge unit: an error page (no did-frame-navigate) ends the subscription of its frame, main or sub, in or out of process', () => {
+  for (const newProcess of [false, true]) {
+    const { ipc, source, bridge, wc, frame } = setup({ allowSubframes: true });
+    const sub = new FakeFrame({ origin: APP, parent: frame, frameId: 2 });
+    const sib = new FakeFrame({ origin: APP, parent: frame, frameId: 3 });
+    for (const f of [frame, sub, sib]) ipc.send(CHANNELS.subscribe, eventFrom(wc, f));
+    let navigateEvents = 0;
+    wc.on('did-frame-navigate', () => navigateEvents++);
+    wc.failNavigation(sub, 'https://unreachable.example/', { newProcess });
+    assert.equal(navigateEvents, 0, 'Electron emits no did-frame-navigate for an error page');
+    assert.equal(bridge.stats().subscribers, 2, `the subframe showing an error page is dropped at once (newProcess ${newProcess})`);
+    assert.equal(source.listenerCount('status'), 1, 'the bridge still listens to the guard');
+    wc.failNavigation(frame, 'https://unreachable.example/', { newProcess });
+    assert.equal(bridge.stats().subscribers, 0, `a main-frame error page ends every subscription of the webContents (newProcess ${newProcess})`);
+    source.publish(snaps.findings);
+    assert.deepEqual([frame.sent.length, sub.sent.length, sib.sent.length], [1, 1, 1], 'no push after the error pages');
+    bridge.dispose();
+  }
+});
+
+test('bridge unit: in-page navigations keep the subscription; a disposed frame is dropped at the next frame event', () => {
+  const { ipc, source, bridge, wc, frame } = setup({ allowSubframes: true });
+  const sub = new FakeFrame({ origin: APP, parent: frame, frameId: 2 });
+  const gone = new FakeFrame({ origin: APP, parent: frame, frameId: 3 });
+  for (const f of [frame, sub, gone]) ipc.send(CHANNELS.subscribe, eventFrom(wc, f));
+  wc.navigateInPage(frame, `${APP}/index.html#settings`);
+  wc.navigateInPage(sub, `${APP}/index.html#x`);
+  assert.equal(bridge.stats().subscribers, 3, 'anchors and pushState keep the document and its subscription');
+  gone.detach();
+  wc.navigateFrame(sub, `${APP}/next.html`);
+  assert.equal(bridge.stats().subscribers, 1, 'the navigated subframe and the disposed one (ids unreadable) are dropped');
+  source.publish(snaps.findings);
+  assert.equal(frame.sent.length, 2, 'the main frame still gets pushes');
+  bridge.dispose();
 });
 
 test('bridge unit: the subscriber cap is per webContents, and a refused subscribe is answered', () => {
@@ -263,7 +335,7 @@ test('bridge unit: the subscriber cap is per webContents, and a refused subscrib
   assert.equal(bridge.stats().subscribers, 5, 'a second webContents still subscribes');
   assert.deepEqual(wc2.replies, [], 'and gets no refusal');
   source.publish(snaps.findings);
-  assert.deepEqual(JSON.parse(f2.sent.at(-1)[1]), snaps.findings, 'and receives pushes');
+  assert.deepEqual(JSON.parse(f2.sent.at(-1)[1]), view(snaps.findings), 'and receives pushes');
 
   // Room comes back when a frame of the full webContents leaves.
   ipc.send(CHANNELS.unsubscribe, eventFrom(wc, frames[1]));
@@ -370,13 +442,13 @@ test('bridge unit: source failures are counted and never thrown into the guard',
   source.status = () => { throw new Error('boom'); };
   assert.deepEqual(JSON.parse(ipc.invoke(CHANNELS.get, ev)), { procguardError: 'unavailable' }, 'a throwing status() gives "unavailable"');
   source.status = () => snaps.ok;
-  assert.deepEqual(JSON.parse(ipc.invoke(CHANNELS.get, ev)), snaps.ok, 'the next request reads again');
+  assert.deepEqual(JSON.parse(ipc.invoke(CHANNELS.get, ev)), view(snaps.ok), 'the next request reads again');
   assert.doesNotThrow(() => source.emit('status', { ...snaps.ok, bad: 10n }), 'an unserialisable snapshot must not throw into emit()');
   assert.ok(bridge.stats().serialiseErrors >= 2, 'both failures are counted');
-  assert.deepEqual(JSON.parse(ipc.invoke(CHANNELS.get, ev)), snaps.ok, 'the last good snapshot stays cached');
+  assert.deepEqual(JSON.parse(ipc.invoke(CHANNELS.get, ev)), view(snaps.ok), 'the last good snapshot stays cached');
   tick(150);
   source.status = () => snaps.findings;
-  assert.deepEqual(JSON.parse(ipc.invoke(CHANNELS.get, ev)), snaps.findings, 'a cache older than maxCacheAgeMs is refreshed');
+  assert.deepEqual(JSON.parse(ipc.invoke(CHANNELS.get, ev)), view(snaps.findings), 'a cache older than maxCacheAgeMs is refreshed');
   const filtered = setup({ filter: () => { throw new Error('x'); } });
   assert.match(filtered.ipc.invoke(CHANNELS.get, eventFrom(filtered.wc, filtered.frame)), /refused/, 'a throwing filter refuses');
   assert.equal(filtered.bridge.stats().rejected.filtered, 1, 'filter refusals are counted');

@@ -109,7 +109,26 @@ test('e2e: demo app shows the live status in a sandboxed window and refuses othe
     });
     const demoWcId = await electronApp.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows().find((w) => w.getTitle() === 'procguard demo')?.webContents.id);
     assert.ok(obs.some((o) => o.kind === 'no-window-open-handler' && o.evidence.webContentsId !== demoWcId), 'the intruder window is audited');
-    assert.deepEqual(obs.filter((o) => o.evidence.webContentsId === demoWcId), [], 'the demo window has no weak setting');
+    // As root the test passes --no-sandbox, which Electron applies to every process: then the demo
+    // window is (correctly) reported unsandboxed, by that switch, and nothing else.
+    const expected = args.includes('--no-sandbox') ? [['sandbox-disabled', 'switch --no-sandbox']] : [];
+    assert.deepEqual(obs.filter((o) => o.evidence.webContentsId === demoWcId).map((o) => [o.kind, o.evidence.sandboxBasis]), expected, 'the demo window has no weak setting');
+
+    // webContents.debugger attached from the main process is a finding within 1 s; detach closes it.
+    const debuggerFound = await electronApp.evaluate(async ({ webContents }, id) => {
+      const wc = webContents.fromId(id);
+      const t0 = Date.now();
+      wc.debugger.attach();
+      const has = () => globalThis.__procguardDemo.audit.observations().some((o) => o.kind === 'debugger-attached' && o.evidence.webContentsId === id);
+      while (!has() && Date.now() - t0 < 1000) await new Promise((r) => setTimeout(r, 20));
+      const found = has();
+      wc.debugger.detach();
+      return { found, ms: Date.now() - t0, closed: !has() };
+    }, demoWcId);
+    assert.ok(debuggerFound.found, `webContents.debugger.attach() is reported within 1 s (${JSON.stringify(debuggerFound)})`);
+    assert.ok(debuggerFound.closed, 'detach closes the finding');
+    // The page gets the renderer view: no process claims, no finding evidence.
+    assert.ok((page.status.processes ?? []).every((p) => p.claim === undefined) && page.status.findings.every((f) => f.evidence === undefined), 'the renderer view reaches the page');
   } finally {
     await electronApp.close();
     fs.rmSync(appDir, { recursive: true, force: true });

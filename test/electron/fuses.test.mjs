@@ -11,7 +11,7 @@ process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 
 /** Random bytes with a fuse wire written at `offset` (the random bytes never contain the sentinel). */
-function binary({ size = 64 * 1024, offset, wire = '101100011', version = 0x31, length, truncateAfter }) {
+function binary({ size = 64 * 1024, offset, wire = '101100011', version = 0x01, length, truncateAfter }) {
   const buf = crypto.randomBytes(size);
   const w = Buffer.concat([Buffer.from(FUSE_SENTINEL, 'ascii'), Buffer.from([version, length ?? wire.length]), Buffer.from(wire, 'ascii')]);
   let out = buf;
@@ -50,7 +50,7 @@ test('fuses: unknown trailing fuses are named by index; two wires are both repor
   assert.deepEqual(w.fuses[9], { index: 9, name: 'fuse9', state: 'enabled' }, 'a fuse newer than the name list gets fuse<index>');
   const file = binary({ offset: 100, wire: '0' });
   const buf = fs.readFileSync(file);
-  Buffer.concat([Buffer.from(FUSE_SENTINEL), Buffer.from([0x31, 1, 0x31])]).copy(buf, 9000);
+  Buffer.concat([Buffer.from(FUSE_SENTINEL), Buffer.from([0x01, 1, 0x31])]).copy(buf, 9000);
   fs.writeFileSync(file, buf);
   const wires = await readFuseWires(file, { chunkSize: 1024 });
   assert.deepEqual(wires.map((x) => [x.offset, x.fuses[0].state]), [[100, 'disabled'], [9000, 'enabled']], 'both wires (universal binary) reported');
@@ -61,7 +61,9 @@ test('fuses: typed errors for a missing, truncated, unknown-version or malformed
     [binary({}), 'sentinel-missing', 'ERR_FUSE_SENTINEL_MISSING'],
     [binary({ offset: 2000, truncateAfter: 2000 + 32 + 1 }), 'truncated', 'ERR_FUSE_TRUNCATED'],
     [binary({ offset: 2000, wire: '1111', truncateAfter: 2000 + 32 + 2 + 2 }), 'truncated', 'ERR_FUSE_TRUNCATED'],
-    [binary({ offset: 2000, version: 0x32 }), 'unsupported-version', 'ERR_FUSE_UNSUPPORTED_VERSION'],
+    [binary({ offset: 2000, version: 0x02 }), 'unsupported-version', 'ERR_FUSE_UNSUPPORTED_VERSION'],
+    // The ASCII digit '1' is not version 1 (Electron writes the byte value 1).
+    [binary({ offset: 2000, version: 0x31 }), 'unsupported-version', 'ERR_FUSE_UNSUPPORTED_VERSION'],
     [binary({ offset: 2000, wire: '10x1' }), 'malformed', 'ERR_FUSE_MALFORMED'],
     [path.join(dir, 'does-not-exist'), 'unreadable', 'ERR_FUSE_UNREADABLE'],
   ];

@@ -11,6 +11,10 @@ import { PRELOAD_CHANNELS } from '../../dist/electron/preload.js';
 import { createStatusBridge } from '../../dist/electron/bridge.js';
 import { FakeIpcMain, FakeWebContents, FakeFrame, FakeSource, eventFrom } from './fakes.mjs';
 import { makeSnapshots } from './snapshots.mjs';
+import { createRendererView } from '../../dist/electron/renderer-view.js';
+
+/** What renderers get of a status (the bridge sends the renderer view). */
+const view = (s) => createRendererView()(s);
 
 const preloadPath = fileURLToPath(new URL('../../dist/electron/preload.js', import.meta.url));
 const source = fs.readFileSync(preloadPath, 'utf8');
@@ -88,7 +92,7 @@ test('preload: window.procguard reads status through the bridge, frozen, with no
   assert.ok(Object.isFrozen(api), 'the API object is frozen');
 
   const status = await api.getStatus();
-  assert.deepEqual(JSON.parse(JSON.stringify(status)), snaps.ok, 'getStatus resolves to the guard status');
+  assert.deepEqual(JSON.parse(JSON.stringify(status)), view(snaps.ok), 'getStatus resolves to the guard status');
   assert.ok(Object.isFrozen(status) && Object.isFrozen(status.hardening.steps[0]), 'the status is deep-frozen');
 
   const calls = [];
@@ -99,7 +103,7 @@ test('preload: window.procguard reads status through the bridge, frozen, with no
   src.publish(snaps.findings);
   assert.equal(calls.length, 2, 'a new snapshot reaches the callback');
   assert.equal(calls[1].length, 1, 'the callback receives only the status, never the IPC event');
-  assert.deepEqual(JSON.parse(JSON.stringify(calls[1][0])), snaps.findings, 'the callback receives the new snapshot');
+  assert.deepEqual(JSON.parse(JSON.stringify(calls[1][0])), view(snaps.findings), 'the callback receives the new snapshot');
   off();
   off();
   assert.deepEqual(ipcRenderer.sent, [CHANNELS.subscribe], 'unsubscribe waits for the last callback');

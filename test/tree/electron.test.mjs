@@ -55,8 +55,9 @@ test('electronClaims: types from getAppMetrics, window title/URL and sandbox fro
   dead.destroyed = true;
   const claims = electronClaims(app, () => [...wcs, dead])();
   assert.deepEqual(claims.get(100), { type: 'browser' });
-  assert.deepEqual(claims.get(200), { type: 'renderer', title: 'Settings', url: 'https://app.example/settings', sandboxed: true }, 'the first webContents names a shared renderer');
-  assert.deepEqual(claims.get(300), { type: 'gpu-process', sandboxed: false });
+  // The two webContents of pid 200 disagree (sandbox true / false): no sandbox claim for that renderer.
+  assert.deepEqual(claims.get(200), { type: 'renderer', title: 'Settings', url: 'https://app.example/settings' }, 'the first webContents names a shared renderer');
+  assert.deepEqual(claims.get(300), { type: 'gpu-process', sandboxed: false, sandboxBasis: 'app-metrics' });
   assert.equal(claims.get(400).type, 'utility');
   assert.ok(!claims.has(0) && !claims.has(500));
   assert.throws(() => electronClaims({}, () => []), TypeError);
@@ -83,7 +84,7 @@ test('a renderer Electron calls sandboxed that the kernel shows unsandboxed is c
     assert.match(un.detail, /'Settings'/, 'the sandbox finding names the window too');
     const proc = m.processes().find((x) => x.pid === 200);
     assert.equal(proc.label, "'Settings' (https://app.example/settings)");
-    assert.deepEqual(proc.claim, { type: 'renderer', title: 'Settings', url: 'https://app.example/settings', sandboxed: true });
+    assert.deepEqual(proc.claim, { type: 'renderer', title: 'Settings', url: 'https://app.example/settings', sandboxed: true, sandboxBasis: 'webPreferences.sandbox' });
 
     // Electron agrees with the kernel (not sandboxed): no mismatch. A type disagreement is one.
     wc.sandbox = false;
