@@ -197,7 +197,7 @@ export interface ProcessEntry {
   settled: boolean;
   sandbox: SandboxFacts;
   /** What Electron says of this process, when known (procguard/electron-main). */
-  claim?: { type?: string; sandboxed?: boolean; title?: string; url?: string };
+  claim?: { type?: string; sandboxed?: boolean; title?: string; url?: string; sandboxBasis?: string; sandboxRequested?: boolean };
   /** Code check of this child: file-backed executable bytes mapped, pages that were copied-on-write and read. */
   coverage: { regions: number; bytes: number; writtenPages: number; readBytes: number; pagemapBytes: number; jitRegions: number } | null;
   /** Open findings about this process (count). */
