@@ -1,0 +1,96 @@
+// The parts of the portal support that need no portal: the synchronous prediction (fed its own
+// environment and file list), the option's validation, checkPortals() without a bus, and the error
+// classification. The real portal is in portals.test.mjs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const pg = require('../../dist/index.js');
+const linux = process.platform === 'linux';
+const SERVICE = '/usr/share/dbus-1/services/org.freedesktop.portal.Desktop.service';
+
+const envOf = (env, files = []) => ({ env, exists: (f) => files.includes(f) });
+
+test('prediction: no session bus means no portal', { skip: !linux && 'Linux only' }, () => {
+  const p = pg.predictPortals(envOf({}));
+  assert.deepEqual([p.via, p.likely, p.busAddress], ['none', false, null], JSON.stringify(p));
+  assert.equal(pg.predictPortals(envOf({ DBUS_SESSION_BUS_ADDRESS: 'disabled:' })).via, 'none', "'disabled:' is no bus");
+  // XDG_RUNTIME_DIR without a bus socket: still none.
+  assert.equal(pg.predictPortals(envOf({ XDG_RUNTIME_DIR: '/run/user/1000' })).via, 'none', 'a runtime dir without bus socket');
+});
+
+test('prediction: session bus with and without an installed portal, Flatpak, snap', { skip: !linux && 'Linux only' }, () => {
+  const viaSocket = pg.predictPortals(envOf({ XDG_RUNTIME_DIR: '/run/user/1000' }, ['/run/user/1000/bus', SERVICE]));
+  assert.deepEqual([viaSocket.via, viaSocket.likely, viaSocket.busAddress], ['session-bus', true, 'unix:path=/run/user/1000/bus'], JSON.stringify(viaSocket));
+  assert.ok(viaSocket.detail.includes(SERVICE), `the detail names the service file: ${viaSocket.detail}`);
+  const noPortal = pg.predictPortals(envOf({ DBUS_SESSION_BUS_ADDRESS: 'unix:path=/x/bus' }));
+  assert.deepEqual([noPortal.via, noPortal.likely], ['session-bus', false], `a bus without a portal service file: ${JSON.stringify(noPortal)}`);
+  const custom = pg.predictPortals(envOf({ DBUS_SESSION_BUS_ADDRESS: 'unix:path=/x/bus', XDG_DATA_DIRS: '/opt/share' }, ['/opt/share/dbus-1/services/org.freedesktop.portal.Desktop.service']));
+  assert.equal(custom.likely, true, `XDG_DATA_DIRS is searched: ${JSON.stringify(custom)}`);
+  const home = pg.predictPortals(envOf({ DBUS_SESSION_BUS_ADDRESS: 'unix:path=/x/bus', HOME: '/home/u' }, ['/home/u/.local/share/dbus-1/services/org.freedesktop.portal.Desktop.service']));
+  assert.equal(home.likely, true, `~/.local/share is searched: ${JSON.stringify(home)}`);
+  const flatpak = pg.predictPortals(envOf({ DBUS_SESSION_BUS_ADDRESS: 'unix:path=/run/flatpak/bus', FLATPAK_ID: 'org.example.App' }));
+  assert.deepEqual([flatpak.via, flatpak.likely], ['flatpak', true], JSON.stringify(flatpak));
+  assert.equal(pg.predictPortals(envOf({ DBUS_SESSION_BUS_ADDRESS: 'unix:path=/b' }, ['/.flatpak-info'])).via, 'flatpak', '/.flatpak-info marks Flatpak');
+  const snap = pg.predictPortals(envOf({ DBUS_SESSION_BUS_ADDRESS: 'unix:path=/b', SNAP: '/snap/app/1', SNAP_NAME: 'app' }));
+  assert.deepEqual([snap.via, snap.likely], ['snap', true], JSON.stringify(snap));
+});
+
+test('harden(): options.portals is validated before anything changes', () => {
+  assert.throws(() => pg.harden({ portals: 'yes' }), { name: 'RangeError', message: `harden: options.portals must be 'default' or 'allow', got "yes"` });
+  assert.throws(() => pg.harden({ portals: true }), { name: 'TypeError', message: "harden: options.portals must be 'default' or 'allow'" });
+  assert.throws(() => pg.harden({ portal: 'allow' }), { name: 'TypeError', message: /unknown option "portal" \(expected dryRun, skip, crashReporter, dacl, portals\)/ });
+});
+
+test('harden({ dryRun }): the report carries the portal prediction and changes nothing', { skip: !linux && 'Linux only' }, () => {
+  const before = pg.hardeningState();
+  const r = pg.harden({ dryRun: true, portals: 'allow' });
+  assert.deepEqual(pg.hardeningState().dumpable, before.dumpable, 'a dry run changes nothing');
+  assert.equal(r.portals.mode, 'allow');
+  assert.equal(typeof r.portals.prediction.likely, 'boolean', JSON.stringify(r.portals));
+  assert.ok(Array.isArray(r.portals.remaining.protections), `allow lists the remaining protection: ${JSON.stringify(r.portals)}`);
+  assert.match(r.steps.find((s) => s.id === 'dumpable').detail, /portals 'allow'/, 'the dumpable step says why it is skipped');
+});
+
+test('checkPortals(): no bus, a missing socket, a non-unix address, bad options', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'procguard-nobus-'));
+  try {
+    const missing = await pg.checkPortals({ busAddress: `unix:path=${path.join(dir, 'bus')}` });
+    assert.equal(missing.result, 'none', `a bus socket that does not exist: ${JSON.stringify(missing)}`);
+    if (linux) assert.match(missing.detail, /ENOENT/, missing.detail);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  if (linux) {
+    const exec = await pg.checkPortals({ busAddress: 'unixexec:path=/bin/true' });
+    assert.equal(exec.result, 'unknown', `unixexec: is never used: ${JSON.stringify(exec)}`);
+    assert.match(exec.detail, /not a unix: address/, exec.detail);
+  }
+  await assert.rejects(pg.checkPortals({ timeoutMs: 0 }), { name: 'RangeError' });
+  await assert.rejects(pg.checkPortals({ busAddress: 5 }), { name: 'TypeError' });
+});
+
+test('classifyPortalError: which replies say what', () => {
+  const c = pg.classifyPortalError;
+  assert.equal(c('org.freedesktop.DBus.Error.AccessDenied', 'Portal operation not allowed: Unable to open /proc/1/root'), 'primed-connections-only');
+  assert.equal(c('org.freedesktop.DBus.Error.ServiceUnknown', ''), 'none');
+  assert.equal(c('org.freedesktop.DBus.Error.Spawn.ChildExited', ''), 'none');
+  assert.equal(c('org.freedesktop.portal.Error.NotAllowed', 'This call is not available inside the sandbox'), 'ok', 'a portal error comes after the portal identified the caller');
+  assert.equal(c('org.freedesktop.DBus.Error.UnknownMethod', ''), null, 'an interface the portal lacks: try the next probe');
+  assert.equal(c('org.freedesktop.DBus.Error.NoReply', ''), 'unknown');
+});
+
+test('withPortalCheck: records the check and warns once about refused connections', () => {
+  const base = { platform: 'linux', dryRun: false, steps: [], verified: false, tracerBefore: { state: 'none', detail: '' }, warnings: [], portals: { mode: 'default', prediction: { via: 'none', likely: false, busAddress: null, detail: '' }, expected: 'no-portal' } };
+  const check = { result: 'primed-connections-only', detail: 'AccessDenied', method: 'm', at: new Date().toISOString(), durationMs: 1 };
+  const r = pg.withPortalCheck(base, check);
+  assert.deepEqual(r.portals.check, check, 'the check is recorded');
+  assert.equal(r.warnings.filter((w) => w.startsWith(pg.PORTAL_WARNING_PREFIX)).length, 1, `one portal warning: ${JSON.stringify(r.warnings)}`);
+  assert.equal(pg.withPortalCheck(r, check).warnings.length, 1, 'not warned twice');
+  assert.equal(base.warnings.length, 0, 'the input report is not changed');
+  assert.equal(pg.withPortalCheck(base, { ...check, result: 'ok' }).warnings.length, 0, 'no warning when new connections are answered');
+});
