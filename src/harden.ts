@@ -5,7 +5,7 @@
  * and assembles the report.
  */
 import { loadNative } from './native';
-import type { HardenPortals, HardenReport, HardenStep, HardenStepId, HardenStepStatus, TracerReport } from './types';
+import type { HardenPortals, HardenReport, PortalPrediction, HardenStep, HardenStepId, HardenStepStatus, TracerReport } from './types';
 import { predictPortals } from './portals/predict';
 import { remainingProtection } from './portals/remaining';
 import { PORTAL_WARNING_PREFIX } from './portals/check';
@@ -52,9 +52,11 @@ export interface HardenOptions {
    * the process becomes non-dumpable and xdg-desktop-portal refuses every D-Bus connection it
    * opens afterwards (the report warns when a portal is reachable). 'allow': every other step,
    * but the process stays dumpable so portals keep working; `report.portals.remaining` lists what
-   * still protects it (core limit, Yama ptrace_scope, the Guard's tracer watch).
+   * still protects it (core limit, Yama ptrace_scope, the Guard's tracer watch). 'auto': 'allow'
+   * when a portal is likely reachable (a desktop session bus with a portal installed, Flatpak,
+   * snap; see predictPortals()), else 'default'. `report.portals.mode` is the mode applied.
    */
-  portals?: 'default' | 'allow';
+  portals?: 'default' | 'allow' | 'auto';
 }
 
 const OPTION_KEYS = new Set(['dryRun', 'skip', 'crashReporter', 'dacl', 'portals']);
@@ -65,14 +67,17 @@ interface ValidOptions {
   skip: Map<HardenStepId, string>;
   keepDumps: boolean;
   dacl: ReturnType<typeof normalizeDacl> | null;
+  /** The portal mode applied ('auto' resolved) and the one asked for. */
   portals: 'default' | 'allow';
+  portalsRequested: 'default' | 'allow' | 'auto';
+  prediction: PortalPrediction | null;
 }
 
 const PORTALS_ALLOW_SKIP =
   "skipped: portals 'allow' keeps the process dumpable so xdg-desktop-portal can identify it (it opens /proc/<pid>/root on each new D-Bus connection)";
 
 function validate(options: unknown): ValidOptions {
-  if (options === undefined) return { dryRun: false, skip: new Map(), keepDumps: false, dacl: null, portals: 'default' };
+  if (options === undefined) return { dryRun: false, skip: new Map(), keepDumps: false, dacl: null, portals: 'default', portalsRequested: 'default', prediction: null };
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new TypeError('harden: options must be an object');
   }
@@ -111,15 +116,22 @@ function validate(options: unknown): ValidOptions {
       }
     }
   }
-  let portals: ValidOptions['portals'] = 'default';
+  let requested: ValidOptions['portalsRequested'] = 'default';
   if (o.portals !== undefined) {
-    if (typeof o.portals !== 'string') throw new TypeError("harden: options.portals must be 'default' or 'allow'");
-    if (o.portals !== 'default' && o.portals !== 'allow') throw new RangeError(`harden: options.portals must be 'default' or 'allow', got "${o.portals}"`);
-    portals = o.portals;
+    if (typeof o.portals !== 'string') throw new TypeError("harden: options.portals must be 'default', 'allow' or 'auto'");
+    if (o.portals !== 'default' && o.portals !== 'allow' && o.portals !== 'auto') {
+      throw new RangeError(`harden: options.portals must be 'default', 'allow' or 'auto', got "${o.portals}"`);
+    }
+    requested = o.portals;
   }
-  if (portals === 'allow' && !skip.has('dumpable')) skip.set('dumpable', PORTALS_ALLOW_SKIP);
   const dacl = o.dacl === undefined ? null : normalizeDacl(o.dacl);
-  return { dryRun: o.dryRun === true, skip, keepDumps, dacl, portals };
+  // The prediction reads only the environment and a few file names (no D-Bus): cheap enough to run on every call.
+  const prediction = process.platform === 'linux' ? predictPortals() : null;
+  const portals = requested === 'auto' ? (prediction?.likely ? 'allow' : 'default') : requested;
+  if (portals === 'allow' && !skip.has('dumpable')) {
+    skip.set('dumpable', requested === 'auto' ? `${PORTALS_ALLOW_SKIP}; portals 'auto' chose 'allow': ${prediction?.detail}` : PORTALS_ALLOW_SKIP);
+  }
+  return { dryRun: o.dryRun === true, skip, keepDumps, dacl, portals, portalsRequested: requested, prediction };
 }
 
 function allUnsupported(platform: NodeJS.Platform, dryRun: boolean): HardenReport {
@@ -222,19 +234,19 @@ export function harden(options?: HardenOptions): HardenReport {
  * traffic (checkPortals() measures it). Pushes the matching warning onto `warnings`.
  */
 function portalsReport(opts: ValidOptions, steps: HardenStep[], dumpableNow: number, warnings: string[]): HardenPortals {
-  const prediction = predictPortals();
+  const prediction = opts.prediction ?? predictPortals();
   const dumpable = steps.find((s) => s.id === 'dumpable');
   // Non-dumpable after this call: applied/already, or (dry run) what the step would do.
   const nonDumpable = dumpableNow === 0 || (opts.dryRun && dumpable?.status === 'skipped' && dumpable.detail.startsWith('dry run'));
   const where = `${prediction.via === 'session-bus' ? 'xdg-desktop-portal' : `a portal (${prediction.via})`} is reachable (${prediction.detail})`;
-  const portals: HardenPortals = { mode: opts.portals, prediction, expected: 'no-portal' };
+  const portals: HardenPortals = { mode: opts.portals, requested: opts.portalsRequested, prediction, expected: 'no-portal' };
   if (prediction.likely) portals.expected = nonDumpable ? 'refused-new-connections' : 'allowed';
   if (prediction.likely && nonDumpable) {
     const already = opts.portals === 'allow' ? " portals 'allow' cannot undo that: the process was non-dumpable before this call." : '';
     warnings.push(
       `${PORTAL_WARNING_PREFIX} ${where} and this process ${opts.dryRun && dumpableNow !== 0 ? 'would be' : 'is'} non-dumpable, so the portal refuses every call on a D-Bus connection opened from now on ` +
         '(AccessDenied "Unable to open /proc/<pid>/root"): file chooser dialogs, screen cast, settings, the Wayland clipboard, ... ' +
-        `Connections that made a portal call before hardening keep working.${already} To keep portals working use harden({ portals: 'allow' }); ` +
+        `Connections that made a portal call before hardening keep working.${already} To keep portals working use harden({ portals: 'allow' }) or { portals: 'auto' }; ` +
         'checkPortals() (or guard.checkPortals()) measures what the portal does now (docs/harden.md, "Desktop portals").',
     );
   }

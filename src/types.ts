@@ -133,6 +133,8 @@ export interface PortalCheck {
 export interface HardenPortals {
   /** options.portals: 'default' (the process becomes non-dumpable) or 'allow' (it stays dumpable). */
   mode: 'default' | 'allow';
+  /** What options.portals asked for ('auto' picks 'allow' when `prediction.likely`). */
+  requested: 'default' | 'allow' | 'auto';
   prediction: PortalPrediction;
   /**
    * What portals do with this process after harden(), as far as harden() can tell without D-Bus:

@@ -144,7 +144,7 @@ test('bad options throw TypeError/RangeError before anything changes', { skip },
   const cases = [
     [42, 'TypeError', 'harden: options must be an object'],
     [[], 'TypeError', 'harden: options must be an object'],
-    [{ dryrun: true }, 'TypeError', 'harden: unknown option "dryrun" (expected dryRun, skip, crashReporter, dacl)'],
+    [{ dryrun: true }, 'TypeError', 'harden: unknown option "dryrun" (expected dryRun, skip, crashReporter, dacl, portals)'],
     [{ dryRun: 'yes' }, 'TypeError', 'harden: options.dryRun must be a boolean'],
     [{ skip: 'dumpable' }, 'TypeError', 'harden: options.skip must be an array of step ids'],
     [{ skip: [1] }, 'TypeError', 'harden: options.skip must be an array of step ids'],

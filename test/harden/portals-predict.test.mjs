@@ -41,8 +41,8 @@ test('prediction: session bus with and without an installed portal, Flatpak, sna
 });
 
 test('harden(): options.portals is validated before anything changes', () => {
-  assert.throws(() => pg.harden({ portals: 'yes' }), { name: 'RangeError', message: `harden: options.portals must be 'default' or 'allow', got "yes"` });
-  assert.throws(() => pg.harden({ portals: true }), { name: 'TypeError', message: "harden: options.portals must be 'default' or 'allow'" });
+  assert.throws(() => pg.harden({ portals: 'yes' }), { name: 'RangeError', message: `harden: options.portals must be 'default', 'allow' or 'auto', got "yes"` });
+  assert.throws(() => pg.harden({ portals: true }), { name: 'TypeError', message: "harden: options.portals must be 'default', 'allow' or 'auto'" });
   assert.throws(() => pg.harden({ portal: 'allow' }), { name: 'TypeError', message: /unknown option "portal" \(expected dryRun, skip, crashReporter, dacl, portals\)/ });
 });
 
@@ -54,6 +54,12 @@ test('harden({ dryRun }): the report carries the portal prediction and changes n
   assert.equal(typeof r.portals.prediction.likely, 'boolean', JSON.stringify(r.portals));
   assert.ok(Array.isArray(r.portals.remaining.protections), `allow lists the remaining protection: ${JSON.stringify(r.portals)}`);
   assert.match(r.steps.find((s) => s.id === 'dumpable').detail, /portals 'allow'/, 'the dumpable step says why it is skipped');
+});
+
+test("harden({ portals: 'auto', dryRun }): 'allow' exactly when a portal is predicted", { skip: !linux && 'Linux only' }, () => {
+  const r = pg.harden({ dryRun: true, portals: 'auto' });
+  const want = pg.predictPortals().likely ? 'allow' : 'default';
+  assert.deepEqual([r.portals.requested, r.portals.mode], ['auto', want], `auto resolves from the prediction: ${JSON.stringify(r.portals)}`);
 });
 
 test('checkPortals(): no bus, a missing socket, a non-unix address, bad options', async () => {

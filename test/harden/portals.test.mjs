@@ -162,3 +162,12 @@ test("harden({ portals: 'allow' }): a new connection is answered; the report lis
     assert.deepEqual(a.ptrace, { ok: false, errno: EPERM }, `Yama ${yama} keeps the non-ancestor attacker from attaching: ${JSON.stringify(a)}`);
   }
 });
+
+test("harden({ portals: 'auto' }) on a desktop bus with a portal chooses 'allow'", { skip }, async () => {
+  const { ask } = await child();
+  const { report, state } = await ask({ op: 'harden', options: { portals: 'auto' } });
+  assert.deepEqual([report.portals.requested, report.portals.mode], ['auto', 'allow'], `auto with a portal installed: ${JSON.stringify(report.portals)}`);
+  assert.match(report.steps.find((s) => s.id === 'dumpable').detail, /portals 'auto' chose 'allow'/, 'the dumpable step says why');
+  assert.equal(state.dumpable, 1, 'the process stays dumpable');
+  assert.equal((await ask({ op: 'check' })).check.result, 'ok', 'a new connection is answered');
+});
