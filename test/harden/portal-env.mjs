@@ -7,13 +7,24 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { addon, root, NOBODY } from './helpers.mjs';
+import { createRequire } from 'node:module';
+import { addon, fixtures, isRoot, jsonLines, root, NOBODY } from './helpers.mjs';
 import { scaled } from '../time-scale.mjs';
 
 /** Where distributions install the portal frontend (Debian 12 / Ubuntu 22.04+: /usr/libexec). */
 export const PORTAL_BINARIES = ['/usr/libexec/xdg-desktop-portal', '/usr/lib/xdg-desktop-portal'];
 export const portalBinary = () => PORTAL_BINARIES.find((p) => fs.existsSync(p)) ?? null;
 export const logDir = path.join(root, 'test-artifacts', 'portals');
+const { onPath } = createRequire(import.meta.url)('../../scripts/find-browser.js');
+
+/** Why the real-portal tests cannot run here, or false. */
+export function portalSkipReason() {
+  if (process.platform !== 'linux') return 'desktop portals are Linux only';
+  if (!isRoot) return 'needs root to run the bus, the portal and the children as uid 65534';
+  if (portalBinary() === null) return 'xdg-desktop-portal is not installed (scripts/test-prereqs.js installs it on Debian as root)';
+  if (onPath(['dbus-daemon']) === null) return 'dbus-daemon is not installed (scripts/test-prereqs.js installs it on Debian as root)';
+  return false;
+}
 
 /** The package directory of `name` as Node would find it from `fromDir` (walks up node_modules). */
 function findPackage(name, fromDir) {
@@ -142,5 +153,48 @@ export async function startBus(fixtureFiles) {
   } catch (err) {
     await stop();
     throw err;
+  }
+}
+
+/** Start fixtures/portal-child.js as uid 65534 on `bus`; resolves with { c, ready, ask(cmd) }. */
+export async function portalChild(bus) {
+  const c = jsonLines(process.execPath, [path.join(bus.stage, 'portal-child.js'), bus.pkg], { uid: NOBODY, gid: NOBODY, cwd: bus.stage, env: bus.env });
+  const ready = await c.next().catch(async (err) => {
+    await c.close();
+    throw err;
+  });
+  if (ready.phase !== 'ready') throw new Error(`portal child did not start: ${JSON.stringify(ready)} ${c.stderr()}`);
+  const ask = async (cmd) => {
+    c.send(JSON.stringify(cmd));
+    const out = await c.next();
+    if (out.error !== undefined) throw new Error(`${cmd.op} failed in the portal child: ${out.error} ${c.stderr()}`);
+    return out;
+  };
+  return { c, ready, ask };
+}
+
+/**
+ * Real Status.hardening objects from children on a real portal: `refused` (default harden(), then
+ * guard.checkPortals()) and `allowed` (portals 'allow', then guard.checkPortals()); or { why } when
+ * this machine cannot run the portal.
+ */
+export async function portalHardenings() {
+  const why = portalSkipReason();
+  if (why) return { why };
+  const bus = await startBus([path.join(fixtures, 'portal-child.js'), path.join(fixtures, 'exe-marker.js')]);
+  const kids = [];
+  try {
+    await bus.startPortal();
+    const out = {};
+    for (const [name, options] of [['refused', undefined], ['allowed', { portals: 'allow' }]]) {
+      const k = await portalChild(bus);
+      kids.push(k.c);
+      await k.ask({ op: 'harden', options });
+      out[name] = (await k.ask({ op: 'guard' })).hardening;
+    }
+    return out;
+  } finally {
+    for (const c of kids) await c.close();
+    await bus.stop();
   }
 }

@@ -9,21 +9,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { attack, fixtures, isRoot, jsonLines, NOBODY } from './helpers.mjs';
-import { createRequire } from 'node:module';
-import { portalBinary, startBus } from './portal-env.mjs';
+import { attack, fixtures, NOBODY } from './helpers.mjs';
+import { portalChild, portalSkipReason, startBus } from './portal-env.mjs';
 
-const { onPath } = createRequire(import.meta.url)('../../scripts/find-browser.js');
 const EPERM = 1;
 const EACCES = 13;
 const ACCESS_DENIED = 'org.freedesktop.DBus.Error.AccessDenied';
-const skip =
-  process.platform !== 'linux' ? 'desktop portals are Linux only'
-  : !isRoot ? 'needs root to run the bus, the portal and the children as uid 65534'
-  : portalBinary() === null ? 'xdg-desktop-portal is not installed (scripts/test-prereqs.js installs it on Debian as root)'
-  : onPath(['dbus-daemon']) === null ? 'dbus-daemon is not installed (scripts/test-prereqs.js installs it on Debian as root)'
-  : !fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3 is missing (the attacker)'
-  : false;
+const skip = portalSkipReason() || (!fs.existsSync('/usr/bin/python3') && '/usr/bin/python3 is missing (the attacker)');
 
 let bus = null;
 const children = [];
@@ -39,18 +31,10 @@ after(async () => {
 
 /** A portal child as uid 65534 on the private bus; `ask(cmd)` sends one command and returns its answer. */
 async function child() {
-  const c = jsonLines(process.execPath, [path.join(bus.stage, 'portal-child.js'), bus.pkg], { uid: NOBODY, gid: NOBODY, cwd: bus.stage, env: bus.env });
-  children.push(c);
-  const ready = await c.next();
-  assert.equal(ready.phase, 'ready', `portal child did not start: ${JSON.stringify(ready)} ${c.stderr()}`);
-  assert.equal(ready.uid, NOBODY, 'the portal child must run as uid 65534');
-  const ask = async (cmd) => {
-    c.send(JSON.stringify(cmd));
-    const out = await c.next();
-    assert.equal(out.error, undefined, `${cmd.op} failed in the child: ${out.error} ${c.stderr()}`);
-    return out;
-  };
-  return { ready, ask };
+  const k = await portalChild(bus);
+  children.push(k.c);
+  assert.equal(k.ready.uid, NOBODY, 'the portal child must run as uid 65534');
+  return k;
 }
 
 const yamaNow = () => {
