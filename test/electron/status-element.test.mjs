@@ -249,7 +249,7 @@ test('status element: desktop-portal state from real hardened processes on a rea
   assert.equal(await line.getAttribute('data-state'), 'refused', 'the refused state is reflected');
   assert.equal(await line.getAttribute('data-checked'), 'yes', 'it is the measured state, not the prediction');
   const text = await line.innerText();
-  assert.match(text, /Desktop portals: REFUSED on new connections\. file dialogs, screen sharing, settings opened from now on fail \(checked \d{4}-/, `the refused line: ${text}`);
+  assert.match(text, /Desktop portals: REFUSED on new connections: file dialogs, screen sharing, settings opened from now on fail \(checked \d{4}-/, `the refused line: ${text}`);
   assert.equal(await line.evaluate((e) => getComputedStyle(e).color), 'rgb(138, 83, 0)', 'the refused line uses the "warn" colour');
   const alerts = refused.getByRole('region', { name: /Hardening warnings/ });
   const warnings = await alerts.getByRole('listitem').allInnerTexts();
