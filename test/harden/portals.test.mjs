@@ -98,6 +98,12 @@ test('default harden(): the report warns, a new connection is refused, primed co
     `a connection that made only Properties.Get before harden() is not primed: ${JSON.stringify(propsOnly)}`,
   );
 
+  // A process the hardened one starts (fork + exec: the kernel resets dumpable on exec) is answered.
+  const { spawned } = await ask({ op: 'spawn-check' });
+  assert.equal(spawned.state.dumpable, 1, `a spawned child is dumpable again after exec: ${JSON.stringify(spawned.state)}`);
+  assert.equal(spawned.check.result, 'ok', `a child spawned by the hardened process gets answered on a new connection: ${JSON.stringify(spawned.check)}`);
+  assert.equal((await ask({ op: 'state' })).state.dumpable, 0, 'while the hardened parent stays non-dumpable');
+
   const g = await ask({ op: 'guard' });
   assert.equal(g.check.result, 'primed-connections-only', `guard.checkPortals(): ${JSON.stringify(g.check)}`);
   assert.equal(g.hardening.portals.check.result, 'primed-connections-only', `Status.hardening.portals.check: ${JSON.stringify(g.hardening.portals)}`);
