@@ -13,6 +13,8 @@ import { sessionBusAddress } from './predict';
 
 export const PORTAL_BUS_NAME = 'org.freedesktop.portal.Desktop';
 export const PORTAL_OBJECT_PATH = '/org/freedesktop/portal/desktop';
+/** Every portal warning of a HardenReport starts with this (harden() and withPortalCheck() write them). */
+export const PORTAL_WARNING_PREFIX = 'desktop portals:';
 
 export interface CheckPortalsOptions {
   /** The session bus to use; defaults to DBUS_SESSION_BUS_ADDRESS or unix:path=$XDG_RUNTIME_DIR/bus. Only unix: addresses are used. */
@@ -54,13 +56,12 @@ function loadDbusNext(): DbusNext | Error {
 class Timeout extends Error {}
 
 /** Classify one D-Bus error reply of a portal method (null: the interface is not there; try the next probe). */
-export function classifyPortalError(name: string, text: string): PortalCheckResult | null {
+export function classifyPortalError(name: string): PortalCheckResult | null {
   if (NOT_THERE.has(name)) return null;
   if (NO_PORTAL.has(name) || name.startsWith('org.freedesktop.DBus.Error.Spawn.')) return 'none';
   if (name === 'org.freedesktop.DBus.Error.AccessDenied') return 'primed-connections-only';
   // org.freedesktop.portal.Error.* (NotFound, NotAllowed, ...) come from the portal's method after it identified the caller.
   if (name.startsWith('org.freedesktop.portal.Error.')) return 'ok';
-  void text;
   return 'unknown';
 }
 
@@ -123,7 +124,7 @@ export async function checkPortals(options: CheckPortalsOptions = {}): Promise<P
           const noBus = e.code === 'ENOENT' || e.code === 'ECONNREFUSED';
           return done(noBus ? 'none' : 'unknown', `session bus ${address}: ${e.message}`, method);
         }
-        const result = classifyPortalError(e.type, e.text ?? e.message);
+        const result = classifyPortalError(e.type);
         if (result === null) continue;
         const text = e.text ?? e.message;
         const detail =
@@ -158,6 +159,3 @@ export function withPortalCheck(report: HardenReport, check: PortalCheck): Harde
   }
   return { ...report, warnings, portals: { ...report.portals, check } };
 }
-
-/** Every portal warning starts with this, so the status element and withPortalCheck can find it. */
-export const PORTAL_WARNING_PREFIX = 'desktop portals:';
