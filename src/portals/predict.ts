@@ -54,7 +54,8 @@ export function predictPortals(e: PortalEnvironment = realEnvironment()): Portal
   }
   const busAddress = sessionBusAddress(e);
   if (busAddress === null) {
-    return { via: 'none', likely: false, busAddress: null, detail: 'no session bus (DBUS_SESSION_BUS_ADDRESS unset, no $XDG_RUNTIME_DIR/bus)' };
+    const why = e.env.DBUS_SESSION_BUS_ADDRESS?.startsWith('disabled:') ? 'DBUS_SESSION_BUS_ADDRESS is disabled:' : 'DBUS_SESSION_BUS_ADDRESS unset, no $XDG_RUNTIME_DIR/bus';
+    return { via: 'none', likely: false, busAddress: null, detail: `no session bus (${why})` };
   }
   if ((typeof e.env.FLATPAK_ID === 'string' && e.env.FLATPAK_ID !== '') || e.exists('/.flatpak-info')) {
     return { via: 'flatpak', likely: true, busAddress, detail: `Flatpak sandbox${e.env.FLATPAK_ID ? ` (${e.env.FLATPAK_ID})` : ''}: every file dialog goes through the portal` };
