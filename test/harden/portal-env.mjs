@@ -89,9 +89,10 @@ async function kill(child) {
 
 /**
  * Start the bus (and, with startPortal(), the portal). `fixtures` are copied into the staged dir.
+ * `label` names the log files (test files run in parallel: each has its own bus and logs).
  * Returns { stage, pkg, runtimeDir, address, env, startPortal(), portalLog, stop() }.
  */
-export async function startBus(fixtureFiles) {
+export async function startBus(fixtureFiles, label) {
   fs.mkdirSync(logDir, { recursive: true });
   const stage = fs.mkdtempSync(path.join(os.tmpdir(), 'procguard-portals-'));
   const runtimeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'procguard-portals-rt-'));
@@ -125,7 +126,7 @@ export async function startBus(fixtureFiles) {
     fs.chownSync(runtimeDir, NOBODY, NOBODY);
     fs.chmodSync(runtimeDir, 0o700);
     const baseEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: runtimeDir, XDG_RUNTIME_DIR: runtimeDir, GIO_USE_VFS: 'local', LANG: 'C.UTF-8' };
-    const busLog = fs.openSync(path.join(logDir, 'dbus-daemon.log'), 'w');
+    const busLog = fs.openSync(path.join(logDir, `${label}-dbus-daemon.log`), 'w');
     logFds.push(busLog);
     const bus = spawn('dbus-daemon', [`--config-file=${path.join(stage, 'session.conf')}`, '--nofork', '--nopidfile', '--print-address=1'], {
       uid: NOBODY, gid: NOBODY, env: baseEnv, stdio: ['ignore', 'pipe', busLog],
@@ -133,11 +134,11 @@ export async function startBus(fixtureFiles) {
     procs.push(bus);
     const address = await new Promise((resolve, reject) => {
       const t = setTimeout(() => reject(new Error('dbus-daemon printed no address')), scaled(15000));
-      bus.once('exit', (code, sig) => reject(new Error(`dbus-daemon exited (${code ?? sig}); see ${path.join(logDir, 'dbus-daemon.log')}`)));
+      bus.once('exit', (code, sig) => reject(new Error(`dbus-daemon exited (${code ?? sig}); see ${path.join(logDir, `${label}-dbus-daemon.log`)}`)));
       readline.createInterface({ input: bus.stdout }).once('line', (l) => { clearTimeout(t); resolve(l.trim()); });
     });
     Object.assign(env, { pkg, address, env: { ...baseEnv, DBUS_SESSION_BUS_ADDRESS: address }, stop });
-    env.portalLog = path.join(logDir, 'xdg-desktop-portal.log');
+    env.portalLog = path.join(logDir, `${label}-xdg-desktop-portal.log`);
     env.startPortal = async () => {
       const fd = fs.openSync(env.portalLog, 'w');
       logFds.push(fd);
@@ -181,7 +182,7 @@ export async function portalChild(bus) {
 export async function portalHardenings() {
   const why = portalSkipReason();
   if (why) return { why };
-  const bus = await startBus([path.join(fixtures, 'portal-child.js'), path.join(fixtures, 'exe-marker.js')]);
+  const bus = await startBus([path.join(fixtures, 'portal-child.js'), path.join(fixtures, 'exe-marker.js')], 'status-element');
   const kids = [];
   try {
     await bus.startPortal();

@@ -22,7 +22,7 @@ const children = [];
 
 before(async () => {
   if (skip) return;
-  bus = await startBus([path.join(fixtures, 'portal-child.js'), path.join(fixtures, 'exe-marker.js'), path.join(fixtures, 'attacker.py')]);
+  bus = await startBus([path.join(fixtures, 'portal-child.js'), path.join(fixtures, 'exe-marker.js'), path.join(fixtures, 'attacker.py')], 'portals-test');
 });
 after(async () => {
   for (const c of children) await c.close();
