@@ -158,6 +158,11 @@ const STATUSES: readonly HardenStepStatus[] = ['applied', 'already', 'failed', '
  * `report.verified` is true when at least one step is in force, every applied/already step was
  * read back and matched, no step failed, and no tracer was attached to any thread beforehand.
  *
+ * Linux desktops: a non-dumpable process is refused by xdg-desktop-portal on every D-Bus
+ * connection it opens later (file dialogs never open). `report.portals` predicts that without
+ * D-Bus traffic and the report warns; `options.portals` ('allow' / 'auto') keeps the process
+ * dumpable instead; checkPortals() measures what the portal does (docs/harden.md).
+ *
  * @throws TypeError / RangeError for bad options (before anything changes);
  *   NativeLoadError (code ERR_NATIVE_LOAD) when the native addon is missing on a supported OS.
  */
