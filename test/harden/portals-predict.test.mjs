@@ -7,8 +7,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const pg = require('../../dist/index.js');
 const linux = process.platform === 'linux';
 const SERVICE = '/usr/share/dbus-1/services/org.freedesktop.portal.Desktop.service';
@@ -78,6 +81,23 @@ test('checkPortals(): no bus, a missing socket, a non-unix address, bad options'
   }
   await assert.rejects(pg.checkPortals({ timeoutMs: 0 }), { name: 'RangeError' });
   await assert.rejects(pg.checkPortals({ busAddress: 5 }), { name: 'TypeError' });
+});
+
+test('checkPortals() without the optional dbus-next: unknown, naming it (never a throw)', { skip: !linux && 'Linux only' }, () => {
+  // A copy of dist/portals outside any node_modules tree, so require('dbus-next') fails as it would
+  // in an install without optional dependencies.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'procguard-nodbus-'));
+  try {
+    fs.cpSync(path.join(root, 'dist', 'portals'), path.join(dir, 'portals'), { recursive: true });
+    const script = `require(${JSON.stringify(path.join(dir, 'portals', 'check.js'))}).checkPortals({ busAddress: 'unix:path=${dir}/bus' }).then((c) => console.log(JSON.stringify(c)))`;
+    const r = spawnSync(process.execPath, ['-e', script], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH } });
+    assert.equal(r.status, 0, `the check must not throw: ${r.stderr}`);
+    const c = JSON.parse(r.stdout);
+    assert.equal(c.result, 'unknown', JSON.stringify(c));
+    assert.match(c.detail, /optional dependency dbus-next cannot be loaded/, c.detail);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('classifyPortalError: which replies say what', () => {
