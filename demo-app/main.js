@@ -6,11 +6,15 @@
 // 1. Harden before anything else runs: no core dumps, not dumpable / not attachable.
 //    The guard is created and prepared first: prepare() opens /proc/self/pagemap (the tamper
 //    sentinel), which a non-dumpable process can no longer open.
+//    portals 'auto': on a Linux desktop with xdg-desktop-portal (and in Flatpak/snap) the process
+//    stays dumpable, because the portal refuses every D-Bus connection a non-dumpable process opens
+//    later and file dialogs would silently never open; the report lists what still protects it.
+//    Everywhere else it is the full hardening (docs/harden.md, "Desktop portals").
 const { harden, Guard } = require('procguard');
 const log = require('electron-log/main');
 const guard = new Guard({ logger: log }); // findings go to electron-log's 'procguard' scope
 guard.prepare();
-const hardenReport = harden();
+const hardenReport = harden({ portals: 'auto' });
 guard.setHardening(hardenReport);
 
 const fs = require('node:fs');
@@ -20,6 +24,12 @@ const { exposeStatus, auditWindows, checkFuses, RECOMMENDED_FUSES } = require('p
 
 const plog = log.scope('procguard');
 plog.info(`harden(): verified=${hardenReport.verified} ${hardenReport.steps.map((s) => `${s.id}=${s.status}`).join(' ')}`);
+for (const w of hardenReport.warnings) plog.warn(`harden(): ${w}`);
+// Linux: ask the portal on a new connection whether it still answers this process; the answer goes
+// into Status.hardening.portals.check, which <procguard-status> shows. Never rejects.
+if (hardenReport.portals?.prediction.likely) {
+  guard.checkPortals().then((c) => plog.info(`portals: ${c.result} (${c.detail})`));
+}
 
 // Pages come from a custom standard+secure scheme, not file://, so the bridge can allow exactly one origin.
 const HOST = 'procguard-demo';

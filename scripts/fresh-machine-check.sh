@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Shows that a fresh clone passes `npm install` + `npm run lint` + `npm test` on a machine WITHOUT chromium,
-# b3sum, mingw-w64 and clang-format, without touching this machine: a throwaway copy-on-write root
+# b3sum, mingw-w64, clang-format, xdg-desktop-portal and dbus-daemon, without touching this machine: a throwaway copy-on-write root
 # (overlayfs over /, writes in a tmpfs, private mount namespace) where those packages are apt-get removed,
 # then the README's commands run in a clone of BRANCH. Needs root, overlayfs and network to the Debian and npm registries.
 #   scripts/fresh-machine-check.sh [branch]     (logs in $OUT, default /var/tmp/pg-fresh-logs)
@@ -25,12 +25,12 @@ chroot "$R/m" env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/u
   DEBIAN_FRONTEND=noninteractive ELECTRON_SKIP_BINARY_DOWNLOAD=1 bash -c "
   set -x
   apt-get remove -y -qq chromium chromium-common b3sum g++-mingw-w64-x86-64-posix gcc-mingw-w64-x86-64-posix \
-    binutils-mingw-w64-x86-64 mingw-w64-x86-64-dev clang-format >/dev/null
-  for t in chromium b3sum x86_64-w64-mingw32-g++ clang-format; do echo \"before: \$t -> \$(command -v \$t || echo missing)\"; done
+    binutils-mingw-w64-x86-64 mingw-w64-x86-64-dev clang-format xdg-desktop-portal dbus-daemon >/dev/null
+  for t in chromium b3sum x86_64-w64-mingw32-g++ clang-format dbus-daemon /usr/libexec/xdg-desktop-portal; do echo \"before: \$t -> \$(command -v \$t || echo missing)\"; done
   git clone -q --no-local -b '$branch' '$repo' /root/fresh/repo && cd /root/fresh/repo || exit 1
   npm install --no-audit --no-fund > /mnt/npm-install.log 2>&1; echo \"npm install rc=\$?\"
   npm run lint > /mnt/npm-lint.log 2>&1; echo \"npm run lint rc=\$?\"
   npm test > /mnt/npm-test.log 2>&1; echo \"npm test rc=\$?\"
-  for t in chromium b3sum x86_64-w64-mingw32-g++ clang-format; do echo \"after: \$t -> \$(command -v \$t || echo missing)\"; done
+  for t in chromium b3sum x86_64-w64-mingw32-g++ clang-format dbus-daemon /usr/libexec/xdg-desktop-portal; do echo \"after: \$t -> \$(command -v \$t || echo missing)\"; done
   grep -E '^ℹ (tests|pass|fail|skipped)' /mnt/npm-test.log"
 rm -rf "$disk"

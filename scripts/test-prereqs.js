@@ -2,7 +2,8 @@
 // First step of `npm test`: make sure the machine has what the suites need, before anything runs.
 // - Debian/Ubuntu as root: apt-get installs whatever is missing of the packages .ci/run installs
 //   (chromium for the renderer tests, b3sum for the bench reference, mingw-w64 for the Windows
-//   compile check, util-linux for setpriv, g++/make/python3 for the test addons).
+//   compile check, util-linux for setpriv, g++/make/python3 for the test addons, xdg-desktop-portal and
+//   dbus-daemon for the desktop-portal tests).
 // - Elsewhere: the renderer tests need a Chromium (scripts/find-browser.js: Playwright's own or a
 //   system Chrome/Chromium). Without one this stops with one message naming the one command to run;
 //   the other tools are optional (their tests skip, the bench prints null).
@@ -18,6 +19,12 @@ const NEEDS = [
   { what: 'b3sum (bench reference)', found: () => onPath(['b3sum']) !== null, apt: ['b3sum'] },
   { what: 'mingw-w64 (Windows compile check)', found: () => onPath(['x86_64-w64-mingw32-g++']) !== null, apt: ['g++-mingw-w64-x86-64-posix'] },
   { what: 'setpriv (unprivileged-uid tests)', found: () => onPath(['setpriv']) !== null, apt: ['util-linux'] },
+  {
+    what: 'xdg-desktop-portal and dbus-daemon (desktop-portal tests)',
+    found: () => ['/usr/libexec/xdg-desktop-portal', '/usr/lib/xdg-desktop-portal'].some((p) => fs.existsSync(p)) && onPath(['dbus-daemon']) !== null,
+    apt: ['xdg-desktop-portal', 'dbus-daemon'],
+    linuxOnly: true,
+  },
   { what: 'a C++ toolchain for the test addons', found: () => ['g++', 'make', 'python3'].every((t) => onPath([t]) !== null), apt: ['g++', 'make', 'python3'], linuxOnly: true },
 ];
 

@@ -6,7 +6,8 @@
  * and the heartbeat), so an app that forgets a listener cannot be crashed by the guard.
  */
 import { EventEmitter } from 'node:events';
-import type { Finding, HardenReport, LoopsStatus, Observation, OverallState, SentinelInfo, Severity, Status, Subsystem } from './types';
+import type { Finding, HardenReport, LoopsStatus, Observation, OverallState, PortalCheck, SentinelInfo, Severity, Status, Subsystem } from './types';
+import { checkPortals, withPortalCheck, type CheckPortalsOptions } from './portals/check';
 import { CodeMonitor, type CodeMonitorOptions, type CodeCheckResult } from './integrity/monitor';
 import { KernelMonitor, type KernelMonitorOptions } from './kernel/monitor';
 import { auditLaunch, type LaunchAuditOptions } from './launch/audit';
@@ -166,6 +167,20 @@ export class Guard extends EventEmitter {
   setHardening(report: HardenReport): void {
     this.hardening = report;
     this.publish();
+  }
+
+  /**
+   * Linux desktops: asks xdg-desktop-portal on a new D-Bus connection whether it still accepts this
+   * process (checkPortals()) and records the answer in Status.hardening.portals.check (with a
+   * warning when new connections are refused). Call it after setHardening(); never rejects.
+   */
+  async checkPortals(options?: CheckPortalsOptions): Promise<PortalCheck> {
+    const check = await checkPortals(options);
+    if (this.hardening !== null && !this.stopped) {
+      this.hardening = withPortalCheck(this.hardening, check);
+      this.publish();
+    }
+    return check;
   }
 
   /**

@@ -5,7 +5,10 @@
  * and assembles the report.
  */
 import { loadNative } from './native';
-import type { HardenReport, HardenStep, HardenStepId, HardenStepStatus, TracerReport } from './types';
+import type { HardenPortals, HardenReport, PortalPrediction, HardenStep, HardenStepId, HardenStepStatus, TracerReport } from './types';
+import { predictPortals } from './portals/predict';
+import { remainingProtection } from './portals/remaining';
+import { PORTAL_WARNING_PREFIX } from './portals/check';
 import { DEFAULT_PROCESS_DACL, hasOwnerRightsEntry, grantsMemoryAccess, normalizeDacl, rightsBeyondLimited, type DaclEntry } from './harden-dacl';
 
 export type { DaclEntry, ProcessAccessRight } from './harden-dacl';
@@ -44,9 +47,19 @@ export interface HardenOptions {
   crashReporter?: 'default' | 'keep-dumps';
   /** Windows: a custom process DACL instead of DEFAULT_PROCESS_DACL (validated, emitted deny-first). */
   dacl?: DaclEntry[];
+  /**
+   * Linux desktop portals (file dialogs, screen cast, settings, Wayland clipboard). 'default':
+   * the process becomes non-dumpable and xdg-desktop-portal refuses every D-Bus connection it
+   * opens afterwards (the report warns when a portal is reachable). 'allow': every other step,
+   * but the process stays dumpable so portals keep working; `report.portals.remaining` lists what
+   * still protects it (core limit, Yama ptrace_scope, the Guard's tracer watch). 'auto': 'allow'
+   * when a portal is likely reachable (a desktop session bus with a portal installed, Flatpak,
+   * snap; see predictPortals()), else 'default'. `report.portals.mode` is the mode applied.
+   */
+  portals?: 'default' | 'allow' | 'auto';
 }
 
-const OPTION_KEYS = new Set(['dryRun', 'skip', 'crashReporter', 'dacl']);
+const OPTION_KEYS = new Set(['dryRun', 'skip', 'crashReporter', 'dacl', 'portals']);
 
 interface ValidOptions {
   dryRun: boolean;
@@ -54,17 +67,24 @@ interface ValidOptions {
   skip: Map<HardenStepId, string>;
   keepDumps: boolean;
   dacl: ReturnType<typeof normalizeDacl> | null;
+  /** The portal mode applied ('auto' resolved) and the one asked for. */
+  portals: 'default' | 'allow';
+  portalsRequested: 'default' | 'allow' | 'auto';
+  prediction: PortalPrediction | null;
 }
 
+const PORTALS_ALLOW_SKIP =
+  "skipped: portals 'allow' keeps the process dumpable so xdg-desktop-portal can identify it (it opens /proc/<pid>/root on each new D-Bus connection)";
+
 function validate(options: unknown): ValidOptions {
-  if (options === undefined) return { dryRun: false, skip: new Map(), keepDumps: false, dacl: null };
+  if (options === undefined) return { dryRun: false, skip: new Map(), keepDumps: false, dacl: null, portals: 'default', portalsRequested: 'default', prediction: null };
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new TypeError('harden: options must be an object');
   }
   const o = options as Record<string, unknown>;
   for (const k of Object.keys(o)) {
     if (!OPTION_KEYS.has(k)) {
-      throw new TypeError(`harden: unknown option "${k}" (expected dryRun, skip, crashReporter, dacl)`);
+      throw new TypeError(`harden: unknown option "${k}" (expected dryRun, skip, crashReporter, dacl, portals)`);
     }
   }
   if (o.dryRun !== undefined && typeof o.dryRun !== 'boolean') {
@@ -96,8 +116,22 @@ function validate(options: unknown): ValidOptions {
       }
     }
   }
+  let requested: ValidOptions['portalsRequested'] = 'default';
+  if (o.portals !== undefined) {
+    if (typeof o.portals !== 'string') throw new TypeError("harden: options.portals must be 'default', 'allow' or 'auto'");
+    if (o.portals !== 'default' && o.portals !== 'allow' && o.portals !== 'auto') {
+      throw new RangeError(`harden: options.portals must be 'default', 'allow' or 'auto', got "${o.portals}"`);
+    }
+    requested = o.portals;
+  }
   const dacl = o.dacl === undefined ? null : normalizeDacl(o.dacl);
-  return { dryRun: o.dryRun === true, skip, keepDumps, dacl };
+  // The prediction reads only the environment and a few file names (no D-Bus): cheap enough to run on every call.
+  const prediction = process.platform === 'linux' ? predictPortals() : null;
+  const portals = requested === 'auto' ? (prediction?.likely ? 'allow' : 'default') : requested;
+  if (portals === 'allow' && !skip.has('dumpable')) {
+    skip.set('dumpable', requested === 'auto' ? `${PORTALS_ALLOW_SKIP}; portals 'auto' chose 'allow': ${prediction?.detail}` : PORTALS_ALLOW_SKIP);
+  }
+  return { dryRun: o.dryRun === true, skip, keepDumps, dacl, portals, portalsRequested: requested, prediction };
 }
 
 function allUnsupported(platform: NodeJS.Platform, dryRun: boolean): HardenReport {
@@ -123,6 +157,11 @@ const STATUSES: readonly HardenStepStatus[] = ['applied', 'already', 'failed', '
  *
  * `report.verified` is true when at least one step is in force, every applied/already step was
  * read back and matched, no step failed, and no tracer was attached to any thread beforehand.
+ *
+ * Linux desktops: a non-dumpable process is refused by xdg-desktop-portal on every D-Bus
+ * connection it opens later (file dialogs never open). `report.portals` predicts that without
+ * D-Bus traffic and the report warns; `options.portals` ('allow' / 'auto') keeps the process
+ * dumpable instead; checkPortals() measures what the portal does (docs/harden.md).
  *
  * @throws TypeError / RangeError for bad options (before anything changes);
  *   NativeLoadError (code ERR_NATIVE_LOAD) when the native addon is missing on a supported OS.
@@ -190,7 +229,51 @@ export function harden(options?: HardenOptions): HardenReport {
   // A tracer attached before harden() keeps its access whatever the steps did: not verified.
   const verified =
     inForce.length > 0 && inForce.every((s) => s.verified === true) && !steps.some((s) => s.status === 'failed') && tracerBefore.state !== 'attached';
-  return { platform, dryRun: opts.dryRun, steps, verified, tracerBefore, warnings };
+  const report: HardenReport = { platform, dryRun: opts.dryRun, steps, verified, tracerBefore, warnings };
+  if (platform === 'linux') report.portals = portalsReport(opts, steps, native.processState().dumpable, warnings);
+  return report;
+}
+
+/**
+ * Linux: what the hardening does to xdg-desktop-portal calls, from a prediction without D-Bus
+ * traffic (checkPortals() measures it). Pushes the matching warning onto `warnings`.
+ */
+function portalsReport(opts: ValidOptions, steps: HardenStep[], dumpableNow: number, warnings: string[]): HardenPortals {
+  const prediction = opts.prediction ?? predictPortals();
+  const dumpable = steps.find((s) => s.id === 'dumpable');
+  // Non-dumpable after this call: applied/already, or (dry run) what the step would do.
+  const nonDumpable = dumpableNow === 0 || (opts.dryRun && dumpable?.status === 'skipped' && dumpable.detail.startsWith('dry run'));
+  const where = `${prediction.via === 'session-bus' ? 'xdg-desktop-portal' : `a portal (${prediction.via})`} is reachable (${prediction.detail})`;
+  const portals: HardenPortals = { mode: opts.portals, requested: opts.portalsRequested, prediction, expected: 'no-portal' };
+  if (prediction.likely) portals.expected = nonDumpable ? 'refused-new-connections' : 'allowed';
+  if (prediction.likely && nonDumpable) {
+    const already = opts.portals === 'allow' ? " portals 'allow' cannot undo that: the process was non-dumpable before this call." : '';
+    warnings.push(
+      `${PORTAL_WARNING_PREFIX} ${where} and this process ${opts.dryRun && dumpableNow !== 0 ? 'would be' : 'is'} non-dumpable, so the portal refuses every call on a D-Bus connection opened from now on ` +
+        '(AccessDenied "Unable to open /proc/<pid>/root"): file chooser dialogs, screen cast, settings, the Wayland clipboard, ... ' +
+        `Connections that made a portal call before hardening keep working.${already} To keep portals working use harden({ portals: 'allow' }) or { portals: 'auto' }; ` +
+        'checkPortals() (or guard.checkPortals()) measures what the portal does now (docs/harden.md, "Desktop portals").',
+    );
+  }
+  if (opts.portals === 'allow') {
+    if (dumpableNow === 0 && dumpable?.status === 'skipped') {
+      dumpable.detail = "skipped (portals 'allow'), but PR_GET_DUMPABLE is already 0: the process was made non-dumpable before this call";
+    }
+    const core = steps.find((s) => s.id === 'core-limit');
+    const remaining = remainingProtection((core?.status === 'applied' || core?.status === 'already') && core.verified === true);
+    portals.remaining = remaining;
+    if (dumpableNow !== 0) {
+      const weak = remaining.yamaPtraceScope === null || remaining.yamaPtraceScope === 0;
+      warnings.push(
+        `${PORTAL_WARNING_PREFIX} portals 'allow': the process stays dumpable so portals keep working; ` +
+          (weak
+            ? `with ${remaining.yamaPtraceScope === null ? 'no Yama' : 'Yama ptrace_scope 0'} any process of the same user can attach to it and read its memory`
+            : `Yama ptrace_scope ${remaining.yamaPtraceScope} keeps non-ancestor same-user processes from attaching or reading its memory`) +
+          '; the core limit and the Guard\'s tracer watch remain',
+      );
+    }
+  }
+  return portals;
 }
 
 /** What the process's hardening-relevant state is now (read-only; no change). */

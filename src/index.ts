@@ -37,3 +37,8 @@ export { TreeMonitor } from './tree/monitor';
 export type { ProcessTreeOptions, ProcessClaim } from './tree/monitor';
 export type { TreeSandboxPolicy, SandboxRequirement } from './tree/policy';
 export { parseStat } from './procfs/stat';
+export { checkPortals, withPortalCheck, classifyPortalError, PORTAL_WARNING_PREFIX } from './portals/check';
+export type { CheckPortalsOptions } from './portals/check';
+export { predictPortals, sessionBusAddress } from './portals/predict';
+export type { PortalEnvironment } from './portals/predict';
+export { readYamaPtraceScope } from './portals/remaining';

@@ -92,6 +92,67 @@ export interface HardenReport {
   verified: boolean;
   tracerBefore: TracerReport;
   warnings: string[];
+  /** Linux only: desktop portals (xdg-desktop-portal) and what hardening does to them (docs/harden.md). */
+  portals?: HardenPortals;
+}
+
+/**
+ * Where xdg-desktop-portal would be reached from, predicted without any D-Bus traffic (environment
+ * variables and at most a few file-existence checks). `likely` is true in Flatpak and snap (a portal
+ * is always there) and on a session bus with a portal D-Bus service file installed.
+ */
+export interface PortalPrediction {
+  via: 'session-bus' | 'flatpak' | 'snap' | 'none';
+  likely: boolean;
+  /** The session bus address used (DBUS_SESSION_BUS_ADDRESS or unix:path=$XDG_RUNTIME_DIR/bus), or null. */
+  busAddress: string | null;
+  detail: string;
+}
+
+/**
+ * What a portal call on a new D-Bus connection of this process got (checkPortals()):
+ * 'ok': answered (the portal identified the process; new connections work);
+ * 'primed-connections-only': AccessDenied (the portal cannot open /proc/<pid>/root of a non-dumpable
+ *   process: only connections that made a portal call before hardening still work);
+ * 'none': no session bus or no portal on it; 'unknown': the check could not tell (detail says why).
+ */
+export type PortalCheckResult = 'ok' | 'primed-connections-only' | 'none' | 'unknown';
+
+export interface PortalCheck {
+  result: PortalCheckResult;
+  detail: string;
+  /** The D-Bus method called, e.g. org.freedesktop.portal.NetworkMonitor.GetAvailable. */
+  method: string | null;
+  /** The D-Bus error name of the reply, when it was an error. */
+  errorName?: string;
+  /** ISO-8601 time the check finished, and how long it took. */
+  at: string;
+  durationMs: number;
+}
+
+export interface HardenPortals {
+  /** options.portals: 'default' (the process becomes non-dumpable) or 'allow' (it stays dumpable). */
+  mode: 'default' | 'allow';
+  /** What options.portals asked for ('auto' picks 'allow' when `prediction.likely`). */
+  requested: 'default' | 'allow' | 'auto';
+  prediction: PortalPrediction;
+  /**
+   * What portals do with this process after harden(), as far as harden() can tell without D-Bus:
+   * 'refused-new-connections' (non-dumpable with a portal likely), 'allowed' (dumpable), 'no-portal'.
+   * checkPortals() replaces the guess with a measurement (`check`).
+   */
+  expected: 'refused-new-connections' | 'allowed' | 'no-portal';
+  /** portals 'allow': what still protects the process while it stays dumpable. */
+  remaining?: RemainingProtection;
+  /** The result of checkPortals() after hardening, once a Guard (or the app) recorded it. */
+  check?: PortalCheck;
+}
+
+export interface RemainingProtection {
+  /** /proc/sys/kernel/yama/ptrace_scope read back, or null when the kernel has no Yama. */
+  yamaPtraceScope: number | null;
+  /** One line per protection still in force, and what each leaves open. */
+  protections: string[];
 }
 
 export type OverallState = 'ok' | 'findings' | 'compromised' | 'stalled' | 'starting';

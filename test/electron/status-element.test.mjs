@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright';
 import { createRequire } from 'node:module';
 import { makeSnapshots, MALICIOUS_PATH, tracedHardening, statusWithHardening } from './snapshots.mjs';
+import { portalHardenings } from '../harden/portal-env.mjs';
 
 // The browser comes from the one lookup `npm test` checked first (scripts/test-prereqs.js).
 const found = createRequire(import.meta.url)('../../scripts/find-browser.js').findBrowser();
@@ -224,6 +225,55 @@ test('status element: harden() warnings and a tracer attached before hardening a
   assert.deepEqual(errors, [], 'no page errors');
   fs.mkdirSync(path.join(root, 'test-artifacts'), { recursive: true });
   await el.screenshot({ path: path.join(root, 'test-artifacts/status-element-hardening-warnings.png') });
+  await page.close();
+});
+
+test('status element: desktop-portal state from real hardened processes on a real portal', async (t) => {
+  // Status.hardening of children that hardened themselves (default, and portals 'allow') on a private
+  // session bus with xdg-desktop-portal, then ran guard.checkPortals() (test/harden/portal-env.mjs).
+  const real = await portalHardenings();
+  if (real.why) {
+    t.skip(real.why);
+    return;
+  }
+  assert.equal(real.refused.portals.check.result, 'primed-connections-only', `the default-hardened child was refused: ${JSON.stringify(real.refused.portals)}`);
+  assert.equal(real.allowed.portals.check.result, 'ok', `the 'allow' child was answered: ${JSON.stringify(real.allowed.portals)}`);
+  const { page, errors } = await openPage('index.html');
+  await page.evaluate(([a, b]) => {
+    document.getElementById('ok').status = a;
+    document.getElementById('findings').status = b;
+  }, [await statusWithHardening(real.refused), await statusWithHardening(real.allowed)]);
+
+  const refused = page.locator('#ok');
+  const line = refused.locator('[part~="portals"]');
+  assert.equal(await line.getAttribute('data-state'), 'refused', 'the refused state is reflected');
+  assert.equal(await line.getAttribute('data-checked'), 'yes', 'it is the measured state, not the prediction');
+  const text = await line.innerText();
+  assert.match(text, /Desktop portals: REFUSED on new connections: file dialogs, screen sharing, settings opened from now on fail \(checked \d{4}-/, `the refused line: ${text}`);
+  assert.equal(await line.evaluate((e) => getComputedStyle(e).color), 'rgb(138, 83, 0)', 'the refused line uses the "warn" colour');
+  const alerts = refused.getByRole('region', { name: /Hardening warnings/ });
+  const warnings = await alerts.getByRole('listitem').allInnerTexts();
+  assert.ok(warnings.some((w) => w.startsWith('desktop portals:') && w.includes('file chooser')), `the report's portal warning is listed: ${JSON.stringify(warnings)}`);
+  assert.match(await refused.getByRole('region', { name: 'Hardening', exact: true }).ariaSnapshot(), /paragraph: "Desktop portals: REFUSED/, 'the portal line is in the accessibility tree of the Hardening section');
+
+  const allowed = page.locator('#findings [part~="portals"]');
+  assert.equal(await allowed.getAttribute('data-state'), 'ok');
+  assert.equal(await allowed.getAttribute('data-mode'), 'allow');
+  assert.match(await allowed.innerText(), /Desktop portals: answered on a new connection \(checked .*\)\. The process stays dumpable \(portals 'allow'\); what still protects it:/, 'the allow line');
+  const protections = await page.locator('#findings [part~="protections"] li').allInnerTexts();
+  assert.deepEqual(protections, real.allowed.portals.remaining.protections, 'the remaining protections are listed as the report gives them');
+
+  // Before checkPortals() ran: the prediction, marked as not checked.
+  const unchecked = { ...real.refused, portals: { ...real.refused.portals, check: undefined } };
+  await page.evaluate((st) => { document.getElementById('compromised').status = st; }, await statusWithHardening(unchecked));
+  const predicted = page.locator('#compromised [part~="portals"]');
+  assert.deepEqual([await predicted.getAttribute('data-state'), await predicted.getAttribute('data-checked')], ['refused', 'no'], 'the prediction shows until a check ran');
+  assert.match(await predicted.innerText(), /expected to refuse new connections .*not checked/, 'and says it is not checked');
+
+  assert.deepEqual(await page.evaluate(() => window.__violations), [], 'no CSP violation');
+  assert.deepEqual(errors, [], 'no page errors');
+  fs.mkdirSync(path.join(root, 'test-artifacts'), { recursive: true });
+  await refused.screenshot({ path: path.join(root, 'test-artifacts/status-element-portals.png') });
   await page.close();
 });
 

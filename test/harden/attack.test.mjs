@@ -3,11 +3,9 @@
 // calls harden(). A control target that never hardens must stay readable.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { addon, fixtures, isRoot, jsonLines, NOBODY, worldReadableDir } from './helpers.mjs';
-import { scaled } from '../time-scale.mjs';
+import { addon, attack, fixtures, isRoot, jsonLines, NOBODY, worldReadableDir } from './helpers.mjs';
 
 const EPERM = 1;
 const EACCES = 13;
@@ -18,18 +16,8 @@ const skip =
   : !fs.existsSync(addon) ? `no native build at ${addon} (run npm run build:native)`
   : false;
 
-function attack(dir, ready) {
-  const r = spawnSync('/usr/bin/python3', [path.join(dir, 'attacker.py'), String(ready.pid), ready.addr, String(ready.offset), ready.exe], {
-    uid: NOBODY, gid: NOBODY, encoding: 'utf8', timeout: scaled(20000),
-  });
-  assert.equal(r.status, 0, `attacker failed (status ${r.status}): ${r.stderr}`);
-  const out = JSON.parse(r.stdout);
-  assert.equal(out.uid, NOBODY, 'attacker must run as uid 65534');
-  return out;
-}
-
 async function withTarget(mode, fn) {
-  const dir = worldReadableDir([path.join(fixtures, 'attack-target.js'), path.join(fixtures, 'attacker.py'), addon]);
+  const dir = worldReadableDir([path.join(fixtures, 'attack-target.js'), path.join(fixtures, 'exe-marker.js'), path.join(fixtures, 'attacker.py'), addon]);
   const t = jsonLines(process.execPath, [path.join(dir, 'attack-target.js'), path.join(dir, 'procguard.node'), mode], {
     uid: NOBODY, gid: NOBODY, cwd: dir,
   });

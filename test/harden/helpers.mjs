@@ -1,12 +1,14 @@
 // Shared helpers for the harden tests: paths, world-readable copies for the unprivileged user,
 // and child processes that talk one JSON object per line.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { buildDir } from '../build-dir.mjs';
+import { scaled } from '../time-scale.mjs';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
@@ -64,4 +66,18 @@ export function jsonLines(cmd, args, opts = {}) {
       return done;
     },
   };
+}
+
+/**
+ * Run fixtures/attacker.py (copied into `dir`) as uid 65534 against a target that printed
+ * { pid, addr, offset, exe }: process_vm_readv, PTRACE_ATTACH and /proc/<pid>/mem, each with its errno.
+ */
+export function attack(dir, ready) {
+  const r = spawnSync('/usr/bin/python3', [path.join(dir, 'attacker.py'), String(ready.pid), ready.addr, String(ready.offset), ready.exe], {
+    uid: NOBODY, gid: NOBODY, encoding: 'utf8', timeout: scaled(20000),
+  });
+  assert.equal(r.status, 0, `attacker failed (status ${r.status}): ${r.stderr}`);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.uid, NOBODY, 'attacker must run as uid 65534');
+  return out;
 }

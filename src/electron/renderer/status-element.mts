@@ -11,10 +11,10 @@
  * Styles are a constructed stylesheet (adoptedStyleSheets), which a `style-src 'self'` CSP allows.
  * Theming: CSS custom properties (--procguard-*) and ::part(): container, header, heading, state,
  * state-icon, meta, section, steps, step, findings, finding, finding-title, finding-location,
- * severity, detail, empty, error, hardening-alerts, tracer, warnings, warning, processes (the process table),
- * process (one row).
+ * severity, detail, empty, error, hardening-alerts, tracer, warnings, warning, portals (desktop-portal state),
+ * protections, processes (the process table), process (one row).
  */
-import type { Finding, HardenStep, ProcessEntry, Status } from '../../types.js';
+import type { Finding, HardenPortals, HardenStep, ProcessEntry, Status } from '../../types.js';
 
 /** What connect() needs: the object the preload exposes as window.procguard. */
 export interface StatusApi {
@@ -51,6 +51,8 @@ ul { margin: 0; padding-left: 1.2em; }
 [part~=error] { color: var(--procguard-bad, #b00020); }
 [part~=hardening-alerts] { border-left: 4px solid var(--procguard-warn, #8a5300); padding-left: 8px; margin: 8px 0; }
 [part~=tracer] { color: var(--procguard-bad, #b00020); font-weight: 600; margin: 4px 0; }
+[part~=portals] { margin: 6px 0 2px; }
+[part~=portals][data-state=refused] { color: var(--procguard-warn, #8a5300); font-weight: 600; }
 [part~=processes] { border-collapse: collapse; font-size: 0.9em; }
 [part~=processes] th, [part~=processes] td { text-align: left; padding: 1px 8px 1px 0; vertical-align: top; }
 [part~=process][data-sandboxed=no][data-required=yes] td { color: var(--procguard-bad, #b00020); }
@@ -229,6 +231,8 @@ export class ProcguardStatusElement extends Base {
       ul.append(li);
     }
     sec.append(ul);
+    const portals = portalsState(doc, s.hardening?.portals);
+    if (portals !== null) sec.append(...portals);
     return sec;
   }
 
@@ -311,6 +315,56 @@ function hardeningAlerts(doc: Document, s: Status): HTMLElement | null {
     sec.append(ul);
   }
   return sec;
+}
+
+const PORTAL_USES = 'file dialogs, screen sharing, settings';
+
+/**
+ * Desktop portals (Linux): what a portal call on a new D-Bus connection gets, measured
+ * (hardening.portals.check, from checkPortals()) or, until then, expected from the prediction.
+ * With portals 'allow' the protections that remain are listed under it.
+ */
+function portalsState(doc: Document, p: HardenPortals | undefined): HTMLElement[] | null {
+  if (p === null || typeof p !== 'object' || p.prediction === null || typeof p.prediction !== 'object') return null;
+  const line = el(doc, 'p', 'portals');
+  const check = p.check !== null && typeof p.check === 'object' ? p.check : null;
+  let state: string;
+  let text: string;
+  if (check !== null) {
+    const when = str(check.at) !== '' ? ` (checked ${str(check.at)})` : '';
+    const r = str(check.result);
+    state = r === 'primed-connections-only' ? 'refused' : r === 'ok' ? 'ok' : r === 'none' ? 'none' : 'unknown';
+    text =
+      state === 'refused'
+        ? `Desktop portals: REFUSED on new connections: ${PORTAL_USES} opened from now on fail${when}.`
+        : state === 'ok'
+          ? `Desktop portals: answered on a new connection${when}.`
+          : state === 'none'
+            ? `Desktop portals: none on the session bus${when}.`
+            : `Desktop portals: could not check: ${str(check.detail)}${when}.`;
+  } else {
+    const e = str(p.expected);
+    state = e === 'refused-new-connections' ? 'refused' : e === 'allowed' ? 'ok' : 'none';
+    text =
+      state === 'refused'
+        ? `Desktop portals: expected to refuse new connections (${PORTAL_USES}); not checked.`
+        : state === 'ok'
+          ? 'Desktop portals: expected to work; not checked.'
+          : `Desktop portals: none expected (${str(p.prediction.detail)}).`;
+  }
+  line.dataset.state = state;
+  line.dataset.checked = check !== null ? 'yes' : 'no';
+  line.dataset.mode = str(p.mode);
+  line.append(text);
+  if (str(p.mode) === 'allow') line.append(" The process stays dumpable (portals 'allow'); what still protects it:");
+  const out: HTMLElement[] = [line];
+  const protections = str(p.mode) === 'allow' && p.remaining !== null && typeof p.remaining === 'object' && Array.isArray(p.remaining.protections) ? p.remaining.protections : [];
+  if (protections.length > 0) {
+    const ul = el(doc, 'ul', 'protections');
+    for (const x of protections) ul.append(el(doc, 'li', undefined, str(x)));
+    out.push(ul);
+  }
+  return out;
 }
 
 /**
