@@ -5,7 +5,7 @@
  * module computes it. Rules, as in Electron 45's sources (electron/electron):
  *
  * 1. A `--no-sandbox` switch on the browser process "will disable the sandbox for all processes"
- *    (docs/tutorial/sandbox.md; docs/api/command-line-switches.md: "Forces renderer process and
+ *    (electron/electron docs/tutorial/sandbox; docs/api/command-line-switches: "Forces renderer process and
  *    Chromium helper processes to run un-sandboxed"). Electron records per renderer
  *    `renderer_process_sandboxed_ = !HasSwitch(kNoSandbox)` (shell/browser/electron_browser_client.cc). ELECTRON_DISABLE_SANDBOX adds that switch at start
  *    (shell/app/electron_main_delegate.cc); app.enableSandbox() removes it again

@@ -73,13 +73,13 @@ export class FakeWebContents extends EventEmitter {
    *   httpStatusText, isMainFrame, frameProcessId, frameRoutingId) with the ids of the *new*
    *   RenderFrameHost (navigation_handle->GetRenderFrameHost()), then 'did-navigate' for the main
    *   frame; same-document ones emit 'did-navigate-in-page' instead. Documented in
-   *   docs/api/web-contents.md, events 'did-frame-navigate' and 'did-navigate-in-page'.
+   *   electron/electron docs/api/web-contents, events 'did-frame-navigate' and 'did-navigate-in-page'.
    * - WebContents::RenderFrameHostChanged ("During cross-origin navigation, a FrameTreeNode will swap
    *   out its RFH. If an instance of WebFrameMain exists, it will need to have its RFH swapped as
    *   well") -> WebFrameMain::UpdateRenderFrameHost (electron_api_web_frame_main.cc): the *same*
    *   WebFrameMain object now reports the new frame's processId and routingId. So the fake keeps the
    *   FakeFrame object and gives it new ids when `newProcess` is true (a cross-process navigation;
-   *   docs/api/web-frame-main.md: "Distinct WebFrameMain instances that refer to the same
+   *   electron/electron docs/api/web-frame-main: "Distinct WebFrameMain instances that refer to the same
    *   underlying frame will have the same routingId" - the ids name the current document's host).
    */
   navigateFrame(frame, url, { origin = frame.origin, newProcess = false } = {}) {

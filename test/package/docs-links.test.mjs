@@ -92,7 +92,7 @@ test('no file of the repository cites a Markdown document that is not in the rep
   for (const f of sources) {
     const abs = path.join(root, f);
     if (!fs.existsSync(abs)) continue; // deleted in the working tree
-    for (const [name] of fs.readFileSync(abs, 'utf8').matchAll(/(?<![\w./-])[\w./-]*[\w-]\.md\b/g)) {
+    for (const [name] of fs.readFileSync(abs, 'utf8').matchAll(/(?<![\w./:-])[\w./-]*[\w-]\.md\b/g)) {
       if (name.startsWith('http') || /node_modules/.test(name)) continue;
       const candidates = [path.join(root, name), path.resolve(path.dirname(abs), name), path.join(root, 'docs', name)];
       if (!candidates.some((c) => fs.existsSync(c))) missing.push(`${f}: ${name}`);
