@@ -19,6 +19,8 @@ import { stallVerdict } from './health/stall';
 import { createFindingLogger, type FindingLogger, type LoggerLike } from './logging';
 import { GuardStateError, ProcguardError } from './errors';
 import { TreeMonitor, type ProcessTreeOptions } from './tree/monitor';
+import { DebuggerWatch } from './kernel/debugger-watch';
+import type { DebuggerWatchOptions } from './kernel/debuggers';
 
 export interface GuardOptions extends CodeMonitorOptions {
   /** Period of the full sweep in ms. Default 10 000. */
@@ -65,6 +67,10 @@ export interface GuardOptions extends CodeMonitorOptions {
   keepAlive?: boolean;
   /** Watch the descendants of this process (true) or of `rootPid` (Linux): see src/tree/monitor.ts. Default off. */
   processTree?: boolean | ProcessTreeOptions;
+  /** Debuggers switched on after start: the Node inspector (checked every 500 ms), DevTools listeners of
+   *  this process and the watched tree (Linux, every 1000 ms); `allow` names the ones the app runs on
+   *  purpose (see src/kernel/debuggers.ts). Default on; false turns it off. */
+  debuggers?: boolean | DebuggerWatchOptions;
 }
 
 type CheckerError = Status['checkerErrors'][number];
@@ -93,6 +99,8 @@ export class Guard extends EventEmitter {
   private openLaunch: Observation[] = [];
   private tree: TreeMonitor | null = null;
   private openTree: Observation[] = [];
+  private debuggers: DebuggerWatch | null = null;
+  private openDebug: Observation[] = [];
   private readonly extra = new Map<string, Observation>();
   private readonly errors: CheckerError[] = [];
   private hardening: HardenReport | null = null;
@@ -146,6 +154,7 @@ export class Guard extends EventEmitter {
     const pristine = options.pristineBytes ?? 32 * 1024 * 1024;
     if (!Number.isFinite(pristine) || pristine < 0) throw new RangeError('pristineBytes must be a number >= 0');
     this.opts = { ...options, periodMs: period, sentinelMs: sentinel, cpuBudget: budget, sentinelBudget, kernelTickMs: kernelTick, stallCapMs: cap, pristineBytes: pristine };
+    if (options.debuggers !== false) this.debuggers = new DebuggerWatch(debuggerOptions(options), this.debuggerHooks());
     this.policy = options.policy ?? defaultPolicy();
     if (typeof this.policy?.classify !== 'function') throw new TypeError('policy must have a classify(observation, context) function');
     this.log = options.logger ? createFindingLogger(options.logger) : null;
@@ -211,6 +220,7 @@ export class Guard extends EventEmitter {
       await this.treePass();
       this.tree?.start((u) => this.treeUpdate(u), (e) => this.recordError('kernel', e), this.opts.keepAlive);
     }
+    await this.debuggers?.start(this.opts.keepAlive === true);
     const status = await this.runPass(true);
     unref(setInterval(() => void this.runPass(false).catch(() => undefined), this.opts.periodMs));
     // Fields outside the native signature, and every OS without the loop: checked every period too.
@@ -247,6 +257,7 @@ export class Guard extends EventEmitter {
     this.watcher?.close();
     this.files?.close();
     this.tree?.stop();
+    this.debuggers?.stop();
     this.code?.close();
   }
 
@@ -270,6 +281,19 @@ export class Guard extends EventEmitter {
     } catch (e) {
       this.recordError('kernel', e);
     }
+  }
+
+  private debuggerHooks(): ConstructorParameters<typeof DebuggerWatch>[1] {
+    return {
+      treePids: () => this.tree?.processes().map((p) => p.pid) ?? [],
+      onChange: (open) => {
+        if (this.stopped) return;
+        this.openDebug = open;
+        this.reconcile([]);
+        this.publish();
+      },
+      onError: (e) => this.recordError('kernel', e),
+    };
   }
 
   private treeUpdate(u: { open: Observation[]; events: Observation[] }): void {
@@ -384,7 +408,9 @@ export class Guard extends EventEmitter {
   private launchCheck(): void {
     if (this.opts.launch === false || this.stopped) return;
     try {
-      this.openLaunch = auditLaunch(typeof this.opts.launch === 'object' ? this.opts.launch : {});
+      const launch = typeof this.opts.launch === 'object' ? this.opts.launch : {};
+      // The debugger watch owns the inspector (sooner, with the app's allowances): no second finding.
+      this.openLaunch = auditLaunch(this.debuggers ? { inspectorUrl: null, ...launch } : launch);
       this.lastLaunchAt = Date.now();
     } catch (e) {
       this.recordError('launch', e);
@@ -536,7 +562,7 @@ export class Guard extends EventEmitter {
    * policy failures are contained: a background path never throws into the app.
    */
   private reconcile(events: Observation[]): void {
-    const all = [...this.openCode, ...this.openKernel, ...this.openLaunch, ...this.openTree, ...this.extra.values(), ...this.openHealth, ...this.stallObservation()];
+    const all = [...this.openCode, ...this.openKernel, ...this.openLaunch, ...this.openTree, ...this.openDebug, ...this.extra.values(), ...this.openHealth, ...this.stallObservation()];
     let classified: (Observation & { severity: Severity })[];
     try {
       classified = classifyAll(this.policy, [...all, ...events]);
@@ -678,6 +704,14 @@ export class Guard extends EventEmitter {
     // Status crosses IPC and goes into logs: make sure it is plain JSON data (no bigint, no class instances).
     return JSON.parse(JSON.stringify(status)) as Status;
   }
+}
+
+/** The debugger watch's options; an inspector the launch audit expects ('inspector', '--inspect*') is allowed too. */
+function debuggerOptions(o: GuardOptions): DebuggerWatchOptions {
+  const d = typeof o.debuggers === 'object' ? o.debuggers : {};
+  const expected = typeof o.launch === 'object' ? (o.launch.expected ?? []) : [];
+  const inspectorExpected = expected.some((e) => e === 'inspector' || (typeof e === 'string' && /^--inspect(-brk|-wait)?$/.test(e)));
+  return inspectorExpected ? { ...d, allow: [...(d.allow ?? []), { kind: 'inspector', reason: 'expected by the launch audit options' }] } : d;
 }
 
 /**

@@ -1,0 +1,37 @@
+// A Guard watching for debuggers switched on after start. argv: <dist dir> <Guard options JSON>.
+// Prints {event:'ready'} once started and every finding as {event:'finding'}. stdin commands:
+// 'open' (inspector.open() on an ephemeral loopback port, as app code could), 'url' (prints the
+// inspector URL), 'spawn-inspect' (a child Node process with its inspector listening, in the tree),
+// 'exit'.
+'use strict';
+const path = require('node:path');
+const readline = require('node:readline');
+const { spawn } = require('node:child_process');
+const { Guard } = require(path.join(process.argv[2], 'index.js'));
+const print = (o) => process.stdout.write(JSON.stringify(o) + '\n');
+const guard = new Guard({ ...JSON.parse(process.argv[3]), code: false });
+guard.on('finding', (f) => print({ event: 'finding', kind: f.kind, key: f.key, evidence: f.evidence ?? null, pid: f.pid ?? null }));
+let grandchild = null;
+const rl = readline.createInterface({ input: process.stdin });
+rl.on('line', (cmd) => {
+  const inspector = require('node:inspector');
+  if (cmd === 'open') inspector.open(0, '127.0.0.1');
+  if (cmd === 'url') print({ event: 'url', url: inspector.url() ?? null });
+  if (cmd === 'spawn-inspect') {
+    grandchild = spawn(process.execPath, ['--inspect=127.0.0.1:0', '-e', 'setInterval(() => {}, 1000)'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    grandchild.stderr.on('data', (d) => {
+      err += d;
+      const m = /ws:\/\/127\.0\.0\.1:(\d+)\//.exec(err);
+      if (m && !grandchild.announced) grandchild.announced = print({ event: 'spawned', pid: grandchild.pid, port: Number(m[1]) }) ?? true;
+    });
+  }
+  if (cmd === 'exit') {
+    grandchild?.kill('SIGKILL');
+    guard.stop();
+    if (inspector.url()) inspector.close();
+    rl.close();
+  }
+});
+process.on('exit', () => grandchild?.kill('SIGKILL'));
+guard.start().then(() => print({ event: 'ready', pid: process.pid }));
