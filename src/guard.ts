@@ -106,7 +106,7 @@ export class Guard extends EventEmitter {
   private hardening: HardenReport | null = null;
   private sequence = 0;
   private nextId = 1;
-  private lastPass: { at: number; durationMs: number } | null = null;
+  private lastPass: { at: number; mono: number; durationMs: number } | null = null;
   private coverage: Status['coverage'] = { regions: 0, bytes: 0, hashedBytes: 0, residentBytes: 0 };
   private timers: NodeJS.Timeout[] = [];
   private running: Promise<Status> | null = null;
@@ -126,10 +126,13 @@ export class Guard extends EventEmitter {
   private lightChecks = 0;
   private lastKernelAt: number | null = null;
   private lastLaunchAt: number | null = null;
-  /** The sentinel's last tick time (ms) as the heartbeat saw it, and when it saw it advance. */
-  private readonly sentinelRuns = { runs: -1, at: 0 };
+  /** When the heartbeat first saw the sentinel running (performance.now(); -1: not yet), and the
+   *  wall time of its last tick as last seen (display only). */
+  private readonly sentinelRuns = { firstSeen: -1, at: 0 };
   private started = false;
-  /** When start() ran (ms since the epoch): the stall clock's origin until a pass makes progress. */
+  /** When start() ran (performance.now()): the stall clock's origin until a pass makes progress.
+   *  Every health age is monotonic (native ages on CLOCK_MONOTONIC, JS on performance.now()): a
+   *  wall-clock step or a suspend is not a stalled checker. */
   private startedAt = 0;
   private stopped = false;
   private stalled = false;
@@ -187,7 +190,7 @@ export class Guard extends EventEmitter {
     if (this.stopped) throw new GuardStateError('a stopped Guard cannot be restarted; create a new one');
     if (this.started) return this.current;
     this.started = true;
-    this.startedAt = Date.now();
+    this.startedAt = performance.now();
     this.prepare();
     const unref = (t: NodeJS.Timeout) => {
       if (!this.opts.keepAlive) t.unref();
@@ -348,7 +351,7 @@ export class Guard extends EventEmitter {
         this.coverage = this.code.coverageNow(); // e.g. reader 'none': the status says nothing was read
       }
     }
-    if (ok) this.lastPass = { at: Date.now(), durationMs: performance.now() - t0 };
+    if (ok) this.lastPass = { at: Date.now(), mono: performance.now(), durationMs: performance.now() - t0 };
     this.reconcile(events);
     return this.publish();
   }
@@ -402,7 +405,7 @@ export class Guard extends EventEmitter {
   private loopVouches(): boolean {
     if (!this.watcher || !this.kernel) return false;
     const w = fastLoopState(this.watcher, this.watcherTickMs, this.watcherReason);
-    return w.state === 'running' && w.lastTickAt !== undefined && Date.now() - w.lastTickAt < 2 * this.watcherTickMs + 1000;
+    return w.state === 'running' && w.lastTickAgeMs !== undefined && w.lastTickAgeMs < 2 * this.watcherTickMs + 1000;
   }
 
   private launchCheck(): void {
@@ -489,11 +492,13 @@ export class Guard extends EventEmitter {
   private sweepVerdict(): ReturnType<typeof stallVerdict> | null {
     if (!this.code) return null;
     const progress = this.code.progress();
-    // No pass has made progress yet (the first one failed before reading a page): count from start().
-    if (progress.lastProgressAt === 0) progress.lastProgressAt = this.startedAt;
+    const now = performance.now();
+    // Progress ages are monotonic; before any progress (the first pass failed before reading a
+    // page) they count from the monitor's creation, which can precede start(): count from start().
+    progress.lastProgressAt = now - Math.min(progress.lastProgressAgeMs, now - this.startedAt);
     return stallVerdict({
       progress,
-      now: Date.now(),
+      now,
       periodMs: this.opts.periodMs!,
       lastPassCpuMs: this.lastPassCpuMs,
       cpuBudget: this.opts.cpuBudget!,
@@ -505,16 +510,16 @@ export class Guard extends EventEmitter {
   /** A native loop that stopped ticking (watch loop and sentinel: their native tick times). */
   private loopHealth(): Observation[] {
     const out: Observation[] = [];
-    const now = Date.now();
+    const now = performance.now();
     const w = fastLoopState(this.watcher, this.opts.kernelTickMs!, this.watcherReason);
-    if (w.state === 'running' && w.lastTickAt) {
+    if (w.state === 'running' && w.lastTickAgeMs !== undefined) {
       const limit = Math.min(this.opts.stallCapMs!, 20 * this.watcherTickMs + 5000);
-      if (now - w.lastTickAt > limit) {
+      if (w.lastTickAgeMs > limit) {
         out.push({
           key: 'guard:checker-stalled:watch',
           subsystem: 'kernel',
           kind: 'checker-stalled',
-          detail: `the kernel watch loop has not ticked for ${((now - w.lastTickAt) / 1000).toFixed(1)} s (limit ${(limit / 1000).toFixed(1)} s)`,
+          detail: `the kernel watch loop has not ticked for ${(w.lastTickAgeMs / 1000).toFixed(1)} s (limit ${(limit / 1000).toFixed(1)} s)`,
         });
       }
     }
@@ -522,20 +527,17 @@ export class Guard extends EventEmitter {
     if (sentinel && sentinel.state === 'running') {
       // The sentinel's own tick time (a native atomic, no /proc read): it runs on the shared native
       // ticker thread, so a stopped or starved ticker stops it advancing. Counted from when the
-      // heartbeat first saw it running.
-      const tick = sentinel.lastTickAt ?? 0;
-      if (this.sentinelRuns.runs === -1 || tick !== this.sentinelRuns.runs) {
-        this.sentinelRuns.runs = tick;
-        this.sentinelRuns.at = now;
-      }
-      const since = this.sentinelRuns.at;
+      // heartbeat first saw it running until its first tick.
+      if (this.sentinelRuns.firstSeen === -1) this.sentinelRuns.firstSeen = now;
+      if (sentinel.lastTickAt !== undefined) this.sentinelRuns.at = sentinel.lastTickAt;
+      const age = sentinel.lastTickAgeMs ?? now - this.sentinelRuns.firstSeen;
       const limit = Math.min(this.opts.stallCapMs!, 20 * this.opts.sentinelMs! + 5000);
-      if (now - since > limit) {
+      if (age > limit) {
         out.push({
           key: 'guard:checker-stalled:sentinel',
           subsystem: 'code',
           kind: 'checker-stalled',
-          detail: `the tamper sentinel has not ticked for ${((now - since) / 1000).toFixed(1)} s (limit ${(limit / 1000).toFixed(1)} s)`,
+          detail: `the tamper sentinel has not ticked for ${(age / 1000).toFixed(1)} s (limit ${(limit / 1000).toFixed(1)} s)`,
         });
       }
     }
@@ -694,7 +696,7 @@ export class Guard extends EventEmitter {
       lastCheck: this.lastPass ? { at: new Date(this.lastPass.at).toISOString(), durationMs: Math.round(this.lastPass.durationMs * 100) / 100 } : null,
       coverage: { ...this.coverage },
       findings,
-      heartbeatAgeMs: this.lastPass ? Date.now() - this.lastPass.at : null,
+      heartbeatAgeMs: this.lastPass ? Math.round(performance.now() - this.lastPass.mono) : null,
       hashMode: this.code?.hashMode ?? this.opts.hashMode ?? 'blake3',
       checkerErrors: [...this.errors],
       loops: this.loopsStatus(),
