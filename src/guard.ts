@@ -20,6 +20,7 @@ import { createFindingLogger, type FindingLogger, type LoggerLike } from './logg
 import { GuardStateError, ProcguardError } from './errors';
 import { TreeMonitor, type ProcessTreeOptions } from './tree/monitor';
 import { DebuggerWatch } from './kernel/debugger-watch';
+import { aggregatePages } from './integrity/aggregate';
 import type { DebuggerWatchOptions } from './kernel/debuggers';
 
 export interface GuardOptions extends CodeMonitorOptions {
@@ -563,8 +564,10 @@ export class Guard extends EventEmitter {
    * classified with the open ones (so their subsystem counts as diverged). Listener, logger and
    * policy failures are contained: a background path never throws into the app.
    */
-  private reconcile(events: Observation[]): void {
-    const all = [...this.openCode, ...this.openKernel, ...this.openLaunch, ...this.openTree, ...this.openDebug, ...this.extra.values(), ...this.openHealth, ...this.stallObservation()];
+  private reconcile(rawEvents: Observation[]): void {
+    // Page-level code findings bounded per (process, file): see integrity/aggregate.ts.
+    const events = aggregatePages(rawEvents, { events: true });
+    const all = aggregatePages([...this.openCode, ...this.openKernel, ...this.openLaunch, ...this.openTree, ...this.openDebug, ...this.extra.values(), ...this.openHealth, ...this.stallObservation()]);
     let classified: (Observation & { severity: Severity })[];
     try {
       classified = classifyAll(this.policy, [...all, ...events]);
