@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hooksPath } from '../native/hooks.mjs';
-import { lineProc } from '../kernel/helpers.mjs';
+import { lineProc, reapChildren } from '../kernel/helpers.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const NOBODY = { uid: 65534, gid: 65534 };
@@ -51,6 +51,10 @@ function worldReadableCopy() {
 }
 
 
+// A failing test must not leave a tracer.py (waiting on its stdin) or the Guard child alive: the file
+// would then never exit, and `npm test` would hang instead of reporting the failure.
+test.afterEach(reapChildren);
+
 const tracerOf = (dir, target) => lineProc('/usr/bin/python3', [path.join(dir, 'children', 'tracer.py'), String(target)], NOBODY, (l) => ({ line: l }), 60000);
 
 test('tracer before start is reported (atStart); a same-uid seize after start is reported within 1 s with >= 200 MiB of code', { skip, timeout: 240000 }, async () => {
@@ -64,7 +68,7 @@ test('tracer before start is reported (atStart); a same-uid seize after start is
     const s1 = await t.waitFor((l) => /^(seized|error)/.test(l.line), 'tracer seize');
     assert.match(s1.line, /^seized \d+$/, `could not seize: ${s1.line}`);
     g.send('start');
-    const early = await g.waitFor((l) => l.event === 'finding' && l.kind === 'tracer-attached', 'tracer-attached for a tracer present at start');
+    const early = await g.waitFor((l) => l.event === 'finding' && l.kind === 'tracer-attached', 'tracer-attached for a tracer present at start', 0, 30000);
     assert.equal(early.evidence.atStart, true, `evidence.atStart: ${JSON.stringify(early)}`);
     const ready = await g.waitFor((l) => l.event === 'ready', 'guard started');
     assert.ok(ready.bytes >= 200 * 1024 * 1024, `the Guard covers >= 200 MiB of code (${ready.bytes})`);

@@ -6,23 +6,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { lineProc } from '../kernel/helpers.mjs';
+import { lineProc, reapChildren } from '../kernel/helpers.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dist = path.resolve(here, '..', '..', 'dist');
 const BOUND_MS = 10000;
-const children = new Set();
-
-function guardChild(options = {}) {
-  const g = lineProc(process.execPath, [path.join(here, 'children', 'debugger-child.cjs'), dist, JSON.stringify(options)], {}, JSON.parse, 30000);
-  children.add(g.child);
-  return g;
-}
-// A failing test must not leave its Guard (or the grandchild it spawned) running.
-test.afterEach(() => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  children.clear();
-});
+const guardChild = (options = {}) => lineProc(process.execPath, [path.join(here, 'children', 'debugger-child.cjs'), dist, JSON.stringify(options)], {}, JSON.parse, 30000);
+// A failing test must not leave its Guard running (its grandchild dies with it: the child kills it on exit,
+// and SIGKILL of the child closes the grandchild's stderr pipe).
+test.afterEach(reapChildren);
 
 const inspectorFinding = (l) => l.event === 'finding' && l.kind === 'inspector-active';
 

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { worldReadableCopy, byKey, lineProc } from './helpers.mjs';
+import { worldReadableCopy, byKey, lineProc, reapChildren } from './helpers.mjs';
 
 const NOBODY = { uid: 65534, gid: 65534 };
 let scope;
@@ -23,6 +23,10 @@ const skip =
         ? 'needs /usr/bin/python3'
         : false;
 
+
+// A failing test must not leave tracer.py (waiting on its stdin) or the monitor child alive: the
+// file would never exit and `npm test` would hang instead of failing.
+test.afterEach(reapChildren);
 
 async function attachAndDetach(mon, target, expectTid, dir) {
   const from = mon.lines.length;

@@ -12,13 +12,15 @@ const print = (o) => process.stdout.write(JSON.stringify(o) + '\n');
 const guard = new Guard({ ...JSON.parse(process.argv[3]), code: false });
 guard.on('finding', (f) => print({ event: 'finding', kind: f.kind, key: f.key, evidence: f.evidence ?? null, pid: f.pid ?? null }));
 let grandchild = null;
+// The grandchild leaves when its parent is gone (even a SIGKILLed one that ran no exit handler).
+const ORPHAN_EXITS = 'const p = process.ppid; setInterval(() => { try { process.kill(p, 0); } catch { process.exit(0); } }, 300);';
 const rl = readline.createInterface({ input: process.stdin });
 rl.on('line', (cmd) => {
   const inspector = require('node:inspector');
   if (cmd === 'open') inspector.open(0, '127.0.0.1');
   if (cmd === 'url') print({ event: 'url', url: inspector.url() ?? null });
   if (cmd === 'spawn-inspect') {
-    grandchild = spawn(process.execPath, ['--inspect=127.0.0.1:0', '-e', 'setInterval(() => {}, 1000)'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    grandchild = spawn(process.execPath, ['--inspect=127.0.0.1:0', '-e', ORPHAN_EXITS], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     grandchild.stderr.on('data', (d) => {
       err += d;
