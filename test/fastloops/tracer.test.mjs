@@ -55,7 +55,12 @@ function worldReadableCopy() {
 // would then never exit, and `npm test` would hang instead of reporting the failure.
 test.afterEach(reapChildren);
 
-const tracerOf = (dir, target) => lineProc('/usr/bin/python3', [path.join(dir, 'children', 'tracer.py'), String(target)], NOBODY, (l) => ({ line: l }), 60000);
+const tracers = [];
+const tracerOf = (dir, target) => {
+  const t = lineProc('/usr/bin/python3', [path.join(dir, 'children', 'tracer.py'), String(target)], NOBODY, (l) => ({ line: l }), 60000);
+  tracers.push(t);
+  return t;
+};
 
 test('tracer before start is reported (atStart); a same-uid seize after start is reported within 1 s with >= 200 MiB of code', { skip, timeout: 240000 }, async () => {
   const dir = worldReadableCopy();
@@ -92,10 +97,14 @@ test('tracer before start is reported (atStart); a same-uid seize after start is
     t.child.stdin.end();
     assert.equal(g.lines.filter((l) => l.event === 'finding' && l.kind === 'checker-stalled').length, 0, 'no checker-stalled');
   } finally {
+    // Tracers first: a traced Guard child that exits stays a zombie until its tracer waits for it or
+    // dies, and tracer.py only reads its stdin, so waiting for the child first would hang the file.
+    for (const t of tracers.splice(0)) t.child.kill('SIGKILL');
     g.send('exit');
     g.child.stdin.end();
     setTimeout(() => g.child.kill('SIGKILL'), 5000).unref();
-    await new Promise((r) => (g.child.exitCode !== null ? r() : g.child.on('exit', r)));
+    await new Promise((r) => (g.child.exitCode !== null || g.child.signalCode !== null ? r() : g.child.on('exit', r)));
     fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(`/dev/shm/pg-fastloops-${g.child.pid}.bin`, { force: true }); // left behind when it was killed
   }
 });

@@ -28,9 +28,12 @@ const skip =
 // file would never exit and `npm test` would hang instead of failing.
 test.afterEach(reapChildren);
 
+const tracers = [];
+
 async function attachAndDetach(mon, target, expectTid, dir) {
   const from = mon.lines.length;
   const tracer = lineProc('/usr/bin/python3', [path.join(dir, 'children', 'tracer.py'), String(target)], NOBODY, (l) => l);
+  tracers.push(tracer);
   const seized = await tracer.waitFor((l) => l.startsWith('seized') || l.startsWith('error'), 'tracer seize');
   assert.match(seized, /^seized \d+$/, `tracer could not seize ${target}: ${seized}`);
   const tracerPid = Number(seized.split(' ')[1]);
@@ -76,6 +79,9 @@ test('same-uid PTRACE_SEIZE of the main thread and of another thread is reported
     await attachAndDetach(mon, tids[0], tids[0], dir);
     assert.equal(mon.lines.filter((l) => l.event === 'error').length, 0, `monitor errors: ${JSON.stringify(mon.lines)}`);
   } finally {
+    // Tracers first: a traced child that exits stays a zombie until its tracer waits or dies, and
+    // tracer.py only reads its stdin: waiting for the monitor first would hang the file.
+    for (const t of tracers.splice(0)) t.child.kill('SIGKILL');
     mon.send('exit');
     mon.child.stdin.end();
     await new Promise((r) => (mon.child.exitCode !== null ? r() : mon.child.on('exit', r)));
