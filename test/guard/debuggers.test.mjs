@@ -4,7 +4,10 @@
 // (load); the 1 s target is a bench row (bench/debuggers.mjs).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { lineProc, reapChildren } from '../kernel/helpers.mjs';
 
@@ -67,4 +70,33 @@ test('a process of the watched tree serving the DevTools protocol: a remote-debu
   assert.equal(f.pid, sp.pid, 'the finding names the process');
   assert.match(f.evidence.browser, /node/i, 'the DevTools endpoint says what it is');
   g.send('exit');
+});
+
+const browser = createRequire(import.meta.url)('../../scripts/find-browser.js').findBrowser();
+test('Chromium started with --remote-debugging-port in the watched tree: a remote-debugging finding', { skip: process.platform !== 'linux' ? 'Linux only' : !browser && 'no Chromium found (npm test installs or names one)' }, async () => {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-devtools-'));
+  let group = null;
+  try {
+    const g = guardChild({ processTree: true });
+    await g.waitFor((l) => l.event === 'ready', 'the Guard started');
+    g.send(`chromium ${browser.executablePath} ${profile}`);
+    const sp = await g.waitFor((l) => l.event === 'spawned', 'Chromium serves DevTools', 0, 30000);
+    group = sp.pid;
+    const f = await g.waitFor((l) => l.event === 'finding' && l.kind === 'remote-debugging', 'a remote-debugging finding for Chromium', 0, BOUND_MS + 10000);
+    assert.equal(f.evidence.port, sp.port, 'the finding names the DevTools port');
+    assert.equal(f.pid, sp.pid, 'the browser process is the listener');
+    assert.match(f.evidence.browser, /Chrom/i, `the endpoint says it is Chromium: ${f.evidence.browser}`);
+    g.send('exit');
+  } finally {
+    // The browser is in its own process group (see the child): kill all of it even if the Guard child died first.
+    if (group) {
+      try {
+        process.kill(-group, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    await reapChildren();
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
 });

@@ -2,7 +2,7 @@
 // Prints {event:'ready'} once started and every finding as {event:'finding'}. stdin commands:
 // 'open' (inspector.open() on an ephemeral loopback port, as app code could), 'url' (prints the
 // inspector URL), 'spawn-inspect' (a child Node process with its inspector listening, in the tree),
-// 'exit'.
+// 'chromium <path> <profile dir>' (a headless Chromium with --remote-debugging-port=0, in the tree), 'exit'.
 'use strict';
 const path = require('node:path');
 const readline = require('node:readline');
@@ -28,12 +28,32 @@ rl.on('line', (cmd) => {
       if (m && !grandchild.announced) grandchild.announced = print({ event: 'spawned', pid: grandchild.pid, port: Number(m[1]) }) ?? true;
     });
   }
+  if (cmd.startsWith('chromium ')) {
+    const [, exe, profile] = cmd.split(' ');
+    const args = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', `--user-data-dir=${profile}`, '--remote-debugging-port=0', 'about:blank'];
+    // Its own process group: the test kills the whole browser (zygotes, renderers) by it, whatever happens here.
+    grandchild = spawn(exe, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    let err = '';
+    grandchild.stderr.on('data', (d) => {
+      err += d;
+      const m = /DevTools listening on ws:\/\/[^:]+:(\d+)\//.exec(err);
+      if (m && !grandchild.announced) grandchild.announced = print({ event: 'spawned', pid: grandchild.pid, port: Number(m[1]) }) ?? true;
+    });
+  }
   if (cmd === 'exit') {
-    grandchild?.kill('SIGKILL');
+    killGrandchild();
     guard.stop();
     if (inspector.url()) inspector.close();
     rl.close();
   }
 });
-process.on('exit', () => grandchild?.kill('SIGKILL'));
+function killGrandchild() {
+  if (!grandchild) return;
+  try {
+    process.kill(-grandchild.pid, 'SIGKILL'); // a detached one: its group
+  } catch {
+    grandchild.kill('SIGKILL');
+  }
+}
+process.on('exit', killGrandchild);
 guard.start().then(() => print({ event: 'ready', pid: process.pid }));
