@@ -157,15 +157,19 @@ export function inspectorObservations(state: InspectorState | null, allow: reado
  * The listening-socket half of the watch. Reading /proc/<pid>/net/tcp costs milliseconds (the kernel
  * walks its whole connection hash table, ~3-5 ms per file measured on a 2-core x86-64 VM), so a
  * scan reads only the socket inodes behind each process's fds (a readdir and a readlink per fd) and
- * reads the tables only when an inode appears that it has not classified, at most once per
- * `minTableMs`, and every `fullEveryMs` anyway (a socket that was unbound or not yet listening
- * when first seen is classified again then). A listener is asked `GET /json/version` once.
+ * reads the tables only when an inode it has not classified is still there at the next scan (a
+ * listener stays; most client connections of a busy app come and go between two scans and cost
+ * nothing), at most once per `minTableMs`, and every `fullEveryMs` anyway (a socket that was
+ * unbound or not yet listening when first seen is classified again then). A listener is asked
+ * `GET /json/version` once.
  */
 export class ListenerWatch {
   /** inode -> listener verdict (browser: the DevTools "Browser" answer, or null: not DevTools). */
   private verdicts = new Map<number, { listener: Listener; browser: string | null }>();
   /** Socket inodes seen that were not listening TCP sockets at the last table read. */
   private other = new Set<number>();
+  /** Unclassified inodes seen at the last scan: a table read waits until one is seen twice. */
+  private pending = new Set<number>();
   private lastTableAt = -Infinity;
   private probing: Promise<void> | null = null;
 
@@ -183,11 +187,14 @@ export class ListenerWatch {
     for (const pid of pids) for (const inode of socketInodes(pid, this.procRoot)) owner.set(inode, pid);
     for (const inode of [...this.verdicts.keys()]) if (!owner.has(inode)) this.verdicts.delete(inode);
     for (const inode of [...this.other]) if (!owner.has(inode)) this.other.delete(inode);
-    const unknown = [...owner.keys()].some((i) => !this.verdicts.has(i) && !this.other.has(i));
+    const unknown = [...owner.keys()].filter((i) => !this.verdicts.has(i) && !this.other.has(i));
+    const stayed = unknown.some((i) => this.pending.has(i));
+    this.pending = new Set(unknown);
     const now = performance.now();
-    const due = now - this.lastTableAt >= this.fullEveryMs || (unknown && now - this.lastTableAt >= this.minTableMs);
+    const due = now - this.lastTableAt >= this.fullEveryMs || (stayed && now - this.lastTableAt >= this.minTableMs);
     if (due) {
       this.lastTableAt = now;
+      this.pending.clear();
       await this.classify(owner, pids);
     }
     return this.observations(allow, ownInspectorPort);
