@@ -15,6 +15,7 @@ import { GOALS, met, fmt, table } from './goals.mjs';
 import { fastLoopLatencies } from './fastloops.mjs';
 import { firstCheckVsB3sum } from './first-check.mjs';
 import { treeBench } from './tree.mjs';
+import { debuggerBench } from './debuggers.mjs';
 
 /** "procguard-watch 0.21, procguard-scan 0.13, ..." from cpuShare().threads, largest first. */
 const threadList = (t) =>
@@ -195,6 +196,7 @@ const out = [
   '',
 ];
 Object.assign(result, await treeBench({ quick, log, out }));
+Object.assign(result, await debuggerBench({ quick, log, out }));
 process.stdout.write(out.join('\n'));
 if (args.has('--json')) process.stdout.write(JSON.stringify(result) + '\n');
 // The mapping and the scanner threads are gone; leave promptly.

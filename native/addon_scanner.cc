@@ -466,7 +466,8 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
     return info.Env().Undefined();
   }
 
-  // progress() -> { passActive, pagesDone, pagesTotal, lastProgressAt }: four atomic loads.
+  // progress() -> { passActive, pagesDone, pagesTotal, lastProgressAgeMs }: four atomic loads. The age
+  // is on the health clock (monotonic, see scanner_clock.h); -1 before any progress.
   Napi::Value ProgressJs(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     const Progress& p = shared_->engine->progress;
@@ -474,7 +475,8 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
     o.Set("passActive", p.active.load());
     o.Set("pagesDone", static_cast<double>(p.done.load()));
     o.Set("pagesTotal", static_cast<double>(p.total.load()));
-    o.Set("lastProgressAt", p.lastMs.load());
+    const double last = p.lastMs.load();
+    o.Set("lastProgressAgeMs", last > 0 ? HealthClockMs() - last : -1.0);
     return o;
   }
 
@@ -563,7 +565,8 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
   Napi::Value SentinelInfoJs(const Napi::CallbackInfo& info) {
     Napi::Object o = Napi::Object::New(info.Env());
     o.Set("running", sentinel_ != nullptr);
-    if (sentinel_) o.Set("lastTickAt", sentinel_->loop->lastTickMs());
+    if (sentinel_ && sentinel_->loop->lastTickMs() > 0)
+      o.Set("lastTickAgeMs", HealthClockMs() - sentinel_->loop->lastTickMs());
     return o;
   }
 

@@ -132,7 +132,7 @@ class Watcher : public Napi::ObjectWrap<Watcher> {
     WatchStats s = loop_->Stats();
     o.Set("ticks", static_cast<double>(s.ticks));
     o.Set("reports", static_cast<double>(s.reports));
-    o.Set("lastTickAt", s.lastTickAtMs);
+    if (s.lastTickAgeMs >= 0) o.Set("lastTickAgeMs", s.lastTickAgeMs);
     o.Set("cpuMs", static_cast<double>(s.cpuNs) / 1e6);
     o.Set("tid", s.tid);
     o.Set("watches", s.watches);

@@ -39,10 +39,15 @@ uint64_t ThreadCpuNs() {
   return MonotonicNs();
 }
 
-double WallClockMs() {
-  return static_cast<double>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count());
+double HealthClockMs() {
+#if defined(CLOCK_MONOTONIC) && !defined(_WIN32)
+  // Chosen over CLOCK_BOOTTIME on purpose: BOOTTIME keeps counting in suspend, which would make every
+  // resume look like a checker that made no progress for the whole sleep.
+  struct timespec ts;
+  if (clock_gettime(CLOCK_MONOTONIC, &ts) == 0)
+    return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+#endif
+  return static_cast<double>(MonotonicNs()) / 1e6;
 }
 
 }  // namespace pg

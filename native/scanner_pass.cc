@@ -130,7 +130,7 @@ class RegionPass {
       engine_.store.Put(r_.fileKey, firstPage_ + c, n, s_.adopt.data());
       if (opts_.trackProgress) {
         engine_.progress.done.fetch_add(n, std::memory_order_relaxed);
-        engine_.progress.lastMs.store(WallClockMs(), std::memory_order_relaxed);
+        engine_.progress.lastMs.store(HealthClockMs(), std::memory_order_relaxed);
       }
       Pace(opts_.cpuFraction, wall0, cpu0, cancel);
     }
@@ -338,7 +338,7 @@ PassResult RunPass(Engine& engine, const std::vector<PassRegion>& regions, const
     for (const PassRegion& r : regions) total += (r.end - r.start) / kPageSize;
     engine.progress.done.store(0);
     engine.progress.total.store(total);
-    engine.progress.lastMs.store(WallClockMs());
+    engine.progress.lastMs.store(HealthClockMs());
     engine.progress.active.store(true);
   }
   Scratch scratch;
@@ -355,7 +355,7 @@ PassResult RunPass(Engine& engine, const std::vector<PassRegion>& regions, const
   res.matched.erase(std::unique(res.matched.begin(), res.matched.end()), res.matched.end());
   if (opts.trackProgress) {
     engine.progress.active.store(false);
-    engine.progress.lastMs.store(WallClockMs());
+    engine.progress.lastMs.store(HealthClockMs());
   }
   res.elapsedNs = MonotonicNs() - wall0;
   res.cpuNs = ThreadCpuNs() - cpu0;

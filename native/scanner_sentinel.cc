@@ -167,7 +167,7 @@ void SentinelLoop::OnTick() {
     fresh_ = false;
   }
   if (targets) Tick(*targets, fresh);
-  lastTickMs_.store(WallClockMs(), std::memory_order_relaxed);
+  lastTickMs_.store(HealthClockMs(), std::memory_order_relaxed);
 }
 
 void SentinelLoop::Tick(const Targets& targets, bool fresh) {

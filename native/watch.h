@@ -42,8 +42,8 @@ struct WatchReport {
 struct WatchStats {
   uint64_t ticks = 0;
   uint64_t reports = 0;
-  double lastTickAtMs = 0;  // wall clock (ms since the epoch), for the heartbeat
-  uint64_t cpuNs = 0;       // CPU of the loop thread so far
+  double lastTickAgeMs = -1;  // ms since the last tick on CLOCK_MONOTONIC (the heartbeat's clock); -1 before one
+  uint64_t cpuNs = 0;         // CPU of the loop thread so far
   int tid = 0;
   int watches = 0;
   bool inotify = false;
@@ -79,7 +79,8 @@ class WatchLoop {
   std::mutex mu_;  // guards watches_, stats_, id_
   std::map<int, std::string> watches_;
   WatchStats stats_;
-  uint64_t id_ = 0;  // the ticker client; 0 once stopped
+  uint64_t lastTickNs_ = 0;  // CLOCK_MONOTONIC of the last tick (under mu_)
+  uint64_t id_ = 0;          // the ticker client; 0 once stopped
   // Ticker-thread state (the constructor sets it before the first tick can run).
   uint64_t tick_ = 0;
   uint64_t last_ = 0;

@@ -142,6 +142,7 @@ WatchStats WatchLoop::Stats() {
     std::lock_guard<std::mutex> lock(mu_);
     s = stats_;
   }
+  if (lastTickNs_ != 0) s.lastTickAgeMs = static_cast<double>(NowNs(CLOCK_MONOTONIC) - lastTickNs_) / 1e6;
   s.tid = ticker::Tid();
   s.cpuNs = ticker::CpuNs();  // the shared thread's: the sentinel's ticks are in it too
   return s;
@@ -256,7 +257,8 @@ void WatchLoop::OnTick() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++stats_.ticks;
-    stats_.lastTickAtMs = static_cast<double>(NowNs(CLOCK_REALTIME)) / 1e6;
+    // The monotonic clock, like every health time: a wall-clock step is not a stalled loop.
+    lastTickNs_ = NowNs(CLOCK_MONOTONIC);
     if (changed) ++stats_.reports;
   }
   if (changed) {

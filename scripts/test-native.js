@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// Builds the test- and bench-only native code (test/native/binding.gyp: pg_testhooks.node and
-// pgtestlib.so) into test/native/build/Release/. Run by `npm test` and `npm run bench`; never by
+// Builds the test- and bench-only native code (test/native/binding.gyp: pg_testhooks.node,
+// pgtestlib.so and the LD_PRELOAD shims pg_clockshift.so, pg_prctlshim.so) into
+// test/native/build/Release/. Run by `npm test` and `npm run bench`; never by
 // `npm install`, so nothing test-only is built on a user's machine or packed.
-// Incremental: does nothing when both outputs are newer than every source they are built from.
+// Incremental: does nothing when every output is are newer than every source they are built from.
 // Linux only: elsewhere it says so and exits 0 (the tests that need the hooks skip with a reason).
 'use strict';
 const { spawnSync } = require('node:child_process');
@@ -13,7 +14,7 @@ const { localNodedir, nodeGyp } = require('./node-gyp-local');
 const root = path.resolve(__dirname, '..');
 const dir = path.join(root, 'test', 'native');
 const out = path.join(dir, 'build', 'Release');
-const outputs = [path.join(out, 'pg_testhooks.node'), path.join(out, 'pgtestlib.so')];
+const outputs = ['pg_testhooks.node', 'pgtestlib.so', 'pg_clockshift.so', 'pg_prctlshim.so'].map((f) => path.join(out, f));
 
 function newestSource() {
   const files = [path.join(dir, 'binding.gyp'), path.join(root, 'binding.gyp')];
@@ -46,7 +47,10 @@ function main() {
   const nodedir = env.npm_config_nodedir || localNodedir();
   if (nodedir) env.npm_config_nodedir = nodedir;
   // configure once (it writes build/Makefile), then `build` lets make recompile only what changed.
-  const configured = fs.existsSync(path.join(dir, 'build', 'Makefile')) && fs.existsSync(path.join(dir, 'build', 'config.gypi'));
+  // A binding.gyp newer than the Makefile (a target added) needs configure again.
+  const makefile = path.join(dir, 'build', 'Makefile');
+  const configured =
+    fs.existsSync(makefile) && fs.existsSync(path.join(dir, 'build', 'config.gypi')) && fs.statSync(makefile).mtimeMs >= fs.statSync(path.join(dir, 'binding.gyp')).mtimeMs;
   const steps = configured ? [['build']] : [['configure'], ['build']];
   console.log(`test-native: building the test addons in ${path.relative(root, dir)}/build`);
   for (const args of steps) {

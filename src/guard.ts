@@ -20,6 +20,9 @@ import { stallVerdict } from './health/stall';
 import { createFindingLogger, type FindingLogger, type LoggerLike } from './logging';
 import { GuardStateError, ProcguardError } from './errors';
 import { TreeMonitor, type ProcessTreeOptions } from './tree/monitor';
+import { DebuggerWatch } from './kernel/debugger-watch';
+import { aggregatePages } from './integrity/aggregate';
+import type { DebuggerWatchOptions } from './kernel/debuggers';
 
 export interface GuardOptions extends CodeMonitorOptions {
   /** Period of the full sweep in ms. Default 10 000. */
@@ -66,6 +69,10 @@ export interface GuardOptions extends CodeMonitorOptions {
   keepAlive?: boolean;
   /** Watch the descendants of this process (true) or of `rootPid` (Linux): see src/tree/monitor.ts. Default off. */
   processTree?: boolean | ProcessTreeOptions;
+  /** Debuggers switched on after start: the Node inspector (checked every 500 ms), DevTools listeners of
+   *  this process and the watched tree (Linux, every 1000 ms); `allow` names the ones the app runs on
+   *  purpose (see src/kernel/debuggers.ts). Default on; false turns it off. */
+  debuggers?: boolean | DebuggerWatchOptions;
 }
 
 type CheckerError = Status['checkerErrors'][number];
@@ -94,12 +101,14 @@ export class Guard extends EventEmitter {
   private openLaunch: Observation[] = [];
   private tree: TreeMonitor | null = null;
   private openTree: Observation[] = [];
+  private debuggers: DebuggerWatch | null = null;
+  private openDebug: Observation[] = [];
   private readonly extra = new Map<string, Observation>();
   private readonly errors: CheckerError[] = [];
   private hardening: HardenReport | null = null;
   private sequence = 0;
   private nextId = 1;
-  private lastPass: { at: number; durationMs: number } | null = null;
+  private lastPass: { at: number; mono: number; durationMs: number } | null = null;
   private coverage: Status['coverage'] = { regions: 0, bytes: 0, hashedBytes: 0, residentBytes: 0 };
   private timers: NodeJS.Timeout[] = [];
   private running: Promise<Status> | null = null;
@@ -119,10 +128,13 @@ export class Guard extends EventEmitter {
   private lightChecks = 0;
   private lastKernelAt: number | null = null;
   private lastLaunchAt: number | null = null;
-  /** The sentinel's last tick time (ms) as the heartbeat saw it, and when it saw it advance. */
-  private readonly sentinelRuns = { runs: -1, at: 0 };
+  /** When the heartbeat first saw the sentinel running (performance.now(); -1: not yet), and the
+   *  wall time of its last tick as last seen (display only). */
+  private readonly sentinelRuns = { firstSeen: -1, at: 0 };
   private started = false;
-  /** When start() ran (ms since the epoch): the stall clock's origin until a pass makes progress. */
+  /** When start() ran (performance.now()): the stall clock's origin until a pass makes progress.
+   *  Every health age is monotonic (native ages on CLOCK_MONOTONIC, JS on performance.now()): a
+   *  wall-clock step or a suspend is not a stalled checker. */
   private startedAt = 0;
   private stopped = false;
   private stalled = false;
@@ -147,6 +159,7 @@ export class Guard extends EventEmitter {
     const pristine = options.pristineBytes ?? 32 * 1024 * 1024;
     if (!Number.isFinite(pristine) || pristine < 0) throw new RangeError('pristineBytes must be a number >= 0');
     this.opts = { ...options, periodMs: period, sentinelMs: sentinel, cpuBudget: budget, sentinelBudget, kernelTickMs: kernelTick, stallCapMs: cap, pristineBytes: pristine };
+    if (options.debuggers !== false) this.debuggers = new DebuggerWatch(debuggerOptions(options), this.debuggerHooks());
     this.policy = options.policy ?? defaultPolicy();
     if (typeof this.policy?.classify !== 'function') throw new TypeError('policy must have a classify(observation, context) function');
     this.log = options.logger ? createFindingLogger(options.logger) : null;
@@ -193,7 +206,7 @@ export class Guard extends EventEmitter {
     if (this.stopped) throw new GuardStateError('a stopped Guard cannot be restarted; create a new one');
     if (this.started) return this.current;
     this.started = true;
-    this.startedAt = Date.now();
+    this.startedAt = performance.now();
     this.prepare();
     const unref = (t: NodeJS.Timeout) => {
       if (!this.opts.keepAlive) t.unref();
@@ -226,6 +239,7 @@ export class Guard extends EventEmitter {
       await this.treePass();
       this.tree?.start((u) => this.treeUpdate(u), (e) => this.recordError('kernel', e), this.opts.keepAlive);
     }
+    await this.debuggers?.start(this.opts.keepAlive === true);
     const status = await this.runPass(true);
     unref(setInterval(() => void this.runPass(false).catch(() => undefined), this.opts.periodMs));
     // Fields outside the native signature, and every OS without the loop: checked every period too.
@@ -262,6 +276,7 @@ export class Guard extends EventEmitter {
     this.watcher?.close();
     this.files?.close();
     this.tree?.stop();
+    this.debuggers?.stop();
     this.code?.close();
   }
 
@@ -285,6 +300,19 @@ export class Guard extends EventEmitter {
     } catch (e) {
       this.recordError('kernel', e);
     }
+  }
+
+  private debuggerHooks(): ConstructorParameters<typeof DebuggerWatch>[1] {
+    return {
+      treePids: () => this.tree?.processes().map((p) => p.pid) ?? [],
+      onChange: (open) => {
+        if (this.stopped) return;
+        this.openDebug = open;
+        this.reconcile([]);
+        this.publish();
+      },
+      onError: (e) => this.recordError('kernel', e),
+    };
   }
 
   private treeUpdate(u: { open: Observation[]; events: Observation[] }): void {
@@ -339,7 +367,7 @@ export class Guard extends EventEmitter {
         this.coverage = this.code.coverageNow(); // e.g. reader 'none': the status says nothing was read
       }
     }
-    if (ok) this.lastPass = { at: Date.now(), durationMs: performance.now() - t0 };
+    if (ok) this.lastPass = { at: Date.now(), mono: performance.now(), durationMs: performance.now() - t0 };
     this.reconcile(events);
     return this.publish();
   }
@@ -393,13 +421,15 @@ export class Guard extends EventEmitter {
   private loopVouches(): boolean {
     if (!this.watcher || !this.kernel) return false;
     const w = fastLoopState(this.watcher, this.watcherTickMs, this.watcherReason);
-    return w.state === 'running' && w.lastTickAt !== undefined && Date.now() - w.lastTickAt < 2 * this.watcherTickMs + 1000;
+    return w.state === 'running' && w.lastTickAgeMs !== undefined && w.lastTickAgeMs < 2 * this.watcherTickMs + 1000;
   }
 
   private launchCheck(): void {
     if (this.opts.launch === false || this.stopped) return;
     try {
-      this.openLaunch = auditLaunch(typeof this.opts.launch === 'object' ? this.opts.launch : {});
+      const launch = typeof this.opts.launch === 'object' ? this.opts.launch : {};
+      // The debugger watch owns the inspector (sooner, with the app's allowances): no second finding.
+      this.openLaunch = auditLaunch(this.debuggers ? { inspectorUrl: null, ...launch } : launch);
       this.lastLaunchAt = Date.now();
     } catch (e) {
       this.recordError('launch', e);
@@ -478,11 +508,13 @@ export class Guard extends EventEmitter {
   private sweepVerdict(): ReturnType<typeof stallVerdict> | null {
     if (!this.code) return null;
     const progress = this.code.progress();
-    // No pass has made progress yet (the first one failed before reading a page): count from start().
-    if (progress.lastProgressAt === 0) progress.lastProgressAt = this.startedAt;
+    const now = performance.now();
+    // Progress ages are monotonic; before any progress (the first pass failed before reading a
+    // page) they count from the monitor's creation, which can precede start(): count from start().
+    progress.lastProgressAt = now - Math.min(progress.lastProgressAgeMs, now - this.startedAt);
     return stallVerdict({
       progress,
-      now: Date.now(),
+      now,
       periodMs: this.opts.periodMs!,
       lastPassCpuMs: this.lastPassCpuMs,
       cpuBudget: this.opts.cpuBudget!,
@@ -494,16 +526,16 @@ export class Guard extends EventEmitter {
   /** A native loop that stopped ticking (watch loop and sentinel: their native tick times). */
   private loopHealth(): Observation[] {
     const out: Observation[] = [];
-    const now = Date.now();
+    const now = performance.now();
     const w = fastLoopState(this.watcher, this.opts.kernelTickMs!, this.watcherReason);
-    if (w.state === 'running' && w.lastTickAt) {
+    if (w.state === 'running' && w.lastTickAgeMs !== undefined) {
       const limit = Math.min(this.opts.stallCapMs!, 20 * this.watcherTickMs + 5000);
-      if (now - w.lastTickAt > limit) {
+      if (w.lastTickAgeMs > limit) {
         out.push({
           key: 'guard:checker-stalled:watch',
           subsystem: 'kernel',
           kind: 'checker-stalled',
-          detail: `the kernel watch loop has not ticked for ${((now - w.lastTickAt) / 1000).toFixed(1)} s (limit ${(limit / 1000).toFixed(1)} s)`,
+          detail: `the kernel watch loop has not ticked for ${(w.lastTickAgeMs / 1000).toFixed(1)} s (limit ${(limit / 1000).toFixed(1)} s)`,
         });
       }
     }
@@ -511,20 +543,17 @@ export class Guard extends EventEmitter {
     if (sentinel && sentinel.state === 'running') {
       // The sentinel's own tick time (a native atomic, no /proc read): it runs on the shared native
       // ticker thread, so a stopped or starved ticker stops it advancing. Counted from when the
-      // heartbeat first saw it running.
-      const tick = sentinel.lastTickAt ?? 0;
-      if (this.sentinelRuns.runs === -1 || tick !== this.sentinelRuns.runs) {
-        this.sentinelRuns.runs = tick;
-        this.sentinelRuns.at = now;
-      }
-      const since = this.sentinelRuns.at;
+      // heartbeat first saw it running until its first tick.
+      if (this.sentinelRuns.firstSeen === -1) this.sentinelRuns.firstSeen = now;
+      if (sentinel.lastTickAt !== undefined) this.sentinelRuns.at = sentinel.lastTickAt;
+      const age = sentinel.lastTickAgeMs ?? now - this.sentinelRuns.firstSeen;
       const limit = Math.min(this.opts.stallCapMs!, 20 * this.opts.sentinelMs! + 5000);
-      if (now - since > limit) {
+      if (age > limit) {
         out.push({
           key: 'guard:checker-stalled:sentinel',
           subsystem: 'code',
           kind: 'checker-stalled',
-          detail: `the tamper sentinel has not ticked for ${((now - since) / 1000).toFixed(1)} s (limit ${(limit / 1000).toFixed(1)} s)`,
+          detail: `the tamper sentinel has not ticked for ${(age / 1000).toFixed(1)} s (limit ${(limit / 1000).toFixed(1)} s)`,
         });
       }
     }
@@ -550,8 +579,10 @@ export class Guard extends EventEmitter {
    * classified with the open ones (so their subsystem counts as diverged). Listener, logger and
    * policy failures are contained: a background path never throws into the app.
    */
-  private reconcile(events: Observation[]): void {
-    const all = [...this.openCode, ...this.openKernel, ...this.openLaunch, ...this.openTree, ...this.extra.values(), ...this.openHealth, ...this.stallObservation()];
+  private reconcile(rawEvents: Observation[]): void {
+    // Page-level code findings bounded per (process, file): see integrity/aggregate.ts.
+    const events = aggregatePages(rawEvents, { events: true });
+    const all = aggregatePages([...this.openCode, ...this.openKernel, ...this.openLaunch, ...this.openTree, ...this.openDebug, ...this.extra.values(), ...this.openHealth, ...this.stallObservation()]);
     let classified: (Observation & { severity: Severity })[];
     try {
       classified = classifyAll(this.policy, [...all, ...events]);
@@ -683,7 +714,7 @@ export class Guard extends EventEmitter {
       lastCheck: this.lastPass ? { at: new Date(this.lastPass.at).toISOString(), durationMs: Math.round(this.lastPass.durationMs * 100) / 100 } : null,
       coverage: { ...this.coverage },
       findings,
-      heartbeatAgeMs: this.lastPass ? Date.now() - this.lastPass.at : null,
+      heartbeatAgeMs: this.lastPass ? Math.round(performance.now() - this.lastPass.mono) : null,
       hashMode: this.code?.hashMode ?? this.opts.hashMode ?? 'blake3',
       checkerErrors: [...this.errors],
       loops: this.loopsStatus(),
@@ -693,6 +724,14 @@ export class Guard extends EventEmitter {
     // Status crosses IPC and goes into logs: make sure it is plain JSON data (no bigint, no class instances).
     return JSON.parse(JSON.stringify(status)) as Status;
   }
+}
+
+/** The debugger watch's options; an inspector the launch audit expects ('inspector', '--inspect*') is allowed too. */
+function debuggerOptions(o: GuardOptions): DebuggerWatchOptions {
+  const d = typeof o.debuggers === 'object' ? o.debuggers : {};
+  const expected = typeof o.launch === 'object' ? (o.launch.expected ?? []) : [];
+  const inspectorExpected = expected.some((e) => e === 'inspector' || (typeof e === 'string' && /^--inspect(-brk|-wait)?$/.test(e)));
+  return inspectorExpected ? { ...d, allow: [...(d.allow ?? []), { kind: 'inspector', reason: 'expected by the launch audit options' }] } : d;
 }
 
 /**

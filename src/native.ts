@@ -177,7 +177,7 @@ export interface NativeScanner {
   adoptFile(fileKey: string, fd: number): { ok: boolean; errno?: number };
   dropFile(fileKey: string): void;
   /** Progress of the running full pass (atomic counters; cheap, synchronous). */
-  progress(): { passActive: boolean; pagesDone: number; pagesTotal: number; lastProgressAt: number };
+  progress(): { passActive: boolean; pagesDone: number; pagesTotal: number; /** ms since the last progress on the monotonic health clock; -1 before any. */ lastProgressAgeMs: number };
   baselineBytes(): number;
   hasBaseline(fileKey: string): boolean;
   /** Baseline digests of file pages [firstPage, firstPage + pages) (16 bytes each, zero = unknown). */
@@ -191,7 +191,7 @@ export interface NativeScanner {
   /** New regions for the running sentinel loop. */
   updateSentinel(regions: NativePassRegion[]): void;
   stopSentinel(): void;
-  sentinelInfo(): { running: boolean; lastTickAt?: number };
+  sentinelInfo(): { running: boolean; /** ms since the last tick (monotonic). */ lastTickAgeMs?: number };
   /** Per-page digests of `length` bytes of an open file at `offset` (at most 16 GiB). */
   hashFile(fd: number, offset: number, length: number, mode: HashMode): Promise<Buffer>;
   /** Stop the threads; pending calls reject. */
@@ -211,7 +211,7 @@ export interface NativeWatcher {
   /** inotify watch; the identity of the inode now at `path` (the caller checks it is the mapped one). */
   addWatch(path: string): { wd: number; devMajor: number; devMinor: number; ino: bigint } | { errno: number; error: string };
   removeWatch(wd: number): boolean;
-  stats(): { running: boolean; ticks?: number; reports?: number; lastTickAt?: number; cpuMs?: number; tid?: number; watches?: number; inotify?: boolean; inotifyError?: string };
+  stats(): { running: boolean; ticks?: number; reports?: number; /** ms since the last tick (monotonic). */ lastTickAgeMs?: number; cpuMs?: number; tid?: number; watches?: number; inotify?: boolean; inotifyError?: string };
   /** Stops and joins the loop thread; idempotent. */
   close(): void;
 }

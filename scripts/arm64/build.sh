@@ -56,6 +56,6 @@ fi
   node "$gyp" build -j "$jobs" --arch=arm64 --nodedir="$ARM64_NODE_DIR")
 tout="$root/test/native/build/linux-arm64/Release"
 mkdir -p "$tout"
-for f in pg_testhooks.node pgtestlib.so; do cp "$tstage/test/native/build/Release/$f" "$tout/$f"; done
+for f in pg_testhooks.node pgtestlib.so pg_clockshift.so pg_prctlshim.so; do cp "$tstage/test/native/build/Release/$f" "$tout/$f"; done
 file -b "$out/procguard.node" | grep -q 'ARM aarch64' || { echo "arm64: $out/procguard.node is not an arm64 ELF" >&2; exit 1; }
 echo "arm64: built $out/procguard.node"

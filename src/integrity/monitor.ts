@@ -54,8 +54,11 @@ export interface CodeProgress {
   passActive: boolean;
   pagesDone: number;
   pagesTotal: number;
-  /** Date.now() of the last progress (a page batch done, a pass started or ended); 0 before any. */
+  /** Date.now() of the last progress (a page batch done, a pass started or ended), for display; 0 when closed. */
   lastProgressAt: number;
+  /** How long ago that was, on a monotonic clock (what health decisions use: a wall-clock step or a
+   *  suspend does not change it). Before the first progress: since the monitor was created. */
+  lastProgressAgeMs: number;
 }
 
 export class CodeMonitor {
@@ -71,7 +74,8 @@ export class CodeMonitor {
   /** Set by the first successful check: later ones compare with it, and new files are mapping-added. */
   private baselined = false;
   private closed = false;
-  private readonly createdAt = Date.now();
+  /** performance.now() (monotonic) at construction. */
+  private readonly createdAt = performance.now();
 
   constructor(options: CodeMonitorOptions = {}, native: NativeBinding = loadNative()) {
     const mode = options.hashMode ?? 'blake3';
@@ -228,10 +232,11 @@ export class CodeMonitor {
 
   /** Pages done of the running full pass (native atomic counters; cheap and synchronous). */
   progress(): CodeProgress {
-    if (this.closed) return { passActive: false, pagesDone: 0, pagesTotal: 0, lastProgressAt: 0 };
-    const p = this.scanner.progress();
+    if (this.closed) return { passActive: false, pagesDone: 0, pagesTotal: 0, lastProgressAt: 0, lastProgressAgeMs: 0 };
+    const { lastProgressAgeMs: age, ...p } = this.scanner.progress();
     // Before the first pass starts there is no progress yet: the clock runs from the monitor's creation.
-    return p.lastProgressAt > 0 ? p : { ...p, lastProgressAt: this.createdAt };
+    const ageMs = age >= 0 ? age : performance.now() - this.createdAt;
+    return { ...p, lastProgressAt: Date.now() - ageMs, lastProgressAgeMs: ageMs };
   }
 
   /** Files backing executable mappings at the last look ('dev:inode' and path). */

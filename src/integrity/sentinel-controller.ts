@@ -8,7 +8,10 @@ import type { HashMode, NativePassRegion, NativeScanner, NativeSentinelReport } 
 export interface SentinelState {
   state: 'running' | 'off';
   reason?: string;
+  /** Date.now() of the last tick, for display. */
   lastTickAt?: number;
+  /** ms since the last tick on the monotonic clock (health decisions use this). */
+  lastTickAgeMs?: number;
 }
 
 export class SentinelController {
@@ -56,7 +59,8 @@ export class SentinelController {
   state(): SentinelState {
     if (!this.running) return { state: 'off', reason: this.reason };
     const info = this.scanner.sentinelInfo();
-    return info.lastTickAt ? { state: 'running', lastTickAt: info.lastTickAt } : { state: 'running' };
+    const age = info.lastTickAgeMs;
+    return age !== undefined ? { state: 'running', lastTickAt: Date.now() - age, lastTickAgeMs: age } : { state: 'running' };
   }
 }
 

@@ -18,7 +18,10 @@ export interface FastLoopState {
   state: 'running' | 'off';
   reason?: string;
   tickMs: number;
+  /** Date.now() of the last tick, for display. */
   lastTickAt?: number;
+  /** ms since the last tick on the monotonic clock (health decisions use this). */
+  lastTickAgeMs?: number;
   ticks?: number;
   cpuMs?: number;
   tid?: number;
@@ -59,5 +62,6 @@ export function fastLoopState(loop: NativeWatcher | null, tickMs: number, reason
   if (!loop) return { state: 'off', reason, tickMs };
   const s = loop.stats();
   if (!s.running) return { state: 'off', reason: 'stopped', tickMs };
-  return { state: 'running', tickMs, lastTickAt: s.lastTickAt, ticks: s.ticks, cpuMs: s.cpuMs, tid: s.tid };
+  const age = s.lastTickAgeMs;
+  return { state: 'running', tickMs, ...(age !== undefined ? { lastTickAt: Date.now() - age, lastTickAgeMs: age } : {}), ticks: s.ticks, cpuMs: s.cpuMs, tid: s.tid };
 }

@@ -57,6 +57,10 @@ const ENV: Record<string, Vector> = {
   DYLD_INSERT_LIBRARIES: { kind: 'preload-library', why: 'macOS: dyld maps these libraries into the process' },
   DYLD_LIBRARY_PATH: { kind: 'library-path', why: 'macOS: changes where dyld finds libraries' },
   DYLD_FRAMEWORK_PATH: { kind: 'library-path', why: 'macOS: changes where dyld finds frameworks' },
+  SSLKEYLOGFILE: { kind: 'tls-keylog', why: 'Chromium\'s network stack (and other TLS libraries) write every TLS session secret to this file: whoever reads it decrypts the traffic' },
+  GTK_MODULES: { kind: 'preload-library', why: 'GTK loads these modules (shared libraries) into the process when it initialises (Electron on Linux)' },
+  GTK3_MODULES: { kind: 'preload-library', why: 'GTK 3 loads these modules (shared libraries) into the process when it initialises (Electron on Linux)' },
+  GIO_EXTRA_MODULES: { kind: 'library-path', why: 'GIO loads every module found in these directories into the process' },
 };
 
 /** Switch names (without dashes) and why they matter. A trailing '*' matches a prefix. */
@@ -77,7 +81,14 @@ const SWITCHES: [string, Vector][] = [
   ['no-zygote', { kind: 'sandbox-disabled', why: 'child processes are exec\'d without the zygote, which the Linux sandbox needs' }],
   ['disable-web-security', { kind: 'web-security-disabled', why: 'disables the same-origin policy' }],
   ['disable-site-isolation-trials', { kind: 'web-security-disabled', why: 'disables site isolation' }],
+  ['disable-gpu-sandbox', { kind: 'sandbox-disabled', why: 'runs the GPU process without its sandbox' }],
+  ['disable-seccomp-filter-sandbox', { kind: 'sandbox-disabled', why: 'turns off the Linux seccomp-bpf system-call filter of sandboxed processes' }],
+  ['disable-setuid-sandbox', { kind: 'sandbox-disabled', why: 'turns off the Linux setuid sandbox (the layer used when user namespaces are unavailable)' }],
+  ['disable-namespace-sandbox', { kind: 'sandbox-disabled', why: 'turns off the Linux namespace sandbox' }],
+  ['in-process-gpu', { kind: 'sandbox-disabled', why: 'runs the GPU code inside the browser process: no GPU process, no GPU sandbox' }],
   ['ignore-certificate-errors', { kind: 'tls-override', why: 'accepts any TLS certificate' }],
+  ['ignore-certificate-errors-spki-list', { kind: 'tls-override', why: 'accepts certificates whose public key hash is listed, from any issuer (TLS interception)' }],
+  ['ssl-key-log-file', { kind: 'tls-keylog', why: 'writes every TLS session secret to a file: whoever reads it decrypts the traffic' }],
   ['allow-running-insecure-content', { kind: 'web-security-disabled', why: 'allows mixed content' }],
   ['host-rules', { kind: 'network-redirect', why: 'remaps host names (traffic redirection)' }],
   ['host-resolver-rules', { kind: 'network-redirect', why: 'remaps DNS resolution (traffic redirection)' }],

@@ -84,12 +84,16 @@ test('SCHED_IDLE on the scanner thread, set from another process, is checker-thr
   }
 });
 
-test('a first pass failing by EMFILE recovers; an injected library is reported afterwards', { skip: linux || (fs.existsSync('/usr/bin/prlimit') ? false : 'needs prlimit'), timeout: 90000 }, async () => {
+test('a first pass failing by EMFILE recovers; an injected library is reported afterwards', { skip: linux || (fs.existsSync('/usr/bin/prlimit') ? false : 'needs prlimit'), timeout: 90000 }, async (t) => {
   const open = fs.readdirSync('/proc/self/fd').length;
   const lim = fs.readFileSync('/proc/self/limits', 'utf8').match(/Max open files\s+(\d+)\s+(\d+)/);
   // The restore runs in a helper started before the limit drops: under EMFILE this process cannot
   // create the pipes a new child needs, but can write to an existing one.
   const restorer = spawn('/bin/sh', ['-c', `read x; /usr/bin/prlimit --pid ${process.pid} --nofile=${lim[1]}:${lim[2]} && echo restored`], { stdio: ['pipe', 'pipe', 'inherit'] });
+  // It waits on its stdin: never let it outlive the test (a timeout skips the finally below).
+  t.after(() => {
+    if (restorer.exitCode === null && restorer.signalCode === null) restorer.kill('SIGKILL');
+  });
   let restoredOut = '';
   const restoredP = new Promise((resolve) => restorer.stdout.on('data', (d) => (restoredOut += d) && restoredOut.includes('restored') && resolve()));
   let restored = false;

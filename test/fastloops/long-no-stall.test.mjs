@@ -8,11 +8,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hooksPath } from '../native/hooks.mjs';
-import { lineProc } from '../kernel/helpers.mjs';
+import { lineProc, reapChildren } from '../kernel/helpers.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const skip = process.platform !== 'linux' ? 'Linux only' : !fs.existsSync(hooksPath) ? 'test addon not built' : false;
 const RUN_MS = Number(process.env.PG_LONG_TEST_MS ?? 180000);
+
+test.afterEach(reapChildren); // the Guard child never outlives a failing test
 
 test(`default Guard with >= 200 MiB of code: no checker-stalled in ${RUN_MS / 1000} s`, { skip, timeout: RUN_MS + 120000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-long-'));

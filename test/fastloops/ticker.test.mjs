@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Guard } from '../../dist/index.js';
-import { lineProc } from '../kernel/helpers.mjs';
+import { lineProc, reapChildren } from '../kernel/helpers.mjs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const linux = process.platform === 'linux' ? false : 'Linux only (/proc/self/task, the watch loop)';
@@ -48,6 +48,9 @@ test('one ticker thread runs the watch loop and the sentinel; both heartbeats ad
   }
   assert.deepEqual(threads('procguard-watch'), [], 'stop() joined the ticker thread');
 });
+
+// freeze.py must not outlive a failing test (it would hold the thread stopped and the file open).
+test.afterEach(reapChildren);
 
 let scope = 0;
 try {

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hooksPath } from '../native/hooks.mjs';
-import { lineProc } from '../kernel/helpers.mjs';
+import { lineProc, reapChildren } from '../kernel/helpers.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const NOBODY = { uid: 65534, gid: 65534 };
@@ -51,7 +51,16 @@ function worldReadableCopy() {
 }
 
 
-const tracerOf = (dir, target) => lineProc('/usr/bin/python3', [path.join(dir, 'children', 'tracer.py'), String(target)], NOBODY, (l) => ({ line: l }), 60000);
+// A failing test must not leave a tracer.py (waiting on its stdin) or the Guard child alive: the file
+// would then never exit, and `npm test` would hang instead of reporting the failure.
+test.afterEach(reapChildren);
+
+const tracers = [];
+const tracerOf = (dir, target) => {
+  const t = lineProc('/usr/bin/python3', [path.join(dir, 'children', 'tracer.py'), String(target)], NOBODY, (l) => ({ line: l }), 60000);
+  tracers.push(t);
+  return t;
+};
 
 test('tracer before start is reported (atStart); a same-uid seize after start is reported within 1 s with >= 200 MiB of code', { skip, timeout: 240000 }, async () => {
   const dir = worldReadableCopy();
@@ -64,7 +73,7 @@ test('tracer before start is reported (atStart); a same-uid seize after start is
     const s1 = await t.waitFor((l) => /^(seized|error)/.test(l.line), 'tracer seize');
     assert.match(s1.line, /^seized \d+$/, `could not seize: ${s1.line}`);
     g.send('start');
-    const early = await g.waitFor((l) => l.event === 'finding' && l.kind === 'tracer-attached', 'tracer-attached for a tracer present at start');
+    const early = await g.waitFor((l) => l.event === 'finding' && l.kind === 'tracer-attached', 'tracer-attached for a tracer present at start', 0, 30000);
     assert.equal(early.evidence.atStart, true, `evidence.atStart: ${JSON.stringify(early)}`);
     const ready = await g.waitFor((l) => l.event === 'ready', 'guard started');
     assert.ok(ready.bytes >= 200 * 1024 * 1024, `the Guard covers >= 200 MiB of code (${ready.bytes})`);
@@ -88,10 +97,14 @@ test('tracer before start is reported (atStart); a same-uid seize after start is
     t.child.stdin.end();
     assert.equal(g.lines.filter((l) => l.event === 'finding' && l.kind === 'checker-stalled').length, 0, 'no checker-stalled');
   } finally {
+    // Tracers first: a traced Guard child that exits stays a zombie until its tracer waits for it or
+    // dies, and tracer.py only reads its stdin, so waiting for the child first would hang the file.
+    for (const t of tracers.splice(0)) t.child.kill('SIGKILL');
     g.send('exit');
     g.child.stdin.end();
     setTimeout(() => g.child.kill('SIGKILL'), 5000).unref();
-    await new Promise((r) => (g.child.exitCode !== null ? r() : g.child.on('exit', r)));
+    await new Promise((r) => (g.child.exitCode !== null || g.child.signalCode !== null ? r() : g.child.on('exit', r)));
     fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(`/dev/shm/pg-fastloops-${g.child.pid}.bin`, { force: true }); // left behind when it was killed
   }
 });

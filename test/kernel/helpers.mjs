@@ -47,12 +47,34 @@ export function worldReadableCopy() {
 
 export const byKey = (observations, key) => observations.find((o) => o.key === key);
 
+/** Every child lineProc started that may still run: reapChildren() kills them (see below). */
+const live = new Set();
+
+/**
+ * Kills (SIGKILL) every lineProc child still running. Register it as `test.afterEach(reapChildren)`
+ * (or call it in `after`): a failing test must not leave a tracer.py waiting on its stdin, or a Guard
+ * child, keeping the test file alive until the runner's whole-file timeout. Resolves once they exited.
+ */
+export async function reapChildren() {
+  const waits = [];
+  for (const c of live) {
+    if (c.exitCode === null && c.signalCode === null) {
+      waits.push(new Promise((r) => c.once('exit', r)));
+      c.kill('SIGKILL');
+    }
+  }
+  live.clear();
+  await Promise.all(waits);
+}
+
 /**
  * Line-oriented child wrapper: waitFor(pred) resolves with the first (past or future) line matching.
  * Object lines get `at` (performance.now() when the line arrived), for latency measurements.
  */
 export function lineProc(cmd, args, opts, parse, defaultWaitMs = 20000) {
   const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], ...opts });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
   const lines = [];
   let waiters = [];
   let buf = '';

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { worldReadableCopy, byKey, lineProc } from './helpers.mjs';
+import { worldReadableCopy, byKey, lineProc, reapChildren } from './helpers.mjs';
 
 const NOBODY = { uid: 65534, gid: 65534 };
 let scope;
@@ -24,9 +24,16 @@ const skip =
         : false;
 
 
+// A failing test must not leave tracer.py (waiting on its stdin) or the monitor child alive: the
+// file would never exit and `npm test` would hang instead of failing.
+test.afterEach(reapChildren);
+
+const tracers = [];
+
 async function attachAndDetach(mon, target, expectTid, dir) {
   const from = mon.lines.length;
   const tracer = lineProc('/usr/bin/python3', [path.join(dir, 'children', 'tracer.py'), String(target)], NOBODY, (l) => l);
+  tracers.push(tracer);
   const seized = await tracer.waitFor((l) => l.startsWith('seized') || l.startsWith('error'), 'tracer seize');
   assert.match(seized, /^seized \d+$/, `tracer could not seize ${target}: ${seized}`);
   const tracerPid = Number(seized.split(' ')[1]);
@@ -72,6 +79,9 @@ test('same-uid PTRACE_SEIZE of the main thread and of another thread is reported
     await attachAndDetach(mon, tids[0], tids[0], dir);
     assert.equal(mon.lines.filter((l) => l.event === 'error').length, 0, `monitor errors: ${JSON.stringify(mon.lines)}`);
   } finally {
+    // Tracers first: a traced child that exits stays a zombie until its tracer waits or dies, and
+    // tracer.py only reads its stdin: waiting for the monitor first would hang the file.
+    for (const t of tracers.splice(0)) t.child.kill('SIGKILL');
     mon.send('exit');
     mon.child.stdin.end();
     await new Promise((r) => (mon.child.exitCode !== null ? r() : mon.child.on('exit', r)));

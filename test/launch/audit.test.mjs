@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { spawn } from 'node:child_process';
 import { dist, children, runJsonChild } from '../kernel/helpers.mjs';
 import { auditLaunch, launchVectors, splitNodeOptions } from '../../dist/launch/audit.js';
 
@@ -55,6 +56,10 @@ const envCases = [
   ['DYLD_INSERT_LIBRARIES', path.join(tmp, 'x.dylib'), 'preload-library'],
   ['DYLD_LIBRARY_PATH', tmp, 'library-path'],
   ['DYLD_FRAMEWORK_PATH', tmp, 'library-path'],
+  ['SSLKEYLOGFILE', path.join(tmp, 'keys.log'), 'tls-keylog'],
+  ['GTK_MODULES', 'canberra-gtk-module', 'preload-library'],
+  ['GTK3_MODULES', 'pg-evil-module', 'preload-library'],
+  ['GIO_EXTRA_MODULES', tmp, 'library-path'],
 ];
 for (const [name, value, kind] of envCases) {
   test(`env ${name} is detected from a spawned process`, async () => {
@@ -90,6 +95,63 @@ for (const [value, flag, kind, file] of nodeOptionsCases) {
     assert.equal(o.evidence.source, 'NODE_OPTIONS');
     assert.equal(o.evidence.value, file, 'evidence gives the option value (quotes removed)');
     assert.deepEqual(obs[0].evidence.flags, [flag], 'the variable\'s evidence lists the normalised flag');
+  });
+}
+
+/**
+ * Runs audit-child with a NODE_OPTIONS that opens the inspector and (for --inspect-brk and
+ * --inspect-wait) holds the process until a debugger asks it to run: inspector-release.cjs does
+ * that from outside, as a real debugger would. Resolves with the child's observations.
+ */
+function auditHeld(nodeOptions, release) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(children, 'audit-child.cjs'), dist, '[]'], { env: cleanEnv({ NODE_OPTIONS: nodeOptions }), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    let releaser = null;
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      releaser?.kill('SIGKILL');
+    }, 30000);
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => {
+      err += d;
+      const url = /ws:\/\/[^\s]+/.exec(err)?.[0];
+      if (release && url && !releaser) {
+        const wsFlag = typeof globalThis.WebSocket === 'function' ? [] : ['--experimental-websocket'];
+        releaser = spawn(process.execPath, [...wsFlag, path.join(children, 'inspector-release.cjs'), url, release], { stdio: ['ignore', 'ignore', 'inherit'], env: cleanEnv() });
+      }
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      releaser?.kill('SIGKILL');
+      if (code !== 0) return reject(new Error(`audit child exited ${code ?? signal} (NODE_OPTIONS=${nodeOptions}): ${err}`));
+      resolve(JSON.parse(out.split('\n').filter(Boolean)[0]).observations);
+    });
+  });
+}
+
+// Every debug-port spelling Node accepts inside NODE_OPTIONS, in a child really started with it
+// (--inspect-brk-node is Electron's and Node refuses it there). `opens`: the inspector is really
+// listening, so the audit also sees it open.
+const nodeOptionsDebugCases = [
+  ['--inspect=127.0.0.1:0', '--inspect', true, null],
+  ['--inspect-brk=127.0.0.1:0', '--inspect-brk', true, 'pause'],
+  ['--inspect_brk=127.0.0.1:0', '--inspect-brk', true, 'pause'],
+  ['--inspect-wait=127.0.0.1:0', '--inspect-wait', true, 'no-pause'],
+  ['--inspect-port=0', '--inspect-port', false, null],
+  ['--inspect-port 0', '--inspect-port', false, null],
+  ['--debug-port=0', '--debug-port', false, null],
+];
+for (const [value, flag, opens, release] of nodeOptionsDebugCases) {
+  test(`NODE_OPTIONS="${value}" is reported as ${flag} (debug-port) from a spawned process`, async () => {
+    const obs = await auditHeld(value, release);
+    const keys = obs.map((o) => o.key).sort();
+    const want = ['launch:env:NODE_OPTIONS', `launch:NODE_OPTIONS:${flag}`, ...(opens ? ['launch:inspector:open'] : [])].sort();
+    assert.deepEqual(keys, want, `the variable, ${flag} inside it${opens ? ' and the open inspector' : ''}`);
+    const o = obs.find((x) => x.key === `launch:NODE_OPTIONS:${flag}`);
+    assert.equal(o.kind, 'debug-port', `${flag} inside NODE_OPTIONS is a debug-port vector`);
+    assert.equal(o.evidence.arg, value.split(' ')[0], 'evidence keeps the raw option');
   });
 }
 
@@ -136,6 +198,14 @@ const argvCases = [
   ['--no-zygote', 'sandbox-disabled'],
   ['--inspect=9229', 'debug-port'],
   ['-remote-debugging-port=9333', 'debug-port'],
+  ['--disable-gpu-sandbox', 'sandbox-disabled'],
+  ['--disable-seccomp-filter-sandbox', 'sandbox-disabled'],
+  ['--disable-setuid-sandbox', 'sandbox-disabled'],
+  ['--disable-namespace-sandbox', 'sandbox-disabled'],
+  ['--in-process-gpu', 'sandbox-disabled'],
+  ['--ignore-certificate-errors', 'tls-override'],
+  ['--ignore-certificate-errors-spki-list=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=', 'tls-override'],
+  ['--ssl-key-log-file=/tmp/pg-keys.log', 'tls-keylog'],
 ];
 for (const [arg, kind] of argvCases) {
   test(`switch ${arg} is detected in argv of a spawned process`, async () => {

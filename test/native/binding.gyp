@@ -85,6 +85,22 @@
       "libraries": ["-ldl"]
     },
     {
+      # LD_PRELOAD shims for tests that need the C library to lie: a wall-clock step (clockshift.c)
+      # and a harden read-back that disagrees (prctlshim.c). Preloaded into test children only.
+      "target_name": "pg_clockshift",
+      "type": "shared_library",
+      "sources": ["clockshift.c"],
+      "libraries": ["-ldl"],
+      "conditions": [["OS!='linux'", { "sources!": ["clockshift.c"] }]]
+    },
+    {
+      "target_name": "pg_prctlshim",
+      "type": "shared_library",
+      "sources": ["prctlshim.c"],
+      "libraries": ["-ldl"],
+      "conditions": [["OS!='linux'", { "sources!": ["prctlshim.c"] }]]
+    },
+    {
       # A shared library with pages of code that never run: the target of the bit-flip tests.
       "target_name": "pgtestlib",
       "type": "shared_library",

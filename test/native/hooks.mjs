@@ -14,6 +14,9 @@ const cross = path.join(here, 'build', `${process.platform}-${process.arch}`, 'R
 export const buildDir = fs.existsSync(path.join(cross, 'pg_testhooks.node')) ? cross : path.join(here, 'build', 'Release');
 export const hooksPath = path.join(buildDir, 'pg_testhooks.node');
 export const testLibPath = path.join(buildDir, 'pgtestlib.so');
+/** LD_PRELOAD shims (test/native/clockshift.c, prctlshim.c): preload into test children only. */
+export const clockShiftPath = path.join(buildDir, 'pg_clockshift.so');
+export const prctlShimPath = path.join(buildDir, 'pg_prctlshim.so');
 
 function missingReason() {
   if (process.platform !== 'linux') return `the test hooks are Linux-only (this is ${process.platform})`;
