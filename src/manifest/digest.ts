@@ -62,7 +62,14 @@ export async function digestPlan(fh: FileHandle, plan: DigestPlan, code: Planned
   for (const c of code) {
     // A page-aligned range inside a hashed piece reuses its page digests (ELF, PE); others are
     // hashed on their own (Mach-O sections).
-    const src = pieceDigests.find((p) => c.offset >= p.offset && c.offset + c.size <= p.offset + p.length && (c.offset - p.offset) % PAGE_SIZE === 0);
+    const src = pieceDigests.find(
+      (p) =>
+        c.offset >= p.offset &&
+        c.offset + c.size <= p.offset + p.length &&
+        (c.offset - p.offset) % PAGE_SIZE === 0 &&
+        // the range's last page must be the piece's too: ends on a page boundary or with the piece
+        (c.size % PAGE_SIZE === 0 || c.offset + c.size === p.offset + p.length),
+    );
     let pages: Buffer;
     if (src) {
       const first = (c.offset - src.offset) / PAGE_SIZE;
