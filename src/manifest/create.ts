@@ -1,11 +1,11 @@
 /** Making a manifest: every file of the app folder, digested on the engine's threads, then signed. */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { MANIFEST_FORMAT, MANIFEST_NAME, MANIFEST_VERSION, DIGEST_SCHEME, RUN_PAGES, SIGNATURE_SUFFIX, serializeManifest, type AppIdentity, type Manifest, type ManifestFile } from './format';
+import { MANIFEST_FORMAT, MANIFEST_VERSION, DIGEST_SCHEME, RUN_PAGES, SIGNATURE_SUFFIX, serializeManifest, type AppIdentity, type Manifest, type ManifestFile } from './format';
 import { classify, ruleFor } from './kinds';
 import { digestPlan, openForDigest, planFor, readHead } from './digest';
 import { PageHasher } from './page-hasher';
-import { defaultManifestDir, inPool, walkApp } from './walk';
+import { defaultManifestPath, inPool, walkApp } from './walk';
 import { ProgressCounter, type ProgressListener } from './progress';
 import { writeSigned } from './io';
 import { ManifestInputError } from './errors';
@@ -81,7 +81,7 @@ export async function buildManifest(appDir: string, app: AppIdentity, excluded: 
 
 export async function createManifest(appDir: string, opts: CreateOptions): Promise<CreateResult> {
   const root = path.resolve(appDir);
-  const out = path.resolve(opts.out ?? path.join(await defaultManifestDir(root), MANIFEST_NAME));
+  const out = path.resolve(opts.out ?? (await defaultManifestPath(root)));
   const excluded = [out, out + SIGNATURE_SUFFIX].map((p) => relInside(root, p)).filter((r): r is string => r !== null);
   const hasher = new PageHasher(opts.threads ?? 1);
   try {

@@ -8,3 +8,4 @@ export { loadSigned, writeSigned } from './io';
 export { decodeKey, readKeyFile, writeKeyPair, privateKeyPem, publicKeyPem } from './keys';
 export { generateKeyPair, publicKeyOf } from './signature';
 export type { ManifestProgress, ProgressListener } from './progress';
+export { defaultManifestDir, defaultManifestPath } from './walk';

@@ -60,10 +60,14 @@ export function readKeyFile(file: string, kind: KeyKind): Uint8Array {
 export async function writeKeyPair(dir: string): Promise<{ privateKey: string; publicKey: string }> {
   const { generateKeyPair } = await import('./signature.js');
   const { secretKey, publicKey } = await generateKeyPair();
-  fs.mkdirSync(dir, { recursive: true });
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new ManifestKeyError(dir, `cannot make the key folder (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
   const priv = path.join(dir, 'manifest-private.pem');
   const pub = path.join(dir, 'manifest-public.pem');
-  // 'wx': never overwrite a key that may already sign shipped manifests.
+  for (const p of [priv, pub]) if (fs.existsSync(p)) throw new ManifestKeyError(p, 'exists already (EEXIST); keygen never overwrites a key that may sign shipped manifests');
   fs.writeFileSync(priv, privateKeyPem(secretKey), { mode: 0o600, flag: 'wx' });
   fs.writeFileSync(pub, publicKeyPem(publicKey), { flag: 'wx' });
   return { privateKey: priv, publicKey: pub };

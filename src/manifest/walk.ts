@@ -2,6 +2,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { ManifestInputError } from './errors';
+import { MANIFEST_NAME } from './format';
 
 export interface AppEntry {
   rel: string;
@@ -59,4 +60,9 @@ export async function inPool<T>(items: T[], limit: number, work: (item: T) => Pr
     while (next < items.length) await work(items[next++]);
   });
   await Promise.all(runners);
+}
+
+/** The manifest's default path: <resources folder>/procguard-manifest.json. */
+export async function defaultManifestPath(appDir: string): Promise<string> {
+  return path.join(await defaultManifestDir(appDir), MANIFEST_NAME);
 }
