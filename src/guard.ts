@@ -19,6 +19,7 @@ import { stallVerdict } from './health/stall';
 import { createFindingLogger, type FindingLogger, type LoggerLike } from './logging';
 import { GuardStateError, ProcguardError } from './errors';
 import { TreeMonitor, type ProcessTreeOptions } from './tree/monitor';
+import { ManifestRuntime, type ManifestGuardOptions } from './manifest/runtime';
 
 export interface GuardOptions extends CodeMonitorOptions {
   /** Period of the full sweep in ms. Default 10 000. */
@@ -65,6 +66,9 @@ export interface GuardOptions extends CodeMonitorOptions {
   keepAlive?: boolean;
   /** Watch the descendants of this process (true) or of `rootPid` (Linux): see src/tree/monitor.ts. Default off. */
   processTree?: boolean | ProcessTreeOptions;
+  /** The vendor's signed manifest (docs/manifest.md): every app file checked against it, and the
+   *  app's own code mappings compared with its page digests. Default off. */
+  manifest?: ManifestGuardOptions;
 }
 
 type CheckerError = Status['checkerErrors'][number];
@@ -92,6 +96,7 @@ export class Guard extends EventEmitter {
   private openKernel: Observation[] = [];
   private openLaunch: Observation[] = [];
   private tree: TreeMonitor | null = null;
+  private manifest: ManifestRuntime | null = null;
   private openTree: Observation[] = [];
   private readonly extra = new Map<string, Observation>();
   private readonly errors: CheckerError[] = [];
@@ -149,6 +154,18 @@ export class Guard extends EventEmitter {
     this.policy = options.policy ?? defaultPolicy();
     if (typeof this.policy?.classify !== 'function') throw new TypeError('policy must have a classify(observation, context) function');
     this.log = options.logger ? createFindingLogger(options.logger) : null;
+    // A bad public key throws here (ManifestKeyError), before anything starts.
+    this.manifest = options.manifest
+      ? new ManifestRuntime(options.manifest, {
+          publish: (observations) => {
+            if (!this.stopped) this.report(observations, 'manifest');
+          },
+          error: (e) => this.recordError('code', e),
+          code: () => (this.codeBaselined ? this.code : null),
+          openCode: () => this.openCode,
+          periodMs: period,
+        })
+      : null;
     this.current = this.buildStatus();
   }
 
@@ -211,7 +228,11 @@ export class Guard extends EventEmitter {
       await this.treePass();
       this.tree?.start((u) => this.treeUpdate(u), (e) => this.recordError('kernel', e), this.opts.keepAlive);
     }
-    const status = await this.runPass(true);
+    // The manifest is verified on its own native thread while the first code pass runs.
+    const manifestReady = this.startManifest();
+    await this.runPass(true);
+    await manifestReady;
+    const status = this.publish();
     unref(setInterval(() => void this.runPass(false).catch(() => undefined), this.opts.periodMs));
     // Fields outside the native signature, and every OS without the loop: checked every period too.
     unref(
@@ -247,7 +268,16 @@ export class Guard extends EventEmitter {
     this.watcher?.close();
     this.files?.close();
     this.tree?.stop();
+    this.manifest?.stop();
     this.code?.close();
+  }
+
+  private async startManifest(): Promise<void> {
+    try {
+      await this.manifest?.start(this.opts.keepAlive);
+    } catch (e) {
+      this.recordError('code', e);
+    }
   }
 
   /** One full pass now (unpaced code sweep, kernel check, launch audit). Resolves with the new Status. */
@@ -318,6 +348,7 @@ export class Guard extends EventEmitter {
         this.lastPassCpuMs = paced ? r.durationMs * this.opts.cpuBudget! : r.durationMs;
         this.files?.sync(this.code.mappedFiles());
         this.openCode = this.refineCode(r.open); // with the writable-file observations of new files
+        this.manifest?.compareMemory();
       } catch (e) {
         ok = false;
         this.recordError('code', e);
@@ -675,6 +706,7 @@ export class Guard extends EventEmitter {
       sentinel: { ...this.sentinelInfo },
     };
     if (this.tree) status.processes = this.tree.processes();
+    if (this.manifest) status.manifest = this.manifest.status();
     // Status crosses IPC and goes into logs: make sure it is plain JSON data (no bigint, no class instances).
     return JSON.parse(JSON.stringify(status)) as Status;
   }

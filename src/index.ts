@@ -37,3 +37,6 @@ export { TreeMonitor } from './tree/monitor';
 export type { ProcessTreeOptions, ProcessClaim } from './tree/monitor';
 export type { TreeSandboxPolicy, SandboxRequirement } from './tree/policy';
 export { parseStat } from './procfs/stat';
+export { createManifest, verifyApp, loadSigned, parseManifest, ManifestInvalidError, ManifestKeyError, ManifestInputError } from './manifest';
+export type { Manifest, ManifestFile, Difference, VerifyReport, CreateOptions as ManifestCreateOptions } from './manifest';
+export type { ManifestGuardOptions } from './manifest/runtime';

@@ -110,28 +110,48 @@ export async function verifyApp(appDir: string, manifest: Manifest, opts: Verify
       },
     );
     const differences = found.filter((d): d is Difference => d !== null);
-    const listed = new Set(manifest.files.map((f) => f.path));
-    const skip = new Set([...manifest.excluded, ...(opts.alsoExcluded ?? [])]);
-    for (const e of await walkApp(root)) {
-      if (listed.has(e.rel) || skip.has(e.rel)) continue;
-      let head: Buffer = Buffer.alloc(0);
-      if (e.type === 'file') {
-        try {
-          const fh = await openForDigest(e.abs);
-          try {
-            head = await readHead(fh, Math.min(e.size, 4096));
-          } finally {
-            await fh.close();
-          }
-        } catch {
-          // unreadable: judged by name and mode alone
-        }
-      }
-      const kind = e.type === 'symlink' ? 'symlink' : classify(e.rel, head);
-      if (isCodeFile(e.rel, kind, e.exec)) differences.push({ kind: 'file-not-in-manifest', path: e.rel, fileKind: kind });
-    }
+    differences.push(...(await unlistedCode(root, manifest, opts.alsoExcluded)));
     return { state: differences.length ? 'differs' : 'match', filesChecked: manifest.files.length, bytesChecked: bytes, differences };
   } finally {
     if (!opts.hasher) hasher.close();
   }
+}
+
+/** Code files in the folder that the manifest does not list (side-loaded libraries, dropped .node, ...). */
+export async function unlistedCode(root: string, manifest: Manifest, alsoExcluded: string[] = []): Promise<Difference[]> {
+  const out: Difference[] = [];
+  const listed = new Set(manifest.files.map((f) => f.path));
+  const skip = new Set([...manifest.excluded, ...alsoExcluded]);
+  for (const e of await walkApp(root)) {
+    if (listed.has(e.rel) || skip.has(e.rel)) continue;
+    let head: Buffer = Buffer.alloc(0);
+    if (e.type === 'file') {
+      try {
+        const fh = await openForDigest(e.abs);
+        try {
+          head = await readHead(fh, Math.min(e.size, 4096));
+        } finally {
+          await fh.close();
+        }
+      } catch {
+        // unreadable: judged by name and mode alone
+      }
+    }
+    const kind = e.type === 'symlink' ? 'symlink' : classify(e.rel, head);
+    if (isCodeFile(e.rel, kind, e.exec)) out.push({ kind: 'file-not-in-manifest', path: e.rel, fileKind: kind });
+  }
+  return out;
+}
+
+/** Without hashing: listed files that are gone, and unlisted code files (the runtime's periodic check). */
+export async function listingDifferences(root: string, manifest: Manifest): Promise<Difference[]> {
+  const out: Difference[] = [];
+  for (const f of manifest.files) {
+    try {
+      await fs.lstat(path.join(root, ...f.path.split('/')));
+    } catch {
+      out.push({ kind: 'file-missing', path: f.path, expectedKind: f.kind });
+    }
+  }
+  return [...out, ...(await unlistedCode(root, manifest))];
 }
