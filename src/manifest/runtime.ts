@@ -5,17 +5,18 @@
  * itself) watched with inotify: a change is re-verified at once. Findings are Observations the
  * Guard classifies like any other (subsystem 'code').
  */
+import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Observation, ManifestStatus } from '../types';
 import type { NativeWatcher } from '../native';
 import { startFastLoop } from '../kernel/fast-loop';
 import { DIGEST_SIZE, PAGE_SIZE } from '../integrity/constants';
 import { MANIFEST_NAME, RUN_PAGES, type Manifest, type ManifestFile } from './format';
-import { ManifestInvalidError } from './errors';
+import { ManifestInputError, ManifestInvalidError } from './errors';
 import { decodeKey } from './keys';
 import { loadSigned } from './io';
 import { PageHasher } from './page-hasher';
-import { listingDifferences, verifyApp, verifyFile } from './verify';
+import { unlistedCode, verifyApp, verifyFile } from './verify';
 import { describeDifference, type Difference } from './differences';
 
 export interface ManifestGuardOptions {
@@ -41,6 +42,16 @@ export interface ManifestHost {
 
 const ZERO_DIGEST = Buffer.alloc(DIGEST_SIZE);
 
+/** What changes when a file is written, replaced or removed: inode, size, mtime, ctime. */
+async function stamp(abs: string): Promise<string> {
+  try {
+    const st = await fs.lstat(abs, { bigint: true });
+    return `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  } catch (e) {
+    return `missing:${(e as NodeJS.ErrnoException).code ?? ''}`;
+  }
+}
+
 function defaultPath(): string {
   const resources = (process as { resourcesPath?: string }).resourcesPath ?? path.join(path.dirname(process.execPath), 'resources');
   return path.join(resources, MANIFEST_NAME);
@@ -58,7 +69,7 @@ function appDirOf(manifestPath: string, m: Manifest): string | null {
 
 function observe(d: Difference, appDir: string): Observation {
   const abs = path.join(appDir, ...d.path.split('/'));
-  const o: Observation = { key: `manifest:file:${d.path}`, subsystem: 'code', kind: d.kind, detail: describeDifference(d), path: abs, evidence: { relativePath: d.path } };
+  const o: Observation = { key: `manifest:${d.kind}:${d.path}`, subsystem: 'code', kind: d.kind, detail: describeDifference(d), path: abs, evidence: { relativePath: d.path } };
   if (d.kind === 'file-differs-from-manifest') {
     o.evidence = { ...o.evidence, reason: d.reason, ...(d.code ? { code: d.code, codeRunsDiffering: d.codeRunsDiffering } : {}) };
     if (d.code?.length) {
@@ -87,6 +98,8 @@ export class ManifestRuntime {
   private readonly watches = new Map<number, string>();
   private queue: Promise<void> = Promise.resolve();
   private readonly dirty = new Set<string>();
+  /** Identity and times of each listed file when it was last verified (rel path -> stamp). */
+  private readonly stamps = new Map<string, string>();
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
 
@@ -152,8 +165,18 @@ export class ManifestRuntime {
       this.emit();
       return;
     }
-    const report = await verifyApp(this.appDir, this.manifest, { hasher: this.hasher });
+    let report;
+    try {
+      report = await verifyApp(this.appDir, this.manifest, { hasher: this.hasher });
+    } catch (e) {
+      if (!(e instanceof ManifestInputError)) throw e;
+      this.invalid = { key: 'manifest:invalid', subsystem: 'code', kind: 'manifest-invalid', detail: `the app folder cannot be checked: ${e.message}`, path: this.appDir, evidence: { reason: 'app-folder' } };
+      this.state = 'invalid';
+      this.emit();
+      return;
+    }
     for (const d of report.differences) this.fileDiffs.set(d.path, observe(d, this.appDir));
+    for (const f of this.manifest.files) this.stamps.set(f.path, await stamp(path.join(this.appDir, ...f.path.split('/'))));
     this.filesChecked = report.filesChecked;
     this.lastVerifiedAt = Date.now();
     this.watchAll(this.manifest.files.filter((f) => f.kind !== 'symlink').map((f) => f.path));
@@ -161,25 +184,23 @@ export class ManifestRuntime {
     this.emit();
   }
 
-  /** New or removed files (inotify on files does not see a file appear in a folder). */
+  /**
+   * Every period, without hashing: unlisted code files (inotify on files does not see a file appear
+   * in a folder), and listed files whose inode, size or times changed since they were verified
+   * (a missed event, a file removed or put back, and every change where inotify is not available:
+   * macOS, Windows). Those are re-verified.
+   */
   private async listing(): Promise<void> {
     if (!this.manifest || !this.appDir) return;
-    const found = await listingDifferences(this.appDir, this.manifest);
-    const now = new Set(found.map((d) => d.path));
-    const back: string[] = [];
-    for (const [p, o] of [...this.fileDiffs]) {
-      if (now.has(p) || (o.kind !== 'file-not-in-manifest' && o.kind !== 'file-missing')) continue;
-      this.fileDiffs.delete(p);
-      if (o.kind === 'file-missing') back.push(p);
-    }
-    for (const d of found) this.fileDiffs.set(d.path, observe(d, this.appDir));
-    // A listed file that is back: watch it again and hash it (it may not be the vendor's).
-    for (const rel of back) {
-      const abs = path.join(this.appDir, ...rel.split('/'));
-      if (this.watcher) this.watchOne(abs);
+    for (const [p, o] of [...this.fileDiffs]) if (o.kind === 'file-not-in-manifest') this.fileDiffs.delete(p);
+    for (const d of await unlistedCode(this.appDir, this.manifest)) this.fileDiffs.set(d.path, observe(d, this.appDir));
+    for (const f of this.manifest.files) {
+      const abs = path.join(this.appDir, ...f.path.split('/'));
+      if ((await stamp(abs)) === this.stamps.get(f.path)) continue;
+      if (this.watcher && !this.dirty.has(abs)) this.watchOne(abs); // put back after a delete: watch it again
       this.dirty.add(abs);
     }
-    if (back.length) await this.recheck();
+    if (this.dirty.size) await this.recheck();
     this.emit();
   }
 
@@ -220,6 +241,7 @@ export class ManifestRuntime {
     for (const p of paths) {
       const f: ManifestFile | undefined = byAbs.get(p);
       if (!f) continue;
+      this.stamps.set(f.path, await stamp(p));
       const r = await verifyFile(this.appDir!, f, this.hasher);
       if (r.diff) this.fileDiffs.set(f.path, observe(r.diff, this.appDir!));
       else this.fileDiffs.delete(f.path);

@@ -142,16 +142,3 @@ export async function unlistedCode(root: string, manifest: Manifest, alsoExclude
   }
   return out;
 }
-
-/** Without hashing: listed files that are gone, and unlisted code files (the runtime's periodic check). */
-export async function listingDifferences(root: string, manifest: Manifest): Promise<Difference[]> {
-  const out: Difference[] = [];
-  for (const f of manifest.files) {
-    try {
-      await fs.lstat(path.join(root, ...f.path.split('/')));
-    } catch {
-      out.push({ kind: 'file-missing', path: f.path, expectedKind: f.kind });
-    }
-  }
-  return [...out, ...(await unlistedCode(root, manifest))];
-}

@@ -145,3 +145,26 @@ test('a library changed on disk before it was loaded: the file differs, and the 
     g.stop();
   }
 });
+
+test('a listed file removed, then put back with other bytes, then with the vendor bytes: missing, differs, closed', async () => {
+  const app = await appWithLib();
+  const asar = path.join(app.dir, 'resources', 'app.asar');
+  const vendor = fs.readFileSync(asar);
+  const g = guardFor(app.manifestPath, { periodMs: 300 });
+  try {
+    await g.start();
+    const missing = waitFor(g, 'finding', (f) => f.kind === 'file-missing', 10000, 'file-missing after the delete');
+    fs.rmSync(asar);
+    assert.equal((await missing).evidence.relativePath, 'resources/app.asar');
+    // Put back: no watch exists on a new inode; the period's listing sees the new file and hashes it.
+    const differs = waitFor(g, 'finding', (f) => f.kind === 'file-differs-from-manifest', 10000, 'file-differs-from-manifest for the file put back');
+    fs.writeFileSync(asar, Buffer.alloc(vendor.length, 6));
+    assert.equal((await differs).evidence.reason, 'content');
+    fs.writeFileSync(asar, vendor);
+    const deadline = Date.now() + 10000;
+    while (g.status().manifest.state !== 'match' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(g.status().manifest.state, 'match', `the vendor bytes back close the finding: ${JSON.stringify(g.status().findings.map((f) => f.kind))}`);
+  } finally {
+    g.stop();
+  }
+});
