@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { MANIFEST_FORMAT, MANIFEST_VERSION, DIGEST_SCHEME, RUN_PAGES, SIGNATURE_SUFFIX, serializeManifest, type AppIdentity, type Manifest, type ManifestFile } from './format';
 import { classify, ruleFor } from './kinds';
 import { digestPlan, openForDigest, planFor, readHead } from './digest';
+import { LayoutError } from './plan';
 import { PageHasher } from './page-hasher';
 import { defaultManifestPath, inPool, walkApp } from './walk';
 import { ProgressCounter, type ProgressListener } from './progress';
@@ -59,8 +60,16 @@ export async function buildManifest(appDir: string, app: AppIdentity, excluded: 
         const size = (await fh.stat()).size;
         const head = await readHead(fh, size);
         const kind = classify(e.rel, head);
-        const rule = ruleFor(kind, head);
-        const plan = await planFor(rule, fh, size, head);
+        let rule = ruleFor(kind, head);
+        let plan;
+        try {
+          plan = await planFor(rule, fh, size, head);
+        } catch (err) {
+          // Headers the signing rule cannot use (an odd or damaged PE or Mach-O): every byte counts.
+          if (!(err instanceof LayoutError)) throw err;
+          rule = 'whole';
+          plan = await planFor(rule, fh, size, head);
+        }
         const d = await digestPlan(fh, plan, plan.code, hasher, progress.bytes);
         const f: ManifestFile = { path: e.rel, kind, rule, size, digest: d.digest.toString('base64') };
         if (plan.code.length) f.code = plan.code.map((c, j) => ({ ...(c.name ? { name: c.name } : {}), offset: c.offset, size: c.size, runs: d.runs[j].toString('base64') }));

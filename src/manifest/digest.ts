@@ -11,7 +11,7 @@ import { DIGEST_SIZE, PAGE_SIZE } from '../integrity/constants';
 import type { DigestRule } from './format';
 import { RUN_PAGES } from './format';
 import { elfCode, planWhole } from './layout-elf';
-import { planMachO } from './layout-macho';
+import { planMachO, planMachOFat } from './layout-macho';
 import { planPe } from './layout-pe';
 import { readAt, type DigestPlan, type PlannedCode } from './plan';
 import type { PageHasher } from './page-hasher';
@@ -33,6 +33,8 @@ export async function planFor(rule: DigestRule, fh: FileHandle, size: number, he
       return planPe(fh, size);
     case 'macho-codesign':
       return planMachO(fh, size);
+    case 'macho-fat-codesign':
+      return planMachOFat(fh, size);
     default:
       return planWhole(size, elfCode(head, size));
   }

@@ -20,9 +20,10 @@ export type FileKind = 'elf' | 'pe' | 'macho' | 'macho-fat' | 'asar' | 'v8-snaps
 
 /**
  * How `digest` was computed: 'whole' every byte; 'pe-authenticode' without what Authenticode
- * signing changes; 'macho-codesign' without what codesign adds or rewrites; 'link' the target text.
+ * signing changes; 'macho-codesign' without what codesign adds or rewrites ('macho-fat-codesign':
+ * the same per slice of a universal file); 'link' the target text.
  */
-export type DigestRule = 'whole' | 'pe-authenticode' | 'macho-codesign' | 'link';
+export type DigestRule = 'whole' | 'pe-authenticode' | 'macho-codesign' | 'macho-fat-codesign' | 'link';
 
 /** Digests of one executable range: `runs` holds one 16-byte digest per RUN_PAGES pages (base64). */
 export interface CodeRange {
@@ -69,7 +70,7 @@ export interface Manifest {
 }
 
 const KINDS: readonly FileKind[] = ['elf', 'pe', 'macho', 'macho-fat', 'asar', 'v8-snapshot', 'pak', 'symlink', 'data'];
-const RULES: readonly DigestRule[] = ['whole', 'pe-authenticode', 'macho-codesign', 'link'];
+const RULES: readonly DigestRule[] = ['whole', 'pe-authenticode', 'macho-codesign', 'macho-fat-codesign', 'link'];
 const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 function fail(why: string): never {

@@ -25,14 +25,31 @@ export function classify(relPath: string, head: Buffer): FileKind {
   return 'data';
 }
 
+/** A fat header whose every slice is a 64-bit little-endian Mach-O (x86_64, arm64). */
+function fatOf64(head: Buffer): boolean {
+  if (head.length < 8) return false;
+  const is64 = head.readUInt32BE(0) === 0xcafebabf;
+  const n = head.readUInt32BE(4);
+  const entry = is64 ? 32 : 20;
+  if (n === 0 || 8 + n * entry > head.length) return false;
+  for (let i = 0; i < n; i++) {
+    const e = 8 + i * entry;
+    const offset = is64 ? Number(head.readBigUInt64BE(e + 8)) : head.readUInt32BE(e + 8);
+    if ((head.readUInt32BE(e) & 0x01000000) === 0) return false; // CPU_ARCH_ABI64
+    if (offset + 4 <= head.length && head.readUInt32LE(offset) !== 0xfeedfacf) return false;
+  }
+  return true;
+}
+
 /**
- * The digest rule of a kind. A 32-bit Mach-O or a universal (fat) file is digested whole:
- * signing such a file after the manifest breaks its digest (docs/manifest.md, "Limits").
+ * The digest rule of a kind. A 32-bit Mach-O (or a universal file with a 32-bit slice) is
+ * digested whole: signing such a file after the manifest breaks its digest (docs/manifest.md).
  */
 export function ruleFor(kind: FileKind, head: Buffer): DigestRule {
   if (kind === 'symlink') return 'link';
   if (kind === 'pe') return 'pe-authenticode';
   if (kind === 'macho' && head.length >= 4 && head.readUInt32LE(0) === 0xfeedfacf) return 'macho-codesign';
+  if (kind === 'macho-fat' && fatOf64(head)) return 'macho-fat-codesign';
   return 'whole';
 }
 

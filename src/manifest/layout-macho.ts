@@ -25,13 +25,18 @@ const MAX_COMMANDS = 4 * 1024 * 1024;
 
 const cstr = (b: Buffer, at: number) => b.subarray(at, at + 16).toString('latin1').replace(/\0.*$/s, '');
 
-export async function planMachO(fh: FileHandle, fileSize: number): Promise<DigestPlan> {
-  const hdr = await readAt(fh, 0, 32);
+/**
+ * One thin Mach-O at `base` (0, or a slice of a universal file) of `fileSize` bytes. Piece offsets
+ * are absolute in the file; the digest depends on the bytes only, so a slice that moved (signing
+ * grew the slice before it) digests the same.
+ */
+export async function planMachO(fh: FileHandle, fileSize: number, base = 0, label = ''): Promise<DigestPlan> {
+  const hdr = await readAt(fh, base, 32);
   if (hdr.length < 32 || hdr.readUInt32LE(0) !== MH_MAGIC_64) throw new LayoutError('not a 64-bit little-endian Mach-O');
   const ncmds = hdr.readUInt32LE(16);
   const sizeofcmds = hdr.readUInt32LE(20);
   if (sizeofcmds > MAX_COMMANDS || 32 + sizeofcmds > fileSize) throw new LayoutError(`load commands of ${sizeofcmds} bytes do not fit the file`);
-  const cmds = await readAt(fh, 32, sizeofcmds);
+  const cmds = await readAt(fh, base + 32, sizeofcmds);
   const kept: Buffer[] = [Buffer.from(hdr)];
   kept[0].fill(0, 16, 24);
   let sigOffset = -1;
@@ -60,7 +65,7 @@ export async function planMachO(fh: FileHandle, fileSize: number): Promise<Diges
           const off = c.readUInt32LE(sa + 48);
           if (type === S_ZEROFILL || type === S_GB_ZEROFILL || type === S_THREAD_LOCAL_ZEROFILL || secSize === 0 || off === 0) continue;
           if (off + secSize > fileSize) throw new LayoutError(`section ${cstr(c, sa + 16)},${cstr(c, sa)} runs past the file`);
-          code.push({ name: `${cstr(c, sa + 16)},${cstr(c, sa)}`, offset: off, size: secSize });
+          code.push({ name: `${label}${cstr(c, sa + 16)},${cstr(c, sa)}`, offset: base + off, size: secSize });
         }
       }
       kept.push(c);
@@ -72,9 +77,44 @@ export async function planMachO(fh: FileHandle, fileSize: number): Promise<Diges
     if (sigOffset < 32 + sizeofcmds || sigOffset > fileSize) throw new LayoutError(`code signature offset ${sigOffset} is outside the file`);
     end = sigOffset;
   }
-  end = await trimTrailingZeros(fh, 32 + sizeofcmds, end);
-  const start = await skipLeadingZeros(fh, 32 + sizeofcmds, end);
+  end = await trimTrailingZeros(fh, base + 32 + sizeofcmds, base + end);
+  const start = await skipLeadingZeros(fh, base + 32 + sizeofcmds, end);
   const pieces: DigestPlan['pieces'] = [{ literal: Buffer.concat(kept) }];
   if (end > start) pieces.push({ offset: start, length: end - start });
+  return { pieces, code };
+}
+
+const CPU_NAMES: Record<number, string> = { 0x01000007: 'x86_64', 0x0100000c: 'arm64' };
+
+/**
+ * A universal (fat) file: the fat header without the slice offsets, sizes and alignments (signing
+ * grows slices and so moves the ones after), then each slice by the thin rule above. Slices that
+ * are not 64-bit little-endian Mach-O are refused (LayoutError: the file is then digested whole).
+ */
+export async function planMachOFat(fh: FileHandle, fileSize: number): Promise<DigestPlan> {
+  const hdr = await readAt(fh, 0, 8);
+  if (hdr.length < 8) throw new LayoutError('truncated fat header');
+  const magic = hdr.readUInt32BE(0);
+  if (magic !== 0xcafebabe && magic !== 0xcafebabf) throw new LayoutError('not a universal (fat) Mach-O');
+  const is64 = magic === 0xcafebabf;
+  const n = hdr.readUInt32BE(4);
+  const entry = is64 ? 32 : 20;
+  if (n === 0 || n > 64 || 8 + n * entry > fileSize) throw new LayoutError(`fat header lists ${n} slices`);
+  const table = await readAt(fh, 8, n * entry);
+  const head = Buffer.alloc(8 + n * 8);
+  hdr.copy(head, 0, 0, 8);
+  const pieces: DigestPlan['pieces'] = [{ literal: head }];
+  const code: PlannedCode[] = [];
+  for (let i = 0; i < n; i++) {
+    const e = i * entry;
+    const cputype = table.readUInt32BE(e);
+    table.copy(head, 8 + i * 8, e, e + 8); // cputype, cpusubtype
+    const offset = is64 ? Number(table.readBigUInt64BE(e + 8)) : table.readUInt32BE(e + 8);
+    const size = is64 ? Number(table.readBigUInt64BE(e + 16)) : table.readUInt32BE(e + 12);
+    if (offset + size > fileSize) throw new LayoutError(`slice ${i} runs past the file`);
+    const slice = await planMachO(fh, size, offset, `${CPU_NAMES[cputype] ?? `cpu-0x${cputype.toString(16)}`} `);
+    pieces.push(...slice.pieces);
+    code.push(...slice.code);
+  }
   return { pieces, code };
 }

@@ -17,6 +17,7 @@ const sh = (cmd, args, opts = {}) => {
 const havePe = onPath('x86_64-w64-mingw32-gcc') && onPath('osslsigncode') && onPath('openssl');
 const ld64 = ['ld64.lld', 'ld64.lld-14'].find(onPath);
 const haveMachO = ld64 && onPath('llvm-mc');
+const lipo = ['llvm-lipo', 'llvm-lipo-14'].find(onPath);
 
 async function manifestOf(dir, k) {
   const r = await m.createManifest(dir, { secretKey: k.secretKey, app: { ...APP, platform: 'win32' } });
@@ -84,21 +85,21 @@ test('PE: exactly the Authenticode fields are left out: checksum and certificate
   assert.equal(r.differences[0]?.reason, 'content', `a header byte outside the exclusions is covered: ${JSON.stringify(r.differences)}`);
 });
 
-/** Links a minimal x86_64 macOS program with ld64.lld; `sign`: -adhoc_codesign. */
-function linkMachO(dir, name, sign, code = 'movl $42, %eax\n  ret') {
+/** Links a minimal macOS program (x86_64, or arm64) with ld64.lld; `sign`: -adhoc_codesign. */
+function linkMachO(dir, name, sign, code = 'movl $42, %eax\n  ret', arch = 'x86_64') {
   const s = path.join(dir, `${name}.s`);
   fs.writeFileSync(s, `.section __TEXT,__text\n.globl _main\n_main:\n  ${code}\n`);
-  sh('llvm-mc', ['-triple', 'x86_64-apple-macos11', '-filetype=obj', s, '-o', path.join(dir, `${name}.o`)]);
-  sh(ld64, ['-arch', 'x86_64', '-platform_version', 'macos', '11.0', '11.0', '-e', '_main', ...(sign ? ['-adhoc_codesign'] : []), '-o', path.join(dir, name), path.join(dir, `${name}.o`)]);
+  sh('llvm-mc', ['-triple', `${arch}-apple-macos11`, '-filetype=obj', s, '-o', path.join(dir, `${name}.o`)]);
+  sh(ld64, ['-arch', arch, '-platform_version', 'macos', '11.0', '11.0', '-e', '_main', ...(sign ? ['-adhoc_codesign'] : ['-no_adhoc_codesign']), '-o', path.join(dir, name), path.join(dir, `${name}.o`)]);
   return path.join(dir, name);
 }
 
-async function codeOf(file) {
+async function codeOf(file, rule = 'macho-codesign') {
   const app = tmpdir('pg-macho-app-');
   fs.copyFileSync(file, path.join(app, 'bin'));
   const r = await m.createManifest(app, { secretKey: (await keys()).secretKey, app: { ...APP, platform: 'darwin' } });
   const f = r.manifest.files.find((x) => x.path === 'bin');
-  assert.equal(f.rule, 'macho-codesign');
+  assert.equal(f.rule, rule);
   return { entry: f, manifest: r.manifest, app, code: f.code.map(({ name, size, runs }) => ({ name, size, runs })) };
 }
 
@@ -170,4 +171,27 @@ test('Mach-O: signing in place (what codesign writes) keeps the whole-file diges
   b.writeUInt32LE(b.readUInt32LE(20) + 16, 20);
   fs.writeFileSync(bin, b);
   assert.equal((await m.verifyApp(app, manifest)).differences[0]?.reason, 'content', 'an added load command is a difference');
+});
+
+test('universal Mach-O: each slice signed in place and the file re-made keeps the digest; a code byte in the arm64 slice does not', { skip: !(haveMachO && lipo) && 'needs lld (ld64.lld), llvm-mc and llvm-lipo' }, async () => {
+  const dir = tmpdir('pg-fat-');
+  const x86 = linkMachO(dir, 'x86', false);
+  const arm = linkMachO(dir, 'arm', false, 'mov w0, #42\n  ret', 'arm64');
+  const fat = path.join(dir, 'fat');
+  sh(lipo, ['-create', x86, arm, '-output', fat]);
+  const { manifest, app, entry } = await codeOf(fat, 'macho-fat-codesign');
+  assert.deepEqual(entry.code.map((c) => c.name), ['x86_64 __TEXT,__text', 'arm64 __TEXT,__text'], 'code of both slices, named by CPU');
+  // Sign each slice as codesign does, then make the universal file again (slices grow and move).
+  signInPlace(x86);
+  signInPlace(arm);
+  sh(lipo, ['-create', x86, arm, '-output', path.join(app, 'bin')]);
+  assert.notEqual(fs.statSync(path.join(app, 'bin')).size, entry.size, 'the signed universal file differs in size');
+  assert.deepEqual((await m.verifyApp(app, manifest)).differences, [], 'both slices signed: the manifest made before holds');
+  const armCode = entry.code[1];
+  const b = fs.readFileSync(path.join(app, 'bin'));
+  const at = b.indexOf(Buffer.from([0x40, 0x05, 0x80, 0x52])); // mov w0, #42
+  assert.ok(at > 0, 'the arm64 instruction is in the file');
+  flipByte(path.join(app, 'bin'), at);
+  const r = await m.verifyApp(app, manifest);
+  assert.equal(r.differences[0]?.reason, 'content', `a changed arm64 code byte is a difference (code at 0x${armCode.offset.toString(16)})`);
 });
