@@ -12,9 +12,9 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { root, MiB, sleep, gbps } from './common.mjs';
+import { root, MiB, gbps } from './common.mjs';
+import { delayIdleVsBusy } from './eventloop.mjs';
 import { fmt, table } from './goals.mjs';
 
 const m = await import(path.join(root, 'dist/manifest/index.js'));
@@ -80,32 +80,6 @@ function b3sumBest(files, reps, extra = []) {
   return best;
 }
 
-/** Event-loop p99 idle vs while verifications run back to back (alternating windows). */
-async function eventLoopWhileVerifying(dir, manifest, { rounds, windowMs }) {
-  const idle = monitorEventLoopDelay({ resolution: 1 });
-  const busy = monitorEventLoopDelay({ resolution: 1 });
-  let runs = 0;
-  for (let i = 0; i < rounds; i++) {
-    idle.enable();
-    await sleep(windowMs);
-    idle.disable();
-    let running = true;
-    const loop = (async () => {
-      while (running) {
-        await m.verifyApp(dir, manifest, { threads: 1 });
-        runs++;
-      }
-    })();
-    busy.enable();
-    await sleep(windowMs);
-    busy.disable();
-    running = false;
-    await loop;
-  }
-  const p99 = (h) => h.percentile(99) / 1e6;
-  return { idleP99Ms: p99(idle), verifyP99Ms: p99(busy), addedMs: p99(busy) - p99(idle), verifyMaxMs: busy.max / 1e6, runs };
-}
-
 export async function manifestBench({ quick = false, log = () => {} } = {}) {
   const P = quick ? { appMiB: 120, reps: 2, rounds: 2, windowMs: 300 } : { appMiB: 260, reps: 5, rounds: 4, windowMs: 1500 };
   const app = makeApp(P.appMiB * MiB);
@@ -127,7 +101,8 @@ export async function manifestBench({ quick = false, log = () => {} } = {}) {
   const b3 = b3sumBest(app.files, P.reps);
   const b3NoMmap = b3sumBest(app.files, P.reps, ['--no-mmap']);
   log('manifest: event-loop delay, idle vs back-to-back verifications');
-  const el = await eventLoopWhileVerifying(app.dir, manifest, P);
+  const d = await delayIdleVsBusy(() => m.verifyApp(app.dir, manifest, { threads: 1 }), P);
+  const el = { idleP99Ms: d.idleP99Ms, verifyP99Ms: d.busyP99Ms, addedMs: d.addedMs, verifyMaxMs: d.busyMaxMs, runs: d.runs };
   return {
     appBytes: app.bytes,
     files: app.files.length,
