@@ -100,6 +100,7 @@ export class ManifestRuntime {
   private readonly dirty = new Set<string>();
   /** Identity and times of each listed file when it was last verified (rel path -> stamp). */
   private readonly stamps = new Map<string, string>();
+  private manifestStamp = '';
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
 
@@ -144,6 +145,7 @@ export class ManifestRuntime {
 
   /** Signature, parse, full verification, watches. */
   private async reload(): Promise<void> {
+    this.manifestStamp = `${await stamp(this.file)}|${await stamp(this.file + '.sig')}`;
     this.fileDiffs.clear();
     this.memoryDiffs = [];
     try {
@@ -191,6 +193,9 @@ export class ManifestRuntime {
    * macOS, Windows). Those are re-verified.
    */
   private async listing(): Promise<void> {
+    // A manifest or signature that changed without an event (it was missing, so nothing watched it;
+    // or no inotify here): load it again, signature first.
+    if (`${await stamp(this.file)}|${await stamp(this.file + '.sig')}` !== this.manifestStamp) return this.reload();
     if (!this.manifest || !this.appDir) return;
     for (const [p, o] of [...this.fileDiffs]) if (o.kind === 'file-not-in-manifest') this.fileDiffs.delete(p);
     for (const d of await unlistedCode(this.appDir, this.manifest)) this.fileDiffs.set(d.path, observe(d, this.appDir));

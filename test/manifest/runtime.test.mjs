@@ -168,3 +168,21 @@ test('a listed file removed, then put back with other bytes, then with the vendo
     g.stop();
   }
 });
+
+test('a manifest that was missing at start and then appears is loaded by the periodic check, signature first', async () => {
+  const app = await appWithLib();
+  const moved = app.manifestPath + '.away';
+  fs.renameSync(app.manifestPath, moved);
+  const g = guardFor(app.manifestPath, { periodMs: 300 });
+  try {
+    const s = await g.start();
+    assert.equal(s.manifest.state, 'invalid');
+    fs.renameSync(moved, app.manifestPath);
+    const deadline = Date.now() + 10000;
+    while (g.status().manifest.state !== 'match' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(g.status().manifest.state, 'match', JSON.stringify(g.status().manifest));
+    assert.ok(!g.status().findings.some((f) => f.kind === 'manifest-invalid'), 'the manifest-invalid finding closed');
+  } finally {
+    g.stop();
+  }
+});
