@@ -230,9 +230,9 @@ export class Guard extends EventEmitter {
     }
     // The manifest is verified on its own native thread while the first code pass runs.
     const manifestReady = this.startManifest();
-    await this.runPass(true);
+    const passed = await this.runPass(true);
     await manifestReady;
-    const status = this.publish();
+    const status = this.manifest ? this.publish() : passed;
     unref(setInterval(() => void this.runPass(false).catch(() => undefined), this.opts.periodMs));
     // Fields outside the native signature, and every OS without the loop: checked every period too.
     unref(
