@@ -18,7 +18,7 @@ import type { PageHasher } from './page-hasher';
 
 export interface FileDigest {
   digest: Buffer;
-  /** Run digests per code range, in the order asked. */
+  /** Run digests per code range, in the order asked (empty when the digest matched `expected`). */
   runs: Buffer[];
   /** Bytes this digest covers (progress and the bench). */
   bytes: number;
@@ -44,8 +44,11 @@ export async function readHead(fh: FileHandle, size: number): Promise<Buffer> {
   return readAt(fh, 0, Math.min(HEAD_BYTES, size));
 }
 
-/** Hashes the plan's pieces and the given code ranges (from the plan at create, the manifest at verify). */
-export async function digestPlan(fh: FileHandle, plan: DigestPlan, code: PlannedCode[], hasher: PageHasher, onBytes?: (n: number) => void): Promise<FileDigest> {
+/**
+ * Hashes the plan's pieces and the given code ranges (from the plan at create, the manifest at
+ * verify). With `expected` (verify), the code runs are computed only when the digest differs.
+ */
+export async function digestPlan(fh: FileHandle, plan: DigestPlan, code: PlannedCode[], hasher: PageHasher, onBytes?: (n: number) => void, expected?: Buffer): Promise<FileDigest> {
   const lane = hasher.lane();
   const records: Buffer[] = [];
   const pieceDigests: { offset: number; length: number; digests: Buffer }[] = [];
@@ -60,6 +63,9 @@ export async function digestPlan(fh: FileHandle, plan: DigestPlan, code: Planned
     records.push(le, digests);
     bytes += len;
   }
+  const digest = hasher.blake3(Buffer.concat(records));
+  // The runs are needed to write a manifest, and to locate a difference; a file that matches needs none.
+  if (expected !== undefined && digest.equals(expected)) return { digest, runs: [], bytes };
   const runs: Buffer[] = [];
   for (const c of code) {
     // A page-aligned range inside a hashed piece reuses its page digests (ELF, PE); others are
@@ -81,7 +87,7 @@ export async function digestPlan(fh: FileHandle, plan: DigestPlan, code: Planned
     }
     runs.push(hasher.runs(pages, RUN_PAGES));
   }
-  return { digest: hasher.blake3(Buffer.concat(records)), runs, bytes };
+  return { digest, runs, bytes };
 }
 
 /** Opens `file` without following a final symlink, for reading. */

@@ -72,7 +72,7 @@ export async function verifyFile(appDir: string, f: ManifestFile, hasher: PageHa
     const kind = classify(f.path, head);
     if (kind !== f.kind) return differs('kind', `now ${kind}, the manifest says ${f.kind}`);
     const plan = await planFor(f.rule, fh, size, head);
-    const d = await digestPlan(fh, plan, f.code ?? [], hasher, onBytes);
+    const d = await digestPlan(fh, plan, f.code ?? [], hasher, onBytes, Buffer.from(f.digest, 'base64'));
     if (d.digest.toString('base64') === f.digest) return { diff: null, bytes: d.bytes };
     const { code, total } = codeDifferences(f, d.runs);
     const extra = f.code?.length ? { code, codeRunsDiffering: total } : {};
