@@ -55,10 +55,14 @@ function runBuilder(proj, env) {
   });
 }
 
-test('electron-builder --linux dir with "afterPack": procguard/build writes a manifest that verify accepts', { timeout: 240000 }, async () => {
+test('electron-builder --linux dir with "afterPack": "procguard/build" writes a manifest that verify accepts', { timeout: 240000 }, async () => {
   const k = await makeKeys();
-  const p = builderProject(hookModule);
-  const r = runBuilder(p.proj, { PROCGUARD_MANIFEST_KEY: k.privateKey });
+  const p = builderProject('procguard/build');
+  // electron-builder resolves the module id from its own install; an app has procguard in the same
+  // node_modules. Here a NODE_PATH folder holds `procguard` (a link to this checkout).
+  const modules = tmpdir('pg-eb-modules-');
+  fs.symlinkSync(root, path.join(modules, 'procguard'));
+  const r = runBuilder(p.proj, { PROCGUARD_MANIFEST_KEY: k.privateKey, NODE_PATH: modules });
   assert.equal(r.status, 0, `electron-builder failed:\n${r.stdout}\n${r.stderr}`);
   assert.match(r.stdout + r.stderr, /procguard: manifest of \d+ files/, 'the hook ran');
   const mf = path.join(p.appOut, 'resources', 'procguard-manifest.json');
