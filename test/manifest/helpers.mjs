@@ -9,8 +9,16 @@ export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const m = await import(path.join(root, 'dist/manifest/index.js'));
 export const cli = path.join(root, 'dist/cli.js');
 
+const made = [];
+process.on('exit', () => {
+  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** A fresh temporary folder, removed when the test process exits. */
 export function tmpdir(prefix = 'pg-manifest-') {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(d);
+  return d;
 }
 
 /** A fresh key pair as PEM files; returns the paths and the decoded keys. */
