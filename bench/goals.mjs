@@ -10,6 +10,8 @@ export const GOALS = [
   { key: 'rss_growth_mib', op: '<', target: 1, label: 'RSS growth per resident-only sweep (MiB)' },
   { key: 'baseline_bytes_per_page', op: '<=', target: 16, label: 'baseline bytes per page' },
   { key: 'first_check_vs_b3sum', op: '>=', target: 1.2, label: 'a new Guard\'s first check / b3sum (1 thread)' },
+  { key: 'manifest_verify_vs_b3sum', op: '>=', target: 1.0, label: 'manifest verify of an app folder / b3sum (1 thread)' },
+  { key: 'manifest_eventloop_p99_added_ms', op: '<', target: 1, label: 'event-loop p99 added while verifying (ms)' },
   { key: 'tamper_latency_ms', op: '<=', target: 250, label: 'software tamper -> finding (ms, median)' },
   { key: 'tracer_latency_ms', op: '<=', target: 250, label: 'same-uid PTRACE_SEIZE -> tracer-attached (ms, median)' },
   { key: 'file_write_latency_ms', op: '<=', target: 250, label: 'write(2) to a mapped code file -> code-modified (ms, median)' },

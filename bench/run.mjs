@@ -16,6 +16,7 @@ import { fastLoopLatencies } from './fastloops.mjs';
 import { firstCheckVsB3sum } from './first-check.mjs';
 import { treeBench } from './tree.mjs';
 import { debuggerBench } from './debuggers.mjs';
+import { manifestBench, manifestRows } from './manifest.mjs';
 
 /** "procguard-watch 0.21, procguard-scan 0.13, ..." from cpuShare().threads, largest first. */
 const threadList = (t) =>
@@ -72,6 +73,9 @@ const crcjs = crcCrc32(workload, Math.min(bytes, P.crcMiB * MiB));
 log('a new Guard\'s first full check() vs b3sum');
 const fc = await firstCheckVsB3sum(b3, P.reps);
 
+log('signed manifest: verify an app folder on one native thread vs b3sum --num-threads 1');
+const mf = manifestRows(await manifestBench({ quick, log }));
+
 log('event-loop delay: idle vs back-to-back sweeps of the workload and own code');
 const el = await eventLoopDelay(everything, { rounds: P.elRounds, windowMs: P.elWindowMs });
 
@@ -108,6 +112,7 @@ const values = {
   tamper_latency_ms: tamper.medianMs,
   ...fl.values,
   first_check_vs_b3sum: fc.ratio,
+  ...mf.values,
 };
 const result = {
   quick,
@@ -137,6 +142,7 @@ const result = {
   batch_pages_fast: tf.best.batchPages,
   batch_tuning: { blake3: tb.all.map((r) => ({ batchPages: r.batchPages, gbps: r.gbps })), fast: tf.all.map((r) => ({ batchPages: r.batchPages, gbps: r.gbps })) },
   first_check: fc,
+  manifest: mf.result,
   ...hashOnly.json,
   goal_backends: goalBackends(hashOnly),
   eventloop: el,
@@ -162,6 +168,7 @@ const rows = [
   ['memory read-sum loop (64-bit loads)', fmt(mr.gbps), wl],
   ...hashOnlyTableRows(hashOnly, fmt),
   [`a new Guard's first full check() (hash-once read path)`, fmt(fc.gbps), `${fmt(fc.bytes / MiB, 0)} MiB: workload + own code, ${fmt(fc.seconds * 1000, 0)} ms; page-cache pages read by ${fc.firstRead.route} (in place ${fmt(fc.firstRead.viewNsPerPage / 1000, 2)} us/page, copy ${fmt(fc.firstRead.copyNsPerPage / 1000, 2)} us/page, hashing included)`],
+  ...mf.rows,
   [`b3sum --num-threads 1 --no-mmap${b3.available ? ` (${b3.version})` : ' (not installed)'}`, fmt(b3.gbps), `same bytes, tmpfs file`],
   ['node:crypto SHA-256', fmt(sha.gbps), wl],
   ['@noble/hashes BLAKE3 (pure JS)', fmt(noble.gbps, 3), `${fmt(noble.bytes / MiB, 0)} MiB slice, same bytes`],

@@ -12,7 +12,11 @@
 //    Everywhere else it is the full hardening (docs/harden.md, "Desktop portals").
 const { harden, Guard } = require('procguard');
 const log = require('electron-log/main');
-const guard = new Guard({ logger: log }); // findings go to electron-log's 'procguard' scope
+// Packaged: every app file and the app's own code are checked against the vendor's signed
+// manifest, written by the build's afterPack hook (procguard/build; docs/manifest.md). The public
+// key ships inside app.asar; `npm start` (not packaged) has no manifest to check.
+const packaged = !require('electron').app.isPackaged ? null : { publicKey: require('node:fs').readFileSync(require('node:path').join(__dirname, 'procguard-manifest-public.pem')) };
+const guard = new Guard({ logger: log, ...(packaged ? { manifest: packaged } : {}) }); // findings go to electron-log's 'procguard' scope
 guard.prepare();
 const hardenReport = harden({ portals: 'auto' });
 guard.setHardening(hardenReport);

@@ -18,6 +18,8 @@ const NEEDS = [
   { what: 'a Chromium for the renderer tests', found: () => findBrowser() !== null, apt: ['chromium'], required: true },
   { what: 'b3sum (bench reference)', found: () => onPath(['b3sum']) !== null, apt: ['b3sum'] },
   { what: 'mingw-w64 (Windows compile check)', found: () => onPath(['x86_64-w64-mingw32-g++']) !== null, apt: ['g++-mingw-w64-x86-64-posix'] },
+  { what: 'osslsigncode + openssl (manifest: Authenticode signing survival)', found: () => onPath(['osslsigncode']) !== null && onPath(['openssl']) !== null, apt: ['osslsigncode', 'openssl'] },
+  { what: 'lld + llvm-mc (manifest: a Mach-O linked and ad-hoc signed)', found: () => onPath(['ld64.lld', 'ld64.lld-14']) !== null && onPath(['llvm-mc']) !== null, apt: ['lld', 'llvm'] },
   { what: 'setpriv (unprivileged-uid tests)', found: () => onPath(['setpriv']) !== null, apt: ['util-linux'] },
   {
     what: 'xdg-desktop-portal and dbus-daemon (desktop-portal tests)',

@@ -5,6 +5,7 @@
  *   procguard watch [--period-ms N] [--duration-s N] [--json]
  *   procguard selftest [--json]
  *   procguard bench [bench options]
+ *   procguard manifest keygen|create|verify (src/cli/manifest.ts)
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -13,13 +14,15 @@ import { ProcguardError } from './errors';
 import { formatScan, scan } from './cli/scan';
 import { selftest } from './cli/selftest';
 import { watch } from './cli/watch';
+import { manifestCommand, MANIFEST_USAGE } from './cli/manifest';
 
 const USAGE = `usage: procguard <command> [options]
   scan [--json] [--mode blake3|fast]     every executable region: bytes, resident share, hash time
   watch [--period-ms N] [--duration-s N] [--json]
                                          harden this process, start a Guard, print live status
   selftest [--json]                      flip a bit in a never-run code page, show the finding, restore it
-  bench [--quick] [--json]               run the benchmark (npm run bench)`;
+  bench [--quick] [--json]               run the benchmark (npm run bench)
+${MANIFEST_USAGE}`;
 
 class UsageError extends Error {}
 
@@ -70,6 +73,8 @@ async function main(argv: string[]): Promise<number> {
       else out(r.ok ? 'selftest passed' : 'selftest FAILED');
       return r.ok ? 0 : 1;
     }
+    case 'manifest':
+      return manifestCommand(args, out);
     case 'bench': {
       const script = path.resolve(__dirname, '..', 'bench', 'run.mjs');
       if (!fs.existsSync(script)) throw new UsageError(`the benchmark is not installed with this package (${script} missing); run it from a source checkout`);

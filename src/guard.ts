@@ -23,6 +23,7 @@ import { TreeMonitor, type ProcessTreeOptions } from './tree/monitor';
 import { DebuggerWatch } from './kernel/debugger-watch';
 import { aggregatePages } from './integrity/aggregate';
 import type { DebuggerWatchOptions } from './kernel/debuggers';
+import { ManifestRuntime, type ManifestGuardOptions } from './manifest/runtime';
 
 export interface GuardOptions extends CodeMonitorOptions {
   /** Period of the full sweep in ms. Default 10 000. */
@@ -73,6 +74,9 @@ export interface GuardOptions extends CodeMonitorOptions {
    *  this process and the watched tree (Linux, every 1000 ms); `allow` names the ones the app runs on
    *  purpose (see src/kernel/debuggers.ts). Default on; false turns it off. */
   debuggers?: boolean | DebuggerWatchOptions;
+  /** The vendor's signed manifest (docs/manifest.md): every app file checked against it, and the
+   *  app's own code mappings compared with its page digests. Default off. */
+  manifest?: ManifestGuardOptions;
 }
 
 type CheckerError = Status['checkerErrors'][number];
@@ -100,6 +104,7 @@ export class Guard extends EventEmitter {
   private openKernel: Observation[] = [];
   private openLaunch: Observation[] = [];
   private tree: TreeMonitor | null = null;
+  private manifest: ManifestRuntime | null = null;
   private openTree: Observation[] = [];
   private debuggers: DebuggerWatch | null = null;
   private openDebug: Observation[] = [];
@@ -163,6 +168,18 @@ export class Guard extends EventEmitter {
     this.policy = options.policy ?? defaultPolicy();
     if (typeof this.policy?.classify !== 'function') throw new TypeError('policy must have a classify(observation, context) function');
     this.log = options.logger ? createFindingLogger(options.logger) : null;
+    // A bad public key throws here (ManifestKeyError), before anything starts.
+    this.manifest = options.manifest
+      ? new ManifestRuntime(options.manifest, {
+          publish: (observations) => {
+            if (!this.stopped) this.report(observations, 'manifest');
+          },
+          error: (e) => this.recordError('code', e),
+          code: () => (this.codeBaselined ? this.code : null),
+          openCode: () => this.openCode,
+          periodMs: period,
+        })
+      : null;
     this.current = this.buildStatus();
   }
 
@@ -240,7 +257,11 @@ export class Guard extends EventEmitter {
       this.tree?.start((u) => this.treeUpdate(u), (e) => this.recordError('kernel', e), this.opts.keepAlive);
     }
     await this.debuggers?.start(this.opts.keepAlive === true);
-    const status = await this.runPass(true);
+    // The manifest is verified on its own native thread while the first code pass runs.
+    const manifestReady = this.startManifest();
+    const passed = await this.runPass(true);
+    await manifestReady;
+    const status = this.manifest ? this.publish() : passed;
     unref(setInterval(() => void this.runPass(false).catch(() => undefined), this.opts.periodMs));
     // Fields outside the native signature, and every OS without the loop: checked every period too.
     unref(
@@ -277,7 +298,16 @@ export class Guard extends EventEmitter {
     this.files?.close();
     this.tree?.stop();
     this.debuggers?.stop();
+    this.manifest?.stop();
     this.code?.close();
+  }
+
+  private async startManifest(): Promise<void> {
+    try {
+      await this.manifest?.start(this.opts.keepAlive);
+    } catch (e) {
+      this.recordError('code', e);
+    }
   }
 
   /** One full pass now (unpaced code sweep, kernel check, launch audit). Resolves with the new Status. */
@@ -361,6 +391,7 @@ export class Guard extends EventEmitter {
         this.lastPassCpuMs = paced ? r.durationMs * this.opts.cpuBudget! : r.durationMs;
         this.files?.sync(this.code.mappedFiles());
         this.openCode = this.refineCode(r.open); // with the writable-file observations of new files
+        this.manifest?.compareMemory();
       } catch (e) {
         ok = false;
         this.recordError('code', e);
@@ -721,6 +752,7 @@ export class Guard extends EventEmitter {
       sentinel: { ...this.sentinelInfo },
     };
     if (this.tree) status.processes = this.tree.processes();
+    if (this.manifest) status.manifest = this.manifest.status();
     // Status crosses IPC and goes into logs: make sure it is plain JSON data (no bigint, no class instances).
     return JSON.parse(JSON.stringify(status)) as Status;
   }

@@ -42,3 +42,6 @@ export type { CheckPortalsOptions } from './portals/check';
 export { predictPortals, sessionBusAddress } from './portals/predict';
 export type { PortalEnvironment } from './portals/predict';
 export { readYamaPtraceScope } from './portals/remaining';
+export { createManifest, verifyApp, loadSigned, parseManifest, ManifestInvalidError, ManifestKeyError, ManifestInputError } from './manifest';
+export type { Manifest, ManifestFile, Difference, VerifyReport, CreateOptions as ManifestCreateOptions } from './manifest';
+export type { ManifestGuardOptions } from './manifest/runtime';

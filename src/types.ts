@@ -206,6 +206,8 @@ export interface Status {
   sentinel?: SentinelInfo;
   /** Process tree (option `processTree`): the watched processes, the root first. Absent when off. */
   processes?: ProcessEntry[];
+  /** The signed manifest (option `manifest`). Absent when off. */
+  manifest?: ManifestStatus;
 }
 
 /** The Guard's loops (see docs/security.md: what each covers). Times are ISO-8601 or null. */
@@ -263,4 +265,25 @@ export interface ProcessEntry {
   coverage: { regions: number; bytes: number; writtenPages: number; readBytes: number; pagemapBytes: number; jitRegions: number } | null;
   /** Open findings about this process (count). */
   findings: number;
+}
+
+/** Findings of the signed manifest (Guard option `manifest`, docs/manifest.md). Subsystem 'code'. */
+export type ManifestFindingKind = 'manifest-invalid' | 'file-differs-from-manifest' | 'file-missing' | 'file-not-in-manifest' | 'code-differs-from-manifest';
+
+/** Status.manifest: the signed manifest check (absent without the `manifest` option). */
+export interface ManifestStatus {
+  /** 'verifying' the first check runs; 'match'; 'differs' (findings open); 'invalid' (signature or document). */
+  state: 'verifying' | 'match' | 'differs' | 'invalid';
+  path: string;
+  appDir: string | null;
+  app?: { name: string; version: string; platform: string; arch: string };
+  filesListed: number;
+  filesChecked: number;
+  /** Open manifest findings (files and memory runs). */
+  differences: number;
+  lastVerifiedAt: string | null;
+  /** The app's own ELF mappings compared with the vendor's code runs (64 KiB each). */
+  memory: { files: number; runsCompared: number; runsDiffering: number; runsUnknown: number };
+  watch: { state: 'inotify' | 'off'; reason?: string; files: number };
+  reason?: string;
 }

@@ -12,7 +12,7 @@
  * Theming: CSS custom properties (--procguard-*) and ::part(): container, header, heading, state,
  * state-icon, meta, section, steps, step, findings, finding, finding-title, finding-location,
  * severity, detail, empty, error, hardening-alerts, tracer, warnings, warning, portals (desktop-portal state),
- * protections, processes (the process table), process (one row).
+ * protections, processes (the process table), process (one row), manifest (the signed manifest line).
  */
 import type { Finding, HardenPortals, HardenStep, ProcessEntry, Status } from '../../types.js';
 
@@ -165,6 +165,7 @@ export class ProcguardStatusElement extends Base {
       const alerts = hardeningAlerts(doc, s);
       if (alerts !== null) container.append(alerts);
       container.append(this.#loops(doc, s)); // fastloops: what is off and why
+      if (s.manifest !== null && typeof s.manifest === 'object') container.append(manifestLine(doc, s.manifest));
       container.append(this.#hardening(doc, s));
       container.append(this.#findings(doc, s));
       if (Array.isArray(s.processes)) container.append(processTable(doc, s, s.processes));
@@ -452,4 +453,17 @@ declare global {
   interface HTMLElementTagNameMap {
     'procguard-status': ProcguardStatusElement;
   }
+}
+
+/** The signed manifest (Status.manifest): state, files checked, differences; an invalid one says why. */
+function manifestLine(doc: Document, m: NonNullable<Status['manifest']>): HTMLElement {
+  const p = el(doc, 'p', 'manifest');
+  const state = str(m.state);
+  p.dataset.manifest = state;
+  const app = m.app !== null && typeof m.app === 'object' ? ` (${str(m.app.name)} ${str(m.app.version)})` : '';
+  const counts = `${Number(m.filesChecked) || 0} of ${Number(m.filesListed) || 0} files checked, ${Number(m.differences) || 0} differences`;
+  if (state === 'invalid') p.append(`Manifest INVALID: ${str(m.reason)}`);
+  else if (state === 'verifying') p.append('Manifest: verifying');
+  else p.append(`Manifest${app}: ${state === 'match' ? 'matches the vendor build' : 'DIFFERS from the vendor build'} \u00B7 ${counts}`);
+  return p;
 }
