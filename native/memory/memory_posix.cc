@@ -1,10 +1,12 @@
 // macOS and FreeBSD: safe reads of our own memory, residency via mincore, executable regions.
+// This file is the part both share; the OS calls (the safe copy, the address space walk) are in
+// memory_darwin.cc and memory_freebsd.cc behind memory_posix.h, one of them built per OS by binding.gyp.
 //
 // Written to the man pages and the system headers (mach_vm_read_overwrite and
 // mach_vm_region_recurse from <mach/mach_vm.h>, proc_pidinfo(PROC_PIDREGIONPATHINFO) from
 // <libproc.h>, sysctl(3) KERN_PROC_VMMAP and struct kinfo_vmentry from <sys/user.h>, mincore(2),
 // write(2), pipe(2)); not compiled or run here (no macOS SDK or FreeBSD sysroot on the build
-// machine). test/harden/posix-sources.test.mjs syntax-checks it with g++ against
+// machine). test/harden/posix-sources.test.mjs syntax-checks them with g++ against
 // declaration shims transcribed from those headers: it catches C++ mistakes, not API mistakes.
 //
 // Safe reads, which never dereference a pointer into memory that may be unmapped:
@@ -29,38 +31,21 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#if defined(__APPLE__)
-#include <libproc.h>
-#include <mach/mach.h>
-#include <mach/mach_vm.h>
-#elif defined(__FreeBSD__)
-#include <sys/sysctl.h>
-#include <sys/user.h>
-#endif
-
 #include <algorithm>
 #include <cstring>
 
 #include "memory.h"
 #include "file_posix.h"
+#include "memory_posix.h"
 
 namespace pg {
 
 namespace {
 
-constexpr size_t kChunk = 4096;  // digest granularity; divides every OS page size (4 or 16 KiB)
-
-// One entry of the address space walk (any protection), before filtering to executable ones.
-struct Mapping {
-  uintptr_t start = 0, end = 0;
-  bool r = false, w = false, x = false;
-  bool anonymous = false;  // not backed by a file: candidate part of a JIT reservation
-  bool file = false;
-  std::string path;
-  int64_t offset = -1;
-  bool hasFileId = false;
-  uint64_t dev = 0, ino = 0;
-};
+using posix::CopyChunk;
+using posix::CopyRun;
+using posix::kChunk;
+using posix::Mapping;
 
 std::string Protect(const Mapping& m) {
   std::string s = "---";
@@ -103,78 +88,6 @@ void ToRegions(const std::vector<Mapping>& all, std::vector<ExecRegion>* out) {
   }
 }
 
-#if defined(__APPLE__)
-
-bool CopyChunk(uintptr_t addr, void* out, size_t len, int* err) {
-  mach_vm_size_t got = 0;
-  kern_return_t kr =
-      mach_vm_read_overwrite(mach_task_self(), static_cast<mach_vm_address_t>(addr), static_cast<mach_vm_size_t>(len),
-                             static_cast<mach_vm_address_t>(reinterpret_cast<uintptr_t>(out)), &got);
-  if (kr != KERN_SUCCESS || got != len) {
-    if (err) *err = kr == KERN_PROTECTION_FAILURE ? EACCES : EFAULT;
-    return false;
-  }
-  return true;
-}
-
-#elif defined(__FreeBSD__)
-
-// A per-thread non-blocking pipe: the kernel copies user memory into it with copyin, which fails
-// with EFAULT on an unmapped or unreadable address instead of faulting.
-struct ProbePipe {
-  int rd = -1, wr = -1;
-  ~ProbePipe() {
-    if (rd >= 0) close(rd);
-    if (wr >= 0) close(wr);
-  }
-  bool Ready(int* err) {
-    if (rd >= 0) return true;
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
-      if (err) *err = errno;
-      return false;
-    }
-    rd = fds[0];
-    wr = fds[1];
-    return true;
-  }
-  void Drain() {
-    uint8_t sink[kChunk];
-    while (read(rd, sink, sizeof sink) > 0) {
-    }
-  }
-};
-thread_local ProbePipe t_pipe;
-
-// `len` <= kChunk and [addr, addr+len) inside one page (the pipe holds 16 KiB at least).
-bool CopyChunk(uintptr_t addr, void* out, size_t len, int* err) {
-  if (!t_pipe.Ready(err)) return false;
-  ssize_t w;
-  do w = write(t_pipe.wr, reinterpret_cast<const void*>(addr), len);
-  while (w < 0 && errno == EINTR);
-  if (w != static_cast<ssize_t>(len)) {
-    if (err) *err = w < 0 ? errno : EIO;
-    t_pipe.Drain();
-    return false;
-  }
-  size_t got = 0;
-  while (got < len) {
-    ssize_t r = read(t_pipe.rd, static_cast<uint8_t*>(out) + got, len - got);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) {
-      if (err) *err = r < 0 ? errno : EIO;
-      t_pipe.Drain();
-      return false;
-    }
-    got += static_cast<size_t>(r);
-  }
-  return true;
-}
-
-#else
-#error "memory_posix.cc is for macOS and FreeBSD (Linux uses memory_linux.cc)"
-#endif
-
 // Copies [addr, addr+len) in chunks that never cross a 4 KiB boundary; stops at the first failure.
 size_t CopyChunked(uintptr_t addr, void* out, size_t len, int* err) {
   size_t done = 0;
@@ -195,10 +108,8 @@ size_t PageSize() {
 
 size_t SafeRead(uintptr_t addr, void* out, size_t len, int* err) {
   if (err) *err = 0;
-#if defined(__APPLE__)
-  // One kernel copy for the whole range when it is all readable; per chunk after a failure.
-  if (len > 0 && CopyChunk(addr, out, len, err)) return len;
-#endif
+  // One kernel copy for the whole range when it is all readable (macOS); per chunk otherwise.
+  if (CopyRun(addr, out, len, err)) return len;
   return CopyChunked(addr, out, len, err);
 }
 
@@ -210,14 +121,12 @@ size_t SafeReadPages(const uintptr_t* addrs, size_t count, uint8_t* out, uint8_t
     size_t first = i++;
     while (i < count && addrs[i] == addrs[i - 1] + kChunk) ++i;
     int err = 0;
-#if defined(__APPLE__)
-    // A run of adjacent pages in one call; on a hole, fall through to page by page.
-    if (CopyChunk(addrs[first], out + first * kChunk, (i - first) * kChunk, &err)) {
+    // A run of adjacent pages in one call (macOS); on a hole or elsewhere, page by page.
+    if (CopyRun(addrs[first], out + first * kChunk, (i - first) * kChunk, &err)) {
       std::memset(ok + first, 1, i - first);
       read += i - first;
       continue;
     }
-#endif
     for (size_t k = first; k < i; ++k) {
       if (CopyChunk(addrs[k], out + k * kChunk, kChunk, &err)) {
         ok[k] = 1;
@@ -256,99 +165,7 @@ bool PagemapStates(uintptr_t addr, size_t len, std::vector<uint8_t>* out, int* e
 
 bool ExecutableRegions(std::vector<ExecRegion>* out, int* err) {
   std::vector<Mapping> all;
-#if defined(__APPLE__)
-  // mach_vm_region_recurse descends into submaps (the dyld shared cache is one), so each leaf
-  // entry comes with its own protection; mach_vm_region would report the submap as one block.
-  mach_vm_address_t addr = 0;
-  natural_t depth = 0;
-  for (;;) {
-    mach_vm_size_t size = 0;
-    vm_region_submap_info_data_64_t info;
-    mach_msg_type_number_t count = VM_REGION_SUBMAP_INFO_COUNT_64;
-    kern_return_t kr = mach_vm_region_recurse(mach_task_self(), &addr, &size, &depth,
-                                              reinterpret_cast<vm_region_recurse_info_t>(&info), &count);
-    if (kr == KERN_INVALID_ADDRESS) break;  // past the last region
-    if (kr != KERN_SUCCESS) {
-      if (err) *err = EIO;
-      return false;
-    }
-    if (info.is_submap) {
-      ++depth;
-      continue;
-    }
-    Mapping m;
-    m.start = static_cast<uintptr_t>(addr);
-    m.end = static_cast<uintptr_t>(addr + size);
-    m.r = (info.protection & VM_PROT_READ) != 0;
-    m.w = (info.protection & VM_PROT_WRITE) != 0;
-    m.x = (info.protection & VM_PROT_EXECUTE) != 0;
-    m.file = info.external_pager != 0;
-    if (m.x) {
-      // Path, file offset and vnode identity (what proc_regionfilename(3) reads, plus the stat).
-      struct proc_regionwithpathinfo rp;
-      std::memset(&rp, 0, sizeof rp);
-      int n =
-          proc_pidinfo(getpid(), PROC_PIDREGIONPATHINFO, static_cast<uint64_t>(addr), &rp, static_cast<int>(sizeof rp));
-      if (n == static_cast<int>(sizeof rp) && rp.prp_prinfo.pri_address <= addr &&
-          addr < rp.prp_prinfo.pri_address + rp.prp_prinfo.pri_size && rp.prp_vip.vip_path[0] != '\0') {
-        m.file = true;
-        m.path.assign(rp.prp_vip.vip_path, strnlen(rp.prp_vip.vip_path, sizeof rp.prp_vip.vip_path));
-        m.offset = static_cast<int64_t>(rp.prp_prinfo.pri_offset + (addr - rp.prp_prinfo.pri_address));
-        m.hasFileId = true;
-        m.dev = static_cast<uint64_t>(rp.prp_vip.vip_vi.vi_stat.vst_dev);
-        m.ino = static_cast<uint64_t>(rp.prp_vip.vip_vi.vi_stat.vst_ino);
-      } else if (m.file) {
-        m.offset = static_cast<int64_t>(info.offset);
-      }
-    }
-    m.anonymous = !m.file;
-    all.push_back(std::move(m));
-    addr += size;
-  }
-#elif defined(__FreeBSD__)
-  // sysctl KERN_PROC_VMMAP (what kinfo_getvmmap(3) wraps; used directly to avoid linking libutil):
-  // packed struct kinfo_vmentry records of kve_structsize bytes each (the path is truncated).
-  int mib[4] = {CTL_KERN, KERN_PROC, KERN_PROC_VMMAP, static_cast<int>(getpid())};
-  std::vector<char> buf;
-  size_t len = 0;
-  for (int attempt = 0;; ++attempt) {
-    if (sysctl(mib, 4, nullptr, &len, nullptr, 0) != 0) {
-      if (err) *err = errno;
-      return false;
-    }
-    len = len * 4 / 3;  // the map can grow between the two calls
-    buf.assign(len, 0);
-    if (sysctl(mib, 4, buf.data(), &len, nullptr, 0) == 0) break;
-    if (errno != ENOMEM || attempt >= 4) {
-      if (err) *err = errno;
-      return false;
-    }
-  }
-  for (size_t pos = 0; pos + sizeof(int) <= len;) {
-    const struct kinfo_vmentry* kve = reinterpret_cast<const struct kinfo_vmentry*>(buf.data() + pos);
-    if (kve->kve_structsize <= 0 || pos + static_cast<size_t>(kve->kve_structsize) > len) break;
-    Mapping m;
-    m.start = static_cast<uintptr_t>(kve->kve_start);
-    m.end = static_cast<uintptr_t>(kve->kve_end);
-    m.r = (kve->kve_protection & KVME_PROT_READ) != 0;
-    m.w = (kve->kve_protection & KVME_PROT_WRITE) != 0;
-    m.x = (kve->kve_protection & KVME_PROT_EXEC) != 0;
-    m.file = kve->kve_type == KVME_TYPE_VNODE;
-    m.anonymous =
-        kve->kve_type == KVME_TYPE_DEFAULT || kve->kve_type == KVME_TYPE_SWAP || kve->kve_type == KVME_TYPE_NONE;
-    if (m.file) {
-      const size_t at = offsetof(struct kinfo_vmentry, kve_path), size = static_cast<size_t>(kve->kve_structsize);
-      size_t max = size > at ? size - at : 0;  // the record is cut after the path's NUL
-      m.path.assign(kve->kve_path, strnlen(kve->kve_path, std::min(max, sizeof kve->kve_path)));
-      m.offset = static_cast<int64_t>(kve->kve_offset);
-      m.hasFileId = true;
-      m.dev = static_cast<uint64_t>(kve->kve_vn_fsid);
-      m.ino = static_cast<uint64_t>(kve->kve_vn_fileid);
-    }
-    all.push_back(std::move(m));
-    pos += static_cast<size_t>(kve->kve_structsize);
-  }
-#endif
+  if (!posix::WalkMappings(&all, err)) return false;
   ToRegions(all, out);
   return true;
 }
