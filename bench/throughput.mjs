@@ -23,7 +23,7 @@ export async function safeSweep(scanner, regions, mode, batchPages, reps) {
 /**
  * Best-of-`reps` engine pass over the workload mapping with its file adopted, as the code monitor
  * runs it: the first pass takes the baseline (pread), the timed ones compare against it, hashing
- * present page-cache pages in place under a read lease (native/file_view.h). Seconds from the
+ * present page-cache pages in place under a read lease (native/memory/file_view.h). Seconds from the
  * engine's own clock.
  */
 export async function enginePass(region, file, mode, reps) {

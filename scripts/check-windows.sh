@@ -21,6 +21,9 @@ if [ -z "$node_inc" ] || [ ! -f "$node_inc/node_api.h" ]; then
   echo "check-windows: node_api.h not found (set NODE_INCLUDE_DIR)" >&2
   exit 2
 fi
+# binding.gyp's include dirs (each folder of native/: headers are included by bare name).
+incs=""
+for d in $(cd "$root" && node scripts/windows/build-addon.mjs --include-dirs); do incs="$incs -I$d"; done
 if [ $# -eq 0 ]; then
   # Everything binding.gyp compiles on Windows, as the mingw build reads it (one source list:
   # scripts/windows/build-addon.mjs --list). The SIMD files are syntax-checked without their -m
@@ -34,7 +37,7 @@ status=0
 for f in "$@"; do
   if "$cxx" -fsyntax-only -std=c++17 -Wall -Wextra -Wno-unused-parameter \
       -DNAPI_VERSION=8 -DNAPI_CPP_EXCEPTIONS -D_WIN32_WINNT=0x0A00 \
-      -I"$napi_inc" -I"$node_inc" -I"$root/native" "$f"; then
+      -I"$napi_inc" -I"$node_inc" $incs "$f"; then
     echo "check-windows: ok   $f"
   else
     echo "check-windows: FAIL $f" >&2

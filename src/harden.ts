@@ -1,7 +1,7 @@
 /**
  * harden(): close this process to other processes of the same user (ptrace, memory reads,
  * core dumps, handles with VM rights), read every change back, and report it step by step.
- * The OS work lives in native/harden_<os>.cc; this module validates options, chooses steps
+ * The OS work lives in native/harden/harden_<os>.cc; this module validates options, chooses steps
  * and assembles the report.
  */
 import { loadNative } from './native';

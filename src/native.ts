@@ -56,7 +56,7 @@ export interface NativeRegionDigests {
   hashNs: number;
 }
 
-/** One executable region as reported by native/memory_{win,posix}.cc. */
+/** One executable region as reported by native/memory/memory_{win,posix}.cc. */
 export interface NativeExecRegion {
   start: bigint;
   end: bigint;
@@ -198,7 +198,7 @@ export interface NativeScanner {
   close(): void;
 }
 
-/** What the fast watch loop (native/watch_linux.cc) reports: a kernel-signature change and/or file events. */
+/** What the fast watch loop (native/watch/watch_linux.cc) reports: a kernel-signature change and/or file events. */
 export interface NativeWatchReport {
   kernel: boolean;
   wds: number[];
@@ -251,7 +251,7 @@ export interface NativeTreeResult {
 }
 
 export interface NativeBinding {
-  // hardening (native/harden_*.cc)
+  // hardening (native/harden/harden_*.cc)
   harden(opts: NativeHardenOptions): NativeHardenStep[];
   queryTracer(): NativeTracer;
   processState(): NativeProcessState;
@@ -262,7 +262,7 @@ export interface NativeBinding {
   crc32c(data: Uint8Array, backend?: string): number;
   hashBackends(): { blake3: string[]; blake3Active: string; crc32c: string[]; crc32cActive: string };
 
-  // memory (native/memory_*.cc)
+  // memory (native/memory/memory_*.cc)
   /** Safe read (process_vm_readv / ReadProcessMemory). Returns the bytes read (may be short), or null if none. */
   readMemory(address: bigint, length: number): Buffer | null;
   /** One byte per page: 1 resident, 0 not, from mincore. Null when unsupported. */
@@ -289,14 +289,14 @@ export interface NativeBinding {
 
   Scanner: new () => NativeScanner;
   /**
-   * How a file's first pass reads its page-cache pages in this process (native/first_read.h): the
+   * How a file's first pass reads its page-cache pages in this process (native/scanner/first_read.h): the
    * first two eligible chunks time the in-place view and a copy; 'probing' until both are measured.
    * Costs are thread CPU per page, hashing included (-1: not measured yet).
    */
   firstReadChoice(): { route: 'probing' | 'view' | 'copy'; viewNsPerPage: number; copyNsPerPage: number };
   /** Linux only: the fast watch loop (kernel signature every `periodMs`, inotify on code files). */
   Watcher?: new (periodMs: number, onReport: (r: NativeWatchReport) => void) => NativeWatcher;
-  /** Linux only (absent elsewhere): the process tree's code check, one background job per pass (native/tree_linux.cc). */
+  /** Linux only (absent elsewhere): the process tree's code check, one background job per pass (native/tree/tree_linux.cc). */
   treeCodeScan?(jobs: NativeTreeJob[]): Promise<NativeTreeResult[]>;
   /** Linux only: descendants of `root` from the /proc children files (parents first); null when the kernel has none. */
   treeDescendants?(root: number): number[] | null;

@@ -14,6 +14,7 @@
 //
 // usage: node scripts/windows/build-addon.mjs --node-exe <path/to/node.exe> [--out <dir>] [--jobs N]
 //        node scripts/windows/build-addon.mjs --list     (the sources it would build, as JSON)
+//        node scripts/windows/build-addon.mjs --include-dirs   (binding.gyp's include dirs, one per line)
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -59,7 +60,8 @@ def fold(d, sources):
     return sources
 out = {}
 for t in gyp['targets']:
-    out[t['target_name']] = {'sources': fold(t, []), 'cflags': t.get('cflags', []), 'dependencies': t.get('dependencies', [])}
+    out[t['target_name']] = {'sources': fold(t, []), 'cflags': t.get('cflags', []), 'dependencies': t.get('dependencies', []),
+                             'include_dirs': [d for d in t.get('include_dirs', []) if not d.startswith('<!')]}
 print(json.dumps(out))
 `;
 function readGyp() {
@@ -81,6 +83,14 @@ for (const dep of main.dependencies) {
 }
 for (const s of main.sources) units.push({ src: s, flags: [] });
 if (!units.some((u) => u.src.endsWith('_win.cc'))) die("binding.gyp's OS=='win' condition lists no *_win.cc source");
+// binding.gyp's include dirs of the procguard target (each folder of native/), minus the node-addon-api one
+// (a gyp command expansion; napiInc below).
+const includeDirs = main.include_dirs.map((d) => path.join(root, d));
+if (process.argv.includes('--include-dirs')) {
+  // One per line, for scripts/check-windows.sh.
+  console.log(includeDirs.join('\n'));
+  process.exit(0);
+}
 if (process.argv.includes('--list')) {
   // The sources and ISA flags this build would compile, as JSON (tests; no toolchain needed).
   console.log(JSON.stringify(units));
@@ -100,7 +110,7 @@ if (!nodeInc) die('node_api.h and uv.h not found (set NODE_INCLUDE_DIR to a Node
 const cflags = [
   '-O2', '-std=c++17', '-fstack-protector-strong', '-D_FORTIFY_SOURCE=2', '-Wall', '-Wextra', '-Wno-unused-parameter',
   '-Wno-cast-function-type', '-DNAPI_VERSION=8', '-DNAPI_CPP_EXCEPTIONS', '-D_WIN32_WINNT=0x0A00', '-DWINVER=0x0A00',
-  `-I${napiInc}`, `-I${nodeInc}`, `-I${path.join(root, 'native')}`,
+  `-I${napiInc}`, `-I${nodeInc}`, ...includeDirs.map((d) => `-I${d}`),
 ];
 
 fs.mkdirSync(objDir, { recursive: true });

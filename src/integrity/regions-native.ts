@@ -1,6 +1,6 @@
 /**
  * Executable regions on Windows, macOS and FreeBSD: turns the native region walk
- * (`loadNative().executableRegions()`, native/memory_win.cc and memory_posix.cc) into the same
+ * (`loadNative().executableRegions()`, native/memory/memory_win.cc and memory_posix.cc) into the same
  * CodeRegion shape the Linux /proc/self/maps classifier produces (regions.ts).
  *
  * Keys. Linux keys file code by `dev:inode` from maps. Here:

@@ -147,7 +147,7 @@ async function linuxTracer(root: string, leaderTracer: number): Promise<TracerSt
 }
 
 /**
- * The fields the native watch loop (native/watch_linux.cc) folds into its signature every tick
+ * The fields the native watch loop (native/watch/watch_linux.cc) folds into its signature every tick
  * (every thread's TracerPid, seccomp, NoNewPrivs and capabilities) or about once a second
  * (dumpable, RLIMIT_CORE, cgroup): while that loop runs and has reported no change, they are what
  * the last snapshot says.

@@ -1,4 +1,4 @@
-// The fast loops share one native ticker thread (native/ticker.cc): a running Guard has exactly one
+// The fast loops share one native ticker thread (native/watch/ticker.cc): a running Guard has exactly one
 // procguard-watch thread serving the kernel watch tick and the tamper sentinel (no thread of its
 // own for the sentinel), both heartbeats advance, and stop() joins it (no procguard thread left).
 import { test } from 'node:test';

@@ -15,7 +15,8 @@ const skip = !hasMingw ? 'x86_64-w64-mingw32-g++ is not installed (apt-get insta
 test('the Windows sources compile with mingw-w64 (-fsyntax-only)', { skip }, () => {
   const r = spawnSync('sh', [script], { encoding: 'utf8', cwd: root, timeout: 120000 });
   assert.equal(r.status, 0, `check-windows.sh failed:\n${r.stdout}\n${r.stderr}`);
-  const expected = ['harden_win.cc', 'addon_harden.cc', 'memory_win.cc', 'addon_memory.cc', 'scanner_pass.cc', 'addon_scanner.cc', 'addon_watch.cc', 'addon_tree.cc',
+  const expected = ['harden/harden_win.cc', 'addon/addon_harden.cc', 'memory/memory_win.cc', 'addon/addon_memory.cc', 'scanner/scanner_pass.cc', 'addon/addon_scanner.cc',
+    'addon/addon_watch.cc', 'addon/addon_tree.cc',
     // Every hash source but the arm64-only kernels (binding.gyp builds those for target_arch=='arm64' only).
     ...fs.readdirSync(path.join(root, 'native', 'hash')).filter((f) => f.endsWith('.cc') && !/(_neon|_arm)\.cc$/.test(f)).map((f) => path.join('hash', f))];
   for (const f of expected) {

@@ -1,5 +1,5 @@
 // The Windows/macOS/FreeBSD region conversion (src/integrity/regions-native.ts), on synthetic
-// region walks shaped like native/memory_win.cc and memory_posix.cc output. The native walks
+// region walks shaped like native/memory/memory_win.cc and memory_posix.cc output. The native walks
 // themselves cannot run here; this is the part that can.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

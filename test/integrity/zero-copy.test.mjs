@@ -1,4 +1,4 @@
-// The engine's zero-copy read path (native/file_view.h): present page-cache pages of a file the
+// The engine's zero-copy read path (native/memory/file_view.h): present page-cache pages of a file the
 // engine may lease are hashed in place from a file's second pass on, with the digests the copying
 // path gives; a file open for writing is read with pread; a file truncated and restored by another
 // process while passes run never crashes this one; a writer breaking the lease over and over never

@@ -1,4 +1,4 @@
-// The 4 KiB-digest / OS-page arithmetic (native/page_math.h, used by the scanner's residency and
+// The 4 KiB-digest / OS-page arithmetic (native/memory/page_math.h, used by the scanner's residency and
 // sentinel paths) for 4, 16 and 64 KiB OS pages, compiled with the host C++ compiler and run.
 // The kernels here have 4 KiB pages: this is the part of other page sizes that a test can show
 // without that hardware (see docs/tested-platforms.md, arm64).
@@ -18,7 +18,7 @@ test('regions on 4, 16 and 64 KiB pages map onto 4 KiB digest pages exactly once
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-pagemath-'));
   try {
     const bin = path.join(dir, 'page_math_test');
-    const c = spawnSync(cxx, ['-std=c++17', '-Wall', '-Werror', '-I', path.join(root, 'native'), path.join(here, 'page_math_test.cc'), '-o', bin], { encoding: 'utf8' });
+    const c = spawnSync(cxx, ['-std=c++17', '-Wall', '-Werror', '-I', path.join(root, 'native', 'memory'), path.join(here, 'page_math_test.cc'), '-o', bin], { encoding: 'utf8' });
     assert.equal(c.status, 0, `compile failed: ${c.stderr}`);
     const r = spawnSync(bin, [], { encoding: 'utf8' });
     assert.equal(r.status, 0, `page_math unit test failed:\n${r.stdout}${r.stderr}`);

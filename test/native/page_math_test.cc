@@ -1,4 +1,4 @@
-// Unit test of native/page_math.h, compiled and run by page-math.test.mjs: regions that start and
+// Unit test of native/memory/page_math.h, compiled and run by page-math.test.mjs: regions that start and
 // end on 4, 16 and 64 KiB OS pages map onto 4 KiB digest pages exactly once each.
 #include <cstdio>
 #include <cstdlib>

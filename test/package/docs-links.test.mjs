@@ -37,7 +37,7 @@ function expandBraces(p) {
   return m[1].split(',').flatMap((alt) => expandBraces(p.slice(0, m.index) + alt + p.slice(m.index + m[0].length)));
 }
 
-/** A repository path exists as named, or (for a stem such as `native/scanner_store`) with an extension. */
+/** A repository path exists as named, or (for a stem such as `native/scanner/scanner_store`) with an extension. */
 function repoPathExists(rel) {
   const p = path.join(root, rel.replace(/\/$/, ''));
   if (fs.existsSync(p)) return true;

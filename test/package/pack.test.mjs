@@ -48,7 +48,7 @@ test('npm pack --dry-run: nothing test-only is in the package', () => {
   for (const f of files) for (const [re, what] of TEST_ONLY) if (re.test(f)) bad.push(`${f} (${what})`);
   assert.deepEqual(bad, [], `test-only files in the package:\n  ${bad.join('\n  ')}`);
   // And what the package needs is there: the library, the sources to build elsewhere, the loader.
-  for (const need of ['dist/index.js', 'dist/native.js', 'dist/cli.js', 'binding.gyp', 'native/addon.cc', 'scripts/install.js', 'scripts/node-gyp-local.js', 'package.json']) {
+  for (const need of ['dist/index.js', 'dist/native.js', 'dist/cli.js', 'binding.gyp', 'native/addon/addon.cc', 'scripts/install.js', 'scripts/node-gyp-local.js', 'package.json']) {
     assert.ok(files.includes(need), `${need} missing from the package`);
   }
   if (fs.existsSync(prebuild)) assert.ok(files.includes(`prebuilds/${target}/procguard.node`), 'the prebuild is not packed');

@@ -14,11 +14,12 @@ test('the mingw build compiles the binding.gyp sources for OS==win, x64', { skip
   assert.equal(r.status, 0, r.stderr);
   const units = JSON.parse(r.stdout);
   const srcs = units.map((u) => u.src);
-  for (const f of ['native/harden_win.cc', 'native/memory_win.cc', 'native/addon.cc', 'native/scanner_pass.cc', 'native/addon_watch.cc', 'native/addon_tree.cc', 'native/hash/blake3.cc']) {
+  for (const f of ['native/harden/harden_win.cc', 'native/memory/memory_win.cc', 'native/addon/addon.cc', 'native/scanner/scanner_pass.cc', 'native/addon/addon_watch.cc',
+    'native/addon/addon_tree.cc', 'native/hash/blake3.cc']) {
     assert.ok(srcs.includes(f), `${f} must be built: ${srcs.join(', ')}`);
   }
   assert.deepEqual(srcs.filter((f) => /_(linux|darwin|freebsd|posix)\.cc$|testing\//.test(f)), [], 'no other OS file, no test-only source');
   assert.deepEqual(units.find((u) => u.src === 'native/hash/blake3_avx2.cc')?.flags, ['-mavx2'], 'each SIMD kernel keeps its own ISA flags');
-  assert.deepEqual(units.find((u) => u.src === 'native/harden_win.cc').flags, [], 'portable files get no ISA flag');
+  assert.deepEqual(units.find((u) => u.src === 'native/harden/harden_win.cc').flags, [], 'portable files get no ISA flag');
   assert.equal(new Set(srcs).size, srcs.length, 'no source twice');
 });
