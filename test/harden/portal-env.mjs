@@ -126,6 +126,8 @@ export async function startBus(fixtureFiles, label) {
     fs.chownSync(runtimeDir, NOBODY, NOBODY);
     fs.chmodSync(runtimeDir, 0o700);
     const baseEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: runtimeDir, XDG_RUNTIME_DIR: runtimeDir, GIO_USE_VFS: 'local', LANG: 'C.UTF-8' };
+    // Under qemu-user (npm run test:arm64) the arm64 node the children run needs qemu's loader prefix and CPU.
+    for (const k of ['QEMU_LD_PREFIX', 'QEMU_CPU', 'PROCGUARD_QEMU_USER']) if (process.env[k]) baseEnv[k] = process.env[k];
     const busLog = fs.openSync(path.join(logDir, `${label}-dbus-daemon.log`), 'w');
     logFds.push(busLog);
     const bus = spawn('dbus-daemon', [`--config-file=${path.join(stage, 'session.conf')}`, '--nofork', '--nopidfile', '--print-address=1'], {
