@@ -8,76 +8,24 @@
 import { EventEmitter } from 'node:events';
 import type { Finding, HardenReport, LoopsStatus, Observation, OverallState, PortalCheck, SentinelInfo, Severity, Status, Subsystem } from './types';
 import { checkPortals, withPortalCheck, type CheckPortalsOptions } from './portals/check';
-import { CodeMonitor, type CodeMonitorOptions, type CodeCheckResult } from './integrity/monitor';
-import { KernelMonitor, type KernelMonitorOptions } from './kernel/monitor';
-import { auditLaunch, type LaunchAuditOptions } from './launch/audit';
-import { classifyAll, defaultPolicy, overallSeverity, runAction, severityRank, type Policy, type PolicyActions } from './policy';
+import { CodeMonitor, type CodeCheckResult } from './integrity/monitor';
+import { KernelMonitor } from './kernel/monitor';
+import { auditLaunch } from './launch/audit';
+import { classifyAll, defaultPolicy, overallSeverity, runAction, severityRank, type Policy } from './policy';
 import type { NativeWatcher } from './native';
 import { startFastLoop, fastLoopState, type FastLoopState } from './kernel/fast-loop';
 import { CodeFileWatch, type CodeFilesStatus } from './watch/code-files';
 import { ownThreads, ThrottleWatch } from './health/threads';
 import { stallVerdict } from './health/stall';
-import { createFindingLogger, type FindingLogger, type LoggerLike } from './logging';
+import { createFindingLogger, type FindingLogger } from './logging';
 import { GuardStateError, ProcguardError } from './errors';
-import { TreeMonitor, type ProcessTreeOptions } from './tree/monitor';
+import { TreeMonitor } from './tree/monitor';
 import { DebuggerWatch } from './kernel/debugger-watch';
 import { aggregatePages } from './integrity/aggregate';
-import type { DebuggerWatchOptions } from './kernel/debuggers';
-import { ManifestRuntime, type ManifestGuardOptions } from './manifest/runtime';
+import { ManifestRuntime } from './manifest/runtime';
+import { codeMonitorOptions, debuggerOptions, resolveGuardOptions, type GuardOptions, type ResolvedGuardOptions } from './guard/options';
 
-export interface GuardOptions extends CodeMonitorOptions {
-  /** Period of the full sweep in ms. Default 10 000. */
-  periodMs?: number;
-  /** Tick of the tamper sentinel in ms (a native loop that wakes JS only on a change). Default 200, the
-   *  kernel watch loop's tick: both run on one native ticker thread, and equal ticks share every
-   *  wakeup (on a VM the wakeup costs more than the tick's work). 0 turns it off. */
-  sentinelMs?: number;
-  /** Share of one core the periodic sweeps may use. Default 0.001 (0.1 %; a 282 MiB pass takes
-   *  ~60-80 s, the first paced one ~3 min on a VM with shadow paging while it maps the file views):
-   *  with large code the sweep is paced by this, so a pass can take longer than `periodMs`.
-   *  The fast loops (tracer, page-cache writes, copy-on-write tamper) do not wait for it. */
-  cpuBudget?: number;
-  /** Share of one core the tamper sentinel's page-table walks may use. Default 0.001 (0.1 %). A tick
-   *  walks only when the file-backed page count changed (or every 2 s), paid from a token bucket
-   *  that fills at this rate and holds four walks. */
-  sentinelBudget?: number;
-  /** Turn subsystems off. All default to true. */
-  code?: boolean;
-  kernel?: boolean | KernelMonitorOptions;
-  launch?: boolean | LaunchAuditOptions;
-  /** Finding -> severity. Default: fdir's ladder (see policy.ts). */
-  policy?: Policy;
-  /** What to do at each severity (default: nothing, log-and-advise). Errors in actions are contained. */
-  actions?: PolicyActions;
-  /** Any logger with error/warn/info methods (console, electron-log); one line per finding. */
-  logger?: LoggerLike;
-  /** A sweep without progress for this long is a stalled checker. Default: follows the expected pace
-   *  (the last pass's CPU cost / cpuBudget, or the period between passes), capped by stallCapMs. */
-  stallAfterMs?: number;
-  /** Absolute cap on time without sweep progress before checker-stalled. Default 60 000. */
-  stallCapMs?: number;
-  /** Tick of the native kernel watch loop (Linux; every thread's TracerPid and the other isolation
-   *  fields; wakes JS only on a change). Default 200 (a tracer is seen within ~200 ms plus the JS check); 0 turns the loop off (kernel checks then run
-   *  every periodMs only). */
-  kernelTickMs?: number;
-  /** Watch the files behind executable mappings with inotify and re-check a file's pages at once
-   *  on a write. Default true (Linux). */
-  watchFiles?: boolean;
-  /** Pristine copies of code files this process's user can write, to locate a page-cache write to
-   *  the byte, up to this many bytes in all. Default 32 MiB; 0 keeps none (the page is still reported). */
-  pristineBytes?: number;
-  /** Keep the process alive while started (CLI watch). Default false: timers are unref'd. */
-  keepAlive?: boolean;
-  /** Watch the descendants of this process (true) or of `rootPid` (Linux): see src/tree/monitor.ts. Default off. */
-  processTree?: boolean | ProcessTreeOptions;
-  /** Debuggers switched on after start: the Node inspector (checked every 500 ms), DevTools listeners of
-   *  this process and the watched tree (Linux, every 1000 ms); `allow` names the ones the app runs on
-   *  purpose (see src/kernel/debuggers.ts). Default on; false turns it off. */
-  debuggers?: boolean | DebuggerWatchOptions;
-  /** The vendor's signed manifest (docs/manifest.md): every app file checked against it, and the
-   *  app's own code mappings compared with its page digests. Default off. */
-  manifest?: ManifestGuardOptions;
-}
+export type { GuardOptions } from './guard/options';
 
 type CheckerError = Status['checkerErrors'][number];
 
@@ -94,7 +42,7 @@ export declare interface Guard {
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above
 export class Guard extends EventEmitter {
-  private readonly opts: GuardOptions;
+  private readonly opts: ResolvedGuardOptions;
   private readonly policy: Policy;
   private readonly log: FindingLogger | null;
   private code: CodeMonitor | null = null;
@@ -148,22 +96,7 @@ export class Guard extends EventEmitter {
 
   constructor(options: GuardOptions = {}) {
     super();
-    if (options === null || typeof options !== 'object') throw new TypeError('Guard options must be an object');
-    const period = options.periodMs ?? 10_000;
-    if (!Number.isFinite(period) || period < 50) throw new RangeError('periodMs must be a number >= 50');
-    const sentinel = options.sentinelMs ?? 200;
-    if (!Number.isFinite(sentinel) || (sentinel !== 0 && sentinel < 10)) throw new RangeError('sentinelMs must be 0 (off) or a number >= 10');
-    const budget = options.cpuBudget ?? 0.001;
-    if (!(budget > 0 && budget <= 1)) throw new RangeError('cpuBudget must be a number in (0, 1]');
-    const sentinelBudget = options.sentinelBudget ?? 0.001;
-    if (!(sentinelBudget > 0 && sentinelBudget <= 1)) throw new RangeError('sentinelBudget must be a number in (0, 1]');
-    const kernelTick = options.kernelTickMs ?? 200;
-    if (!Number.isFinite(kernelTick) || (kernelTick !== 0 && kernelTick < 10)) throw new RangeError('kernelTickMs must be 0 (off) or a number >= 10');
-    const cap = options.stallCapMs ?? 60_000;
-    if (!Number.isFinite(cap) || cap < 100) throw new RangeError('stallCapMs must be a number >= 100');
-    const pristine = options.pristineBytes ?? 32 * 1024 * 1024;
-    if (!Number.isFinite(pristine) || pristine < 0) throw new RangeError('pristineBytes must be a number >= 0');
-    this.opts = { ...options, periodMs: period, sentinelMs: sentinel, cpuBudget: budget, sentinelBudget, kernelTickMs: kernelTick, stallCapMs: cap, pristineBytes: pristine };
+    this.opts = resolveGuardOptions(options);
     if (options.debuggers !== false) this.debuggers = new DebuggerWatch(debuggerOptions(options), this.debuggerHooks());
     this.policy = options.policy ?? defaultPolicy();
     if (typeof this.policy?.classify !== 'function') throw new TypeError('policy must have a classify(observation, context) function');
@@ -177,7 +110,7 @@ export class Guard extends EventEmitter {
           error: (e) => this.recordError('code', e),
           code: () => (this.codeBaselined ? this.code : null),
           openCode: () => this.openCode,
-          periodMs: period,
+          periodMs: this.opts.periodMs,
         })
       : null;
     this.current = this.buildStatus();
@@ -189,8 +122,8 @@ export class Guard extends EventEmitter {
    */
   prepare(): void {
     if (this.opts.code === false || this.code) return;
-    this.code = new CodeMonitor(this.opts);
-    this.sentinelInfo = sentinelInfo(process.platform, this.code.prepare(), this.opts.sentinelMs!);
+    this.code = new CodeMonitor(codeMonitorOptions(this.opts));
+    this.sentinelInfo = sentinelInfo(process.platform, this.code.prepare(), this.opts.sentinelMs);
   }
 
   /** Records the hardening report so the Status shows it. */
@@ -244,7 +177,7 @@ export class Guard extends EventEmitter {
     } else {
       this.watcherReason = this.opts.kernelTickMs ? 'off: kernel checks disabled' : 'off by option (kernelTickMs: 0)';
     }
-    if (wantFiles) this.files = new CodeFileWatch(this.watcher, this.watcherReason, this.opts.pristineBytes!);
+    if (wantFiles) this.files = new CodeFileWatch(this.watcher, this.watcherReason, this.opts.pristineBytes);
     this.launchCheck();
     await this.kernelCheck();
     if (this.opts.processTree) {
@@ -271,7 +204,7 @@ export class Guard extends EventEmitter {
       }, this.opts.periodMs),
     );
     if (this.code && this.opts.sentinelMs && this.sentinelInfo.kind !== 'none') {
-      const running = this.code.startSentinel(this.opts.sentinelMs, this.opts.sentinelBudget!, (r) => {
+      const running = this.code.startSentinel(this.opts.sentinelMs, this.opts.sentinelBudget, (r) => {
         if (this.stopped) return;
         this.guarded('code', () => {
           this.openCode = this.refineCode(r.open);
@@ -282,7 +215,7 @@ export class Guard extends EventEmitter {
       if (!running) this.sentinelInfo = { kind: 'none', verified: false, reason: 'the sentinel did not start' };
     }
     // Every wakeup of the event loop costs CPU; the heartbeat only needs the stall limit's resolution.
-    unref(setInterval(() => this.heartbeat(), Math.min(5000, Math.max(50, this.opts.periodMs! / 2))));
+    unref(setInterval(() => this.heartbeat(), Math.min(5000, Math.max(50, this.opts.periodMs / 2))));
     this.heartbeat();
     return status;
   }
@@ -388,7 +321,7 @@ export class Guard extends EventEmitter {
         this.openCode = this.refineCode(r.open);
         events.push(...r.events);
         this.coverage = r.coverage;
-        this.lastPassCpuMs = paced ? r.durationMs * this.opts.cpuBudget! : r.durationMs;
+        this.lastPassCpuMs = paced ? r.durationMs * this.opts.cpuBudget : r.durationMs;
         this.files?.sync(this.code.mappedFiles());
         this.openCode = this.refineCode(r.open); // with the writable-file observations of new files
         this.manifest?.compareMemory();
@@ -546,10 +479,10 @@ export class Guard extends EventEmitter {
     return stallVerdict({
       progress,
       now,
-      periodMs: this.opts.periodMs!,
+      periodMs: this.opts.periodMs,
       lastPassCpuMs: this.lastPassCpuMs,
-      cpuBudget: this.opts.cpuBudget!,
-      capMs: this.opts.stallCapMs!,
+      cpuBudget: this.opts.cpuBudget,
+      capMs: this.opts.stallCapMs,
       fixedMs: this.opts.stallAfterMs,
     });
   }
@@ -558,9 +491,9 @@ export class Guard extends EventEmitter {
   private loopHealth(): Observation[] {
     const out: Observation[] = [];
     const now = performance.now();
-    const w = fastLoopState(this.watcher, this.opts.kernelTickMs!, this.watcherReason);
+    const w = fastLoopState(this.watcher, this.opts.kernelTickMs, this.watcherReason);
     if (w.state === 'running' && w.lastTickAgeMs !== undefined) {
-      const limit = Math.min(this.opts.stallCapMs!, 20 * this.watcherTickMs + 5000);
+      const limit = Math.min(this.opts.stallCapMs, 20 * this.watcherTickMs + 5000);
       if (w.lastTickAgeMs > limit) {
         out.push({
           key: 'guard:checker-stalled:watch',
@@ -578,7 +511,7 @@ export class Guard extends EventEmitter {
       if (this.sentinelRuns.firstSeen === -1) this.sentinelRuns.firstSeen = now;
       if (sentinel.lastTickAt !== undefined) this.sentinelRuns.at = sentinel.lastTickAt;
       const age = sentinel.lastTickAgeMs ?? now - this.sentinelRuns.firstSeen;
-      const limit = Math.min(this.opts.stallCapMs!, 20 * this.opts.sentinelMs! + 5000);
+      const limit = Math.min(this.opts.stallCapMs, 20 * this.opts.sentinelMs + 5000);
       if (age > limit) {
         out.push({
           key: 'guard:checker-stalled:sentinel',
@@ -690,7 +623,7 @@ export class Guard extends EventEmitter {
       sentinel = this.code.sentinelState();
       if (sentinel.state === 'off' && this.opts.sentinelMs === 0) sentinel = { state: 'off', reason: 'off by option (sentinelMs: 0)' };
     }
-    const w: FastLoopState = fastLoopState(this.watcher, this.opts.kernelTickMs!, this.watcherReason);
+    const w: FastLoopState = fastLoopState(this.watcher, this.opts.kernelTickMs, this.watcherReason);
     const files: CodeFilesStatus = this.files?.status() ?? {
       watched: 0,
       watchedPaths: [],
@@ -701,7 +634,7 @@ export class Guard extends EventEmitter {
     return {
       sweep: {
         state: this.code ? 'running' : 'off',
-        periodMs: this.opts.periodMs!,
+        periodMs: this.opts.periodMs,
         passActive: p?.passActive ?? false,
         pagesDone: p?.pagesDone ?? 0,
         pagesTotal: p?.pagesTotal ?? 0,
@@ -756,14 +689,6 @@ export class Guard extends EventEmitter {
     // Status crosses IPC and goes into logs: make sure it is plain JSON data (no bigint, no class instances).
     return JSON.parse(JSON.stringify(status)) as Status;
   }
-}
-
-/** The debugger watch's options; an inspector the launch audit expects ('inspector', '--inspect*') is allowed too. */
-function debuggerOptions(o: GuardOptions): DebuggerWatchOptions {
-  const d = typeof o.debuggers === 'object' ? o.debuggers : {};
-  const expected = typeof o.launch === 'object' ? (o.launch.expected ?? []) : [];
-  const inspectorExpected = expected.some((e) => e === 'inspector' || (typeof e === 'string' && /^--inspect(-brk|-wait)?$/.test(e)));
-  return inspectorExpected ? { ...d, allow: [...(d.allow ?? []), { kind: 'inspector', reason: 'expected by the launch audit options' }] } : d;
 }
 
 /**

@@ -33,8 +33,9 @@ export interface CodeMonitorOptions {
   residentOnly?: boolean;
   /** Discover regions once at baseline and never re-read the maps (process_consistency's option). */
   discoverOnce?: boolean;
-  /** Share of one core a sweep may use (0 = unpaced). Default 0 for check(). */
-  cpuFraction?: number;
+  /** Share of one core a sweep may use (0 = unpaced). Default 0 for check(). The Guard's option of
+   *  the same name reaches check() validated; the native pass takes it as its `cpuFraction`. */
+  cpuBudget?: number;
   /** Address spans of the app's own JIT (anonymous exec memory inside them is expected). */
   jitSpans?: JitSpan[];
   /** Where to read the mappings from. Default /proc/self/maps (tests point it elsewhere). */
@@ -80,8 +81,9 @@ export class CodeMonitor {
   constructor(options: CodeMonitorOptions = {}, native: NativeBinding = loadNative()) {
     const mode = options.hashMode ?? 'blake3';
     if (mode !== 'blake3' && mode !== 'fast') throw new RangeError(`hashMode must be 'blake3' or 'fast', got '${String(mode)}'`);
-    const cpu = options.cpuFraction ?? 0;
-    if (typeof cpu !== 'number' || !(cpu >= 0 && cpu <= 1)) throw new RangeError('cpuFraction must be a number from 0 to 1');
+    // CodeMonitor is public API of its own (procguard/internals): its constructor checks its input.
+    const cpu = options.cpuBudget ?? 0;
+    if (typeof cpu !== 'number' || !(cpu >= 0 && cpu <= 1)) throw new RangeError('cpuBudget must be a number from 0 to 1');
     this.opts = {
       hashMode: mode,
       mainExecutableOnly: options.mainExecutableOnly ?? false,
@@ -89,7 +91,7 @@ export class CodeMonitor {
       compareDisk: options.compareDisk ?? true,
       residentOnly: options.residentOnly ?? false,
       discoverOnce: options.discoverOnce ?? false,
-      cpuFraction: cpu,
+      cpuBudget: cpu,
     };
     this.native = native;
     this.scanner = new native.Scanner();
@@ -141,13 +143,13 @@ export class CodeMonitor {
    * One full pass: re-read the mappings, read every page once, compare with the baseline. The
    * first pass that succeeds is the baseline; one that fails leaves none and the next retries.
    */
-  async check(cpuFraction = this.opts.cpuFraction): Promise<CodeCheckResult> {
+  async check(cpuBudget = this.opts.cpuBudget): Promise<CodeCheckResult> {
     this.assertOpen();
     const t0 = performance.now();
     if (!this.opts.discoverOnce || this.regions.length === 0) await this.discover();
     const hashable = this.regions.filter(isHashable);
     this.sentinel.update(this.sentinelTargets());
-    const res = await this.runPass(hashable, { cpuFraction, priority: false, watch: this.book.watchList() });
+    const res = await this.runPass(hashable, { cpuBudget, priority: false, watch: this.book.watchList() });
     const reader = this.readerAfterPass();
     this.apply(res.changes);
     this.book.restored(res.matched.map((i) => res.watch[i]));
@@ -193,7 +195,7 @@ export class CodeMonitor {
     const regions = (await this.source.read()).filter((r) => isHashable(r) && keys.has(r.fileKey!) && this.scanner.hasBaseline(r.fileKey!));
     if (regions.length > 0) {
       const watch = this.book.watchList().filter((p) => keys.has(p.fileKey));
-      const res = await this.runPass(regions, { cpuFraction: 0, priority: true, watch });
+      const res = await this.runPass(regions, { cpuBudget: 0, priority: true, watch });
       this.apply(res.changes, regions);
       this.book.restored(res.matched.map((i) => res.watch[i]));
     }
@@ -293,10 +295,10 @@ export class CodeMonitor {
     return this.regions.filter((r) => isHashable(r) && r.klass !== 'vdso' && !r.perms.includes('s')).map((r) => this.passRegion(r));
   }
 
-  private async runPass(regions: CodeRegion[], o: { cpuFraction: number; priority: boolean; watch: { fileKey: string; filePage: number }[] }) {
+  private async runPass(regions: CodeRegion[], o: { cpuBudget: number; priority: boolean; watch: { fileKey: string; filePage: number }[] }) {
     const passRegions = regions.map((r) => this.passRegion(r));
     try {
-      const res = await this.scanner.pass(passRegions, { mode: this.opts.hashMode, residentOnly: this.opts.residentOnly, cpuFraction: o.cpuFraction, priority: o.priority, watch: o.watch });
+      const res = await this.scanner.pass(passRegions, { mode: this.opts.hashMode, residentOnly: this.opts.residentOnly, cpuFraction: o.cpuBudget, priority: o.priority, watch: o.watch });
       return { ...res, watch: o.watch };
     } catch (e) {
       throw new ScannerError(`sweep failed: ${e instanceof Error ? e.message : String(e)}`, e);
