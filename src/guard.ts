@@ -6,28 +6,26 @@
  * and the heartbeat), so an app that forgets a listener cannot be crashed by the guard.
  */
 import { EventEmitter } from 'node:events';
-import type { Finding, HardenReport, LoopsStatus, Observation, OverallState, PortalCheck, SentinelInfo, Severity, Status, Subsystem } from './types';
+import type { Finding, HardenReport, LoopsStatus, Observation, OverallState, PortalCheck, SentinelInfo, Status, Subsystem } from './types';
 import { checkPortals, withPortalCheck, type CheckPortalsOptions } from './portals/check';
 import { CodeMonitor, type CodeCheckResult } from './integrity/monitor';
 import { KernelMonitor } from './kernel/monitor';
 import { auditLaunch } from './launch/audit';
-import { classifyAll, defaultPolicy, overallSeverity, runAction, severityRank, type Policy } from './policy';
+import { defaultPolicy, overallSeverity, runAction, severityRank } from './policy';
+import { FindingsLedger, type Reconciled } from './guard/ledger';
 import type { NativeWatcher } from './native';
 import { startFastLoop, fastLoopState, type FastLoopState } from './kernel/fast-loop';
 import { CodeFileWatch, type CodeFilesStatus } from './watch/code-files';
 import { ownThreads, ThrottleWatch } from './health/threads';
 import { stallVerdict } from './health/stall';
 import { createFindingLogger, type FindingLogger } from './logging';
-import { GuardStateError, ProcguardError } from './errors';
+import { GuardStateError } from './errors';
 import { TreeMonitor } from './tree/monitor';
 import { DebuggerWatch } from './kernel/debugger-watch';
-import { aggregatePages } from './integrity/aggregate';
 import { ManifestRuntime } from './manifest/runtime';
 import { codeMonitorOptions, debuggerOptions, resolveGuardOptions, type GuardOptions, type ResolvedGuardOptions } from './guard/options';
 
 export type { GuardOptions } from './guard/options';
-
-type CheckerError = Status['checkerErrors'][number];
 
 /** While the watch loop runs, one periodic kernel check in this many is full (the others light). */
 const FULL_EVERY = 6;
@@ -43,11 +41,10 @@ export declare interface Guard {
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above
 export class Guard extends EventEmitter {
   private readonly opts: ResolvedGuardOptions;
-  private readonly policy: Policy;
   private readonly log: FindingLogger | null;
   private code: CodeMonitor | null = null;
   private kernel: KernelMonitor | null = null;
-  private readonly open = new Map<string, Finding>();
+  private readonly ledger: FindingsLedger;
   private openCode: Observation[] = [];
   private openKernel: Observation[] = [];
   private openLaunch: Observation[] = [];
@@ -57,10 +54,8 @@ export class Guard extends EventEmitter {
   private debuggers: DebuggerWatch | null = null;
   private openDebug: Observation[] = [];
   private readonly extra = new Map<string, Observation>();
-  private readonly errors: CheckerError[] = [];
   private hardening: HardenReport | null = null;
   private sequence = 0;
-  private nextId = 1;
   private lastPass: { at: number; mono: number; durationMs: number } | null = null;
   private coverage: Status['coverage'] = { regions: 0, bytes: 0, hashedBytes: 0, residentBytes: 0 };
   private timers: NodeJS.Timeout[] = [];
@@ -98,8 +93,9 @@ export class Guard extends EventEmitter {
     super();
     this.opts = resolveGuardOptions(options);
     if (options.debuggers !== false) this.debuggers = new DebuggerWatch(debuggerOptions(options), this.debuggerHooks());
-    this.policy = options.policy ?? defaultPolicy();
-    if (typeof this.policy?.classify !== 'function') throw new TypeError('policy must have a classify(observation, context) function');
+    const policy = options.policy ?? defaultPolicy();
+    if (typeof policy?.classify !== 'function') throw new TypeError('policy must have a classify(observation, context) function');
+    this.ledger = new FindingsLedger(policy);
     this.log = options.logger ? createFindingLogger(options.logger) : null;
     // A bad public key throws here (ManifestKeyError), before anything starts.
     this.manifest = options.manifest
@@ -537,67 +533,30 @@ export class Guard extends EventEmitter {
     return out;
   }
 
-  /**
-   * Applies the policy through policy.ts's classifyAll (the one classification path the policy
-   * tests exercise): new keys become findings (emitted), vanished keys close. One-shot events are
-   * classified with the open ones (so their subsystem counts as diverged). Listener, logger and
-   * policy failures are contained: a background path never throws into the app.
-   */
+  /** The ledger's reconcile over every open observation; the side effects of each new and closed finding. */
   private reconcile(rawEvents: Observation[]): void {
-    // Page-level code findings bounded per (process, file): see integrity/aggregate.ts.
-    const events = aggregatePages(rawEvents, { events: true });
-    const all = aggregatePages([...this.openCode, ...this.openKernel, ...this.openLaunch, ...this.openTree, ...this.openDebug, ...this.extra.values(), ...this.openHealth, ...this.stallObservation()]);
-    let classified: (Observation & { severity: Severity })[];
+    let r: Reconciled;
     try {
-      classified = classifyAll(this.policy, [...all, ...events]);
+      r = this.ledger.reconcile(this.openObservations(), rawEvents);
     } catch (e) {
       this.recordError('code', e);
       return;
     }
-    const keys = new Set(all.map((o) => o.key));
-    for (const [k, f] of [...this.open]) {
-      if (keys.has(k)) continue;
-      this.open.delete(k);
-      this.guarded(f.subsystem, () => this.log?.closed(f));
-    }
-    const fresh: Finding[] = [];
-    for (let i = 0; i < all.length; i++) {
-      const { severity, ...o } = classified[i];
-      const prev = this.open.get(o.key);
-      if (prev) {
-        this.open.set(o.key, { ...prev, ...o, severity, id: prev.id, firstSeen: prev.firstSeen });
-      } else {
-        const f = this.toFinding(o, severity, false);
-        this.open.set(o.key, f);
-        fresh.push(f);
-      }
-    }
-    for (let i = all.length; i < classified.length; i++) {
-      const { severity, ...o } = classified[i];
-      fresh.push(this.toFinding(o, severity, true));
-    }
-    for (const f of fresh) {
+    for (const f of r.closed) this.guarded(f.subsystem, () => this.log?.closed(f));
+    for (const f of r.fresh) {
       this.guarded(f.subsystem, () => this.log?.finding(f));
       this.guarded(f.subsystem, () => this.emit('finding', f));
       if (this.opts.actions) void runAction(this.opts.actions, f, (e) => this.guarded(f.subsystem, () => this.recordError(f.subsystem, e))).catch(() => undefined);
     }
   }
 
-  private toFinding(o: Observation, severity: Severity, transient: boolean): Finding {
-    const f: Finding = { ...o, id: `${o.subsystem}:${o.kind}:${this.nextId++}`, severity, firstSeen: new Date().toISOString() };
-    if (transient) f.transient = true;
-    return f;
+  /** Every condition open now, from each monitor, the reported extras and checker health. */
+  private openObservations(): Observation[] {
+    return [...this.openCode, ...this.openKernel, ...this.openLaunch, ...this.openTree, ...this.openDebug, ...this.extra.values(), ...this.openHealth, ...this.stallObservation()];
   }
 
   private recordError(subsystem: Subsystem, e: unknown): void {
-    const err: CheckerError = {
-      subsystem,
-      code: e instanceof ProcguardError ? e.code : 'ERR_CHECKER',
-      message: e instanceof Error ? e.message : String(e),
-      at: new Date().toISOString(),
-    };
-    this.errors.push(err);
-    if (this.errors.length > 20) this.errors.shift();
+    this.ledger.checkerError(subsystem, e);
     try {
       this.log?.checkerError(subsystem, e);
     } catch {
@@ -660,7 +619,7 @@ export class Guard extends EventEmitter {
   }
 
   private buildStatus(): Status {
-    const findings = [...this.open.values()];
+    const findings = this.ledger.findings();
     const severity = overallSeverity(findings);
     let state: OverallState;
     if (this.lastPass === null) state = 'starting';
@@ -680,7 +639,7 @@ export class Guard extends EventEmitter {
       findings,
       heartbeatAgeMs: this.lastPass ? Math.round(performance.now() - this.lastPass.mono) : null,
       hashMode: this.code?.hashMode ?? this.opts.hashMode ?? 'blake3',
-      checkerErrors: [...this.errors],
+      checkerErrors: this.ledger.checkerErrors(),
       loops: this.loopsStatus(),
       sentinel: { ...this.sentinelInfo },
     };
