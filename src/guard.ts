@@ -6,16 +6,17 @@
  * and the heartbeat), so an app that forgets a listener cannot be crashed by the guard.
  */
 import { EventEmitter } from 'node:events';
-import type { Finding, HardenReport, LoopsStatus, Observation, OverallState, PortalCheck, SentinelInfo, Status, Subsystem } from './types';
+import type { Finding, HardenReport, Observation, PortalCheck, SentinelInfo, Status, Subsystem } from './types';
 import { checkPortals, withPortalCheck, type CheckPortalsOptions } from './portals/check';
 import { CodeMonitor, type CodeCheckResult } from './integrity/monitor';
 import { KernelMonitor } from './kernel/monitor';
 import { auditLaunch } from './launch/audit';
-import { defaultPolicy, overallSeverity, runAction, severityRank } from './policy';
+import { defaultPolicy, runAction } from './policy';
+import { buildStatus, loopsStatus, type LoopsInput } from './guard/status';
 import { FindingsLedger, type Reconciled } from './guard/ledger';
 import type { NativeWatcher } from './native';
-import { startFastLoop, fastLoopState, type FastLoopState } from './kernel/fast-loop';
-import { CodeFileWatch, type CodeFilesStatus } from './watch/code-files';
+import { startFastLoop, fastLoopState } from './kernel/fast-loop';
+import { CodeFileWatch } from './watch/code-files';
 import { ownThreads, ThrottleWatch } from './health/threads';
 import { stallVerdict } from './health/stall';
 import { createFindingLogger, type FindingLogger } from './logging';
@@ -571,82 +572,37 @@ export class Guard extends EventEmitter {
     return this.current;
   }
 
-  /** Each loop's cadence and heartbeat, and what is off and why (the status element shows it). */
-  private loopsStatus(): LoopsStatus {
-    const iso = (t: number | null | undefined) => (t ? new Date(t).toISOString() : null);
-    const p = this.code?.progress();
-    const v = this.sweepVerdict();
-    let sentinel: { state: 'running' | 'off'; reason?: string; lastTickAt?: number };
-    if (!this.code) sentinel = { state: 'off', reason: this.opts.code === false ? 'off by option (code: false)' : 'not prepared' };
-    else {
-      sentinel = this.code.sentinelState();
-      if (sentinel.state === 'off' && this.opts.sentinelMs === 0) sentinel = { state: 'off', reason: 'off by option (sentinelMs: 0)' };
-    }
-    const w: FastLoopState = fastLoopState(this.watcher, this.opts.kernelTickMs, this.watcherReason);
-    const files: CodeFilesStatus = this.files?.status() ?? {
-      watched: 0,
-      watchedPaths: [],
-      unwatched: [{ path: '*', reason: this.code ? 'off by option (watchFiles: false)' : 'code checks off' }],
-      unwatchedCount: 1,
-      pristineBytes: 0,
-    };
-    return {
-      sweep: {
-        state: this.code ? 'running' : 'off',
-        periodMs: this.opts.periodMs,
-        passActive: p?.passActive ?? false,
-        pagesDone: p?.pagesDone ?? 0,
-        pagesTotal: p?.pagesTotal ?? 0,
-        lastProgressAt: iso(p?.lastProgressAt),
-        stallLimitMs: v ? Math.round(v.limitMs) : null,
-      },
-      sentinel: {
-        state: sentinel.state,
-        ...(sentinel.reason ? { reason: sentinel.reason } : {}),
-        lastReportAt: iso(sentinel.lastTickAt),
-        lastRunSeenAt: iso(this.sentinelRuns.at),
-      },
-      kernel: {
-        state: this.kernel ? w.state : 'off',
-        ...(this.kernel ? (w.reason ? { reason: w.reason } : {}) : { reason: 'off by option (kernel: false)' }),
-        tickMs: this.kernel && w.state === 'running' ? w.tickMs : null,
-        lastTickAt: iso(w.lastTickAt),
-        lastCheckAt: iso(this.lastKernelAt),
-      },
-      launch: { lastCheckAt: iso(this.lastLaunchAt) },
-      files,
-    };
-  }
-
+  /** What the Status shows, gathered from each part (src/guard/status.ts builds it). */
   private buildStatus(): Status {
-    const findings = this.ledger.findings();
-    const severity = overallSeverity(findings);
-    let state: OverallState;
-    if (this.lastPass === null) state = 'starting';
-    else if (this.stalled || this.loopStalls.length > 0) state = 'stalled';
-    else if (severity !== null && severityRank(severity) >= severityRank('restart')) state = 'compromised';
-    else state = findings.length > 0 ? 'findings' : 'ok';
-    const status: Status = {
-      version: 1,
+    const v = this.sweepVerdict();
+    const code: LoopsInput['code'] = this.code
+      ? { progress: this.code.progress(), stallLimitMs: v ? Math.round(v.limitMs) : null, sentinel: this.code.sentinelState(), files: this.files?.status() ?? null }
+      : { off: this.opts.code === false ? 'off by option (code: false)' : 'not prepared' };
+    const loops = loopsStatus({
+      periodMs: this.opts.periodMs,
+      code,
+      sentinelOffByOption: this.opts.sentinelMs === 0,
+      sentinelRunSeenAt: this.sentinelRuns.at,
+      kernelOn: this.kernel !== null,
+      watchLoop: fastLoopState(this.watcher, this.opts.kernelTickMs, this.watcherReason),
+      lastKernelAt: this.lastKernelAt,
+      lastLaunchAt: this.lastLaunchAt,
+    });
+    return buildStatus({
       sequence: ++this.sequence,
-      pid: process.pid,
-      platform: process.platform,
-      state,
-      severity,
+      findings: this.ledger.findings(),
       hardening: this.hardening,
-      lastCheck: this.lastPass ? { at: new Date(this.lastPass.at).toISOString(), durationMs: Math.round(this.lastPass.durationMs * 100) / 100 } : null,
-      coverage: { ...this.coverage },
-      findings,
-      heartbeatAgeMs: this.lastPass ? Math.round(performance.now() - this.lastPass.mono) : null,
+      lastPass: this.lastPass,
+      stalled: this.stalled || this.loopStalls.length > 0,
+      coverage: this.coverage,
       hashMode: this.code?.hashMode ?? this.opts.hashMode ?? 'blake3',
       checkerErrors: this.ledger.checkerErrors(),
-      loops: this.loopsStatus(),
-      sentinel: { ...this.sentinelInfo },
-    };
-    if (this.tree) status.processes = this.tree.processes();
-    if (this.manifest) status.manifest = this.manifest.status();
-    // Status crosses IPC and goes into logs: make sure it is plain JSON data (no bigint, no class instances).
-    return JSON.parse(JSON.stringify(status)) as Status;
+      loops,
+      sentinel: this.sentinelInfo,
+      ...(this.tree ? { processes: this.tree.processes() } : {}),
+      ...(this.manifest ? { manifest: this.manifest.status() } : {}),
+      now: performance.now(),
+    });
   }
 }
 
