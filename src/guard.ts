@@ -17,8 +17,8 @@ import { FindingsLedger, type Reconciled } from './guard/ledger';
 import type { NativeWatcher } from './native';
 import { startFastLoop, fastLoopState } from './kernel/fast-loop';
 import { CodeFileWatch } from './watch/code-files';
-import { ownThreads, ThrottleWatch } from './health/threads';
-import { stallVerdict } from './health/stall';
+import { ownThreads, ThrottleWatch } from './guard/threads';
+import { CheckerHealth } from './guard/health';
 import { createFindingLogger, type FindingLogger } from './logging';
 import { GuardStateError } from './errors';
 import { TreeMonitor } from './tree/monitor';
@@ -61,7 +61,6 @@ export class Guard extends EventEmitter {
   private coverage: Status['coverage'] = { regions: 0, bytes: 0, hashedBytes: 0, residentBytes: 0 };
   private timers: NodeJS.Timeout[] = [];
   private running: Promise<Status> | null = null;
-  private lastPassCpuMs: number | null = null;
   private codeBaselined = false;
   private watcher: NativeWatcher | null = null;
   private watcherReason = 'not started';
@@ -71,28 +70,22 @@ export class Guard extends EventEmitter {
   private filesRunning = false;
   private readonly throttle = new ThrottleWatch();
   private openHealth: Observation[] = [];
-  private loopStalls: Observation[] = [];
+  /** Sweep progress and the native loops' heartbeats (src/guard/health.ts). */
+  private readonly health: CheckerHealth;
   private kernelRunning: Promise<void> | null = null;
   private kernelAgain: false | 'full' | 'light' = false;
   private lightChecks = 0;
   private lastKernelAt: number | null = null;
   private lastLaunchAt: number | null = null;
-  /** When the heartbeat first saw the sentinel running (performance.now(); -1: not yet), and the
-   *  wall time of its last tick as last seen (display only). */
-  private readonly sentinelRuns = { firstSeen: -1, at: 0 };
   private started = false;
-  /** When start() ran (performance.now()): the stall clock's origin until a pass makes progress.
-   *  Every health age is monotonic (native ages on CLOCK_MONOTONIC, JS on performance.now()): a
-   *  wall-clock step or a suspend is not a stalled checker. */
-  private startedAt = 0;
   private stopped = false;
-  private stalled = false;
   private current: Status;
   private sentinelInfo: SentinelInfo = { kind: 'none', verified: false, reason: 'the code monitor is not prepared' };
 
   constructor(options: GuardOptions = {}) {
     super();
     this.opts = resolveGuardOptions(options);
+    this.health = new CheckerHealth(this.opts);
     if (options.debuggers !== false) this.debuggers = new DebuggerWatch(debuggerOptions(options), this.debuggerHooks());
     const policy = options.policy ?? defaultPolicy();
     if (typeof policy?.classify !== 'function') throw new TypeError('policy must have a classify(observation, context) function');
@@ -153,7 +146,7 @@ export class Guard extends EventEmitter {
     if (this.stopped) throw new GuardStateError('a stopped Guard cannot be restarted; create a new one');
     if (this.started) return this.current;
     this.started = true;
-    this.startedAt = performance.now();
+    this.health.startedAt = performance.now();
     this.prepare();
     const unref = (t: NodeJS.Timeout) => {
       if (!this.opts.keepAlive) t.unref();
@@ -318,7 +311,7 @@ export class Guard extends EventEmitter {
         this.openCode = this.refineCode(r.open);
         events.push(...r.events);
         this.coverage = r.coverage;
-        this.lastPassCpuMs = paced ? r.durationMs * this.opts.cpuBudget : r.durationMs;
+        this.health.lastPassCpuMs = paced ? r.durationMs * this.opts.cpuBudget : r.durationMs;
         this.files?.sync(this.code.mappedFiles());
         this.openCode = this.refineCode(r.open); // with the writable-file observations of new files
         this.manifest?.compareMemory();
@@ -451,87 +444,18 @@ export class Guard extends EventEmitter {
   private heartbeat(): void {
     if (this.stopped) return;
     this.guarded('code', () => {
-      const before = this.healthKey();
-      const v = this.sweepVerdict();
-      this.stalled = v !== null && v.stalled;
-      this.loopStalls = this.loopHealth();
-      if (this.healthKey() !== before) {
+      const changed = this.health.update({
+        progress: this.code?.progress() ?? null,
+        watchLoop: fastLoopState(this.watcher, this.opts.kernelTickMs, this.watcherReason),
+        watchTickMs: this.watcherTickMs,
+        sentinel: this.code && this.opts.sentinelMs ? this.code.sentinelState() : null,
+        now: performance.now(),
+      });
+      if (changed) {
         this.reconcile([]);
         this.publish();
       }
     });
-  }
-
-  private healthKey(): string {
-    return `${this.stalled}|${this.loopStalls.map((o) => o.key).join()}`;
-  }
-
-  private sweepVerdict(): ReturnType<typeof stallVerdict> | null {
-    if (!this.code) return null;
-    const progress = this.code.progress();
-    const now = performance.now();
-    // Progress ages are monotonic; before any progress (the first pass failed before reading a
-    // page) they count from the monitor's creation, which can precede start(): count from start().
-    progress.lastProgressAt = now - Math.min(progress.lastProgressAgeMs, now - this.startedAt);
-    return stallVerdict({
-      progress,
-      now,
-      periodMs: this.opts.periodMs,
-      lastPassCpuMs: this.lastPassCpuMs,
-      cpuBudget: this.opts.cpuBudget,
-      capMs: this.opts.stallCapMs,
-      fixedMs: this.opts.stallAfterMs,
-    });
-  }
-
-  /** A native loop that stopped ticking (watch loop and sentinel: their native tick times). */
-  private loopHealth(): Observation[] {
-    const out: Observation[] = [];
-    const now = performance.now();
-    const w = fastLoopState(this.watcher, this.opts.kernelTickMs, this.watcherReason);
-    if (w.state === 'running' && w.lastTickAgeMs !== undefined) {
-      const limit = Math.min(this.opts.stallCapMs, 20 * this.watcherTickMs + 5000);
-      if (w.lastTickAgeMs > limit) {
-        out.push({
-          key: 'guard:checker-stalled:watch',
-          subsystem: 'kernel',
-          kind: 'checker-stalled',
-          detail: `the kernel watch loop has not ticked for ${(w.lastTickAgeMs / 1000).toFixed(1)} s (limit ${(limit / 1000).toFixed(1)} s)`,
-        });
-      }
-    }
-    const sentinel = this.code && this.opts.sentinelMs ? this.code.sentinelState() : null;
-    if (sentinel && sentinel.state === 'running') {
-      // The sentinel's own tick time (a native atomic, no /proc read): it runs on the shared native
-      // ticker thread, so a stopped or starved ticker stops it advancing. Counted from when the
-      // heartbeat first saw it running until its first tick.
-      if (this.sentinelRuns.firstSeen === -1) this.sentinelRuns.firstSeen = now;
-      if (sentinel.lastTickAt !== undefined) this.sentinelRuns.at = sentinel.lastTickAt;
-      const age = sentinel.lastTickAgeMs ?? now - this.sentinelRuns.firstSeen;
-      const limit = Math.min(this.opts.stallCapMs, 20 * this.opts.sentinelMs + 5000);
-      if (age > limit) {
-        out.push({
-          key: 'guard:checker-stalled:sentinel',
-          subsystem: 'code',
-          kind: 'checker-stalled',
-          detail: `the tamper sentinel has not ticked for ${(age / 1000).toFixed(1)} s (limit ${(limit / 1000).toFixed(1)} s)`,
-        });
-      }
-    }
-    return out;
-  }
-
-  private stallObservation(): Observation[] {
-    const out = [...this.loopStalls];
-    if (!this.stalled) return out;
-    const v = this.sweepVerdict();
-    out.push({
-      key: 'guard:checker-stalled',
-      subsystem: 'code',
-      kind: 'checker-stalled',
-      detail: v ? `no sweep progress for ${(v.sinceMs / 1000).toFixed(1)} s (limit ${(v.limitMs / 1000).toFixed(1)} s)` : 'no sweep progress',
-    });
-    return out;
   }
 
   /** The ledger's reconcile over every open observation; the side effects of each new and closed finding. */
@@ -553,7 +477,7 @@ export class Guard extends EventEmitter {
 
   /** Every condition open now, from each monitor, the reported extras and checker health. */
   private openObservations(): Observation[] {
-    return [...this.openCode, ...this.openKernel, ...this.openLaunch, ...this.openTree, ...this.openDebug, ...this.extra.values(), ...this.openHealth, ...this.stallObservation()];
+    return [...this.openCode, ...this.openKernel, ...this.openLaunch, ...this.openTree, ...this.openDebug, ...this.extra.values(), ...this.openHealth, ...this.health.observations(this.code?.progress() ?? null, performance.now())];
   }
 
   private recordError(subsystem: Subsystem, e: unknown): void {
@@ -574,7 +498,7 @@ export class Guard extends EventEmitter {
 
   /** What the Status shows, gathered from each part (src/guard/status.ts builds it). */
   private buildStatus(): Status {
-    const v = this.sweepVerdict();
+    const v = this.health.sweepVerdict(this.code?.progress() ?? null, performance.now());
     const code: LoopsInput['code'] = this.code
       ? { progress: this.code.progress(), stallLimitMs: v ? Math.round(v.limitMs) : null, sentinel: this.code.sentinelState(), files: this.files?.status() ?? null }
       : { off: this.opts.code === false ? 'off by option (code: false)' : 'not prepared' };
@@ -582,7 +506,7 @@ export class Guard extends EventEmitter {
       periodMs: this.opts.periodMs,
       code,
       sentinelOffByOption: this.opts.sentinelMs === 0,
-      sentinelRunSeenAt: this.sentinelRuns.at,
+      sentinelRunSeenAt: this.health.sentinelRunSeenAt,
       kernelOn: this.kernel !== null,
       watchLoop: fastLoopState(this.watcher, this.opts.kernelTickMs, this.watcherReason),
       lastKernelAt: this.lastKernelAt,
@@ -593,7 +517,7 @@ export class Guard extends EventEmitter {
       findings: this.ledger.findings(),
       hardening: this.hardening,
       lastPass: this.lastPass,
-      stalled: this.stalled || this.loopStalls.length > 0,
+      stalled: this.health.stalled,
       coverage: this.coverage,
       hashMode: this.code?.hashMode ?? this.opts.hashMode ?? 'blake3',
       checkerErrors: this.ledger.checkerErrors(),
