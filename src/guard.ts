@@ -14,9 +14,7 @@ import { auditLaunch } from './launch/audit';
 import { defaultPolicy, runAction } from './policy';
 import { buildStatus, loopsStatus, type LoopsInput } from './guard/status';
 import { FindingsLedger, type Reconciled } from './guard/ledger';
-import type { NativeWatcher } from './native';
-import { startFastLoop, fastLoopState } from './kernel/fast-loop';
-import { CodeFileWatch } from './watch/code-files';
+import { FastLoop, fastLoopState, type FastLoopState } from './fastloop/fast-loop';
 import { ownThreads, ThrottleWatch } from './guard/threads';
 import { CheckerHealth } from './guard/health';
 import { createFindingLogger, type FindingLogger } from './logging';
@@ -62,12 +60,9 @@ export class Guard extends EventEmitter {
   private timers: NodeJS.Timeout[] = [];
   private running: Promise<Status> | null = null;
   private codeBaselined = false;
-  private watcher: NativeWatcher | null = null;
-  private watcherReason = 'not started';
-  private watcherTickMs = 0;
-  private files: CodeFileWatch | null = null;
-  private filesQueue = new Set<string>();
-  private filesRunning = false;
+  /** The native fast loop (kernel signal; the code monitor subscribes to its file events), or why none. */
+  private loop: FastLoop | null = null;
+  private loopReason = 'not started';
   private readonly throttle = new ThrottleWatch();
   private openHealth: Observation[] = [];
   /** Sweep progress and the native loops' heartbeats (src/guard/health.ts). */
@@ -156,18 +151,14 @@ export class Guard extends EventEmitter {
     const wantFiles = this.code !== null && this.opts.watchFiles !== false;
     if ((this.kernel || wantFiles) && this.opts.kernelTickMs) {
       // One native loop serves both: the kernel signature every tick, file events at once.
-      this.watcherTickMs = this.kernel ? this.opts.kernelTickMs : 60_000;
-      const { loop, reason } = startFastLoop(this.watcherTickMs, {
-        onKernel: () => this.kernelSoon(true),
-        onFiles: (events) => this.onFileEvents(events),
-        onError: (msg) => this.recordError('kernel', new Error(`watch loop: ${msg}`)),
-      });
-      this.watcher = loop;
-      this.watcherReason = reason;
+      this.loop = new FastLoop(this.kernel ? this.opts.kernelTickMs : 60_000, (msg) => this.recordError('kernel', new Error(`watch loop: ${msg}`)));
+      this.loop.onKernel(() => this.kernelSoon(true));
+      this.loopReason = this.loop.reason;
     } else {
-      this.watcherReason = this.opts.kernelTickMs ? 'off: kernel checks disabled' : 'off by option (kernelTickMs: 0)';
+      this.loopReason = this.opts.kernelTickMs ? 'off: kernel checks disabled' : 'off by option (kernelTickMs: 0)';
     }
-    if (wantFiles) this.files = new CodeFileWatch(this.watcher, this.watcherReason, this.opts.pristineBytes);
+    // The code monitor owns its file watch and re-check; its results come back through onCode.
+    if (wantFiles && this.code) this.code.watchFiles(this.loop, this.loopReason, this.opts.pristineBytes, { onResult: (r) => this.onCode(r), onError: (e) => this.recordError('code', e) });
     this.launchCheck();
     await this.kernelCheck();
     if (this.opts.processTree) {
@@ -194,14 +185,7 @@ export class Guard extends EventEmitter {
       }, this.opts.periodMs),
     );
     if (this.code && this.opts.sentinelMs && this.sentinelInfo.kind !== 'none') {
-      const running = this.code.startSentinel(this.opts.sentinelMs, this.opts.sentinelBudget, (r) => {
-        if (this.stopped) return;
-        this.guarded('code', () => {
-          this.openCode = this.refineCode(r.open);
-          this.reconcile(r.events);
-          this.publish();
-        });
-      });
+      const running = this.code.startSentinel(this.opts.sentinelMs, this.opts.sentinelBudget, (r) => this.onCode(r));
       if (!running) this.sentinelInfo = { kind: 'none', verified: false, reason: 'the sentinel did not start' };
     }
     // Every wakeup of the event loop costs CPU; the heartbeat only needs the stall limit's resolution.
@@ -217,8 +201,7 @@ export class Guard extends EventEmitter {
     for (const t of this.timers) clearTimeout(t); // clears intervals too
     this.timers = [];
     this.kernel?.stop();
-    this.watcher?.close();
-    this.files?.close();
+    this.loop?.close();
     this.tree?.stop();
     this.debuggers?.stop();
     this.manifest?.stop();
@@ -308,12 +291,10 @@ export class Guard extends EventEmitter {
         const paced = this.codeBaselined && !unpaced;
         const r: CodeCheckResult = this.codeBaselined ? await this.code.check(unpaced ? 0 : this.opts.cpuBudget) : await this.code.baseline();
         this.codeBaselined = true;
-        this.openCode = this.refineCode(r.open);
+        this.openCode = r.open;
         events.push(...r.events);
         this.coverage = r.coverage;
         this.health.lastPassCpuMs = paced ? r.durationMs * this.opts.cpuBudget : r.durationMs;
-        this.files?.sync(this.code.mappedFiles());
-        this.openCode = this.refineCode(r.open); // with the writable-file observations of new files
         this.manifest?.compareMemory();
       } catch (e) {
         ok = false;
@@ -373,9 +354,14 @@ export class Guard extends EventEmitter {
 
   /** The native watch loop runs and ticked recently: its signature stands for the fields it folds in. */
   private loopVouches(): boolean {
-    if (!this.watcher || !this.kernel) return false;
-    const w = fastLoopState(this.watcher, this.watcherTickMs, this.watcherReason);
-    return w.state === 'running' && w.lastTickAgeMs !== undefined && w.lastTickAgeMs < 2 * this.watcherTickMs + 1000;
+    if (!this.loop?.watcher || !this.kernel) return false;
+    const w = this.loop.state();
+    return w.state === 'running' && w.lastTickAgeMs !== undefined && w.lastTickAgeMs < 2 * this.loop.tickMs + 1000;
+  }
+
+  /** The fast loop as the Status and the health show it (the tick shown is the option's). */
+  private loopState(): FastLoopState {
+    return this.loop ? this.loop.state(this.opts.kernelTickMs) : fastLoopState(null, this.opts.kernelTickMs, this.loopReason);
   }
 
   private launchCheck(): void {
@@ -390,41 +376,14 @@ export class Guard extends EventEmitter {
     }
   }
 
-  /** inotify events on code files: re-hash those files' mapped pages now (queued, never overlapping). */
-  private onFileEvents(events: Map<number, number>): void {
-    if (this.stopped || !this.files) return;
-    for (const k of this.files.onEvents(events)) this.filesQueue.add(k);
-    void this.drainFiles();
-  }
-
-  private async drainFiles(): Promise<void> {
-    if (this.filesRunning || !this.code) return;
-    this.filesRunning = true;
-    try {
-      while (this.filesQueue.size > 0 && !this.stopped) {
-        const keys = [...this.filesQueue];
-        this.filesQueue.clear();
-        try {
-          // One unpaced native pass over those files' pages, on the engine's priority thread.
-          const r = await this.code.checkFiles(keys);
-          if (this.stopped) return;
-          this.openCode = this.refineCode(r.open);
-          this.reconcile(r.events);
-          this.publish();
-        } catch (e) {
-          this.recordError('code', e);
-        }
-      }
-    } finally {
-      this.filesRunning = false;
-    }
-  }
-
-  /** Page-cache writes located to the byte, plus the writable-code-file observations. */
-  private refineCode(open: Observation[]): Observation[] {
-    if (!this.files) return open;
-    const base = open.filter((o) => o.kind !== 'code-file-writable');
-    return [...this.files.refine(base), ...this.files.observations()];
+  /** A result of the code monitor's own loops (the tamper sentinel, the file re-checks). */
+  private onCode(r: CodeCheckResult): void {
+    if (this.stopped) return;
+    this.guarded('code', () => {
+      this.openCode = r.open;
+      this.reconcile(r.events);
+      this.publish();
+    });
   }
 
   /** Runs `fn`; a throw (a listener, a logger, a policy) is recorded, never propagated. */
@@ -446,8 +405,8 @@ export class Guard extends EventEmitter {
     this.guarded('code', () => {
       const changed = this.health.update({
         progress: this.code?.progress() ?? null,
-        watchLoop: fastLoopState(this.watcher, this.opts.kernelTickMs, this.watcherReason),
-        watchTickMs: this.watcherTickMs,
+        watchLoop: this.loopState(),
+        watchTickMs: this.loop?.tickMs ?? 0,
         sentinel: this.code && this.opts.sentinelMs ? this.code.sentinelState() : null,
         now: performance.now(),
       });
@@ -500,7 +459,7 @@ export class Guard extends EventEmitter {
   private buildStatus(): Status {
     const v = this.health.sweepVerdict(this.code?.progress() ?? null, performance.now());
     const code: LoopsInput['code'] = this.code
-      ? { progress: this.code.progress(), stallLimitMs: v ? Math.round(v.limitMs) : null, sentinel: this.code.sentinelState(), files: this.files?.status() ?? null }
+      ? { progress: this.code.progress(), stallLimitMs: v ? Math.round(v.limitMs) : null, sentinel: this.code.sentinelState(), files: this.code.filesStatus() }
       : { off: this.opts.code === false ? 'off by option (code: false)' : 'not prepared' };
     const loops = loopsStatus({
       periodMs: this.opts.periodMs,
@@ -508,7 +467,7 @@ export class Guard extends EventEmitter {
       sentinelOffByOption: this.opts.sentinelMs === 0,
       sentinelRunSeenAt: this.health.sentinelRunSeenAt,
       kernelOn: this.kernel !== null,
-      watchLoop: fastLoopState(this.watcher, this.opts.kernelTickMs, this.watcherReason),
+      watchLoop: this.loopState(),
       lastKernelAt: this.lastKernelAt,
       lastLaunchAt: this.lastLaunchAt,
     });

@@ -11,7 +11,7 @@
  * reports, times a margin, and never more than an absolute cap.
  */
 import type { Observation } from '../types';
-import type { FastLoopState } from '../kernel/fast-loop';
+import type { FastLoopState } from '../fastloop/fast-loop';
 import type { CodeProgress } from '../integrity/monitor';
 import type { SentinelState } from '../integrity/sentinel-controller';
 

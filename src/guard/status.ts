@@ -6,10 +6,10 @@
  */
 import type { CodeCoverage, Finding, HardenReport, LoopsStatus, ManifestStatus, OverallState, ProcessEntry, SentinelInfo, Status } from '../types';
 import type { CheckerError } from './ledger';
-import type { FastLoopState } from '../kernel/fast-loop';
+import type { FastLoopState } from '../fastloop/fast-loop';
 import type { CodeProgress } from '../integrity/monitor';
 import type { SentinelState } from '../integrity/sentinel-controller';
-import type { CodeFilesStatus } from '../watch/code-files';
+import type { CodeFilesStatus } from '../integrity/code-files';
 import { overallSeverity, severityRank } from '../policy';
 
 /**

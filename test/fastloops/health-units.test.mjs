@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { stallVerdict } from '../../dist/guard/health.js';
 import { parseStatSched, ThrottleWatch, ownThreads } from '../../dist/guard/threads.js';
-import { writableBy, mapsDev } from '../../dist/watch/code-files.js';
+import { writableBy, mapsDev } from '../../dist/integrity/code-files.js';
 
 test('stall rule: a long paced pass that progresses is not a stall; no progress past the pace or the cap is', () => {
   const base = { periodMs: 10000, cpuBudget: 0.002, capMs: 60000 };
