@@ -165,10 +165,10 @@ export class Guard extends EventEmitter {
       try {
         this.tree = new TreeMonitor(typeof this.opts.processTree === 'object' ? this.opts.processTree : {});
       } catch (e) {
-        this.recordError('kernel', e); // UnsupportedPlatformError off Linux: a checker error in the Status, not a crash
+        this.recordError('tree', e); // UnsupportedPlatformError off Linux: a checker error in the Status, not a crash
       }
       await this.treePass();
-      this.tree?.start((u) => this.treeUpdate(u), (e) => this.recordError('kernel', e), this.opts.keepAlive);
+      this.tree?.start((u) => this.treeUpdate(u), (e) => this.recordError('tree', e), this.opts.keepAlive);
     }
     await this.debuggers?.start(this.opts.keepAlive === true);
     // The manifest is verified on its own native thread while the first code pass runs.
@@ -234,7 +234,7 @@ export class Guard extends EventEmitter {
       this.openTree = u.open;
       this.reconcile(u.events);
     } catch (e) {
-      this.recordError('kernel', e);
+      this.recordError('tree', e);
     }
   }
 
