@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CodeMonitor, Guard, ProcfsUnreadableError, ProcfsParseError } from '../../dist/index.js';
+import { Guard, ProcfsUnreadableError, ProcfsParseError } from '../../dist/index.js';
+import { CodeMonitor } from '../../dist/internals.js';
 import { loadTestLib, flip, hooksMissing } from './helpers.mjs';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-err-'));
