@@ -11,7 +11,7 @@ import { checkPortals, withPortalCheck, type CheckPortalsOptions } from './porta
 import { CodeMonitor, type CodeCheckResult } from './integrity/monitor';
 import { KernelMonitor } from './kernel/monitor';
 import { auditLaunch } from './launch/audit';
-import { defaultPolicy, runAction } from './policy';
+import { runAction } from './policy';
 import { buildStatus, loopsStatus, type LoopsInput } from './guard/status';
 import { FindingsLedger, type Reconciled } from './guard/ledger';
 import { FastLoop, fastLoopState, type FastLoopState } from './fastloop/fast-loop';
@@ -82,9 +82,7 @@ export class Guard extends EventEmitter {
     this.opts = resolveGuardOptions(options);
     this.health = new CheckerHealth(this.opts);
     if (options.debuggers !== false) this.debuggers = new DebuggerWatch(debuggerOptions(options), this.debuggerHooks());
-    const policy = options.policy ?? defaultPolicy();
-    if (typeof policy?.classify !== 'function') throw new TypeError('policy must have a classify(observation, context) function');
-    this.ledger = new FindingsLedger(policy);
+    this.ledger = new FindingsLedger(this.opts.policy);
     this.log = options.logger ? createFindingLogger(options.logger) : null;
     // A bad public key throws here (ManifestKeyError), before anything starts.
     this.manifest = options.manifest

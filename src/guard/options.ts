@@ -7,7 +7,7 @@
 import type { CodeMonitorOptions } from '../integrity/monitor';
 import type { KernelMonitorOptions } from '../kernel/monitor';
 import type { LaunchAuditOptions } from '../launch/audit';
-import type { Policy, PolicyActions } from '../policy';
+import { defaultPolicy, type Policy, type PolicyActions } from '../policy';
 import type { LoggerLike } from '../logging';
 import type { ProcessTreeOptions } from '../tree/monitor';
 import type { DebuggerWatchOptions } from '../kernel/debuggers';
@@ -87,7 +87,7 @@ export interface GuardOptions {
 
 /** The options after validation, with every numeric default filled in. */
 export type ResolvedGuardOptions = GuardOptions &
-  Required<Pick<GuardOptions, 'periodMs' | 'sentinelMs' | 'cpuBudget' | 'sentinelBudget' | 'kernelTickMs' | 'stallCapMs' | 'pristineBytes'>>;
+  Required<Pick<GuardOptions, 'periodMs' | 'sentinelMs' | 'cpuBudget' | 'sentinelBudget' | 'kernelTickMs' | 'stallCapMs' | 'pristineBytes' | 'policy'>>;
 
 /** Validates the options once (TypeError / RangeError on bad input) and fills the defaults. */
 export function resolveGuardOptions(options: GuardOptions): ResolvedGuardOptions {
@@ -106,7 +106,9 @@ export function resolveGuardOptions(options: GuardOptions): ResolvedGuardOptions
   if (!Number.isFinite(stallCapMs) || stallCapMs < 100) throw new RangeError('stallCapMs must be a number >= 100');
   const pristineBytes = options.pristineBytes ?? 32 * 1024 * 1024;
   if (!Number.isFinite(pristineBytes) || pristineBytes < 0) throw new RangeError('pristineBytes must be a number >= 0');
-  return { ...options, periodMs, sentinelMs, cpuBudget, sentinelBudget, kernelTickMs, stallCapMs, pristineBytes };
+  const policy = options.policy ?? defaultPolicy();
+  if (typeof policy?.classify !== 'function') throw new TypeError('policy must have a classify(observation, context) function');
+  return { ...options, periodMs, sentinelMs, cpuBudget, sentinelBudget, kernelTickMs, stallCapMs, pristineBytes, policy };
 }
 
 /**
