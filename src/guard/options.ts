@@ -12,10 +12,14 @@ import type { LoggerLike } from '../logging';
 import type { ProcessTreeOptions } from '../tree/monitor';
 import type { DebuggerWatchOptions } from '../kernel/debuggers';
 import type { ManifestGuardOptions } from '../manifest/runtime';
-import type { HashMode } from '../native';
-import type { JitSpan } from '../integrity/regions';
 
-export interface GuardOptions {
+/**
+ * The code monitor's options a Guard takes, by name (its documentation is in
+ * src/integrity/monitor.ts). Its pacing is not among them: the Guard's `cpuBudget` paces each check.
+ */
+export type GuardCodeOptions = Pick<CodeMonitorOptions, 'hashMode' | 'mainExecutableOnly' | 'includeWritable' | 'compareDisk' | 'residentOnly' | 'discoverOnce' | 'jitSpans' | 'mapsPath'>;
+
+export interface GuardOptions extends GuardCodeOptions {
   /** Period of the full sweep in ms. Default 10 000. */
   periodMs?: number;
   /** Tick of the tamper sentinel in ms (a native loop that wakes JS only on a change). Default 200, the
@@ -31,22 +35,6 @@ export interface GuardOptions {
    *  walks only when the file-backed page count changed (or every 2 s), paid from a token bucket
    *  that fills at this rate and holds four walks. */
   sentinelBudget?: number;
-  /** 'blake3' (default): cryptographic, 128 bits kept per page. 'fast': CRC32C, for bit flips. */
-  hashMode?: HashMode;
-  /** Only the main executable. Default false: every library too. */
-  mainExecutableOnly?: boolean;
-  /** Also hash file-backed code mapped writable+executable. Default false. */
-  includeWritable?: boolean;
-  /** Compare file-backed code with the file on disk when first seen. Default true. */
-  compareDisk?: boolean;
-  /** Hash only resident pages (mincore): no fault-in, no RSS growth. Default false. */
-  residentOnly?: boolean;
-  /** Discover regions once at baseline and never re-read the maps. Default false. */
-  discoverOnce?: boolean;
-  /** Address spans of the app's own JIT (anonymous exec memory inside them is expected). */
-  jitSpans?: JitSpan[];
-  /** Where to read the mappings from. Default /proc/self/maps (tests point it elsewhere). */
-  mapsPath?: string;
   /** Turn subsystems off. All default to true. */
   code?: boolean;
   kernel?: boolean | KernelMonitorOptions;
