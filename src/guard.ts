@@ -1,6 +1,8 @@
 /**
- * Guard: owns the code monitor, the kernel isolation monitor and the launch audit, turns their
- * observations into findings with a severity (by the policy), and keeps one versioned Status.
+ * Guard: the lifecycle (prepare/start/check/stop) of the code monitor, the kernel isolation monitor,
+ * the launch audit, the process tree, the debugger watch and the manifest check, each on its own
+ * timer or native loop. What their observations mean is in src/guard/: options.ts (validated once),
+ * ledger.ts (findings by the policy), status.ts (the one versioned Status), health.ts (stalls).
  * Events: 'finding' (each new finding, including one-shot events such as code-restored),
  * 'status' (each new snapshot), 'error' is never emitted (checker failures go into the Status
  * and the heartbeat), so an app that forgets a listener cannot be crashed by the guard.
