@@ -50,7 +50,7 @@ export function defaultPolicy(opts: DefaultPolicyOptions = {}): Policy {
 
 /** Count open observations per subsystem. */
 export function countBySubsystem(open: readonly Observation[]): Record<Subsystem, number> {
-  const counts: Record<Subsystem, number> = { code: 0, kernel: 0, launch: 0, electron: 0 };
+  const counts: Record<Subsystem, number> = { code: 0, kernel: 0, launch: 0, electron: 0, tree: 0 };
   for (const o of open) counts[o.subsystem] = (counts[o.subsystem] ?? 0) + 1;
   return counts;
 }

@@ -7,7 +7,9 @@
 export type Severity = 'log' | 'isolate' | 'restart' | 'degrade' | 'safe-mode';
 export const SEVERITIES: readonly Severity[] = ['log', 'isolate', 'restart', 'degrade', 'safe-mode'];
 
-export type Subsystem = 'code' | 'kernel' | 'launch' | 'electron';
+/** Which part of procguard saw it. 'tree': the process-tree monitor's own failures (its findings about a child keep
+ *  the subsystem of what they are about, e.g. 'kernel' for a child's sandbox). */
+export type Subsystem = 'code' | 'kernel' | 'launch' | 'electron' | 'tree';
 
 export type CodeFindingKind =
   | 'code-modified'

@@ -4,7 +4,9 @@
  * - RegionSource (region-source.ts): where the regions come from;
  * - FileReference (file-reference.ts): the mapped files, handed to the engine for the disk reference;
  * - SentinelController (sentinel-controller.ts): the native tamper sentinel;
- * - FindingsBook (findings-book.ts): what a confirmed change means (findings and events).
+ * - FindingsBook (findings-book.ts): what a confirmed change means (findings and events);
+ * - CodeFileWatch (code-files.ts, optional: watchFiles()): inotify on the mapped files through the
+ *   fast loop; the monitor re-checks a written file itself and reports through one callback.
  * Each pass is one native job (scanner.pass: read each page once, compare, adopt first-seen pages,
  * confirm and locate); nothing is read or hashed on the event loop. Findings are data
  * (Observation); failures of the checker itself are thrown as typed errors.
@@ -19,6 +21,8 @@ import { FileReference } from './file-reference';
 import { FindingsBook } from './findings-book';
 import { SentinelController, type SentinelState } from './sentinel-controller';
 import { DIGEST_SIZE, PAGE_SIZE } from './constants';
+import { CodeFileWatch, type CodeFilesStatus } from './code-files';
+import type { FastLoop } from '../fastloop/fast-loop';
 
 export interface CodeMonitorOptions {
   /** 'blake3' (default): cryptographic, 128 bits kept per page. 'fast': CRC32C, for bit flips. */
@@ -33,8 +37,9 @@ export interface CodeMonitorOptions {
   residentOnly?: boolean;
   /** Discover regions once at baseline and never re-read the maps (process_consistency's option). */
   discoverOnce?: boolean;
-  /** Share of one core a sweep may use (0 = unpaced). Default 0 for check(). */
-  cpuFraction?: number;
+  /** Share of one core a sweep may use (0 = unpaced). Default 0 for check(). The Guard's option of
+   *  the same name reaches check() validated; the native pass takes it as its `cpuFraction`. */
+  cpuBudget?: number;
   /** Address spans of the app's own JIT (anonymous exec memory inside them is expected). */
   jitSpans?: JitSpan[];
   /** Where to read the mappings from. Default /proc/self/maps (tests point it elsewhere). */
@@ -61,6 +66,12 @@ export interface CodeProgress {
   lastProgressAgeMs: number;
 }
 
+/** Where the file re-checks' results and failures go (see CodeMonitor.watchFiles). */
+export interface FileResultHandlers {
+  onResult(r: CodeCheckResult): void;
+  onError(e: unknown): void;
+}
+
 export class CodeMonitor {
   private readonly native: NativeBinding;
   private readonly scanner: NativeScanner;
@@ -76,12 +87,18 @@ export class CodeMonitor {
   private closed = false;
   /** performance.now() (monotonic) at construction. */
   private readonly createdAt = performance.now();
+  /** The watch of the mapped files (watchFiles()), the files waiting for a re-check, and where results go. */
+  private fileWatch: CodeFileWatch | null = null;
+  private readonly fileQueue = new Set<string>();
+  private fileRunning = false;
+  private fileResult: FileResultHandlers | null = null;
 
   constructor(options: CodeMonitorOptions = {}, native: NativeBinding = loadNative()) {
     const mode = options.hashMode ?? 'blake3';
     if (mode !== 'blake3' && mode !== 'fast') throw new RangeError(`hashMode must be 'blake3' or 'fast', got '${String(mode)}'`);
-    const cpu = options.cpuFraction ?? 0;
-    if (typeof cpu !== 'number' || !(cpu >= 0 && cpu <= 1)) throw new RangeError('cpuFraction must be a number from 0 to 1');
+    // CodeMonitor is public API of its own (procguard/internals): its constructor checks its input.
+    const cpu = options.cpuBudget ?? 0;
+    if (typeof cpu !== 'number' || !(cpu >= 0 && cpu <= 1)) throw new RangeError('cpuBudget must be a number from 0 to 1');
     this.opts = {
       hashMode: mode,
       mainExecutableOnly: options.mainExecutableOnly ?? false,
@@ -89,7 +106,7 @@ export class CodeMonitor {
       compareDisk: options.compareDisk ?? true,
       residentOnly: options.residentOnly ?? false,
       discoverOnce: options.discoverOnce ?? false,
-      cpuFraction: cpu,
+      cpuBudget: cpu,
     };
     this.native = native;
     this.scanner = new native.Scanner();
@@ -141,13 +158,13 @@ export class CodeMonitor {
    * One full pass: re-read the mappings, read every page once, compare with the baseline. The
    * first pass that succeeds is the baseline; one that fails leaves none and the next retries.
    */
-  async check(cpuFraction = this.opts.cpuFraction): Promise<CodeCheckResult> {
+  async check(cpuBudget = this.opts.cpuBudget): Promise<CodeCheckResult> {
     this.assertOpen();
     const t0 = performance.now();
     if (!this.opts.discoverOnce || this.regions.length === 0) await this.discover();
     const hashable = this.regions.filter(isHashable);
     this.sentinel.update(this.sentinelTargets());
-    const res = await this.runPass(hashable, { cpuFraction, priority: false, watch: this.book.watchList() });
+    const res = await this.runPass(hashable, { cpuBudget, priority: false, watch: this.book.watchList() });
     const reader = this.readerAfterPass();
     this.apply(res.changes);
     this.book.restored(res.matched.map((i) => res.watch[i]));
@@ -160,6 +177,7 @@ export class CodeMonitor {
       ...(reader ? { reader } : {}),
     };
     this.baselined = true;
+    this.fileWatch?.sync(this.mappedFiles());
     return this.result(t0);
   }
 
@@ -193,7 +211,7 @@ export class CodeMonitor {
     const regions = (await this.source.read()).filter((r) => isHashable(r) && keys.has(r.fileKey!) && this.scanner.hasBaseline(r.fileKey!));
     if (regions.length > 0) {
       const watch = this.book.watchList().filter((p) => keys.has(p.fileKey));
-      const res = await this.runPass(regions, { cpuFraction: 0, priority: true, watch });
+      const res = await this.runPass(regions, { cpuBudget: 0, priority: true, watch });
       this.apply(res.changes, regions);
       this.book.restored(res.matched.map((i) => res.watch[i]));
     }
@@ -220,6 +238,59 @@ export class CodeMonitor {
         // A failing consumer callback must not take the sentinel (or the app) down.
       }
     });
+  }
+
+  /**
+   * Owns the watch of the files behind executable mappings (inotify on the fast loop's thread):
+   * a write to one re-checks that file's pages at once (checkFiles, queued, never overlapping) and
+   * the result goes to `h.onResult`, the same shape as the sentinel's. Files this process's user
+   * can write are `code-file-writable` observations, and with a pristine copy (up to
+   * `pristineBytes` in all) a page-cache write is located to the byte. Without a loop (`loop` null,
+   * or not running) nothing is watched and the status says why (`noLoopReason`).
+   */
+  watchFiles(loop: FastLoop | null, noLoopReason: string, pristineBytes: number, h: FileResultHandlers): void {
+    this.assertOpen();
+    this.fileWatch?.close();
+    this.fileWatch = new CodeFileWatch(loop?.watcher ?? null, loop ? loop.reason : noLoopReason, pristineBytes);
+    this.fileResult = h;
+    loop?.onFiles((events) => this.onFileEvents(events));
+    if (this.baselined) this.fileWatch.sync(this.mappedFiles());
+  }
+
+  /** The file watch's state (null: watchFiles() was not called). */
+  filesStatus(): CodeFilesStatus | null {
+    return this.fileWatch?.status() ?? null;
+  }
+
+  private onFileEvents(events: Map<number, number>): void {
+    if (this.closed || !this.fileWatch) return;
+    for (const k of this.fileWatch.onEvents(events)) this.fileQueue.add(k);
+    void this.drainFiles();
+  }
+
+  private async drainFiles(): Promise<void> {
+    if (this.fileRunning) return;
+    this.fileRunning = true;
+    try {
+      while (this.fileQueue.size > 0 && !this.closed) {
+        const keys = [...this.fileQueue];
+        this.fileQueue.clear();
+        try {
+          // One unpaced native pass over those files' pages, on the engine's priority thread.
+          const r = await this.checkFiles(keys);
+          if (this.closed) return;
+          this.fileResult?.onResult(r);
+        } catch (e) {
+          try {
+            this.fileResult?.onError(e);
+          } catch {
+            /* contained: a consumer that throws must not stop the queue */
+          }
+        }
+      }
+    } finally {
+      this.fileRunning = false;
+    }
   }
 
   stopSentinel(): void {
@@ -264,6 +335,7 @@ export class CodeMonitor {
     process.off('exit', this.onExit);
     this.sentinel.stop('closed');
     this.closed = true;
+    this.fileWatch?.close();
     this.scanner.close();
   }
 
@@ -272,7 +344,14 @@ export class CodeMonitor {
   }
 
   private result(t0: number): CodeCheckResult {
-    return { open: this.book.openNow(), events: this.book.takeEvents(), coverage: { ...this.coverage }, durationMs: performance.now() - t0 };
+    return { open: this.withFileWatch(this.book.openNow()), events: this.book.takeEvents(), coverage: { ...this.coverage }, durationMs: performance.now() - t0 };
+  }
+
+  /** With a file watch: page-cache writes located to the byte, plus the writable-code-file observations. */
+  private withFileWatch(open: Observation[]): Observation[] {
+    if (!this.fileWatch) return open;
+    const base = open.filter((o) => o.kind !== 'code-file-writable');
+    return [...this.fileWatch.refine(base), ...this.fileWatch.observations()];
   }
 
   /** Reads the mappings; records mapping and anonymous-exec changes. */
@@ -293,10 +372,10 @@ export class CodeMonitor {
     return this.regions.filter((r) => isHashable(r) && r.klass !== 'vdso' && !r.perms.includes('s')).map((r) => this.passRegion(r));
   }
 
-  private async runPass(regions: CodeRegion[], o: { cpuFraction: number; priority: boolean; watch: { fileKey: string; filePage: number }[] }) {
+  private async runPass(regions: CodeRegion[], o: { cpuBudget: number; priority: boolean; watch: { fileKey: string; filePage: number }[] }) {
     const passRegions = regions.map((r) => this.passRegion(r));
     try {
-      const res = await this.scanner.pass(passRegions, { mode: this.opts.hashMode, residentOnly: this.opts.residentOnly, cpuFraction: o.cpuFraction, priority: o.priority, watch: o.watch });
+      const res = await this.scanner.pass(passRegions, { mode: this.opts.hashMode, residentOnly: this.opts.residentOnly, cpuFraction: o.cpuBudget, priority: o.priority, watch: o.watch });
       return { ...res, watch: o.watch };
     } catch (e) {
       throw new ScannerError(`sweep failed: ${e instanceof Error ? e.message : String(e)}`, e);

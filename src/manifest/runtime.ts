@@ -9,7 +9,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Observation, ManifestStatus } from '../types';
 import type { NativeWatcher } from '../native';
-import { startFastLoop } from '../kernel/fast-loop';
+import { startFastLoop } from '../fastloop/fast-loop';
 import { DIGEST_SIZE, PAGE_SIZE } from '../integrity/constants';
 import { MANIFEST_NAME, RUN_PAGES, type Manifest, type ManifestFile } from './format';
 import { ManifestInputError, ManifestInvalidError } from './errors';

@@ -2,9 +2,9 @@
 // throttle diff, and who can rewrite a code file (including the root rule).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { stallVerdict } from '../../dist/health/stall.js';
-import { parseStatSched, ThrottleWatch, ownThreads } from '../../dist/health/threads.js';
-import { writableBy, mapsDev } from '../../dist/watch/code-files.js';
+import { stallVerdict } from '../../dist/guard/health.js';
+import { parseStatSched, ThrottleWatch, ownThreads } from '../../dist/guard/threads.js';
+import { writableBy, mapsDev } from '../../dist/integrity/code-files.js';
 
 test('stall rule: a long paced pass that progresses is not a stall; no progress past the pace or the cap is', () => {
   const base = { periodMs: 10000, cpuBudget: 0.002, capMs: 60000 };
@@ -62,4 +62,43 @@ test('who can rewrite a code file: non-root by ownership/group/world; root by no
   assert.match(writableBy({ uid: 1000, gid: 1000, mode: 0o100444 }, 0, [0]), /owned by uid 1000/, 'root process, user-owned library');
   assert.equal(mapsDev(254, 1), 'fe:01');
   assert.equal(mapsDev(0, 0x2a), '00:2a');
+});
+
+test('CheckerHealth: a loop that stops ticking is a checker-stalled observation, and clears', async () => {
+  const { CheckerHealth } = await import('../../dist/guard/health.js');
+  const h = new CheckerHealth({ periodMs: 1000, cpuBudget: 0.001, stallCapMs: 60_000, sentinelMs: 200 });
+  h.startedAt = 0;
+  const progress = { passActive: false, pagesDone: 0, pagesTotal: 0, lastProgressAt: 0, lastProgressAgeMs: 10 };
+  const input = (watchAge, sentinelAge) => ({
+    progress,
+    watchLoop: { state: 'running', tickMs: 200, lastTickAgeMs: watchAge },
+    watchTickMs: 200,
+    sentinel: { state: 'running', lastTickAgeMs: sentinelAge },
+    now: 100,
+  });
+  assert.equal(h.update(input(10, 10)), false, 'healthy loops: nothing changed');
+  assert.equal(h.stalled, false);
+  assert.equal(h.update(input(20_000, 10)), true, 'the watch loop stopped: a change');
+  assert.equal(h.stalled, true, 'a stalled loop makes the checker stalled');
+  assert.deepEqual(h.observations(progress, 100).map((o) => o.key), ['guard:checker-stalled:watch']);
+  h.update(input(10, 20_000));
+  assert.deepEqual(h.observations(progress, 100).map((o) => [o.key, o.subsystem]), [['guard:checker-stalled:sentinel', 'code']], 'the sentinel, not the watch loop');
+  assert.equal(h.update(input(10, 10)), true, 'recovered: a change');
+  assert.equal(h.stalled, false);
+});
+
+test('CheckerHealth: no sweep progress past the limit is a stalled sweep', async () => {
+  const { CheckerHealth } = await import('../../dist/guard/health.js');
+  const h = new CheckerHealth({ periodMs: 1000, cpuBudget: 0.001, stallCapMs: 60_000, stallAfterMs: 2000, sentinelMs: 0 });
+  h.startedAt = 0;
+  const off = { state: 'off', tickMs: 0 };
+  const stale = { passActive: true, pagesDone: 1, pagesTotal: 9, lastProgressAt: 0, lastProgressAgeMs: 5000 };
+  assert.equal(h.update({ progress: stale, watchLoop: off, watchTickMs: 0, sentinel: null, now: 10_000 }), true);
+  const [o] = h.observations(stale, 10_000);
+  assert.equal(o.key, 'guard:checker-stalled', 'the sweep stalled');
+  assert.match(o.detail, /no sweep progress for 5\.0 s \(limit 2\.0 s\)/, o.detail);
+  // Before start() the progress age counts from start(), not from the monitor's creation.
+  const h2 = new CheckerHealth({ periodMs: 1000, cpuBudget: 0.001, stallCapMs: 60_000, stallAfterMs: 2000, sentinelMs: 0 });
+  h2.startedAt = 9000;
+  assert.equal(h2.sweepVerdict({ ...stale, lastProgressAgeMs: 1e9 }, 10_000).sinceMs, 1000, 'counted from start()');
 });

@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const pg = require('../../dist/index.js');
+// The public API, and the portal pieces behind procguard/internals (predictPortals, classifyPortalError).
+const pg = { ...require('../../dist/index.js'), ...require('../../dist/internals.js') };
 const linux = process.platform === 'linux';
 const SERVICE = '/usr/share/dbus-1/services/org.freedesktop.portal.Desktop.service';
 

@@ -2,7 +2,8 @@
 // the running monitor on its own, and closes with code-restored; a page changed before start is
 // reported as differs-from-disk.
 import assert from 'node:assert/strict';
-import { CodeMonitor, Guard } from '../../dist/index.js';
+import { Guard } from '../../dist/index.js';
+import { CodeMonitor } from '../../dist/internals.js';
 import { test, loadTestLib, flip, fileOffsetOf, hex, waitFor, hooks } from './helpers.mjs';
 import { scaled } from '../time-scale.mjs';
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CodeMonitor } from '../../dist/index.js';
+import { CodeMonitor } from '../../dist/internals.js';
 import { test, loadTestLib, flip, execMappingOf, fileOffsetOf, hooks, prng } from './helpers.mjs';
 import { buildDir } from '../build-dir.mjs';
 

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CodeMonitor } from '../../dist/index.js';
+import { CodeMonitor } from '../../dist/internals.js';
 import { loadNative } from '../../dist/native.js';
 import { copyTestLib, loadTestLib, flip, fileOffsetOf, fileKeyOf, hooks } from './helpers.mjs';
 

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CodeMonitor, Guard, ProcfsUnreadableError, ProcfsParseError } from '../../dist/index.js';
+import { Guard, ProcfsUnreadableError, ProcfsParseError } from '../../dist/index.js';
+import { CodeMonitor } from '../../dist/internals.js';
 import { loadTestLib, flip, hooksMissing } from './helpers.mjs';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-err-'));
@@ -69,6 +70,6 @@ test('a real code change is a finding, not a checker error', { skip: hooksMissin
 
 test('misuse of CodeMonitor options raises RangeError with the exact message', () => {
   assert.throws(() => new CodeMonitor({ hashMode: 'md5' }), { name: 'RangeError', message: "hashMode must be 'blake3' or 'fast', got 'md5'" });
-  assert.throws(() => new CodeMonitor({ cpuFraction: 2 }), { name: 'RangeError', message: 'cpuFraction must be a number from 0 to 1' });
+  assert.throws(() => new CodeMonitor({ cpuBudget: 2 }), { name: 'RangeError', message: 'cpuBudget must be a number from 0 to 1' });
   assert.throws(() => new Guard({ periodMs: 1 }), { name: 'RangeError', message: 'periodMs must be a number >= 50' });
 });

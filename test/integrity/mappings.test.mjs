@@ -1,7 +1,7 @@
 // Issue 3, tests 3, 5 and 7: the in-process hook that splits a mapping, an unmap-and-remap of a
 // library's code at the same address, and an anonymous executable mapping created after start.
 import assert from 'node:assert/strict';
-import { CodeMonitor } from '../../dist/index.js';
+import { CodeMonitor } from '../../dist/internals.js';
 import { test, loadTestLib, execMappingOf, fileOffsetOf, hooks, hex, TRAP_FILL, RET_FILL } from './helpers.mjs';
 
 test('the mprotect-write-mprotect hook (which splits the mapping) is reported at the byte', async () => {

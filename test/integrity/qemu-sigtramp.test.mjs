@@ -3,7 +3,7 @@
 // another size or on another CPU stays an anonymous-exec finding.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CodeMonitor } from '../../dist/index.js';
+import { CodeMonitor } from '../../dist/internals.js';
 import { isQemuSigtrampPage, isQemuSigtramp } from '../../dist/integrity/qemu-sigtramp.js';
 import { hooks, hex } from './helpers.mjs';
 

@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { classifyRegions, CodeMonitor } from '../../dist/index.js';
+import { classifyRegions, CodeMonitor } from '../../dist/internals.js';
 import { parseMaps, readMapsSync } from '../../dist/procfs/maps.js';
 import { testLibPath, loadTestLib, flip } from './helpers.mjs';
 

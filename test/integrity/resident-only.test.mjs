@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as crypto from 'node:crypto';
 import { createRequire } from 'node:module';
-import { CodeMonitor } from '../../dist/index.js';
+import { CodeMonitor } from '../../dist/internals.js';
 import { test, execMappingOf, hooks, root } from './helpers.mjs';
 import { buildDir } from '../build-dir.mjs';
 

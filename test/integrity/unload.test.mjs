@@ -2,7 +2,7 @@
 // library's regions discovered while it was mapped (so sweeps read addresses that come and go):
 // no crash, no false code-modified.
 import assert from 'node:assert/strict';
-import { CodeMonitor } from '../../dist/index.js';
+import { CodeMonitor } from '../../dist/internals.js';
 import { test, copyTestLib, execMappingOf, hooks } from './helpers.mjs';
 
 for (const discoverOnce of [true, false]) {

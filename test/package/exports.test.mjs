@@ -11,10 +11,22 @@ const require = createRequire(path.join(root, 'package.json'));
 test('require() and import() of procguard expose the same public API', async () => {
   const cjs = require('procguard');
   const esm = await import('procguard');
-  for (const name of ['harden', 'Guard', 'CodeMonitor', 'KernelMonitor', 'auditLaunch', 'defaultPolicy', 'parseMaps', 'ProcguardError']) {
+  for (const name of ['harden', 'hardeningState', 'Guard', 'defaultPolicy', 'classifyAll', 'overallSeverity', 'runAction', 'checkPortals', 'createManifest', 'verifyApp', 'ProcguardError', 'GuardStateError']) {
     assert.equal(typeof cjs[name], 'function', `require: ${name}`);
     assert.equal(esm[name], cjs[name], `import: ${name}`);
   }
+});
+
+test('the lower-level pieces are behind procguard/internals, not the root', async () => {
+  const pub = require('procguard');
+  const cjs = require('procguard/internals');
+  const esm = await import('procguard/internals');
+  for (const name of ['CodeMonitor', 'KernelMonitor', 'TreeMonitor', 'takeSnapshot', 'diffSnapshots', 'auditLaunch', 'parseMaps', 'parseStatus', 'parseCgroup', 'parseStat', 'classifyRegions', 'predictPortals']) {
+    assert.equal(typeof cjs[name], 'function', `procguard/internals: ${name}`);
+    assert.equal(esm[name], cjs[name], `import procguard/internals: ${name}`);
+    assert.equal(pub[name], undefined, `${name} is not exported from the root any more`);
+  }
+  assert.ok(fs.existsSync(path.join(root, 'dist/internals.d.ts')), 'types of procguard/internals');
 });
 
 test('every exports entry resolves to an emitted file with type declarations', () => {

@@ -28,7 +28,7 @@ test('default ladder on real observations: one subsystem -> log, two -> degrade,
   const { kernel, launch } = await realObservations(true);
   assert.deepEqual(kernel.map((o) => o.key), ['kernel:no-new-privs-changed'], 'precondition: one kernel observation');
   const open = [...kernel, ...launch];
-  assert.deepEqual(countBySubsystem(open), { code: 0, kernel: 1, launch: 1, electron: 0 });
+  assert.deepEqual(countBySubsystem(open), { code: 0, kernel: 1, launch: 1, electron: 0, tree: 0 });
   const two = classifyAll(defaultPolicy(), open);
   assert.deepEqual(two.map((f) => f.severity), ['degrade', 'degrade'], 'two diverged subsystems: degrade');
   assert.equal(overallSeverity(two), 'degrade');

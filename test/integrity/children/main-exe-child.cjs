@@ -6,7 +6,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const dist = process.argv[2];
-const { CodeMonitor, classifyRegions } = require(path.join(dist, 'index.js'));
+const { CodeMonitor, classifyRegions } = require(path.join(dist, 'internals.js'));
 const { readMapsSync } = require(path.join(dist, 'procfs', 'maps.js'));
 let mainExecutableKey = () => undefined;
 try {

@@ -1,7 +1,8 @@
 // Child for reader.test.mjs (the seccomp filter and PR_SET_DUMPABLE cannot be undone, so each case
 // runs in its own process). argv[2]: 'fallback' | 'none'; argv[3]: the errno process_vm_readv is
 // refused with. Prints one JSON line.
-import { CodeMonitor, Guard } from '../../../dist/index.js';
+import { Guard } from '../../../dist/index.js';
+import { CodeMonitor } from '../../../dist/internals.js';
 import { loadNative } from '../../../dist/native.js';
 import { hooks, loadTestLib, flip } from '../helpers.mjs';
 

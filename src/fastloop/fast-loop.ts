@@ -1,8 +1,10 @@
 /**
  * The fast watch loop (Linux): a native thread (procguard-watch) that polls every thread's
  * isolation lines of /proc/self/task/<tid>/status each tick and waits on inotify for writes to
- * code files. It wakes JS only on a change; src/kernel/snapshot.ts + diff.ts then interpret the
- * fields (one place), and the file events go to the code monitor's checkFiles().
+ * files. It wakes JS only on a change. It serves two owners and interprets neither: the kernel
+ * signal goes to its one consumer (the Guard's kernel check; src/kernel/snapshot.ts + diff.ts
+ * interpret the fields), the file events to theirs (the code monitor's file watch,
+ * src/integrity/code-files.ts, which re-checks the files itself; or the manifest runtime's own loop).
  */
 import { loadNative, type NativeWatcher, type NativeWatchReport } from '../native';
 
@@ -64,4 +66,49 @@ export function fastLoopState(loop: NativeWatcher | null, tickMs: number, reason
   if (!s.running) return { state: 'off', reason: 'stopped', tickMs };
   const age = s.lastTickAgeMs;
   return { state: 'running', tickMs, ...(age !== undefined ? { lastTickAt: Date.now() - age, lastTickAgeMs: age } : {}), ticks: s.ticks, cpuMs: s.cpuMs, tid: s.tid };
+}
+
+/**
+ * A running fast loop with one consumer per signal: whoever owns a signal subscribes to it, so a
+ * file event goes native -> its owner -> native without passing through the Guard.
+ */
+export class FastLoop {
+  readonly watcher: NativeWatcher | null;
+  /** Why there is no loop ('' when it runs). */
+  readonly reason: string;
+  private kernel: () => void = () => undefined;
+  private files: (events: Map<number, number>) => void = () => undefined;
+
+  /** Starts the loop (never throws: off with a reason where it cannot run). */
+  constructor(
+    readonly tickMs: number,
+    onError: (message: string) => void,
+  ) {
+    const { loop, reason } = startFastLoop(tickMs, {
+      onKernel: () => this.kernel(),
+      onFiles: (events) => this.files(events),
+      onError,
+    });
+    this.watcher = loop;
+    this.reason = reason;
+  }
+
+  /** The one consumer of "a watched kernel field changed". */
+  onKernel(consumer: () => void): void {
+    this.kernel = consumer;
+  }
+
+  /** The one consumer of file events (wd -> inotify mask). */
+  onFiles(consumer: (events: Map<number, number>) => void): void {
+    this.files = consumer;
+  }
+
+  /** The loop's state; `tickMs` is the tick to show (the Guard shows the option's). */
+  state(tickMs = this.tickMs): FastLoopState {
+    return fastLoopState(this.watcher, tickMs, this.reason);
+  }
+
+  close(): void {
+    this.watcher?.close();
+  }
 }

@@ -1,8 +1,8 @@
 /**
  * Event-driven watch of the files behind executable mappings. A write(2) to a mapped library or
  * .node file changes the page-cache page every mapping of it shows, and no copy-on-write happens,
- * so the pagemap sentinel cannot see it: inotify on the file can, at once. The Guard re-hashes that
- * file's mapped pages (CodeMonitor.checkFiles) when an event arrives.
+ * so the pagemap sentinel cannot see it: inotify on the file can, at once. The code monitor that
+ * owns this watch re-hashes that file's mapped pages (CodeMonitor.checkFiles) when an event arrives.
  *
  * Also: files this process's own user can write are the attack surface of such a write
  * (`code-file-writable`), and for them a pristine copy (bounded) lets a page-cache write be
