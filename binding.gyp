@@ -133,7 +133,7 @@
       ],
       "conditions": [
         ["OS!='linux'", { "sources!": ["native/scanner_maps_linux.cc"], "sources": ["native/scanner_maps_other.cc", "native/file_view_other.cc", "native/ticker_other.cc"] }],
-        ["OS=='linux'", { "sources": ["native/harden_linux.cc", "native/memory_linux.cc", "native/watch_linux.cc", "native/tree_linux.cc", "native/file_view_linux.cc", "native/ticker_linux.cc"] }],
+        ["OS=='linux'", { "sources": ["native/harden_linux.cc", "native/memory_linux.cc", "native/watch_linux.cc", "native/tree_linux.cc", "native/tree_files_linux.cc", "native/file_view_linux.cc", "native/ticker_linux.cc"] }],
         ["OS=='mac'", { "sources": ["native/harden_darwin.cc", "native/memory_posix.cc"] }],
         ["OS=='freebsd'", { "sources": ["native/harden_freebsd.cc", "native/memory_posix.cc"] }],
         ["OS=='win'", { "sources": ["native/harden_win.cc", "native/memory_win.cc"], "libraries": ["advapi32.lib", "psapi.lib"] }]

@@ -1,0 +1,179 @@
+// A child that works against the process tree's code check: it swaps the file behind its written
+// code page for a FIFO (the check must not hang), a pid that is no longer the tracked process (the
+// native job checks the start time), and trees and memory maps larger than the monitor's bounds.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { root } from './helpers.mjs';
+
+const require = createRequire(import.meta.url);
+const { Guard } = require(path.join(root, 'dist', 'index.js'));
+const { TreeMonitor } = require(path.join(root, 'dist', 'tree', 'monitor.js'));
+const { loadNative } = require(path.join(root, 'dist', 'native.js'));
+const linux = process.platform === 'linux' ? false : 'Linux only';
+const rootOnly = linux || (process.getuid() !== 0 ? 'writes another process memory through /proc/<pid>/mem: needs root' : false);
+
+const MAPPER = `
+import mmap, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY)
+m = mmap.mmap(fd, int(sys.argv[2]), flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_EXEC)
+os.close(fd)
+print('ready', flush=True)
+time.sleep(120)
+`;
+
+/** A python3 child that maps `file` private and executable; resolves with it and the mapping's maps line. */
+async function mapper(file, size) {
+  const child = spawn('python3', ['-c', MAPPER, file, String(size)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  await new Promise((resolve, reject) => {
+    child.stdout.once('data', resolve);
+    child.once('exit', (c) => reject(new Error(`the mapping child exited (${c}): ${err}`)));
+  });
+  const line = fs
+    .readFileSync(`/proc/${child.pid}/maps`, 'utf8')
+    .split('\n')
+    .find((l) => l.endsWith(file));
+  assert.ok(line, `the child maps ${file}`);
+  return { child, line };
+}
+
+/** Flips a byte of the child's private mapping (a copy-on-write: the page becomes a written page). */
+function writeChildByte(pid, addr) {
+  const fd = fs.openSync(`/proc/${pid}/mem`, 'r+');
+  try {
+    const b = Buffer.alloc(1);
+    fs.readSync(fd, b, 0, 1, addr);
+    fs.writeSync(fd, Buffer.from([b[0] ^ 0x5a]), 0, 1, addr);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function withTimeout(p, ms, what) {
+  let t;
+  return Promise.race([p, new Promise((_, reject) => (t = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms)))]).finally(() => clearTimeout(t));
+}
+
+test('a child that swaps its mapped code file for a FIFO: Guard.check() resolves within 5 s and reports the written page unreadable', { skip: rootOnly }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-fifo-'));
+  const real = path.join(dir, 'real');
+  const fake = path.join(dir, 'fake');
+  fs.mkdirSync(real);
+  fs.mkdirSync(fake);
+  const file = path.join(real, 'code.bin');
+  const size = 16 * 4096;
+  fs.writeFileSync(file, crypto.randomBytes(size));
+  const mk = spawnSync('mkfifo', [path.join(fake, 'code.bin')]);
+  assert.equal(mk.status, 0, `mkfifo: ${mk.stderr}`);
+  const { child, line } = await mapper(file, size);
+  const g = new Guard({ code: false, kernel: false, launch: false, processTree: { codeMs: 60_000, settleMs: 0 } });
+  let mounted = false;
+  try {
+    const start = Number(BigInt('0x' + line.split('-')[0]));
+    writeChildByte(child.pid, start + 2 * 4096 + 100);
+    // The path the child's maps show now opens a FIFO: a directory holding one is mounted over the
+    // mapped file's directory (the mapping keeps the file; its path string does not change).
+    const m = spawnSync('mount', ['--bind', fake, real], { encoding: 'utf8' });
+    assert.equal(m.status, 0, `mount --bind (needs CAP_SYS_ADMIN): ${m.stderr}`);
+    mounted = true;
+    assert.ok(fs.statSync(file).isFIFO(), 'the mapped path is a FIFO now');
+    // start() runs a first tree pass too: both must settle.
+    await withTimeout(g.start(), 5000, 'Guard.start() with a FIFO at the mapped path');
+    const status = await withTimeout(g.check(), 5000, 'Guard.check() with a FIFO at the mapped path');
+    const f = status.findings.find((x) => x.kind === 'code-unreadable' && x.pid === child.pid);
+    assert.ok(f, `a code-unreadable finding for the child; findings: ${JSON.stringify(status.findings.map((x) => [x.kind, x.detail]))}`);
+    assert.equal(f.path, file, 'the finding names the mapped path');
+    assert.match(f.detail, /not a regular file/, 'the finding says why the page could not be compared');
+  } finally {
+    g.stop();
+    // Before the fix the pass blocked in open(): a writer opening the FIFO releases that thread.
+    try {
+      fs.closeSync(fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
+    } catch {
+      // no reader waiting
+    }
+    if (mounted) spawnSync('umount', [real]);
+    child.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('treeCodeScan reads only the process of the job start time: another start time (a reused pid) is ESRCH', { skip: rootOnly }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-reuse-'));
+  const file = path.join(dir, 'code.bin');
+  const size = 8 * 4096;
+  fs.writeFileSync(file, crypto.randomBytes(size));
+  const { child, line } = await mapper(file, size);
+  try {
+    const [range, , off, dev, ino] = line.split(/\s+/);
+    const [lo, hi] = range.split('-').map((x) => BigInt('0x' + x));
+    const [maj, min] = dev.split(':').map((x) => parseInt(x, 16));
+    writeChildByte(child.pid, Number(lo) + 4096 + 7);
+    const region = { start: lo, end: hi, fileOffset: parseInt(off, 16), path: file, devMajor: maj, devMinor: min, ino: BigInt(ino) };
+    const stat = fs.readFileSync(`/proc/${child.pid}/stat`, 'latin1');
+    const startTicks = BigInt(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const n = loadNative();
+    let [r] = await n.treeCodeScan([{ pid: child.pid, startTicks, regions: [region] }]);
+    assert.equal(r.ok, true, `the job of the right start time reads the process: ${r.detail}`);
+    assert.equal(r.hits.length, 1, 'its written page is found');
+    assert.equal(r.hits[0].state, 'modified');
+    // The same pid with another start time: what a tracked process that exited, its pid taken by a
+    // new process, looks like to the job.
+    [r] = await n.treeCodeScan([{ pid: child.pid, startTicks: startTicks + 1n, regions: [region] }]);
+    assert.equal(r.ok, false, 'a pid whose start time differs is not read as the tracked process');
+    assert.equal(r.errno, 3, `ESRCH (reported as exited), got ${r.errno}: ${r.detail}`);
+    assert.equal(r.hits.length, 0, 'no page of the other process is reported');
+  } finally {
+    child.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('descendants past maxProcesses are left untracked with a tree-limit-reached observation', { skip: linux }, async () => {
+  assert.throws(() => new TreeMonitor({ maxProcesses: 0 }), RangeError, 'maxProcesses 0 is a RangeError');
+  assert.throws(() => new TreeMonitor({ maxMapsBytes: 1.5 }), RangeError, 'a fractional maxMapsBytes is a RangeError');
+  const sh = spawn('/bin/sh', ['-c', 'sleep 30 & sleep 30 & sleep 30 & wait'], { stdio: 'ignore' });
+  const m = new TreeMonitor({ codeMs: 0, maxProcesses: 2 });
+  try {
+    let open = [];
+    for (let i = 0; i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      open = (await m.check()).open;
+      if (open.some((o) => o.kind === 'tree-limit-reached' && o.evidence?.untracked === 2)) break;
+    }
+    assert.equal(m.processes().length - 1, 2, `two descendants tracked (of four): ${JSON.stringify(m.processes().map((p) => p.pid))}`);
+    const lim = open.find((o) => o.kind === 'tree-limit-reached');
+    assert.ok(lim, `a tree-limit-reached observation: ${JSON.stringify(open)}`);
+    assert.equal(lim.evidence.untracked, 2, `it counts the two untracked descendants: ${lim.detail}`);
+    assert.match(lim.detail, /maxProcesses/);
+  } finally {
+    m.stop();
+    sh.kill('SIGKILL');
+  }
+});
+
+test("a child's memory map larger than maxMapsBytes is not read whole: its code check is reported limited", { skip: linux }, async () => {
+  const child = spawn('/bin/sleep', ['30'], { stdio: 'ignore' });
+  const m = new TreeMonitor({ codeMs: 60_000, settleMs: 0, maxMapsBytes: 256 });
+  try {
+    await new Promise((r) => setTimeout(r, 200));
+    const mapsBytes = fs.readFileSync(`/proc/${child.pid}/maps`).length;
+    assert.ok(mapsBytes > 256, `sleep's maps are longer than the bound (${mapsBytes} bytes)`);
+    const { open } = await m.check();
+    const lim = open.find((o) => o.kind === 'tree-limit-reached' && o.pid === child.pid);
+    assert.ok(lim, `a tree-limit-reached observation for the child: ${JSON.stringify(open)}`);
+    assert.match(lim.detail, /larger than 256 bytes/);
+    const entry = m.processes().find((p) => p.pid === child.pid);
+    assert.equal(entry?.coverage, null, 'no code coverage for a child whose maps were not read');
+  } finally {
+    m.stop();
+    child.kill('SIGKILL');
+  }
+});
