@@ -45,6 +45,11 @@ namespace pg {
 // OS pages currently mapped by every view of the process (statm units), for the sentinel.
 uint64_t ViewMappedPages();
 
+// Held while a view's pages are being mapped and counted (Populate), and by whoever reads statm
+// to subtract ViewMappedPages() from it: between mapping pages and counting them the two disagree,
+// and a statm read in that window would look like a change to the sentinel.
+std::mutex& ViewCountMutex();
+
 class FileView {
  public:
   // Maps the whole file (read-only, shared); null where the OS, the file or the lease cannot serve
@@ -68,7 +73,9 @@ class FileView {
     const uint8_t* data() const;
     // Maps the 2 MiB blocks of the view holding [offset, offset + len) into its page tables, each
     // block once (one page fault per page costs ~2 us on a VM; populating a range ~0.05 us per
-    // page), and counts their pages in ViewMappedPages. Best effort.
+    // page), and counts in ViewMappedPages the pages pagemap shows mapped. Where the population
+    // was not carried out, the pages of [offset, offset + len) (which the caller knows to be in the
+    // page cache) are faulted in first, so the hashing that follows maps nothing uncounted.
     void Populate(uint64_t offset, uint64_t len) const;
 
    private:
@@ -83,8 +90,9 @@ class FileView {
   const int fd_;
   const uint8_t* const data_;
   const uint64_t size_;
-  std::mutex mu_;                 // the lease holder's
-  std::vector<uint64_t> mapped_;  // bit per 2 MiB block populated (under mu_)
+  std::mutex mu_;                  // the lease holder's
+  std::vector<uint64_t> mapped_;   // bit per 2 MiB block: population asked for (under mu_)
+  std::vector<uint32_t> counted_;  // per 2 MiB block: its pages counted in ViewMappedPages (under mu_)
   uint64_t mappedCount_ = 0;
 };
 

@@ -39,6 +39,9 @@ export interface CodeMonitorOptions {
   jitSpans?: JitSpan[];
   /** Where to read the mappings from. Default /proc/self/maps (tests point it elsewhere). */
   mapsPath?: string;
+  /** How a file's first pass reads its page-cache pages: 'auto' (default: in place or by copy,
+   *  whichever the process measured cheaper; native/first_read.h), or one route (tests, benchmarks). */
+  firstRead?: 'auto' | 'view' | 'copy';
 }
 
 export interface CodeCheckResult {
@@ -76,6 +79,8 @@ export class CodeMonitor {
   constructor(options: CodeMonitorOptions = {}, native: NativeBinding = loadNative()) {
     const mode = options.hashMode ?? 'blake3';
     if (mode !== 'blake3' && mode !== 'fast') throw new RangeError(`hashMode must be 'blake3' or 'fast', got '${String(mode)}'`);
+    const firstRead = options.firstRead ?? 'auto';
+    if (firstRead !== 'auto' && firstRead !== 'view' && firstRead !== 'copy') throw new RangeError(`firstRead must be 'auto', 'view' or 'copy', got '${String(firstRead)}'`);
     const cpu = options.cpuFraction ?? 0;
     if (typeof cpu !== 'number' || !(cpu >= 0 && cpu <= 1)) throw new RangeError('cpuFraction must be a number from 0 to 1');
     this.opts = {
@@ -86,6 +91,7 @@ export class CodeMonitor {
       residentOnly: options.residentOnly ?? false,
       discoverOnce: options.discoverOnce ?? false,
       cpuFraction: cpu,
+      firstRead,
     };
     this.native = native;
     this.scanner = new native.Scanner();
@@ -291,7 +297,7 @@ export class CodeMonitor {
   private async runPass(regions: CodeRegion[], o: { cpuFraction: number; priority: boolean; watch: { fileKey: string; filePage: number }[] }) {
     const passRegions = regions.map((r) => this.passRegion(r));
     try {
-      const res = await this.scanner.pass(passRegions, { mode: this.opts.hashMode, residentOnly: this.opts.residentOnly, cpuFraction: o.cpuFraction, priority: o.priority, watch: o.watch });
+      const res = await this.scanner.pass(passRegions, { mode: this.opts.hashMode, residentOnly: this.opts.residentOnly, cpuFraction: o.cpuFraction, priority: o.priority, watch: o.watch, firstRead: this.opts.firstRead });
       return { ...res, watch: o.watch };
     } catch (e) {
       throw new ScannerError(`sweep failed: ${e instanceof Error ? e.message : String(e)}`, e);
