@@ -111,9 +111,9 @@ uint64_t Count(const Napi::Value& v, const char* what) {
   return static_cast<uint64_t>(d);
 }
 
-[[noreturn]] void TooLarge(Napi::Env env, const std::string& what, uint64_t amount) {
-  throw Napi::RangeError::New(env, what + " is too large (" + std::to_string(amount) + "); at most " +
-                                       std::to_string(kMaxJobBytes) + " bytes (16 GiB) per job");
+[[noreturn]] void TooLarge(Napi::Env env, const std::string& what, uint64_t bytes) {
+  throw Napi::RangeError::New(env, what + " covers " + std::to_string(bytes) + " bytes; at most " +
+                                       std::to_string(kMaxJobBytes) + " (16 GiB) per job");
 }
 
 // More regions than any process has mappings (the kernel's default vm.max_map_count is 65530).
@@ -505,7 +505,9 @@ class Scanner : public Napi::ObjectWrap<Scanner>, public SafeMethods<Scanner> {
     std::string key = info[0].As<Napi::String>().Utf8Value();
     uint64_t first = Count(info[1], "firstPage"), pages = Count(info[2], "pages");
     // Compared as a page count: pages * 4096 wraps for pages >= 2^52 and would pass.
-    if (pages > kMaxJobBytes / kPageSize) TooLarge(env, "pages", pages);
+    if (pages > kMaxJobBytes / kPageSize)
+      throw Napi::RangeError::New(env, "pages is " + std::to_string(pages) + "; at most " +
+                                           std::to_string(kMaxJobBytes / kPageSize) + " (16 GiB) per job");
     std::vector<uint8_t> out(pages * kDigestSize);
     shared_->engine->store.Get(key, first, pages, out.data());
     return Napi::Buffer<uint8_t>::Copy(env, out.data(), out.size());

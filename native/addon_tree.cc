@@ -36,7 +36,18 @@ class TreeScanWorker : public Napi::AsyncWorker {
 
   void Execute() override { TreeCodeScan(jobs_, &results_); }
 
+  // Building the answer can fail too (std::bad_alloc): reject rather than let it reach Node.
   void OnOK() override {
+    try {
+      deferred_.Resolve(ConvertExceptions(Env(), "treeCodeScan", [this] { return Results(); }));
+    } catch (const Napi::Error& e) {
+      deferred_.Reject(e.Value());
+    }
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Value Results() {
     Napi::Env env = Env();
     Napi::Array arr = Napi::Array::New(env, results_.size());
     for (size_t i = 0; i < results_.size(); ++i) {
@@ -75,11 +86,9 @@ class TreeScanWorker : public Napi::AsyncWorker {
       o.Set("hits", hits);
       arr.Set(static_cast<uint32_t>(i), o);
     }
-    deferred_.Resolve(arr);
+    return arr;
   }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
- private:
   Napi::Promise::Deferred deferred_;
   std::vector<TreeJob> jobs_;
   std::vector<TreeJobResult> results_;
