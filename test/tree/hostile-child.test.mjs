@@ -136,6 +136,26 @@ test('treeCodeScan reads only the process of the job start time: another start t
   }
 });
 
+test("a tracked child's pid taken by a new process: the code loop does not read the new one as the old (pid namespace, ns_last_pid)", { skip: rootOnly }, () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-pidreuse-'));
+  try {
+    const r = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', process.execPath, path.join(root, 'test', 'tree', 'children', 'pid-reuse.mjs'), path.join(root, 'dist'), dir], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(r.status, 0, `the namespace child (needs CAP_SYS_ADMIN for unshare): ${r.stderr}`);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop());
+    assert.equal(out.reused, true, 'the new process took the tracked process pid');
+    assert.ok(out.aKey, 'the first process was tracked');
+    assert.deepEqual(out.underA, [], `no code finding of the new process under the old one's pid before discovery: ${JSON.stringify(out.underA)}`);
+    const b = out.afterDiscovery.find((o) => o.path.endsWith('b.bin'));
+    assert.ok(b, `after a full discovery the new process's written page is found: ${JSON.stringify(out.afterDiscovery)}`);
+    assert.ok(!b.key.includes(`:${out.aKey}:`), `under the new process's own identity, not ${out.aKey}: ${b.key}`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('descendants past maxProcesses are left untracked with a tree-limit-reached observation', { skip: linux }, async () => {
   assert.throws(() => new TreeMonitor({ maxProcesses: 0 }), RangeError, 'maxProcesses 0 is a RangeError');
   assert.throws(() => new TreeMonitor({ maxMapsBytes: 1.5 }), RangeError, 'a fractional maxMapsBytes is a RangeError');
