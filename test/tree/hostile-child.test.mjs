@@ -105,6 +105,52 @@ test('a child that swaps its mapped code file for a FIFO: Guard.check() resolves
   }
 });
 
+test('a child whose mapped code file sits on a FUSE mount that stops answering: the pass settles, checker-stalled and code-unreadable', { skip: rootOnly || (fs.existsSync('/dev/fuse') ? false : 'no /dev/fuse') }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-fuse-'));
+  const size = 16 * 4096;
+  // A one-file FUSE daemon (children/stall-fuse.py) that stops answering when told to.
+  const daemon = spawn('python3', [path.join(root, 'test', 'tree', 'children', 'stall-fuse.py'), dir, String(size)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  daemon.stdout.on('data', (d) => (out += d));
+  daemon.stderr.on('data', (d) => (err += d));
+  const waitOut = async (word) => {
+    for (let i = 0; i < 200 && !out.includes(word); i++) {
+      assert.equal(daemon.exitCode, null, `the FUSE daemon exited: ${err}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    assert.ok(out.includes(word), `the FUSE daemon says ${word}: ${err}`);
+  };
+  let child = null;
+  const g = new Guard({ code: false, kernel: false, launch: false, processTree: { codeMs: 60_000, settleMs: 0 } });
+  try {
+    await waitOut('ready');
+    const file = path.join(dir, 'code.bin');
+    ({ child } = await mapper(file, size));
+    const start = Number(BigInt('0x' + fs.readFileSync(`/proc/${child.pid}/maps`, 'utf8').split('\n').find((l) => l.endsWith(file)).split('-')[0]));
+    writeChildByte(child.pid, start + 3 * 4096 + 5);
+    daemon.stdin.write('stall\n');
+    await waitOut('stalled');
+    const t0 = performance.now();
+    await withTimeout(g.start(), 10_000, 'Guard.start() with a stalled FUSE file behind a written page');
+    const status = await withTimeout(g.check(), 10_000, 'Guard.check() with a stalled FUSE file behind a written page');
+    const ms = performance.now() - t0;
+    const stall = status.findings.find((x) => x.kind === 'checker-stalled' && x.key.startsWith('tree:'));
+    assert.ok(stall, `a checker-stalled finding from the tree: ${JSON.stringify(status.findings.map((x) => [x.kind, x.detail]))}`);
+    assert.match(stall.detail, /did not return in time|have not returned/, 'it says the read did not return');
+    const f = status.findings.find((x) => x.kind === 'code-unreadable' && x.pid === child.pid);
+    assert.ok(f, `the written page is code-unreadable: ${JSON.stringify(status.findings.map((x) => [x.kind, x.detail]))}`);
+    assert.ok(ms < 10_000, `start() and check() took ${ms.toFixed(0)} ms in all (3 s per pass at most for file reads)`);
+  } finally {
+    g.stop();
+    child?.kill('SIGKILL');
+    daemon.kill('SIGKILL'); // the connection aborts: requests still waiting fail with ENOTCONN
+    await new Promise((r) => (daemon.exitCode !== null ? r() : daemon.once('exit', r)));
+    spawnSync('umount', ['-l', dir]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('treeCodeScan reads only the process of the job start time: another start time (a reused pid) is ESRCH', { skip: rootOnly }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-reuse-'));
   const file = path.join(dir, 'code.bin');
