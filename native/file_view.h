@@ -8,11 +8,12 @@
 // Why it cannot fault. A shared file mapping raises SIGBUS only when the file no longer has the page
 // (it shrank: truncate, hole punch) or the page must come from disk and the read fails. So the view
 // is read only
-//  - under a read lease (fcntl F_SETLEASE F_RDLCK), taken per chunk of reads and released before the
-//    pass sleeps: the kernel grants it only while no one has the file open for writing (shared
+//  - under a read lease (fcntl F_SETLEASE F_RDLCK), taken per chunk only around the in-place hashing
+//    of its present pages (never across copies of other pages, so a process stopped mid-pass almost
+//    never holds one): the kernel grants it only while no one has the file open for writing (shared
 //    writable mappings included), and while it is held an open for writing, truncate(2) or O_TRUNC
-//    waits until it is released (a writer is delayed by one chunk of hashing, < 1 ms); the file's
-//    size is read again under the lease and nothing past it is touched;
+//    waits until it is released (a writer is delayed by one chunk's in-place hashing, < 1 ms); the
+//    file's size is read again under the lease and nothing past it is touched;
 //  - for pages the process itself has present as page-cache pages (pagemap, just before): they are
 //    in the page cache, so no disk read can fail. (A page reclaimed in the microseconds between and
 //    then unreadable from disk would also crash the app that executes it; it is the one residual case.)
