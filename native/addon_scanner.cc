@@ -251,11 +251,14 @@ class Scanner : public Napi::ObjectWrap<Scanner>, public SafeMethods<Scanner> {
 
   explicit Scanner(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Scanner>(info) {
     Napi::Env env = info.Env();
-    shared_ = std::make_shared<Shared>();
-    shared_->jobs = MakeTsfn(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "procguard-scanner");
-    threads_ = std::make_shared<Threads>();
-    std::shared_ptr<Threads> threads = threads_;
-    hook_ = std::make_unique<EnvHook>(env, [threads] { threads->Stop(); });  // after the TSFN: runs before its teardown
+    ConvertExceptions(env, kName, [&] {  // thread creation can throw std::system_error
+      shared_ = std::make_shared<Shared>();
+      shared_->jobs = MakeTsfn(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "procguard-scanner");
+      threads_ = std::make_shared<Threads>();
+      std::shared_ptr<Threads> threads = threads_;
+      hook_ =
+          std::make_unique<EnvHook>(env, [threads] { threads->Stop(); });  // after the TSFN: runs before its teardown
+    });
   }
 
   ~Scanner() override { Shutdown(); }
