@@ -219,6 +219,8 @@ export interface NativeWatcher {
 /** One child's job for treeCodeScan: its file-backed executable mappings, with the identity maps showed. */
 export interface NativeTreeJob {
   pid: number;
+  /** The process's start time (/proc/<pid>/stat field 22): when given, a reused pid answers ok: false, errno 3 (ESRCH). */
+  startTicks?: bigint;
   regions: { start: bigint; end: bigint; fileOffset: number; path: string; devMajor: number; devMinor: number; ino: bigint }[];
 }
 
@@ -247,6 +249,10 @@ export interface NativeTreeResult {
   readBytes: number;
   /** The PAGEMAP_SCAN ioctl (Linux 6.7) found the written pages; false: pagemap entries were read (pagemapBytes). */
   pagemapScan: boolean;
+  /** Written pages found; `hits` holds the first 4096 of them (native/tree.h kTreeMaxHits). */
+  writtenPages: number;
+  /** Set when a read of a mapped file did not return in time (native/tree/tree_files.h): why. */
+  fileStalled?: string;
   hits: NativeTreeHit[];
 }
 

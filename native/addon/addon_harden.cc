@@ -120,9 +120,9 @@ Napi::Value ProcessStateJs(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitHarden(Napi::Env env, Napi::Object exports) {
-  exports.Set("harden", Napi::Function::New(env, HardenJs, "harden"));
-  exports.Set("queryTracer", Napi::Function::New(env, QueryTracerJs, "queryTracer"));
-  exports.Set("processState", Napi::Function::New(env, ProcessStateJs, "processState"));
+  ExportFunction(env, exports, "harden", HardenJs);
+  ExportFunction(env, exports, "queryTracer", QueryTracerJs);
+  ExportFunction(env, exports, "processState", ProcessStateJs);
 }
 
 }  // namespace pg

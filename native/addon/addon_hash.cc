@@ -155,10 +155,10 @@ Napi::Value HashBackendsJs(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitHash(Napi::Env env, Napi::Object exports) {
-  exports.Set("blake3", Napi::Function::New(env, Blake3Js, "blake3"));
-  exports.Set("hashPages", Napi::Function::New(env, HashPagesJs, "hashPages"));
-  exports.Set("crc32c", Napi::Function::New(env, Crc32cJs, "crc32c"));
-  exports.Set("hashBackends", Napi::Function::New(env, HashBackendsJs, "hashBackends"));
+  ExportFunction(env, exports, "blake3", Blake3Js);
+  ExportFunction(env, exports, "hashPages", HashPagesJs);
+  ExportFunction(env, exports, "crc32c", Crc32cJs);
+  ExportFunction(env, exports, "hashBackends", HashBackendsJs);
 }
 
 }  // namespace pg

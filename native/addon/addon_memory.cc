@@ -128,14 +128,14 @@ Napi::Value CanaryJs(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitMemory(Napi::Env env, Napi::Object exports) {
-  exports.Set("readMemory", Napi::Function::New(env, ReadMemory, "readMemory"));
-  exports.Set("residency", Napi::Function::New(env, ResidencyJs, "residency"));
-  exports.Set("openPagemap", Napi::Function::New(env, OpenPagemapJs, "openPagemap"));
-  exports.Set("pagemapStates", Napi::Function::New(env, PagemapStatesJs, "pagemapStates"));
-  exports.Set("executableRegions", Napi::Function::New(env, ExecutableRegionsJs, "executableRegions"));
-  exports.Set("pageSize", Napi::Function::New(env, PageSizeJs, "pageSize"));
-  exports.Set("memoryReader", Napi::Function::New(env, MemoryReaderJs, "memoryReader"));
-  exports.Set("selftestCanary", Napi::Function::New(env, CanaryJs, "selftestCanary"));
+  ExportFunction(env, exports, "readMemory", ReadMemory);
+  ExportFunction(env, exports, "residency", ResidencyJs);
+  ExportFunction(env, exports, "openPagemap", OpenPagemapJs);
+  ExportFunction(env, exports, "pagemapStates", PagemapStatesJs);
+  ExportFunction(env, exports, "executableRegions", ExecutableRegionsJs);
+  ExportFunction(env, exports, "pageSize", PageSizeJs);
+  ExportFunction(env, exports, "memoryReader", MemoryReaderJs);
+  ExportFunction(env, exports, "selftestCanary", CanaryJs);
 }
 
 }  // namespace pg

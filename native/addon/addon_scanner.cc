@@ -116,9 +116,16 @@ uint64_t Count(const Napi::Value& v, const char* what) {
                                        std::to_string(kMaxJobBytes) + " (16 GiB) per job");
 }
 
+// More regions than any process has mappings (the kernel's default vm.max_map_count is 65530).
+constexpr uint32_t kMaxRegions = 1u << 20;
+
 std::vector<ScanRegion> ParseRanges(const Napi::Value& v) {
   if (!v.IsArray()) throw Napi::TypeError::New(v.Env(), "regions must be an array");
   Napi::Array arr = v.As<Napi::Array>();
+  // The length sizes an allocation: a sparse array can claim 2^32 - 1 elements.
+  if (arr.Length() > kMaxRegions)
+    throw Napi::RangeError::New(
+        v.Env(), "regions has " + std::to_string(arr.Length()) + " entries; at most " + std::to_string(kMaxRegions));
   std::vector<ScanRegion> out(arr.Length());
   uint64_t total = 0;
   for (uint32_t i = 0; i < arr.Length(); ++i) {
@@ -221,30 +228,37 @@ struct SentinelRun {
   }
 };
 
-class Scanner : public Napi::ObjectWrap<Scanner> {
+class Scanner : public Napi::ObjectWrap<Scanner>, public SafeMethods<Scanner> {
  public:
+  static constexpr const char* kName = "Scanner";
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(
-        env, "Scanner",
-        {InstanceMethod("sweep", &Scanner::SweepJs), InstanceMethod("pass", &Scanner::PassJs),
-         InstanceMethod("hashFile", &Scanner::HashFileJs), InstanceMethod("close", &Scanner::CloseJs),
-         InstanceMethod("adoptFile", &Scanner::AdoptFileJs), InstanceMethod("dropFile", &Scanner::DropFileJs),
-         InstanceMethod("progress", &Scanner::ProgressJs), InstanceMethod("baselineBytes", &Scanner::BaselineBytesJs),
-         InstanceMethod("hasBaseline", &Scanner::HasBaselineJs),
-         InstanceMethod("pageCacheDigests", &Scanner::PageCacheDigestsJs),
-         InstanceMethod("startSentinel", &Scanner::StartSentinelJs),
-         InstanceMethod("updateSentinel", &Scanner::UpdateSentinelJs),
-         InstanceMethod("stopSentinel", &Scanner::StopSentinelJs),
-         InstanceMethod("sentinelInfo", &Scanner::SentinelInfoJs)});
+    return DefineClass(env, "Scanner",
+                       {InstanceMethod("sweep", &Scanner::Safe<&Scanner::SweepJs>),
+                        InstanceMethod("pass", &Scanner::Safe<&Scanner::PassJs>),
+                        InstanceMethod("hashFile", &Scanner::Safe<&Scanner::HashFileJs>),
+                        InstanceMethod("close", &Scanner::Safe<&Scanner::CloseJs>),
+                        InstanceMethod("adoptFile", &Scanner::Safe<&Scanner::AdoptFileJs>),
+                        InstanceMethod("dropFile", &Scanner::Safe<&Scanner::DropFileJs>),
+                        InstanceMethod("progress", &Scanner::Safe<&Scanner::ProgressJs>),
+                        InstanceMethod("baselineBytes", &Scanner::Safe<&Scanner::BaselineBytesJs>),
+                        InstanceMethod("hasBaseline", &Scanner::Safe<&Scanner::HasBaselineJs>),
+                        InstanceMethod("pageCacheDigests", &Scanner::Safe<&Scanner::PageCacheDigestsJs>),
+                        InstanceMethod("startSentinel", &Scanner::Safe<&Scanner::StartSentinelJs>),
+                        InstanceMethod("updateSentinel", &Scanner::Safe<&Scanner::UpdateSentinelJs>),
+                        InstanceMethod("stopSentinel", &Scanner::Safe<&Scanner::StopSentinelJs>),
+                        InstanceMethod("sentinelInfo", &Scanner::Safe<&Scanner::SentinelInfoJs>)});
   }
 
   explicit Scanner(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Scanner>(info) {
     Napi::Env env = info.Env();
-    shared_ = std::make_shared<Shared>();
-    shared_->jobs = MakeTsfn(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "procguard-scanner");
-    threads_ = std::make_shared<Threads>();
-    std::shared_ptr<Threads> threads = threads_;
-    hook_ = std::make_unique<EnvHook>(env, [threads] { threads->Stop(); });  // after the TSFN: runs before its teardown
+    ConvertExceptions(env, kName, [&] {  // thread creation can throw std::system_error
+      shared_ = std::make_shared<Shared>();
+      shared_->jobs = MakeTsfn(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "procguard-scanner");
+      threads_ = std::make_shared<Threads>();
+      std::shared_ptr<Threads> threads = threads_;
+      hook_ =
+          std::make_unique<EnvHook>(env, [threads] { threads->Stop(); });  // after the TSFN: runs before its teardown
+    });
   }
 
   ~Scanner() override { Shutdown(); }
@@ -495,7 +509,10 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
     if (!info[0].IsString()) throw Napi::TypeError::New(env, "fileKey must be a string");
     std::string key = info[0].As<Napi::String>().Utf8Value();
     uint64_t first = Count(info[1], "firstPage"), pages = Count(info[2], "pages");
-    if (pages * kPageSize > kMaxJobBytes) TooLarge(env, "pages", pages * kPageSize);
+    // Compared as a page count: pages * 4096 wraps for pages >= 2^52 and would pass.
+    if (pages > kMaxJobBytes / kPageSize)
+      throw Napi::RangeError::New(env, "pages is " + std::to_string(pages) + "; at most " +
+                                           std::to_string(kMaxJobBytes / kPageSize) + " (16 GiB) per job");
     std::vector<uint8_t> out(pages * kDigestSize);
     shared_->engine->store.Get(key, first, pages, out.data());
     return Napi::Buffer<uint8_t>::Copy(env, out.data(), out.size());
@@ -578,15 +595,11 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
 
   Napi::Value HashFileJs(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber())
-      throw Napi::TypeError::New(env, "fd, offset and length must be numbers");
-    int fd = info[0].As<Napi::Number>().Int32Value();
-    double off = info[1].As<Napi::Number>().DoubleValue(), len = info[2].As<Napi::Number>().DoubleValue();
-    if (fd < 0 || !(off >= 0) || !(len >= 0) || off > 9007199254740991.0 || len > 9007199254740991.0)
-      throw Napi::RangeError::New(env, "fd, offset and length must be non-negative integers");
-    if (len > static_cast<double>(kMaxJobBytes)) TooLarge(env, "length", static_cast<uint64_t>(len));
+    const uint64_t fdNum = Count(info[0], "fd"), offset = Count(info[1], "offset"), length = Count(info[2], "length");
+    if (fdNum > 0x7fffffff) throw Napi::RangeError::New(env, "fd is out of range");
+    if (length > kMaxJobBytes) TooLarge(env, "length", length);
+    const int fd = static_cast<int>(fdNum);
     hash::Mode mode = ParseMode(info[3]);
-    uint64_t offset = static_cast<uint64_t>(off), length = static_cast<uint64_t>(len);
     return Submit(env, [fd, offset, length, mode]() {
       auto digests = std::make_shared<std::vector<uint8_t>>();
       int err = 0;
@@ -647,7 +660,7 @@ Napi::Value FirstReadChoiceJs(const Napi::CallbackInfo& info) {
 
 void InitScanner(Napi::Env env, Napi::Object exports) {
   exports.Set("Scanner", Scanner::Define(env));
-  exports.Set("firstReadChoice", Napi::Function::New(env, FirstReadChoiceJs, "firstReadChoice"));
+  ExportFunction(env, exports, "firstReadChoice", FirstReadChoiceJs);
 }
 
 }  // namespace pg

@@ -36,7 +36,18 @@ class TreeScanWorker : public Napi::AsyncWorker {
 
   void Execute() override { TreeCodeScan(jobs_, &results_); }
 
+  // Building the answer can fail too (std::bad_alloc): reject rather than let it reach Node.
   void OnOK() override {
+    try {
+      deferred_.Resolve(ConvertExceptions(Env(), "treeCodeScan", [this] { return Results(); }));
+    } catch (const Napi::Error& e) {
+      deferred_.Reject(e.Value());
+    }
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Value Results() {
     Napi::Env env = Env();
     Napi::Array arr = Napi::Array::New(env, results_.size());
     for (size_t i = 0; i < results_.size(); ++i) {
@@ -53,6 +64,8 @@ class TreeScanWorker : public Napi::AsyncWorker {
       o.Set("pagemapBytes", static_cast<double>(r.pagemapBytes));
       o.Set("readBytes", static_cast<double>(r.readBytes));
       o.Set("pagemapScan", r.pagemapScan);
+      o.Set("writtenPages", static_cast<double>(r.writtenPages));
+      if (!r.fileStalled.empty()) o.Set("fileStalled", r.fileStalled);
       Napi::Array hits = Napi::Array::New(env, r.hits.size());
       for (size_t h = 0; h < r.hits.size(); ++h) {
         const TreePageHit& p = r.hits[h];
@@ -73,11 +86,9 @@ class TreeScanWorker : public Napi::AsyncWorker {
       o.Set("hits", hits);
       arr.Set(static_cast<uint32_t>(i), o);
     }
-    deferred_.Resolve(arr);
+    return arr;
   }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
- private:
   Napi::Promise::Deferred deferred_;
   std::vector<TreeJob> jobs_;
   std::vector<TreeJobResult> results_;
@@ -88,6 +99,9 @@ Napi::Value TreeCodeScanJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsArray()) throw Napi::TypeError::New(env, "treeCodeScan: jobs must be an array");
   Napi::Array ja = info[0].As<Napi::Array>();
+  // Lengths size allocations (a sparse array can claim 2^32 - 1 elements): bounded first.
+  if (ja.Length() > kTreeMaxJobs)
+    throw Napi::RangeError::New(env, "treeCodeScan: at most " + std::to_string(kTreeMaxJobs) + " jobs");
   std::vector<TreeJob> jobs(ja.Length());
   for (uint32_t i = 0; i < ja.Length(); ++i) {
     Napi::Value jv = ja.Get(i);
@@ -95,9 +109,14 @@ Napi::Value TreeCodeScanJs(const Napi::CallbackInfo& info) {
     Napi::Object jo = jv.As<Napi::Object>();
     jobs[i].pid = static_cast<int>(NumU64(jo.Get("pid"), "pid", 4194304));
     if (jobs[i].pid <= 0) throw Napi::RangeError::New(env, "treeCodeScan: pid must be positive");
+    Napi::Value st = jo.Get("startTicks");
+    if (!st.IsUndefined()) jobs[i].startTicks = BigU64(st, "startTicks");
     if (!jo.Get("regions").IsArray()) throw Napi::TypeError::New(env, "treeCodeScan: job.regions must be an array");
     Napi::Array ra = jo.Get("regions").As<Napi::Array>();
+    if (ra.Length() > kTreeMaxRegions)
+      throw Napi::RangeError::New(env, "treeCodeScan: at most " + std::to_string(kTreeMaxRegions) + " regions per job");
     jobs[i].regions.resize(ra.Length());
+    uint64_t bytes = 0;
     for (uint32_t k = 0; k < ra.Length(); ++k) {
       Napi::Value rv = ra.Get(k);
       if (!rv.IsObject()) throw Napi::TypeError::New(env, "treeCodeScan: each region must be an object");
@@ -107,6 +126,10 @@ Napi::Value TreeCodeScanJs(const Napi::CallbackInfo& info) {
       r.end = BigU64(ro.Get("end"), "region.end");
       if (r.end <= r.start || (r.start & 4095) != 0 || (r.end & 4095) != 0)
         throw Napi::RangeError::New(env, "treeCodeScan: region must be a non-empty page-aligned range");
+      bytes += r.end - r.start;
+      if (r.end - r.start > kTreeMaxJobBytes || bytes > kTreeMaxJobBytes)
+        throw Napi::RangeError::New(
+            env, "treeCodeScan: a job's regions cover more than " + std::to_string(kTreeMaxJobBytes) + " bytes");
       r.fileOffset = NumU64(ro.Get("fileOffset"), "region.fileOffset", 9007199254740991.0);
       if (!ro.Get("path").IsString()) throw Napi::TypeError::New(env, "treeCodeScan: region.path must be a string");
       r.path = ro.Get("path").As<Napi::String>().Utf8Value();
@@ -136,8 +159,8 @@ Napi::Value TreeDescendantsJs(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitTree(Napi::Env env, Napi::Object exports) {
-  exports.Set("treeCodeScan", Napi::Function::New(env, TreeCodeScanJs, "treeCodeScan"));
-  exports.Set("treeDescendants", Napi::Function::New(env, TreeDescendantsJs, "treeDescendants"));
+  ExportFunction(env, exports, "treeCodeScan", TreeCodeScanJs);
+  ExportFunction(env, exports, "treeDescendants", TreeDescendantsJs);
 }
 
 }  // namespace pg

@@ -14,13 +14,15 @@
 namespace pg {
 namespace {
 
-class Watcher : public Napi::ObjectWrap<Watcher> {
+class Watcher : public Napi::ObjectWrap<Watcher>, public SafeMethods<Watcher> {
  public:
+  static constexpr const char* kName = "Watcher";
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(
-        env, "Watcher",
-        {InstanceMethod("addWatch", &Watcher::AddWatchJs), InstanceMethod("removeWatch", &Watcher::RemoveWatchJs),
-         InstanceMethod("stats", &Watcher::StatsJs), InstanceMethod("close", &Watcher::CloseJs)});
+    return DefineClass(env, "Watcher",
+                       {InstanceMethod("addWatch", &Watcher::Safe<&Watcher::AddWatchJs>),
+                        InstanceMethod("removeWatch", &Watcher::Safe<&Watcher::RemoveWatchJs>),
+                        InstanceMethod("stats", &Watcher::Safe<&Watcher::StatsJs>),
+                        InstanceMethod("close", &Watcher::Safe<&Watcher::CloseJs>)});
   }
 
   explicit Watcher(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Watcher>(info) {
@@ -121,7 +123,10 @@ class Watcher : public Napi::ObjectWrap<Watcher> {
 
   Napi::Value RemoveWatchJs(const Napi::CallbackInfo& info) {
     if (!info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "removeWatch(wd): wd must be a number");
-    return Napi::Boolean::New(info.Env(), loop_ && loop_->RemoveWatch(info[0].As<Napi::Number>().Int32Value()));
+    const double wd = info[0].As<Napi::Number>().DoubleValue();
+    if (!(wd >= 0 && wd <= 2147483647.0) || wd != static_cast<double>(static_cast<int>(wd)))
+      throw Napi::RangeError::New(info.Env(), "removeWatch(wd): wd must be an integer from 0 to 2^31 - 1");
+    return Napi::Boolean::New(info.Env(), loop_ && loop_->RemoveWatch(static_cast<int>(wd)));
   }
 
   Napi::Value StatsJs(const Napi::CallbackInfo& info) {

@@ -8,11 +8,12 @@
 // Why it cannot fault. A shared file mapping raises SIGBUS only when the file no longer has the page
 // (it shrank: truncate, hole punch) or the page must come from disk and the read fails. So the view
 // is read only
-//  - under a read lease (fcntl F_SETLEASE F_RDLCK), taken per chunk of reads and released before the
-//    pass sleeps: the kernel grants it only while no one has the file open for writing (shared
+//  - under a read lease (fcntl F_SETLEASE F_RDLCK), taken per chunk only around the in-place hashing
+//    of its present pages (never across copies of other pages, so a process stopped mid-pass almost
+//    never holds one): the kernel grants it only while no one has the file open for writing (shared
 //    writable mappings included), and while it is held an open for writing, truncate(2) or O_TRUNC
-//    waits until it is released (a writer is delayed by one chunk of hashing, < 1 ms); the file's
-//    size is read again under the lease and nothing past it is touched;
+//    waits until it is released (a writer is delayed by one chunk's in-place hashing, < 1 ms); the
+//    file's size is read again under the lease and nothing past it is touched;
 //  - for pages the process itself has present as page-cache pages (pagemap, just before): they are
 //    in the page cache, so no disk read can fail. (A page reclaimed in the microseconds between and
 //    then unreadable from disk would also crash the app that executes it; it is the one residual case.)
@@ -45,6 +46,11 @@ namespace pg {
 // OS pages currently mapped by every view of the process (statm units), for the sentinel.
 uint64_t ViewMappedPages();
 
+// Held while a view's pages are being mapped and counted (Populate), and by whoever reads statm
+// to subtract ViewMappedPages() from it: between mapping pages and counting them the two disagree,
+// and a statm read in that window would look like a change to the sentinel.
+std::mutex& ViewCountMutex();
+
 class FileView {
  public:
   // Maps the whole file (read-only, shared); null where the OS, the file or the lease cannot serve
@@ -68,7 +74,9 @@ class FileView {
     const uint8_t* data() const;
     // Maps the 2 MiB blocks of the view holding [offset, offset + len) into its page tables, each
     // block once (one page fault per page costs ~2 us on a VM; populating a range ~0.05 us per
-    // page), and counts their pages in ViewMappedPages. Best effort.
+    // page), and counts in ViewMappedPages the pages pagemap shows mapped. Where the population
+    // was not carried out, the pages of [offset, offset + len) (which the caller knows to be in the
+    // page cache) are faulted in first, so the hashing that follows maps nothing uncounted.
     void Populate(uint64_t offset, uint64_t len) const;
 
    private:
@@ -83,8 +91,9 @@ class FileView {
   const int fd_;
   const uint8_t* const data_;
   const uint64_t size_;
-  std::mutex mu_;                 // the lease holder's
-  std::vector<uint64_t> mapped_;  // bit per 2 MiB block populated (under mu_)
+  std::mutex mu_;                  // the lease holder's
+  std::vector<uint64_t> mapped_;   // bit per 2 MiB block: population asked for (under mu_)
+  std::vector<uint32_t> counted_;  // per 2 MiB block: its pages counted in ViewMappedPages (under mu_)
   uint64_t mappedCount_ = 0;
 };
 

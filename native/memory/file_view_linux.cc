@@ -11,6 +11,7 @@
 #include <atomic>
 
 #include "file_view.h"
+#include "memory.h"
 
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ 22  // Linux 5.14; older kernels answer EINVAL and pages fault in on use
@@ -61,9 +62,26 @@ bool TakeLease(int fd) {
 
 void DropLease(int fd) { fcntl(fd, F_SETLEASE, F_UNLCK); }
 
+// Pages of [p, p + len) that the page tables hold (pagemap's present bit). False without pagemap.
+bool CountPresent(const uint8_t* p, uint64_t len, uint32_t* present) {
+  static thread_local std::vector<uint64_t> entries;
+  int err = 0;
+  if (!PagemapOpen() || !PagemapEntries(reinterpret_cast<uintptr_t>(p), static_cast<size_t>(len), &entries, &err))
+    return false;
+  uint32_t n = 0;
+  for (uint64_t e : entries) n += (e & kPagemapPresent) != 0;
+  *present = n;
+  return true;
+}
+
 }  // namespace
 
 uint64_t ViewMappedPages() { return g_viewMapped.load(std::memory_order_relaxed); }
+
+std::mutex& ViewCountMutex() {
+  static std::mutex* mu = new std::mutex;  // never destroyed: passes may run during exit
+  return *mu;
+}
 
 std::unique_ptr<FileView> FileView::Open(int fd) {
   struct stat st;
@@ -117,18 +135,46 @@ const uint8_t* FileView::Lease::data() const { return held_ ? view_->data_ : nul
 void FileView::Lease::Populate(uint64_t offset, uint64_t len) const {
   if (!held_ || offset >= readable_) return;
   len = std::min(len, readable_ - offset);
-  // Whole blocks (see kBlock), once each; counted in OS pages up to the end of the file.
+  // Whole blocks (see kBlock); a block is counted by what its page tables really hold.
   const uint64_t os = OsPage();
   const uint64_t fileEnd = (view_->size_ + os - 1) / os * os;
-  std::vector<uint64_t>& bits = view_->mapped_;  // a bit per block, under the lease's lock
-  if (bits.empty()) bits.assign((view_->size_ / kBlock + 64) / 64, 0);
+  std::vector<uint32_t>& counted = view_->counted_;  // pages counted per block, under the lease's lock
+  std::vector<uint64_t>& advised = view_->mapped_;   // a bit per block: MADV_POPULATE_READ asked once
+  if (counted.empty()) {
+    counted.assign(view_->size_ / kBlock + 1, 0);
+    advised.assign((view_->size_ / kBlock + 64) / 64, 0);
+  }
+  uint8_t* const data = const_cast<uint8_t*>(view_->data_);
   for (uint64_t b = offset / kBlock; b * kBlock < offset + len; ++b) {
-    if ((bits[b / 64] >> (b % 64)) & 1) continue;
-    bits[b / 64] |= uint64_t(1) << (b % 64);
     const uint64_t lo = b * kBlock, hi = std::min(lo + kBlock, fileEnd);
-    madvise(const_cast<uint8_t*>(view_->data_) + lo, static_cast<size_t>(hi - lo), MADV_POPULATE_READ);
-    view_->mappedCount_ += (hi - lo) / os;
-    g_viewMapped.fetch_add((hi - lo) / os, std::memory_order_relaxed);
+    const uint32_t full = static_cast<uint32_t>((hi - lo) / os);
+    if (counted[b] == full) continue;
+    std::lock_guard<std::mutex> countLock(ViewCountMutex());  // mapping and counting as one step
+    if (!((advised[b / 64] >> (b % 64)) & 1)) {
+      advised[b / 64] |= uint64_t(1) << (b % 64);
+      madvise(data + lo, static_cast<size_t>(hi - lo), MADV_POPULATE_READ);
+    }
+    // The advice may not have been carried out: EINVAL before Linux 5.14, EFAULT past a file that
+    // shrank, and qemu-user (7.2) answers 0 and maps nothing. Then the pages this chunk reads would
+    // fault in while it hashes, each fault raising statm's file-backed count past what the view
+    // discounts, and the sentinel would take every rise for a change. So the count is what pagemap
+    // shows; where the block is not all there, the pages of this run (present in the process, so in
+    // the page cache: touching them reads nothing from disk) are faulted in now, before the count.
+    uint32_t present = 0;
+    if (!CountPresent(data + lo, hi - lo, &present)) {
+      // No pagemap: the sentinel does not run either (it walks pagemap); count the block as before.
+      present = full;
+    } else if (present < full) {
+      const uint64_t from = std::max(lo, offset / os * os), to = std::min(hi, offset + len);
+      for (uint64_t at = from; at < to; at += os) (void)*reinterpret_cast<volatile const uint8_t*>(data + at);
+      CountPresent(data + lo, hi - lo, &present);
+    }
+    if (present > counted[b]) {
+      const uint64_t more = present - counted[b];
+      view_->mappedCount_ += more;
+      g_viewMapped.fetch_add(more, std::memory_order_relaxed);
+      counted[b] = present;
+    }
   }
 }
 

@@ -5,6 +5,10 @@
 namespace pg {
 
 uint64_t ViewMappedPages() { return 0; }
+std::mutex& ViewCountMutex() {
+  static std::mutex* mu = new std::mutex;
+  return *mu;
+}
 std::unique_ptr<FileView> FileView::Open(int) { return nullptr; }
 FileView::~FileView() {}
 FileView::Lease::Lease(FileView* view) : view_(view) {}

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 
 #include "file_view.h"
 #include "memory.h"
@@ -65,7 +66,11 @@ bool FileBackedPages(uint64_t* pages) {
   static const int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);  // 0444: readable after hardening too
   if (fd < 0) return false;
   char buf[128];
+  // With no view being populated meanwhile: its pages are in statm and in ViewMappedPages, or in neither.
+  std::unique_lock<std::mutex> lock(ViewCountMutex());
   ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+  const uint64_t views = ViewMappedPages();
+  lock.unlock();
   if (n <= 0) return false;
   // "size resident shared ...": three decimal fields (by hand: sscanf is a visible share of a tick).
   uint64_t v[3] = {0, 0, 0};
@@ -76,7 +81,7 @@ bool FileBackedPages(uint64_t* pages) {
     if (p == end || *p < '0' || *p > '9') return false;
     while (p < end && *p >= '0' && *p <= '9') f = f * 10 + static_cast<uint64_t>(*p++ - '0');
   }
-  *pages = v[2] - std::min<uint64_t>(v[2], ViewMappedPages());  // the engine's own views are not the app's
+  *pages = v[2] - std::min<uint64_t>(v[2], views);  // the engine's own views are not the app's
   return true;
 }
 

@@ -107,7 +107,11 @@ class RegionPass {
         if (haveResidency && !s_.resident[pagemath::OsPageOf(c + p, osPage)]) s_.route[p] = kSkip;
         else if (pm && IsPageCachePage(s_.before[pagemath::OsPageOf(p, osPage)])) s_.route[p] = kFile;
       }
-      // The lease covers this chunk's reads only: it is released before Judge and the pacing sleep.
+      // The lease covers only the in-place hashing of this chunk's present page-cache pages: it is
+      // released before the copies of the other pages (reads of pages not in memory can wait on
+      // the disk), Judge and the pacing sleep. A process stopped while holding it (SIGSTOP, a
+      // debugger, the cgroup freezer) makes a writer of the file wait for the kernel's
+      // lease-break-time (45 s), so the window is kept to the hashing itself.
       std::optional<FileView::Lease> lease;
       // Not in resident-only mode: populating the view's blocks could read pages in from disk. On a
       // file's first pass, only where the view measured cheaper than a copy (first_read.h).
@@ -117,9 +121,10 @@ class RegionPass {
           viewable && !baselined ? firstread::Next(opts_.firstRead, &probing) : firstread::Route::kCopy;
       const uint64_t probeCpu0 = probing ? ThreadCpuNs() : 0;
       if (viewable && (baselined || first == firstread::Route::kView)) RouteToView(c, n, osPage, &lease);
-      for (size_t b = 0; b < n; b += kBatchPages) ReadBatch(c, b, std::min(kBatchPages, n - b));
+      if (view_ != nullptr) HashInPlace(c, n);
       lease.reset();
       view_ = nullptr;
+      for (size_t b = 0; b < n; b += kBatchPages) ReadBatch(c, b, std::min(kBatchPages, n - b));
       if (probing) RecordProbe(first, n, ThreadCpuNs() - probeCpu0);
       Judge(c, n, pm, counted ? &fileBacked : nullptr);
       for (size_t p = 0; p < n; ++p) {
@@ -193,7 +198,28 @@ class RegionPass {
     view_ = (*lease)->data();
   }
 
-  // Reads pages [c + b, c + b + n) by their route into the batch buffer, hashes them.
+  // Hashes the chunk's kView pages in place through the leased view (the lease must be held).
+  void HashInPlace(size_t c, size_t n) {
+    for (size_t k = 0; k < n;) {
+      if (s_.route[k] != kView) {
+        ++k;
+        continue;
+      }
+      size_t run = k;
+      while (run < n && s_.route[run] == kView) ++run;
+      const uint64_t off = r_.fileOffset + (c + k) * kPageSize;
+      uint8_t* out = &s_.now[k * kDigestSize];
+      hash::HashPages(opts_.mode, view_ + off, run - k, out);  // ok[] stays 0: HashRead leaves these
+      MarkKnown(opts_.mode, out, run - k);
+      for (size_t q = k; q < run; ++q) s_.viaFile[q] = 1;
+      res_.viewBytes += (run - k) * kPageSize;
+      fromFile_ += static_cast<uint32_t>(run - k);
+      k = run;
+    }
+  }
+
+  // Reads pages [c + b, c + b + n) by their route into the batch buffer, hashes them (kView pages
+  // were hashed by HashInPlace already).
   void ReadBatch(size_t c, size_t b, size_t n) {
     size_t mem = 0;
     std::fill(s_.ok.begin(), s_.ok.begin() + n, 0);
@@ -203,17 +229,6 @@ class RegionPass {
         s_.addrs[mem] = r_.start + (c + b + k) * kPageSize;
         s_.slots[mem++] = static_cast<uint32_t>(k);
         ++k;
-      } else if (route == kView) {
-        size_t run = k;
-        while (run < n && s_.route[b + run] == kView) ++run;
-        const uint64_t off = r_.fileOffset + (c + b + k) * kPageSize;
-        uint8_t* out = &s_.now[(b + k) * kDigestSize];
-        hash::HashPages(opts_.mode, view_ + off, run - k, out);  // ok[] stays 0: HashRead leaves these
-        MarkKnown(opts_.mode, out, run - k);
-        for (size_t q = k; q < run; ++q) s_.viaFile[b + q] = 1;
-        res_.viewBytes += (run - k) * kPageSize;
-        fromFile_ += static_cast<uint32_t>(run - k);
-        k = run;
       } else if (route == kFile) {
         size_t run = k;
         while (run < n && s_.route[b + run] == kFile) ++run;

@@ -8,6 +8,14 @@
 
 namespace pg {
 
+// Bounds of one treeCodeScan call (the glue rejects more with a RangeError; src/tree/code.ts plans
+// within them). A child's maps are its own to shape: a hostile one can map terabytes of a sparse
+// file executable, or write every page of its code.
+constexpr uint32_t kTreeMaxJobs = 4096;             // processes per call
+constexpr uint32_t kTreeMaxRegions = 65536;         // regions per process (vm.max_map_count is 65530)
+constexpr uint64_t kTreeMaxJobBytes = 64ull << 30;  // bytes of regions per process
+constexpr uint32_t kTreeMaxHits = 4096;             // written pages compared per process; the rest counted
+
 struct TreeRegion {
   uint64_t start = 0;
   uint64_t end = 0;
@@ -21,6 +29,9 @@ struct TreeRegion {
 
 struct TreeJob {
   int pid = 0;
+  // The process's start time (/proc/<pid>/stat field 22, clock ticks after boot); 0: not checked.
+  // When set, the job reads only that process: a pid reused by another is reported ESRCH.
+  uint64_t startTicks = 0;
   std::vector<TreeRegion> regions;
 };
 
@@ -49,6 +60,8 @@ struct TreeJobResult {
   uint64_t pagemapBytes = 0;  // bytes of pagemap read
   uint64_t readBytes = 0;     // bytes of process memory + file read to compare written pages
   bool pagemapScan = false;   // the PAGEMAP_SCAN ioctl found the written pages (else pagemap was read)
+  uint64_t writtenPages = 0;  // written pages found; hits holds the first kTreeMaxHits of them
+  std::string fileStalled;    // non-empty: a read of a mapped file did not return in time (tree_files.h)
   std::vector<TreePageHit> hits;
 };
 

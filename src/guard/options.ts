@@ -17,7 +17,7 @@ import type { ManifestGuardOptions } from '../manifest/runtime';
  * The code monitor's options a Guard takes, by name (its documentation is in
  * src/integrity/monitor.ts). Its pacing is not among them: the Guard's `cpuBudget` paces each check.
  */
-export type GuardCodeOptions = Pick<CodeMonitorOptions, 'hashMode' | 'mainExecutableOnly' | 'includeWritable' | 'compareDisk' | 'residentOnly' | 'discoverOnce' | 'jitSpans' | 'mapsPath'>;
+export type GuardCodeOptions = Pick<CodeMonitorOptions, 'hashMode' | 'mainExecutableOnly' | 'includeWritable' | 'compareDisk' | 'residentOnly' | 'discoverOnce' | 'jitSpans' | 'mapsPath' | 'firstRead'>;
 
 export interface GuardOptions extends GuardCodeOptions {
   /** Period of the full sweep in ms. Default 10 000. */
@@ -113,6 +113,7 @@ export function codeMonitorOptions(o: GuardOptions): CodeMonitorOptions {
   if (o.discoverOnce !== undefined) out.discoverOnce = o.discoverOnce;
   if (o.jitSpans !== undefined) out.jitSpans = o.jitSpans;
   if (o.mapsPath !== undefined) out.mapsPath = o.mapsPath;
+  if (o.firstRead !== undefined) out.firstRead = o.firstRead;
   return out;
 }
 

@@ -44,6 +44,9 @@ export interface CodeMonitorOptions {
   jitSpans?: JitSpan[];
   /** Where to read the mappings from. Default /proc/self/maps (tests point it elsewhere). */
   mapsPath?: string;
+  /** How a file's first pass reads its page-cache pages: 'auto' (default: in place or by copy,
+   *  whichever the process measured cheaper; native/first_read.h), or one route (tests, benchmarks). */
+  firstRead?: 'auto' | 'view' | 'copy';
 }
 
 export interface CodeCheckResult {
@@ -97,6 +100,8 @@ export class CodeMonitor {
     const mode = options.hashMode ?? 'blake3';
     if (mode !== 'blake3' && mode !== 'fast') throw new RangeError(`hashMode must be 'blake3' or 'fast', got '${String(mode)}'`);
     // CodeMonitor is public API of its own (procguard/internals): its constructor checks its input.
+    const firstRead = options.firstRead ?? 'auto';
+    if (firstRead !== 'auto' && firstRead !== 'view' && firstRead !== 'copy') throw new RangeError(`firstRead must be 'auto', 'view' or 'copy', got '${String(firstRead)}'`);
     const cpu = options.cpuBudget ?? 0;
     if (typeof cpu !== 'number' || !(cpu >= 0 && cpu <= 1)) throw new RangeError('cpuBudget must be a number from 0 to 1');
     this.opts = {
@@ -107,6 +112,7 @@ export class CodeMonitor {
       residentOnly: options.residentOnly ?? false,
       discoverOnce: options.discoverOnce ?? false,
       cpuBudget: cpu,
+      firstRead,
     };
     this.native = native;
     this.scanner = new native.Scanner();
@@ -375,7 +381,7 @@ export class CodeMonitor {
   private async runPass(regions: CodeRegion[], o: { cpuBudget: number; priority: boolean; watch: { fileKey: string; filePage: number }[] }) {
     const passRegions = regions.map((r) => this.passRegion(r));
     try {
-      const res = await this.scanner.pass(passRegions, { mode: this.opts.hashMode, residentOnly: this.opts.residentOnly, cpuFraction: o.cpuBudget, priority: o.priority, watch: o.watch });
+      const res = await this.scanner.pass(passRegions, { mode: this.opts.hashMode, residentOnly: this.opts.residentOnly, cpuFraction: o.cpuBudget, priority: o.priority, watch: o.watch, firstRead: this.opts.firstRead });
       return { ...res, watch: o.watch };
     } catch (e) {
       throw new ScannerError(`sweep failed: ${e instanceof Error ? e.message : String(e)}`, e);

@@ -21,7 +21,7 @@ import type { Observation, ProcessEntry, SandboxFacts } from '../types';
 import { listDescendants } from './discover';
 import { snapshotProcess, sandboxFacts, readNsLinks, type ChildSnapshot, type NsLinks } from './snapshot';
 import { requirementFor, sandboxFailures, isSandboxed, sandboxSignature, STRICT, type SandboxRequirement, type TreeSandboxPolicy } from './policy';
-import { planChildCode, codeObservations } from './code';
+import { planChildCode, codeObservations, unreadableObservations } from './code';
 import { classifyCmdline } from './cmdline';
 
 /** What the app (Electron) says of a process. */
@@ -50,6 +50,12 @@ export interface ProcessTreeOptions {
   claims?: () => ReadonlyMap<number, ProcessClaim> | null;
   /** procfs mount (tests). Default '/proc'. */
   procRoot?: string;
+  /** Processes tracked at most (each keeps one open fd); past it the rest are left unwatched and a
+   *  `tree-limit-reached` observation says how many. Default 1024. */
+  maxProcesses?: number;
+  /** Bytes of a child's /proc/<pid>/maps read at most (on the JS thread); a larger one is not
+   *  code-checked and a `tree-limit-reached` observation says so. Default 8 MiB. */
+  maxMapsBytes?: number;
 }
 
 export interface TreeUpdate {
@@ -82,6 +88,10 @@ interface Tracked {
   /** /proc/<pid>/statm at the last maps read, and when: the maps are re-read when it changed or after 60 s. */
   statm: string;
   mapsAt: number;
+  /** Written code pages the last pass could not compare, one observation per file (code.ts). */
+  unreadable: Observation[];
+  /** Why this process's code check is limited (maps too large, mappings left out), or null. */
+  limited: string | null;
 }
 
 const STATUS_BUF = Buffer.alloc(16384);
@@ -145,6 +155,10 @@ export class TreeMonitor {
   private lastFullDiscovery = 0;
   /** A tracked process exited (seen by the poll): discovery must run. */
   private dirty = true;
+  /** Descendants left untracked at the last discovery (maxProcesses reached). */
+  private untracked = 0;
+  /** The last code pass's stalled file read (native/tree/tree_files.h), or null. */
+  private codeStalled: string | null = null;
 
   constructor(options: ProcessTreeOptions = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError('processTree options must be an object');
@@ -156,6 +170,11 @@ export class TreeMonitor {
       if (!Number.isFinite(x) || (x < min && !(zeroOk && x === 0))) throw new RangeError(`processTree.${name} must be a number >= ${min}${zeroOk ? ' or 0' : ''}`);
       return x;
     };
+    const count = (v: number | undefined, d: number, name: string, max: number): number => {
+      const x = v ?? d;
+      if (!Number.isSafeInteger(x) || x < 1 || x > max) throw new RangeError(`processTree.${name} must be an integer from 1 to ${max}`);
+      return x;
+    };
     if (options.claims !== undefined && typeof options.claims !== 'function') throw new TypeError('processTree.claims must be a function');
     this.opts = {
       rootPid,
@@ -163,6 +182,8 @@ export class TreeMonitor {
       discoveryMs: ms(options.discoveryMs, 2000, 'discoveryMs', 50),
       codeMs: ms(options.codeMs, 10_000, 'codeMs', 100, true),
       settleMs: ms(options.settleMs, 2000, 'settleMs', 0),
+      maxProcesses: count(options.maxProcesses, 1024, 'maxProcesses', 4096),
+      maxMapsBytes: count(options.maxMapsBytes, 8 * 2 ** 20, 'maxMapsBytes', 2 ** 30),
       procRoot: options.procRoot ?? '/proc',
       sandboxPolicy: options.sandboxPolicy,
       claims: options.claims,
@@ -279,6 +300,23 @@ export class TreeMonitor {
     const out: Observation[] = [];
     const claims = this.claims();
     for (const t of this.tracked.values()) out.push(...this.observe(t, claims.get(t.snap.pid)));
+    if (this.untracked > 0) {
+      out.push({
+        key: 'tree:tree-limit-reached:processes',
+        subsystem: 'kernel',
+        kind: 'tree-limit-reached',
+        detail: `${this.untracked} descendant process(es) are not watched: ${this.opts.maxProcesses} are tracked already (maxProcesses)`,
+        evidence: { untracked: this.untracked, maxProcesses: this.opts.maxProcesses },
+      });
+    }
+    if (this.codeStalled !== null) {
+      out.push({
+        key: 'tree:checker-stalled:code',
+        subsystem: 'code',
+        kind: 'checker-stalled',
+        detail: `the process tree's code check could not read a child's mapped file: ${this.codeStalled}`,
+      });
+    }
     return out;
   }
 
@@ -319,8 +357,14 @@ export class TreeMonitor {
     const live = new Set<string>();
     const byPid = new Map<number, Tracked>();
     for (const t of this.tracked.values()) byPid.set(t.snap.pid, t);
+    this.untracked = 0;
     for (const pid of pids) {
       const known = byPid.get(pid);
+      // One fd per tracked process: past the bound, new processes stay unwatched (and say so).
+      if (!known && this.tracked.size >= this.opts.maxProcesses) {
+        this.untracked++;
+        continue;
+      }
       if (known && !full && known.statusFd !== null && known.quick !== '') {
         live.add(known.snap.key);
         if (known.baseSig === null) this.reclassify(known);
@@ -373,6 +417,8 @@ export class TreeMonitor {
         plan: null,
         statm: '',
         mapsAt: 0,
+        unreadable: [],
+        limited: null,
       });
     }
     for (const [k, t] of [...this.tracked]) {
@@ -502,6 +548,50 @@ export class TreeMonitor {
           break;
         }
       }
+      // Read by pid: only this process's if it is still the one of this start time now.
+      if (!this.sameProcess(t)) {
+        t.threadTracer = null;
+        this.dirty = true;
+      }
+    }
+  }
+
+  /**
+   * Whether the process at t's pid is still t's (same start time, /proc/<pid>/stat field 22). Reads by
+   * pid done before a true answer were of this process: its pid cannot be reused while it lives.
+   */
+  private sameProcess(t: Tracked): boolean {
+    try {
+      return parseStat(fs.readFileSync(`${this.opts.procRoot}/${t.snap.pid}/stat`, 'latin1')).startTicks === t.snap.startTicks;
+    } catch {
+      return false;
+    }
+  }
+
+  /** At most `max` bytes of a procfs file; null when it is longer (or unreadable: `undefined`). */
+  private readBounded(file: string, max: number): string | null | undefined {
+    let fd: number;
+    try {
+      fd = fs.openSync(file, 'r');
+    } catch {
+      return undefined;
+    }
+    try {
+      const chunks: Buffer[] = [];
+      let total = 0;
+      for (;;) {
+        const buf = Buffer.allocUnsafe(Math.min(256 * 1024, max + 1 - total));
+        const n = fs.readSync(fd, buf, 0, buf.length, null);
+        if (n <= 0) break;
+        chunks.push(buf.subarray(0, n));
+        total += n;
+        if (total > max) return null;
+      }
+      return Buffer.concat(chunks, total).toString('utf8');
+    } catch {
+      return undefined;
+    } finally {
+      fs.closeSync(fd);
     }
   }
 
@@ -540,11 +630,19 @@ export class TreeMonitor {
         plans.push({ t, plan: t.plan });
         continue;
       }
-      let text: string;
-      try {
-        text = fs.readFileSync(`/proc/${t.snap.pid}/maps`, 'utf8');
-      } catch {
-        continue; // exited
+      const text = this.readBounded(`/proc/${t.snap.pid}/maps`, this.opts.maxMapsBytes);
+      if (text === undefined) continue; // exited
+      // statm and maps were read by pid: they are this process's only if it still lives now.
+      if (!this.sameProcess(t)) {
+        this.dirty = true;
+        continue;
+      }
+      if (text === null) {
+        t.limited = `its memory map is larger than ${this.opts.maxMapsBytes} bytes (maxMapsBytes): its code is not checked`;
+        t.plan = null;
+        t.code = new Map();
+        t.unreadable = [];
+        continue;
       }
       t.statm = statm;
       t.mapsAt = Date.now();
@@ -554,12 +652,13 @@ export class TreeMonitor {
       // only moves it between the 'jit' and 'anonymous-exec' counts, it is never compared.)
       const exec = execLines(text);
       if (exec !== t.mapsText || t.plan === null) {
-        t.plan = planChildCode(t.snap.pid, parseMaps(exec, `/proc/${t.snap.pid}/maps`), t.snap.exe);
+        t.plan = planChildCode(t.snap.pid, parseMaps(exec, `/proc/${t.snap.pid}/maps`), t.snap.exe, t.snap.startTicks);
         t.mapsText = exec;
       }
       plans.push({ t, plan: t.plan });
     }
     const results = await native.treeCodeScan(plans.map((p) => p.plan.job));
+    this.codeStalled = results.find((r) => r.fileStalled !== undefined)?.fileStalled ?? null;
     const events: Observation[] = [];
     const stats = { bytes: 0, readBytes: 0, pagemapBytes: 0, processes: 0 };
     results.forEach((res, i) => {
@@ -589,6 +688,11 @@ export class TreeMonitor {
         });
       }
       t.code = now;
+      t.unreadable = unreadableObservations(plan, res, t.snap.key, type);
+      const limits: string[] = [];
+      if (plan.omittedRegions > 0) limits.push(`${plan.omittedRegions} code mapping(s) past the bounds of one check (65536 mappings, 64 GiB) are not checked`);
+      if (res.writtenPages > res.hits.length) limits.push(`${res.writtenPages} written code pages; the first ${res.hits.length} were compared`);
+      t.limited = limits.length > 0 ? limits.join('; ') : null;
       t.coverage = {
         regions: plan.job.regions.length,
         bytes: plan.bytes,
@@ -687,7 +791,10 @@ export class TreeMonitor {
         });
       }
     }
-    out.push(...t.code.values());
+    if (t.limited !== null) {
+      out.push({ ...base, key: `tree:tree-limit-reached:${snap.key}`, kind: 'tree-limit-reached', detail: `${who}: ${t.limited}` });
+    }
+    out.push(...t.code.values(), ...t.unreadable);
     return out;
   }
 
