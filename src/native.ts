@@ -249,7 +249,7 @@ export interface NativeTreeResult {
   readBytes: number;
   /** The PAGEMAP_SCAN ioctl (Linux 6.7) found the written pages; false: pagemap entries were read (pagemapBytes). */
   pagemapScan: boolean;
-  /** Written pages found; `hits` holds the first 4096 of them (native/tree.h kTreeMaxHits). */
+  /** Written pages found; `hits` holds the first 4096 of them (native/tree/tree.h kTreeMaxHits). */
   writtenPages: number;
   /** Set when a read of a mapped file did not return in time (native/tree/tree_files.h): why. */
   fileStalled?: string;

@@ -45,7 +45,7 @@ export interface CodeMonitorOptions {
   /** Where to read the mappings from. Default /proc/self/maps (tests point it elsewhere). */
   mapsPath?: string;
   /** How a file's first pass reads its page-cache pages: 'auto' (default: in place or by copy,
-   *  whichever the process measured cheaper; native/first_read.h), or one route (tests, benchmarks). */
+   *  whichever the process measured cheaper; native/scanner/first_read.h), or one route (tests, benchmarks). */
   firstRead?: 'auto' | 'view' | 'copy';
 }
 

@@ -10,7 +10,7 @@ import { classifyRegions, hex } from '../integrity/regions';
 import type { NativeTreeHit, NativeTreeJob, NativeTreeResult } from '../native';
 import type { Observation } from '../types';
 
-/** Bounds of one child's native job (native/tree.h kTreeMaxRegions, kTreeMaxJobBytes): past them
+/** Bounds of one child's native job (native/tree/tree.h kTreeMaxRegions, kTreeMaxJobBytes): past them
  *  the rest of the child's code mappings are left out of the check and the plan says so. */
 export const MAX_CHILD_CODE_REGIONS = 65536;
 export const MAX_CHILD_CODE_BYTES = 64 * 2 ** 30;

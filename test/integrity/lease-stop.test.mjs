@@ -1,6 +1,6 @@
 // A process stopped in the middle of a pass (SIGSTOP, a debugger, the cgroup freezer) must not make
 // writers of its code files wait: the engine holds a file's read lease only while it hashes present
-// pages in place (native/scanner_pass.cc), never across the copies of the other pages, so another
+// pages in place (native/scanner/scanner_pass.cc), never across the copies of the other pages, so another
 // process's truncate of the file goes through while the Guard is stopped. Before, the lease spanned
 // each whole 4 MiB chunk and a writer waited the kernel's lease-break-time (45 s).
 import { test } from 'node:test';

@@ -259,7 +259,7 @@ test('a writer breaking the lease over and over: its SIGIO never reaches the app
   }
 });
 
-// Both first-read routes (native/first_read.h): in place, the first pass already populates the view
+// Both first-read routes (native/scanner/first_read.h): in place, the first pass already populates the view
 // (the route the probe picks on AVX2 machines without AVX-512, and under qemu-user); by copy, the
 // second (paced) one does.
 for (const firstRead of ['view', 'copy']) test(`writes to code while a paced pass populates the view are still found by the sentinel at once (first read: ${firstRead})`, { skip: !linux && 'Linux only: read leases' }, async () => {
