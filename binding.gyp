@@ -114,6 +114,7 @@
         "native/addon/addon_scanner.cc",
         "native/addon/addon_watch.cc",
         "native/addon/addon_tree.cc",
+        "native/addon/addon_tree_sentinel.cc",
         "native/scanner/canary.cc",
         "native/scanner/first_read.cc",
         "native/hash/blake3.cc",
@@ -134,7 +135,7 @@
       ],
       "conditions": [
         ["OS!='linux'", { "sources!": ["native/scanner/scanner_maps_linux.cc"], "sources": ["native/scanner/scanner_maps_other.cc", "native/memory/file_view_other.cc", "native/watch/ticker_other.cc"] }],
-        ["OS=='linux'", { "sources": ["native/harden/harden_linux.cc", "native/memory/memory_linux.cc", "native/watch/watch_linux.cc", "native/tree/tree_linux.cc", "native/tree/tree_files_linux.cc", "native/memory/file_view_linux.cc", "native/watch/ticker_linux.cc"] }],
+        ["OS=='linux'", { "sources": ["native/harden/harden_linux.cc", "native/memory/memory_linux.cc", "native/watch/watch_linux.cc", "native/tree/tree_linux.cc", "native/tree/tree_files_linux.cc", "native/tree/tree_sentinel_linux.cc", "native/memory/file_view_linux.cc", "native/watch/ticker_linux.cc"] }],
         ["OS=='mac'", { "sources": ["native/harden/harden_darwin.cc", "native/memory/memory_posix.cc", "native/memory/memory_darwin.cc"] }],
         ["OS=='freebsd'", { "sources": ["native/harden/harden_freebsd.cc", "native/memory/memory_posix.cc", "native/memory/memory_freebsd.cc"] }],
         ["OS=='win'", { "sources": ["native/harden/harden_win.cc", "native/memory/memory_win.cc"], "libraries": ["advapi32.lib", "psapi.lib"] }]

@@ -7,6 +7,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   pg::InitScanner(env, exports);
   pg::InitWatch(env, exports);
   pg::InitTree(env, exports);
+  pg::InitTreeSentinel(env, exports);
   return exports;
 }
 

@@ -14,6 +14,7 @@ void InitMemory(Napi::Env env, Napi::Object exports);
 void InitScanner(Napi::Env env, Napi::Object exports);
 void InitWatch(Napi::Env env, Napi::Object exports);
 void InitTree(Napi::Env env, Napi::Object exports);
+void InitTreeSentinel(Napi::Env env, Napi::Object exports);
 
 // Runs the body of a JS entry point. node-addon-api converts only Napi::Error into a JS exception;
 // any other C++ exception unwinding into Node's C frames terminates the process (std::terminate).

@@ -5,6 +5,7 @@
 #if defined(__linux__)
 #include <cstdlib>
 
+#include "addon_tree.h"
 #include "tree.h"
 
 namespace pg {
@@ -25,6 +26,79 @@ uint64_t NumU64(const Napi::Value& v, const char* what, double max) {
     throw Napi::RangeError::New(v.Env(), std::string(what) + " must be an integer from 0 to " + std::to_string(max));
   return static_cast<uint64_t>(d);
 }
+
+}  // namespace
+
+Napi::Object TreeResultObject(Napi::Env env, const TreeJobResult& r) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("pid", r.pid);
+  o.Set("ok", r.ok);
+  if (!r.ok) {
+    o.Set("errno", r.err);
+    o.Set("detail", r.detail);
+  }
+  o.Set("pages", static_cast<double>(r.pages));
+  o.Set("filePages", static_cast<double>(r.filePages));
+  o.Set("pagemapBytes", static_cast<double>(r.pagemapBytes));
+  o.Set("readBytes", static_cast<double>(r.readBytes));
+  o.Set("pagemapScan", r.pagemapScan);
+  o.Set("writtenPages", static_cast<double>(r.writtenPages));
+  if (!r.fileStalled.empty()) o.Set("fileStalled", r.fileStalled);
+  Napi::Array hits = Napi::Array::New(env, r.hits.size());
+  for (size_t h = 0; h < r.hits.size(); ++h) {
+    const TreePageHit& p = r.hits[h];
+    Napi::Object ho = Napi::Object::New(env);
+    ho.Set("region", p.region);
+    ho.Set("address", Napi::BigInt::New(env, p.address));
+    ho.Set("fileOffset", static_cast<double>(p.fileOffset));
+    ho.Set("state", p.state);
+    if (p.firstDiff >= 0) {
+      ho.Set("firstDiff", static_cast<double>(p.firstDiff));
+      ho.Set("diffBytes", p.diffBytes);
+      ho.Set("fileByte", p.fileByte);
+      ho.Set("memByte", p.memByte);
+    }
+    if (!p.detail.empty()) ho.Set("detail", p.detail);
+    hits.Set(static_cast<uint32_t>(h), ho);
+  }
+  o.Set("hits", hits);
+  return o;
+}
+
+std::vector<TreeRegion> TreeRegionsArg(const Napi::Value& v, const char* what) {
+  Napi::Env env = v.Env();
+  const std::string w(what);
+  if (!v.IsArray()) throw Napi::TypeError::New(env, w + ": job.regions must be an array");
+  Napi::Array ra = v.As<Napi::Array>();
+  // Lengths size allocations (a sparse array can claim 2^32 - 1 elements): bounded first.
+  if (ra.Length() > kTreeMaxRegions)
+    throw Napi::RangeError::New(env, w + ": at most " + std::to_string(kTreeMaxRegions) + " regions per job");
+  std::vector<TreeRegion> out(ra.Length());
+  uint64_t bytes = 0;
+  for (uint32_t k = 0; k < ra.Length(); ++k) {
+    Napi::Value rv = ra.Get(k);
+    if (!rv.IsObject()) throw Napi::TypeError::New(env, w + ": each region must be an object");
+    Napi::Object ro = rv.As<Napi::Object>();
+    TreeRegion& r = out[k];
+    r.start = BigU64(ro.Get("start"), "region.start");
+    r.end = BigU64(ro.Get("end"), "region.end");
+    if (r.end <= r.start || (r.start & 4095) != 0 || (r.end & 4095) != 0)
+      throw Napi::RangeError::New(env, w + ": region must be a non-empty page-aligned range");
+    bytes += r.end - r.start;
+    if (r.end - r.start > kTreeMaxJobBytes || bytes > kTreeMaxJobBytes)
+      throw Napi::RangeError::New(
+          env, w + ": a job's regions cover more than " + std::to_string(kTreeMaxJobBytes) + " bytes");
+    r.fileOffset = NumU64(ro.Get("fileOffset"), "region.fileOffset", 9007199254740991.0);
+    if (!ro.Get("path").IsString()) throw Napi::TypeError::New(env, w + ": region.path must be a string");
+    r.path = ro.Get("path").As<Napi::String>().Utf8Value();
+    r.devMajor = static_cast<uint32_t>(NumU64(ro.Get("devMajor"), "region.devMajor", 4294967295.0));
+    r.devMinor = static_cast<uint32_t>(NumU64(ro.Get("devMinor"), "region.devMinor", 4294967295.0));
+    r.ino = BigU64(ro.Get("ino"), "region.ino");
+  }
+  return out;
+}
+
+namespace {
 
 class TreeScanWorker : public Napi::AsyncWorker {
  public:
@@ -50,42 +124,7 @@ class TreeScanWorker : public Napi::AsyncWorker {
   Napi::Value Results() {
     Napi::Env env = Env();
     Napi::Array arr = Napi::Array::New(env, results_.size());
-    for (size_t i = 0; i < results_.size(); ++i) {
-      const TreeJobResult& r = results_[i];
-      Napi::Object o = Napi::Object::New(env);
-      o.Set("pid", r.pid);
-      o.Set("ok", r.ok);
-      if (!r.ok) {
-        o.Set("errno", r.err);
-        o.Set("detail", r.detail);
-      }
-      o.Set("pages", static_cast<double>(r.pages));
-      o.Set("filePages", static_cast<double>(r.filePages));
-      o.Set("pagemapBytes", static_cast<double>(r.pagemapBytes));
-      o.Set("readBytes", static_cast<double>(r.readBytes));
-      o.Set("pagemapScan", r.pagemapScan);
-      o.Set("writtenPages", static_cast<double>(r.writtenPages));
-      if (!r.fileStalled.empty()) o.Set("fileStalled", r.fileStalled);
-      Napi::Array hits = Napi::Array::New(env, r.hits.size());
-      for (size_t h = 0; h < r.hits.size(); ++h) {
-        const TreePageHit& p = r.hits[h];
-        Napi::Object ho = Napi::Object::New(env);
-        ho.Set("region", p.region);
-        ho.Set("address", Napi::BigInt::New(env, p.address));
-        ho.Set("fileOffset", static_cast<double>(p.fileOffset));
-        ho.Set("state", p.state);
-        if (p.firstDiff >= 0) {
-          ho.Set("firstDiff", static_cast<double>(p.firstDiff));
-          ho.Set("diffBytes", p.diffBytes);
-          ho.Set("fileByte", p.fileByte);
-          ho.Set("memByte", p.memByte);
-        }
-        if (!p.detail.empty()) ho.Set("detail", p.detail);
-        hits.Set(static_cast<uint32_t>(h), ho);
-      }
-      o.Set("hits", hits);
-      arr.Set(static_cast<uint32_t>(i), o);
-    }
+    for (size_t i = 0; i < results_.size(); ++i) arr.Set(static_cast<uint32_t>(i), TreeResultObject(env, results_[i]));
     return arr;
   }
 
@@ -111,32 +150,7 @@ Napi::Value TreeCodeScanJs(const Napi::CallbackInfo& info) {
     if (jobs[i].pid <= 0) throw Napi::RangeError::New(env, "treeCodeScan: pid must be positive");
     Napi::Value st = jo.Get("startTicks");
     if (!st.IsUndefined()) jobs[i].startTicks = BigU64(st, "startTicks");
-    if (!jo.Get("regions").IsArray()) throw Napi::TypeError::New(env, "treeCodeScan: job.regions must be an array");
-    Napi::Array ra = jo.Get("regions").As<Napi::Array>();
-    if (ra.Length() > kTreeMaxRegions)
-      throw Napi::RangeError::New(env, "treeCodeScan: at most " + std::to_string(kTreeMaxRegions) + " regions per job");
-    jobs[i].regions.resize(ra.Length());
-    uint64_t bytes = 0;
-    for (uint32_t k = 0; k < ra.Length(); ++k) {
-      Napi::Value rv = ra.Get(k);
-      if (!rv.IsObject()) throw Napi::TypeError::New(env, "treeCodeScan: each region must be an object");
-      Napi::Object ro = rv.As<Napi::Object>();
-      TreeRegion& r = jobs[i].regions[k];
-      r.start = BigU64(ro.Get("start"), "region.start");
-      r.end = BigU64(ro.Get("end"), "region.end");
-      if (r.end <= r.start || (r.start & 4095) != 0 || (r.end & 4095) != 0)
-        throw Napi::RangeError::New(env, "treeCodeScan: region must be a non-empty page-aligned range");
-      bytes += r.end - r.start;
-      if (r.end - r.start > kTreeMaxJobBytes || bytes > kTreeMaxJobBytes)
-        throw Napi::RangeError::New(
-            env, "treeCodeScan: a job's regions cover more than " + std::to_string(kTreeMaxJobBytes) + " bytes");
-      r.fileOffset = NumU64(ro.Get("fileOffset"), "region.fileOffset", 9007199254740991.0);
-      if (!ro.Get("path").IsString()) throw Napi::TypeError::New(env, "treeCodeScan: region.path must be a string");
-      r.path = ro.Get("path").As<Napi::String>().Utf8Value();
-      r.devMajor = static_cast<uint32_t>(NumU64(ro.Get("devMajor"), "region.devMajor", 4294967295.0));
-      r.devMinor = static_cast<uint32_t>(NumU64(ro.Get("devMinor"), "region.devMinor", 4294967295.0));
-      r.ino = BigU64(ro.Get("ino"), "region.ino");
-    }
+    jobs[i].regions = TreeRegionsArg(jo.Get("regions"), "treeCodeScan");
   }
   auto* w = new TreeScanWorker(env, std::move(jobs));
   Napi::Promise p = w->Promise();
