@@ -256,6 +256,24 @@ export interface NativeTreeResult {
   hits: NativeTreeHit[];
 }
 
+/** What the tree sentinel (native/tree_sentinel_linux.cc) reports, only on a change. */
+export type NativeTreeSentinelEvent =
+  | { kind: 'exited'; pid: number; startTicks: bigint }
+  /** leaderChanged: the leader's isolation lines changed (re-read its status); tracedTid 0: no thread traced. */
+  | { kind: 'threads'; pid: number; startTicks: bigint; leaderChanged: boolean; tracedTid: number; tracerPid: number }
+  /** Every written page of the child's code regions now (hit.region indexes the regions given to setRegions). */
+  | { kind: 'code'; pid: number; startTicks: bigint; result: NativeTreeResult };
+
+export interface NativeTreeSentinel {
+  /** Watches the process with this pid and start time; { errno: 3 } when it exited or the pid is another process's. */
+  add(pid: number, startTicks: bigint): true | { errno: number; error: string };
+  setRegions(pid: number, startTicks: bigint, regions: NativeTreeJob['regions']): void;
+  remove(pid: number, startTicks: bigint): void;
+  stats(): { running: boolean; ticks?: number; walks?: number; rechecks?: number; threadReads?: number; relists?: number; reports?: number; processes?: number; threads?: number; walkCpuMs?: number };
+  /** Stops (waits for a tick in progress) and closes every kept fd; idempotent. */
+  close(): void;
+}
+
 export interface NativeBinding {
   // hardening (native/harden/harden_*.cc)
   harden(opts: NativeHardenOptions): NativeHardenStep[];
@@ -306,6 +324,8 @@ export interface NativeBinding {
   treeCodeScan?(jobs: NativeTreeJob[]): Promise<NativeTreeResult[]>;
   /** Linux only: descendants of `root` from the /proc children files (parents first); null when the kernel has none. */
   treeDescendants?(root: number): number[] | null;
+  /** Linux only: the process tree's fast loop on the shared ticker (native/tree_sentinel_linux.cc). */
+  TreeSentinel?: new (periodMs: number, threadSlices: number, budget: number, onReport: (events: NativeTreeSentinelEvent[]) => void) => NativeTreeSentinel;
 }
 
 let cached: NativeBinding | null = null;

@@ -4,16 +4,22 @@
  * their code (written pages only, see code.ts). The Guard constructs, starts and stops it, and
  * reconciles its observations through the callback of start() (as with the KernelMonitor).
  *
- * Three loops, each on its own timer so a slow one never delays a fast one:
- *  - poll (every ~167 ms a third of the processes, so each one every 500 ms): one read of a kept
- *    /proc/<pid>/status fd; only the few security lines are compared with the previous read, and a
- *    full parse happens only when they changed;
+ * The fast loop is native (sentinel.ts, on the shared ticker with the main's watch loop): each
+ * child's statm, its leader's status and a slice of its threads' status every tick (200 ms), its
+ * written code pages found and compared when its counters moved; JS is woken only on a change.
+ * Without the native sentinel (another OS, an older build, a captured procfs) a JS poll reads the
+ * leaders' status instead. The loops, each on its own timer so a slow one never delays a fast one:
+ *  - poll (no native sentinel; every ~167 ms a third of the processes, so each one every 500 ms):
+ *    one read of a kept /proc/<pid>/status fd; only the few security lines are compared with the
+ *    previous read, and a full parse happens only when they changed;
  *  - discovery (2 s, skipped when no pid was allocated since): new and exited processes, full snapshot of new ones;
- *  - code (10 s): one native background job for all children, plus a scan of every thread's tracer.
+ *  - code (10 s): one native background job for all children, plus a scan of every thread's tracer
+ *    (with the native sentinel: only the maps of the children whose size changed are re-planned and
+ *    handed to it; check() still runs the full job).
  */
 import * as fs from 'node:fs';
 import { GuardStateError, ProcfsUnreadableError, UnsupportedPlatformError } from '../errors';
-import { loadNative, type NativeBinding } from '../native';
+import { loadNative, type NativeBinding, type NativeTreeResult } from '../native';
 import { parseMaps } from '../procfs/maps';
 import { parseStatus } from '../procfs/status';
 import { parseStat } from '../procfs/stat';
@@ -23,6 +29,7 @@ import { snapshotProcess, sandboxFacts, readNsLinks, type ChildSnapshot, type Ns
 import { requirementFor, sandboxFailures, isSandboxed, sandboxSignature, STRICT, type SandboxRequirement, type TreeSandboxPolicy } from './policy';
 import { planChildCode, codeObservations, unreadableObservations } from './code';
 import { classifyCmdline } from './cmdline';
+import { ChildSentinel, type SentinelEvent } from './sentinel';
 
 /** What the app (Electron) says of a process. */
 export interface ProcessClaim {
@@ -48,6 +55,14 @@ export interface ProcessTreeOptions {
   sandboxPolicy?: TreeSandboxPolicy;
   /** What the app says of each pid (procguard/electron-main fills it from Electron). */
   claims?: () => ReadonlyMap<number, ProcessClaim> | null;
+  /** Tick of the native fast loop (Linux): each child's statm and leader status, ms; 0 turns it off
+   *  (the JS poll and the code pass then do its work). Default 200, the main's kernelTickMs. */
+  sentinelMs?: number;
+  /** Every non-leader thread of every child is read at least this often by the native loop, ms (a
+   *  tracer seizing one thread is seen within it). Default 400. */
+  threadMs?: number;
+  /** Share of one core the native loop's page-table walks may use. Default 0.002 (0.2 %). */
+  sentinelBudget?: number;
   /** procfs mount (tests). Default '/proc'. */
   procRoot?: string;
   /** Processes tracked at most (each keeps one open fd); past it the rest are left unwatched and a
@@ -150,6 +165,7 @@ export class TreeMonitor {
   private stopped = false;
   private native: NativeBinding | null | undefined = undefined;
   private lastCodeStats = { bytes: 0, readBytes: 0, pagemapBytes: 0, processes: 0 };
+  private sentinel: ChildSentinel | null = null;
   /** Last pid the kernel allocated (/proc/loadavg) at the last discovery: unchanged means nothing forked. */
   private lastPidSeen = '';
   private lastFullDiscovery = 0;
@@ -184,6 +200,9 @@ export class TreeMonitor {
       settleMs: ms(options.settleMs, 2000, 'settleMs', 0),
       maxProcesses: count(options.maxProcesses, 1024, 'maxProcesses', 4096),
       maxMapsBytes: count(options.maxMapsBytes, 8 * 2 ** 20, 'maxMapsBytes', 2 ** 30),
+      sentinelMs: ms(options.sentinelMs, 200, 'sentinelMs', 10, true),
+      threadMs: ms(options.threadMs, 400, 'threadMs', 10),
+      sentinelBudget: ms(options.sentinelBudget, 0.002, 'sentinelBudget', 0.00001),
       procRoot: options.procRoot ?? '/proc',
       sandboxPolicy: options.sandboxPolicy,
       claims: options.claims,
@@ -222,14 +241,20 @@ export class TreeMonitor {
       if (!keepAlive) t.unref();
       this.timers.push(t);
     };
-    every(this.opts.pollMs / POLL_SLICES, () => this.poll());
+    this.startSentinel();
+    if (!this.sentinel) every(this.opts.pollMs / POLL_SLICES, () => this.poll());
     every(this.opts.discoveryMs, () => {
       if (!this.discoveryNeeded()) return;
       this.discover();
+      this.planNew();
       this.emitIfChanged([]);
     });
     if (this.opts.codeMs > 0) {
       every(this.opts.codeMs, () => {
+        if (this.sentinel) {
+          this.planForSentinel();
+          return;
+        }
         this.scanThreads();
         void this.codePass().then(
           (events) => this.emitIfChanged(events),
@@ -243,6 +268,8 @@ export class TreeMonitor {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    this.sentinel?.close();
+    this.sentinel = null;
     for (const t of this.tracked.values()) this.closeFd(t);
   }
 
@@ -279,6 +306,11 @@ export class TreeMonitor {
   /** Bytes covered and read by the last code pass (bench). */
   codeStats(): { bytes: number; readBytes: number; pagemapBytes: number; processes: number } {
     return { ...this.lastCodeStats };
+  }
+
+  /** The native fast loop's counters (bench), or null when it is not running. */
+  sentinelStats(): ReturnType<ChildSentinel['stats']> | null {
+    return this.sentinel?.stats() ?? null;
   }
 
   /** Status.processes: the root first, then the descendants in discovery order. */
@@ -426,6 +458,7 @@ export class TreeMonitor {
       this.closeFd(t);
       this.tracked.delete(k);
     }
+    this.syncSentinel();
     this.settle();
   }
 
@@ -487,32 +520,37 @@ export class TreeMonitor {
     let i = 0;
     for (const t of this.tracked.values()) {
       if (slice >= 0 && i++ % POLL_SLICES !== slice) continue;
-      const p = `${this.opts.procRoot}/${t.snap.pid}/status`;
-      let text: string;
-      try {
-        if (t.statusFd === null) throw new Error('no fd');
-        const n = fs.readSync(t.statusFd, STATUS_BUF, 0, STATUS_BUF.length, 0);
-        if (n <= 0) throw new Error('empty');
-        text = STATUS_BUF.toString('latin1', 0, n);
-      } catch {
-        this.dirty = true; // exited (ESRCH on the kept fd): the next discovery drops it
-        continue;
-      }
-      const q = quickLines(text);
-      if (q === t.quick) continue;
-      t.quick = q;
-      const status = parseStatus(text, p);
-      t.snap = { ...t.snap, status, ns: readNsLinks(t.snap.pid, this.opts.procRoot) };
-      t.facts = sandboxFacts(status, t.snap.ns, this.rootNs);
-      // A young process that finished entering its sandbox after it was judged (a loaded machine can
-      // take longer than settleMs): the sandboxed state becomes its baseline, not a change.
-      if (t.baseFacts && strengthened(t.baseFacts, t.facts) && this.ageMs(t) < 5 * this.opts.settleMs + 5000) {
-        t.baseFacts = t.facts;
-        t.baseSig = sandboxSignature(t.facts);
-      }
-      changed = true;
+      if (this.refreshOne(t)) changed = true;
     }
     return changed;
+  }
+
+  /** Re-reads one process's status through its kept fd; true when a security line changed. */
+  private refreshOne(t: Tracked): boolean {
+    const p = `${this.opts.procRoot}/${t.snap.pid}/status`;
+    let text: string;
+    try {
+      if (t.statusFd === null) throw new Error('no fd');
+      const n = fs.readSync(t.statusFd, STATUS_BUF, 0, STATUS_BUF.length, 0);
+      if (n <= 0) throw new Error('empty');
+      text = STATUS_BUF.toString('latin1', 0, n);
+    } catch {
+      this.dirty = true; // exited (ESRCH on the kept fd): the next discovery drops it
+      return false;
+    }
+    const q = quickLines(text);
+    if (q === t.quick) return false;
+    t.quick = q;
+    const status = parseStatus(text, p);
+    t.snap = { ...t.snap, status, ns: readNsLinks(t.snap.pid, this.opts.procRoot) };
+    t.facts = sandboxFacts(status, t.snap.ns, this.rootNs);
+    // A young process that finished entering its sandbox after it was judged (a loaded machine can
+    // take longer than settleMs): the sandboxed state becomes its baseline, not a change.
+    if (t.baseFacts && strengthened(t.baseFacts, t.facts) && this.ageMs(t) < 5 * this.opts.settleMs + 5000) {
+      t.baseFacts = t.facts;
+      t.baseSig = sandboxSignature(t.facts);
+    }
+    return true;
   }
 
   /** A tracer can PTRACE_SEIZE one thread, leaving the leader's TracerPid 0: read every thread (slow loop). */
@@ -595,6 +633,67 @@ export class TreeMonitor {
     }
   }
 
+  // --- native fast loop (sentinel.ts) ----------------------------------------------------------
+
+  private startSentinel(): void {
+    // It reads live processes: not on a captured procfs tree (tests), nor when turned off.
+    if (this.opts.sentinelMs === 0 || this.opts.procRoot !== '/proc') return;
+    this.sentinel = ChildSentinel.create(this.binding(), { tickMs: this.opts.sentinelMs, threadMs: this.opts.threadMs, budget: this.opts.sentinelBudget }, (events) => {
+      if (this.stopped) return;
+      try {
+        this.onSentinel(events);
+      } catch (e) {
+        this.onError(e);
+      }
+    });
+    this.syncSentinel();
+    this.planNew();
+  }
+
+  /** The native set of watched processes follows the tracked one (pid + start time). */
+  private syncSentinel(): void {
+    const s = this.sentinel;
+    if (!s) return;
+    for (const [key, t] of this.tracked) {
+      if (s.has(key)) continue;
+      if (!s.add(key, t.snap.pid, t.snap.startTicks)) this.dirty = true; // exited: next discovery
+      else this.refreshOne(t); // the baseline of the security lines (the JS poll is off)
+    }
+    for (const key of s.keys()) if (!this.tracked.has(key)) s.remove(key);
+  }
+
+  /** Children the sentinel watches without code regions yet (new ones): plan them now. */
+  private planNew(): void {
+    if (!this.sentinel || this.opts.codeMs === 0) return;
+    for (const t of this.tracked.values()) if (t.plan === null) this.planFor(t);
+  }
+
+  /** The code pass with the sentinel: re-plan the children whose size changed (planFor hands the regions over). */
+  private planForSentinel(): void {
+    for (const t of this.tracked.values()) this.planFor(t);
+  }
+
+  private onSentinel(events: SentinelEvent[]): void {
+    const out: Observation[] = [];
+    let changed = false;
+    for (const e of events) {
+      const t = this.tracked.get(e.key);
+      if (!t) continue;
+      if (e.kind === 'exited') {
+        this.closeFd(t); // the next discovery re-reads the start time of that pid, then drops it
+        this.dirty = true;
+      } else if (e.kind === 'threads') {
+        t.threadTracer = e.tracer;
+        if (e.leaderChanged && this.refreshOne(t)) this.settle();
+        changed = true;
+      } else if (t.plan) {
+        this.applyCode(t, t.plan, e.result, out);
+        changed = true;
+      }
+    }
+    if (changed || out.length > 0) this.emitIfChanged(out);
+  }
+
   /** One native job for every child's written code pages; returns one-shot events (code-restored). */
   private codePass(): Promise<Observation[]> {
     if (this.codeRunning) return this.codeRunning;
@@ -604,7 +703,7 @@ export class TreeMonitor {
     return this.codeRunning;
   }
 
-  private async runCode(): Promise<Observation[]> {
+  private binding(): NativeBinding | null {
     if (this.native === undefined) {
       try {
         this.native = loadNative();
@@ -612,50 +711,17 @@ export class TreeMonitor {
         this.native = null;
       }
     }
-    const native = this.native;
+    return this.native;
+  }
+
+  private async runCode(): Promise<Observation[]> {
+    const native = this.binding();
     // The code check reads live memory: it has no meaning on a captured procfs tree (tests).
     if (!native?.treeCodeScan || this.opts.codeMs === 0 || this.opts.procRoot !== '/proc') return [];
     const plans: { t: Tracked; plan: ReturnType<typeof planChildCode> }[] = [];
     for (const t of this.tracked.values()) {
-      // The maps text (hundreds of lines the kernel formats) is re-read only when the memory size
-      // (statm, one short line) changed or a minute passed; a write into a mapped page changes
-      // neither, and the scan of the known ranges finds it.
-      let statm: string;
-      try {
-        statm = fs.readFileSync(`/proc/${t.snap.pid}/statm`, 'latin1').split(' ', 1)[0];
-      } catch {
-        continue; // exited
-      }
-      if (t.plan !== null && statm === t.statm && Date.now() - t.mapsAt < 60_000) {
-        plans.push({ t, plan: t.plan });
-        continue;
-      }
-      const text = this.readBounded(`/proc/${t.snap.pid}/maps`, this.opts.maxMapsBytes);
-      if (text === undefined) continue; // exited
-      // statm and maps were read by pid: they are this process's only if it still lives now.
-      if (!this.sameProcess(t)) {
-        this.dirty = true;
-        continue;
-      }
-      if (text === null) {
-        t.limited = `its memory map is larger than ${this.opts.maxMapsBytes} bytes (maxMapsBytes): its code is not checked`;
-        t.plan = null;
-        t.code = new Map();
-        t.unreadable = [];
-        continue;
-      }
-      t.statm = statm;
-      t.mapsAt = Date.now();
-      // Only the executable mappings matter, and the heap's churn changes the rest of the text every
-      // pass: keep those lines ("start-end perms": the third perms character is 'x') and re-plan only
-      // when they changed. (Anonymous exec memory is then classified without its neighbours: that
-      // only moves it between the 'jit' and 'anonymous-exec' counts, it is never compared.)
-      const exec = execLines(text);
-      if (exec !== t.mapsText || t.plan === null) {
-        t.plan = planChildCode(t.snap.pid, parseMaps(exec, `/proc/${t.snap.pid}/maps`), t.snap.exe, t.snap.startTicks);
-        t.mapsText = exec;
-      }
-      plans.push({ t, plan: t.plan });
+      const plan = this.planFor(t);
+      if (plan) plans.push({ t, plan });
     }
     const results = await native.treeCodeScan(plans.map((p) => p.plan.job));
     this.codeStalled = results.find((r) => r.fileStalled !== undefined)?.fileStalled ?? null;
@@ -663,47 +729,103 @@ export class TreeMonitor {
     const stats = { bytes: 0, readBytes: 0, pagemapBytes: 0, processes: 0 };
     results.forEach((res, i) => {
       const { t, plan } = plans[i];
-      if (!this.tracked.has(t.snap.key)) return; // exited during the pass
-      if (!res.ok) {
-        if (res.errno === 3 /* ESRCH */ || res.errno === 2 /* ENOENT */) return; // exited during the pass
-        this.onError(new ProcfsUnreadableError(`${this.opts.procRoot}/${res.pid}/pagemap`, new Error(res.detail ?? 'unreadable')));
-        return;
-      }
+      if (!this.applyCode(t, plan, res, events)) return;
       stats.bytes += plan.bytes;
       stats.readBytes += res.readBytes;
       stats.pagemapBytes += res.pagemapBytes;
       stats.processes++;
-      const type = t.snap.kind.type;
-      const now = new Map(codeObservations(plan, res, t.snap.key, type).map((o) => [o.key, o]));
-      const equal = new Set(res.hits.filter((h) => h.state === 'equal').map((h) => `${plan.meta[h.region]?.fileKey}:${h.fileOffset}`));
-      for (const [k, o] of t.code) {
-        if (now.has(k)) continue;
-        const ev = o.evidence as { fileKey?: string } | undefined;
-        const still = equal.has(`${ev?.fileKey}:${(o.page ?? 0) * 4096}`);
-        events.push({
-          ...o,
-          key: k.replace('tree:code-modified:', 'tree:code-restored:'),
-          kind: 'code-restored',
-          detail: `${type} pid ${t.snap.pid}: ${o.path} page ${o.page} ${still ? 'equals the file again' : 'is no longer a written page (unmapped or replaced)'} (was: ${o.detail})`,
-        });
-      }
-      t.code = now;
-      t.unreadable = unreadableObservations(plan, res, t.snap.key, type);
-      const limits: string[] = [];
-      if (plan.omittedRegions > 0) limits.push(`${plan.omittedRegions} code mapping(s) past the bounds of one check (65536 mappings, 64 GiB) are not checked`);
-      if (res.writtenPages > res.hits.length) limits.push(`${res.writtenPages} written code pages; the first ${res.hits.length} were compared`);
-      t.limited = limits.length > 0 ? limits.join('; ') : null;
-      t.coverage = {
-        regions: plan.job.regions.length,
-        bytes: plan.bytes,
-        writtenPages: res.hits.length,
-        readBytes: res.readBytes,
-        pagemapBytes: res.pagemapBytes,
-        jitRegions: plan.jitRegions,
-      };
     });
     this.lastCodeStats = stats;
     return events;
+  }
+
+  /**
+   * The child's code plan: the maps text (hundreds of lines the kernel formats) is re-read only when
+   * the memory size (statm, one short line) changed or a minute passed; a write into a mapped page
+   * changes neither, and the scan of the known ranges finds it. Null when the process exited.
+   */
+  private planFor(t: Tracked): ReturnType<typeof planChildCode> | null {
+    let statm: string;
+    try {
+      statm = fs.readFileSync(`/proc/${t.snap.pid}/statm`, 'latin1').split(' ', 1)[0];
+    } catch {
+      return null; // exited
+    }
+    if (t.plan !== null && statm === t.statm && Date.now() - t.mapsAt < 60_000) return this.toSentinel(t, t.plan);
+    const text = this.readBounded(`/proc/${t.snap.pid}/maps`, this.opts.maxMapsBytes);
+    if (text === undefined) return null; // exited
+    // statm and maps were read by pid: they are this process's only if it still lives now.
+    if (!this.sameProcess(t)) {
+      this.dirty = true;
+      return null;
+    }
+    if (text === null) {
+      t.limited = `its memory map is larger than ${this.opts.maxMapsBytes} bytes (maxMapsBytes): its code is not checked`;
+      t.plan = null;
+      t.code = new Map();
+      t.unreadable = [];
+      return null;
+    }
+    t.statm = statm;
+    t.mapsAt = Date.now();
+    // Only the executable mappings matter, and the heap's churn changes the rest of the text every
+    // pass: keep those lines ("start-end perms": the third perms character is 'x') and re-plan only
+    // when they changed. (Anonymous exec memory is then classified without its neighbours: that
+    // only moves it between the 'jit' and 'anonymous-exec' counts, it is never compared.)
+    const exec = execLines(text);
+    if (exec !== t.mapsText || t.plan === null) {
+      t.plan = planChildCode(t.snap.pid, parseMaps(exec, `/proc/${t.snap.pid}/maps`), t.snap.exe, t.snap.startTicks);
+      t.mapsText = exec;
+    }
+    return this.toSentinel(t, t.plan);
+  }
+
+  /** The native sentinel walks the regions of the plan the reports are applied with. */
+  private toSentinel(t: Tracked, plan: ReturnType<typeof planChildCode>): ReturnType<typeof planChildCode> {
+    this.sentinel?.setRegions(t.snap.key, plan.job.regions);
+    return plan;
+  }
+
+  /**
+   * One child's code result (a pass's or the native sentinel's): its open code-modified set, and a
+   * code-restored event for each one that closed. False when the result does not count (exited, error).
+   */
+  private applyCode(t: Tracked, plan: ReturnType<typeof planChildCode>, res: NativeTreeResult, events: Observation[]): boolean {
+    if (!this.tracked.has(t.snap.key)) return false; // exited during the pass
+    if (!res.ok) {
+      if (res.errno === 3 /* ESRCH */ || res.errno === 2 /* ENOENT */) return false; // exited during the pass
+      this.onError(new ProcfsUnreadableError(`${this.opts.procRoot}/${res.pid}/pagemap`, new Error(res.detail ?? 'unreadable')));
+      return false;
+    }
+    const type = t.snap.kind.type;
+    const now = new Map(codeObservations(plan, res, t.snap.key, type).map((o) => [o.key, o]));
+    const equal = new Set(res.hits.filter((h) => h.state === 'equal').map((h) => `${plan.meta[h.region]?.fileKey}:${h.fileOffset}`));
+    for (const [k, o] of t.code) {
+      if (now.has(k)) continue;
+      const ev = o.evidence as { fileKey?: string } | undefined;
+      const still = equal.has(`${ev?.fileKey}:${(o.page ?? 0) * 4096}`);
+      events.push({
+        ...o,
+        key: k.replace('tree:code-modified:', 'tree:code-restored:'),
+        kind: 'code-restored',
+        detail: `${type} pid ${t.snap.pid}: ${o.path} page ${o.page} ${still ? 'equals the file again' : 'is no longer a written page (unmapped or replaced)'} (was: ${o.detail})`,
+      });
+    }
+    t.code = now;
+    t.unreadable = unreadableObservations(plan, res, t.snap.key, type);
+    const limits: string[] = [];
+    if (plan.omittedRegions > 0) limits.push(`${plan.omittedRegions} code mapping(s) past the bounds of one check (65536 mappings, 64 GiB) are not checked`);
+    if (res.writtenPages > res.hits.length) limits.push(`${res.writtenPages} written code pages; the first ${res.hits.length} were compared`);
+    t.limited = limits.length > 0 ? limits.join('; ') : null;
+    t.coverage = {
+      regions: plan.job.regions.length,
+      bytes: plan.bytes,
+      writtenPages: res.hits.length,
+      readBytes: res.readBytes,
+      pagemapBytes: res.pagemapBytes,
+      jitRegions: plan.jitRegions,
+    };
+    return true;
   }
 
   // --- observations ---------------------------------------------------------------------------

@@ -140,3 +140,31 @@ export function fakeProc() {
   return { dir, put, edit: (pid, file, fn) => fs.writeFileSync(path.join(dir, String(pid), file), fn(fs.readFileSync(path.join(dir, String(pid), file), 'latin1'))) };
 }
 
+
+/**
+ * A byte in a child's own code: `frac` of the way into chromium's executable text mapping, at
+ * offset 0x123 in its page. { addr (number), file, fileOffset }.
+ */
+export function codeTarget(pid, frac = 0.5) {
+  const line = fs.readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n').find((l) => / r-xp .*\/chromium$/.test(l));
+  if (!line) throw new Error(`no chromium text mapping in /proc/${pid}/maps`);
+  const [range, , off] = line.split(/\s+/);
+  const [lo, hi] = range.split('-').map((x) => BigInt('0x' + x));
+  const pages = (hi - lo) / 4096n;
+  const page = BigInt(Math.min(Number(pages) - 1, Math.floor(Number(pages) * frac)));
+  return { addr: Number(lo + page * 4096n + 0x123n), file: line.slice(line.indexOf('/')), fileOffset: Number(BigInt('0x' + off) + page * 4096n + 0x123n) };
+}
+
+/** Writes fn(old byte) at `addr` of `pid` through /proc/<pid>/mem (a copy-on-write); returns the old byte. */
+export function pokeByte(pid, addr, fn) {
+  const fd = fs.openSync(`/proc/${pid}/mem`, 'r+');
+  try {
+    const b = Buffer.alloc(1);
+    fs.readSync(fd, b, 0, 1, addr);
+    const old = b[0];
+    fs.writeSync(fd, Buffer.from([fn(old)]), 0, 1, addr);
+    return old;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
