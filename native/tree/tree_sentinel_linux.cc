@@ -378,7 +378,7 @@ void TreeSentinel::OnTick() {
     if (ReadThreads(&c, tick_, slices_, now, &add.threadReads, &add.relists) || (!wasKnown && c.tracedTid != 0)) {
       TreeSentinelEvent te = ev;
       te.kind = TreeSentinelEvent::kThreads;
-      te.leaderChanged = wasKnown && c.leaderHash != leaderBefore;
+      te.leaderChanged = !wasKnown || c.leaderHash != leaderBefore;  // first read: JS compares
       te.tracedTid = c.tracedTid;
       te.tracerPid = c.tracerPid;
       events.push_back(std::move(te));
