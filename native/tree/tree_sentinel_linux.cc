@@ -109,7 +109,8 @@ struct TreeSentinel::Child {
   bool threadsKnown = false;
   uint64_t resident = 0, shared = 0;
   bool counted = false;
-  bool dirty = true;  // a first walk as soon as the regions are known
+  bool dirty = true;    // a first walk as soon as the regions are known
+  bool urgent = false;  // the counters moved the way a copy-on-write of a resident page moves them
   std::vector<TreeRegion> regions;
   std::vector<TreeRegion> pending;  // set by SetRegions (under mu_), taken by the next tick
   bool hasPending = false;
@@ -346,8 +347,8 @@ void TreeSentinel::OnTick() {
     }
   }
   const uint64_t now = MonotonicNs();
+  const double cap = std::max(4.0 * static_cast<double>(maxWalkNs_), 10e6);  // four walks
   if (lastTickNs_ != 0) {
-    const double cap = std::max(4.0 * static_cast<double>(maxWalkNs_), 10e6);
     tokensNs_ = std::min(cap, tokensNs_ + static_cast<double>(now - lastTickNs_) * budget_);
   }
   lastTickNs_ = now;
@@ -369,6 +370,9 @@ void TreeSentinel::OnTick() {
       continue;
     }
     if (c.counted && (resident != c.resident || shared != c.shared)) c.dirty = true;
+    // A resident private file page written turns anonymous: "shared" drops while "resident" stays.
+    // That is the copy-on-write itself (or a reclaim), not heap churn: it may borrow from the bucket.
+    if (c.counted && shared < c.shared && resident >= c.resident) c.urgent = true;
     c.counted = true;
     c.resident = resident;
     c.shared = shared;
@@ -388,7 +392,11 @@ void TreeSentinel::OnTick() {
     if (c.regions.empty()) continue;
     TreeJobResult res;
     bool full = false;
-    if (c.dirty && tokensNs_ >= static_cast<double>(c.walkCostNs)) {
+    // A child's first walk (its cost unknown) and an urgent one may go into debt down to -cap.
+    const bool afford =
+        tokensNs_ >= static_cast<double>(c.walkCostNs) || ((c.urgent || c.walkCostNs == 0) && tokensNs_ > -cap);
+    if (c.dirty && afford) {
+      c.urgent = false;
       // Counters from before the walk are the baseline: a write during it shows on the next tick.
       c.dirty = false;
       const uint64_t cpu0 = ThreadCpuNs();

@@ -2,7 +2,7 @@
 // extra pages through the DevTools HTTP endpoint (headless allows one URL on the command line) so
 // there are several renderers, and watches chromium's tree with a Guard (processTree.rootPid).
 // Prints JSON lines: {event:'ready'}, {event:'finding'}, and answers stdin commands
-// 'status' / 'check' / 'open <title>' (a new page: a new renderer) / 'quit' with {event:'status'|'check'}.
+// 'status' / 'check' / 'stats' / 'open <title>' (a new page: a new renderer) / 'quit' with {event:'status'|'check'}.
 // argv[2]: JSON { dist, userDataDir, noSandbox, pages, treeOptions }
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -51,6 +51,8 @@ rl.on('line', async (line) => {
   const cmd = line.trim();
   if (cmd === 'status') out({ event: 'status', status: guard.status() });
   else if (cmd === 'check') out({ event: 'check', status: await guard.check() });
+  // The native fast loop's counters (bench diagnostics; reaches into the Guard's tree monitor).
+  else if (cmd === 'stats') out({ event: 'stats', stats: guard.tree?.sentinelStats() ?? null });
   else if (cmd.startsWith('open ')) {
     const r = await fetch(`http://127.0.0.1:${port}/json/new?data:text/html,<title>${encodeURIComponent(cmd.slice(5))}</title>`, { method: 'PUT' });
     out({ event: 'opened', ok: r.ok });
