@@ -51,9 +51,6 @@ export async function treeBench({ quick, log, out }) {
     const wall = Number(process.hrtime.bigint() - w0) / 1e9;
     const cpu = ((ticks / TICKS) / wall) * 100;
 
-    log(`process tree: child latencies (${quick ? 3 : 9} code writes, ${quick ? 3 : 9} non-leader thread seizes, random tick phases)`);
-    const lat = await childLatencies(g, settled, { quick });
-
     // Marginal cost: a forced code pass with N renderers, one more page, a pass with N + k.
     let from = g.lines.length;
     g.send('check');
@@ -67,6 +64,9 @@ export async function treeBench({ quick, log, out }) {
     const extra = renderers(afterS).length - n0;
     const marginal = extra > 0 ? (rendererBytes(afterS) - rendererBytes(before)) / extra : null;
     const per = renderers(afterS).map((r) => r.coverage).filter(Boolean);
+    // After the marginal pass: the trials leave written (restored, still anonymous) pages behind.
+    log(`process tree: child latencies (${quick ? 3 : 9} code writes, ${quick ? 3 : 9} non-leader thread seizes, random tick phases)`);
+    const lat = await childLatencies(g, settled, { quick });
     const coveredPerRenderer = per.length ? per.reduce((a, c) => a + c.bytes, 0) / per.length : null;
     const hashedPerRenderer = per.length ? per.reduce((a, c) => a + c.readBytes, 0) / per.length : null;
     out.push(
