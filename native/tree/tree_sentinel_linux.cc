@@ -114,6 +114,7 @@ struct TreeSentinel::Child {
   std::vector<TreeRegion> regions;
   std::vector<TreeRegion> pending;  // set by SetRegions (under mu_), taken by the next tick
   bool hasPending = false;
+  bool reportNext = false;  // new regions: report the next walk's result even when nothing changed
   std::vector<std::pair<uint32_t, uint64_t>> written;  // (region, page address) from the last walk
   uint64_t codeSig = kFnvBasis;                        // of the last reported hits (none)
   uint64_t walkCostNs = 0;
@@ -342,6 +343,7 @@ void TreeSentinel::OnTick() {
         c.hasPending = false;
         c.written.clear();
         c.dirty = true;
+        c.reportNext = true;
       }
       if (!c.gone) kids.push_back(kv.second);
     }
@@ -435,7 +437,9 @@ void TreeSentinel::OnTick() {
       for (const TreePageHit& h : res.hits) c.written.emplace_back(h.region, h.address);
     }
     const uint64_t sig = HitsSignature(res);
-    if (sig == c.codeSig) continue;
+    // The first walk of new regions is reported even when clean: the caller's coverage comes from it.
+    if (sig == c.codeSig && !(full && c.reportNext)) continue;
+    if (full) c.reportNext = false;
     c.codeSig = sig;
     ev.kind = TreeSentinelEvent::kCode;
     ev.code = std::move(res);

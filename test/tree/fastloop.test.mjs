@@ -1,6 +1,6 @@
 // The tree's native fast loop on a real Chromium (Debian's chromium headless, uid 65534, default tree
 // settings): with no check() asked, a byte written into a renderer's code through /proc/<pid>/mem is
-// code-modified, written back is code-restored, and a PTRACE_SEIZE of one of a renderer's other
+// code-modified, written back is code-restored, a renderer started later is code-covered, and a PTRACE_SEIZE of one of a renderer's other
 // threads (not its leader) is child-tracer-attached naming that thread. Bounds are generous (the
 // machine may be loaded); the latencies are measured in bench/tree.mjs.
 import { test, after } from 'node:test';
@@ -46,6 +46,15 @@ test('native fast loop: renderer code write, restore and a non-leader thread tra
     assert.match(r.detail, /equals the file again/, 'the page is still written (anonymous) but equal to the file');
     const st = await statusWhen(g, () => true, 'status');
     assert.ok(!st.findings.some((x) => x.kind === 'code-modified' && x.pid === victim.pid), 'code-modified closed after the restore');
+  });
+
+  await t.test('a renderer started after the Guard is code-covered by the fast loop without check()', async () => {
+    const known = new Set(renderers(s).map((x) => x.pid));
+    g.send('open later');
+    const st = await statusWhen(g, (x) => renderers(x).some((r) => !known.has(r.pid) && r.coverage?.bytes > 100 * 1024 * 1024), 'a new renderer with code coverage', 30000);
+    const fresh = renderers(st).find((r) => !known.has(r.pid));
+    assert.ok(fresh.coverage.regions > 0, `regions handed to the fast loop: ${JSON.stringify(fresh.coverage)}`);
+    assert.equal(fresh.coverage.writtenPages, 0, 'nothing written in a fresh renderer');
   });
 
   await t.test('a PTRACE_SEIZE of a renderer thread that is not its leader is child-tracer-attached', async () => {

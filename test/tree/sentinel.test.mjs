@@ -92,7 +92,9 @@ test('a byte written into a child\'s code is a code event with the byte; written
     const plan = planChildCode(c.pid, parseMaps(fs.readFileSync(`/proc/${c.pid}/maps`, 'utf8'), 'maps'), fs.readlinkSync(`/proc/${c.pid}/exe`));
     assert.ok(plan.job.regions.length > 0, 'sleep has file-backed code regions');
     s.setRegions(c.pid, start, plan.job.regions);
-    await new Promise((r) => setTimeout(r, 300)); // the first walk: nothing written
+    const first = await waitFor((x) => x.kind === 'code', 'the first walk\'s report');
+    assert.deepEqual(first.result.hits, [], 'the first walk of new regions is reported, clean');
+    assert.ok(first.result.ok && first.result.pages > 0, `the first walk covered the regions: ${JSON.stringify(first.result)}`);
     const r0 = plan.job.regions[0];
     const addr = Number(r0.start) + 0x40;
     const fd = fs.openSync(`/proc/${c.pid}/mem`, 'r+');
@@ -111,7 +113,7 @@ test('a byte written into a child\'s code is a code event with the byte; written
       assert.equal(h.memByte, b[0] ^ 0xff, 'the memory byte');
       clear();
       fs.writeSync(fd, b, 0, 1, addr);
-      const r = await waitFor((x) => x.kind === 'code' && x.result.hits.every((h) => h.state === 'equal'), 'restored code event');
+      const r = await waitFor((x) => x.kind === 'code' && x.result.hits.length > 0 && x.result.hits.every((h) => h.state === 'equal'), 'restored code event');
       assert.equal(r.result.hits.length, 1, 'the page is still written (anonymous), now equal to the file');
     } finally {
       fs.closeSync(fd);
