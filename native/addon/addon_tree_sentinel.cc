@@ -6,10 +6,10 @@
 #include "addon.h"
 
 #if defined(__linux__)
-#include <atomic>
 #include <cstring>
 #include <memory>
 
+#include "addon_loop.h"
 #include "addon_tree.h"
 #include "tree_sentinel.h"
 
@@ -50,6 +50,12 @@ Napi::Object EventObject(Napi::Env env, const TreeSentinelEvent& e) {
   return o;
 }
 
+Napi::Value EventsObject(Napi::Env env, const std::vector<TreeSentinelEvent>& events) {
+  Napi::Array arr = Napi::Array::New(env, events.size());
+  for (size_t i = 0; i < events.size(); ++i) arr.Set(static_cast<uint32_t>(i), EventObject(env, events[i]));
+  return arr;
+}
+
 class TreeSentinelJs : public Napi::ObjectWrap<TreeSentinelJs> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -71,59 +77,17 @@ class TreeSentinelJs : public Napi::ObjectWrap<TreeSentinelJs> {
       throw Napi::RangeError::New(env, "periodMs must be from 10 to 3600000");
     if (!(slices >= 1 && slices <= 100)) throw Napi::RangeError::New(env, "threadSlices must be from 1 to 100");
     if (!(budget > 0 && budget <= 1)) throw Napi::RangeError::New(env, "budget must be in (0, 1]");
-    gone_ = std::make_shared<std::atomic<bool>>(false);
-    std::shared_ptr<std::atomic<bool>> gone = gone_;
-    tsfn_ = Napi::ThreadSafeFunction::New(env, info[3].As<Napi::Function>(), "procguard-tree", 0, 1,
-                                          [gone](Napi::Env) { gone->store(true); });
-    tsfn_.Unref(env);  // never keeps the process alive
-    Napi::ThreadSafeFunction tsfn = tsfn_;
-    loop_ = std::make_unique<TreeSentinel>(
-        static_cast<uint64_t>(periodMs * 1e6), static_cast<uint32_t>(slices), budget,
-        [tsfn](std::vector<TreeSentinelEvent> events) mutable {
-          auto* r = new std::vector<TreeSentinelEvent>(std::move(events));
-          napi_status st =
-              tsfn.NonBlockingCall(r, [](Napi::Env env, Napi::Function cb, std::vector<TreeSentinelEvent>* r) {
-                std::unique_ptr<std::vector<TreeSentinelEvent>> owned(r);
-                if (env == nullptr || cb.IsEmpty()) return;  // the environment is being torn down
-                Napi::Array arr = Napi::Array::New(env, r->size());
-                for (size_t i = 0; i < r->size(); ++i) arr.Set(static_cast<uint32_t>(i), EventObject(env, (*r)[i]));
-                try {
-                  cb.Call({arr});
-                } catch (const Napi::Error&) {
-                  // a pending termination (worker.terminate()) must not escape into std::terminate
-                }
-              });
-          if (st != napi_ok) delete r;  // released: closing
-        });
-    napi_add_env_cleanup_hook(env, &TreeSentinelJs::Cleanup, this);
-    hooked_ = true;
-    env_ = env;
+    const uint64_t periodNs = static_cast<uint64_t>(periodMs * 1e6);
+    host_.Start(env, info[3].As<Napi::Function>(), "procguard-tree", [&](Napi::ThreadSafeFunction tsfn) {
+      return std::make_unique<TreeSentinel>(
+          periodNs, static_cast<uint32_t>(slices), budget,
+          [tsfn](std::vector<TreeSentinelEvent> events) { PostReport(tsfn, std::move(events), EventsObject); });
+    });
   }
 
-  ~TreeSentinelJs() override { Shutdown(true); }
+  ~TreeSentinelJs() override { host_.Shutdown(); }
 
  private:
-  static void Cleanup(void* arg) {
-    auto* self = static_cast<TreeSentinelJs*>(arg);
-    self->hooked_ = false;
-    self->Shutdown(false);
-  }
-
-  void Shutdown(bool removeHook) {
-    if (loop_) {
-      loop_->Stop();
-      loop_.reset();
-    }
-    if (!released_) {
-      released_ = true;
-      if (!gone_->load()) tsfn_.Release();
-    }
-    if (removeHook && hooked_) {
-      hooked_ = false;
-      napi_remove_env_cleanup_hook(env_, &TreeSentinelJs::Cleanup, this);
-    }
-  }
-
   // add(pid, startTicks): true, or { errno, error } (exited, or the pid is another process now).
   Napi::Value AddJs(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -131,7 +95,7 @@ class TreeSentinelJs : public Napi::ObjectWrap<TreeSentinelJs> {
     const uint64_t start = StartArg(info[1]);
     int err = EBADF;
     std::string why = "the tree sentinel is closed";
-    if (loop_ && loop_->Add(pid, start, &err, &why)) return Napi::Boolean::New(env, true);
+    if (host_.get() && host_.get()->Add(pid, start, &err, &why)) return Napi::Boolean::New(env, true);
     Napi::Object o = Napi::Object::New(env);
     o.Set("errno", err);
     o.Set("error", why);
@@ -142,23 +106,23 @@ class TreeSentinelJs : public Napi::ObjectWrap<TreeSentinelJs> {
     const int pid = PidArg(info[0]);
     const uint64_t start = StartArg(info[1]);
     std::vector<TreeRegion> regions = TreeRegionsArg(info[2], "setRegions");
-    if (loop_) loop_->SetRegions(pid, start, std::move(regions));
+    if (host_.get()) host_.get()->SetRegions(pid, start, std::move(regions));
     return info.Env().Undefined();
   }
 
   Napi::Value RemoveJs(const Napi::CallbackInfo& info) {
     const int pid = PidArg(info[0]);
     const uint64_t start = StartArg(info[1]);
-    if (loop_) loop_->Remove(pid, start);
+    if (host_.get()) host_.get()->Remove(pid, start);
     return info.Env().Undefined();
   }
 
   Napi::Value StatsJs(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Object o = Napi::Object::New(env);
-    o.Set("running", loop_ != nullptr);
-    if (!loop_) return o;
-    TreeSentinelStats s = loop_->Stats();
+    o.Set("running", host_.get() != nullptr);
+    if (!host_.get()) return o;
+    TreeSentinelStats s = host_.get()->Stats();
     o.Set("ticks", static_cast<double>(s.ticks));
     o.Set("walks", static_cast<double>(s.walks));
     o.Set("rechecks", static_cast<double>(s.rechecks));
@@ -172,16 +136,11 @@ class TreeSentinelJs : public Napi::ObjectWrap<TreeSentinelJs> {
   }
 
   Napi::Value CloseJs(const Napi::CallbackInfo& info) {
-    Shutdown(true);
+    host_.Shutdown();
     return info.Env().Undefined();
   }
 
-  std::unique_ptr<TreeSentinel> loop_;
-  Napi::ThreadSafeFunction tsfn_;
-  std::shared_ptr<std::atomic<bool>> gone_;
-  bool released_ = false;
-  bool hooked_ = false;
-  napi_env env_ = nullptr;
+  LoopHost<TreeSentinel> host_;
 };
 
 }  // namespace

@@ -9,10 +9,26 @@
 #include <cstring>
 #include <memory>
 
+#include "addon_loop.h"
 #include "watch.h"
 
 namespace pg {
 namespace {
+
+Napi::Value ReportObject(Napi::Env env, const WatchReport& r) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("kernel", r.kernelChanged);
+  Napi::Array wds = Napi::Array::New(env, r.wds.size());
+  Napi::Array masks = Napi::Array::New(env, r.masks.size());
+  for (size_t i = 0; i < r.wds.size(); ++i) {
+    wds.Set(static_cast<uint32_t>(i), r.wds[i]);
+    masks.Set(static_cast<uint32_t>(i), static_cast<double>(r.masks[i]));
+  }
+  o.Set("wds", wds);
+  o.Set("masks", masks);
+  if (!r.error.empty()) o.Set("error", r.error);
+  return o;
+}
 
 class Watcher : public Napi::ObjectWrap<Watcher>, public SafeMethods<Watcher> {
  public:
@@ -32,68 +48,16 @@ class Watcher : public Napi::ObjectWrap<Watcher>, public SafeMethods<Watcher> {
     double periodMs = info[0].As<Napi::Number>().DoubleValue();
     if (!(periodMs >= 10 && periodMs <= 3600000))
       throw Napi::RangeError::New(env, "periodMs must be from 10 to 3600000");
-    gone_ = std::make_shared<std::atomic<bool>>(false);
-    std::shared_ptr<std::atomic<bool>> gone = gone_;
-    tsfn_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "procguard-watch", 0, 1,
-                                          [gone](Napi::Env) { gone->store(true); });
-    tsfn_.Unref(env);  // never keeps the process alive
-    Napi::ThreadSafeFunction tsfn = tsfn_;
-    loop_ = std::make_unique<WatchLoop>(static_cast<uint64_t>(periodMs * 1e6), [tsfn](WatchReport rep) mutable {
-      auto* r = new WatchReport(std::move(rep));
-      napi_status st = tsfn.NonBlockingCall(r, [](Napi::Env env, Napi::Function cb, WatchReport* r) {
-        std::unique_ptr<WatchReport> owned(r);
-        if (env == nullptr || cb.IsEmpty()) return;  // the environment is being torn down
-        Napi::Object o = Napi::Object::New(env);
-        o.Set("kernel", r->kernelChanged);
-        Napi::Array wds = Napi::Array::New(env, r->wds.size());
-        Napi::Array masks = Napi::Array::New(env, r->masks.size());
-        for (size_t i = 0; i < r->wds.size(); ++i) {
-          wds.Set(static_cast<uint32_t>(i), r->wds[i]);
-          masks.Set(static_cast<uint32_t>(i), static_cast<double>(r->masks[i]));
-        }
-        o.Set("wds", wds);
-        o.Set("masks", masks);
-        if (!r->error.empty()) o.Set("error", r->error);
-        // During worker.terminate() the call fails with a pending termination: never let that
-        // escape a thread-safe-function callback (std::terminate).
-        try {
-          cb.Call({o});
-        } catch (const Napi::Error&) {
-        }
-      });
-      if (st != napi_ok) delete r;  // released: the Watcher is closing
+    const uint64_t periodNs = static_cast<uint64_t>(periodMs * 1e6);
+    host_.Start(env, info[1].As<Napi::Function>(), "procguard-watch", [&](Napi::ThreadSafeFunction tsfn) {
+      return std::make_unique<WatchLoop>(periodNs,
+                                         [tsfn](WatchReport rep) { PostReport(tsfn, std::move(rep), ReportObject); });
     });
-    // Registered after the TSFN so it runs before the TSFN's own teardown (hooks run in reverse).
-    napi_add_env_cleanup_hook(env, &Watcher::Cleanup, this);
-    hooked_ = true;
-    env_ = env;
   }
 
-  ~Watcher() override { Shutdown(true); }
+  ~Watcher() override { host_.Shutdown(); }
 
  private:
-  static void Cleanup(void* arg) {
-    auto* self = static_cast<Watcher*>(arg);
-    self->hooked_ = false;  // the hook is being run: do not remove it
-    self->Shutdown(false);
-  }
-
-  // Stops and joins the loop thread, then releases the TSFN (once).
-  void Shutdown(bool removeHook) {
-    if (loop_) {
-      loop_->Stop();
-      loop_.reset();
-    }
-    if (!released_) {
-      released_ = true;
-      if (!gone_->load()) tsfn_.Release();
-    }
-    if (removeHook && hooked_) {
-      hooked_ = false;
-      napi_remove_env_cleanup_hook(env_, &Watcher::Cleanup, this);
-    }
-  }
-
   Napi::Value AddWatchJs(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!info[0].IsString()) throw Napi::TypeError::New(env, "addWatch(path): path must be a string");
@@ -101,14 +65,15 @@ class Watcher : public Napi::ObjectWrap<Watcher>, public SafeMethods<Watcher> {
     if (path.empty() || path.find('\0') != std::string::npos)
       throw Napi::TypeError::New(env, "addWatch(path): bad path");
     Napi::Object o = Napi::Object::New(env);
-    if (!loop_) {
+    WatchLoop* loop = host_.get();
+    if (!loop) {
       o.Set("errno", EBADF);
       o.Set("error", "the watcher is closed");
       return o;
     }
     uint64_t maj = 0, min = 0, ino = 0;
     int err = 0;
-    int wd = loop_->AddWatch(path, &maj, &min, &ino, &err);
+    int wd = loop->AddWatch(path, &maj, &min, &ino, &err);
     if (wd < 0) {
       o.Set("errno", err);
       o.Set("error", std::string(strerror(err)));
@@ -123,18 +88,16 @@ class Watcher : public Napi::ObjectWrap<Watcher>, public SafeMethods<Watcher> {
 
   Napi::Value RemoveWatchJs(const Napi::CallbackInfo& info) {
     if (!info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "removeWatch(wd): wd must be a number");
-    const double wd = info[0].As<Napi::Number>().DoubleValue();
-    if (!(wd >= 0 && wd <= 2147483647.0) || wd != static_cast<double>(static_cast<int>(wd)))
-      throw Napi::RangeError::New(info.Env(), "removeWatch(wd): wd must be an integer from 0 to 2^31 - 1");
-    return Napi::Boolean::New(info.Env(), loop_ && loop_->RemoveWatch(static_cast<int>(wd)));
+    return Napi::Boolean::New(info.Env(),
+                              host_.get() && host_.get()->RemoveWatch(info[0].As<Napi::Number>().Int32Value()));
   }
 
   Napi::Value StatsJs(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Object o = Napi::Object::New(env);
-    o.Set("running", loop_ != nullptr);
-    if (!loop_) return o;
-    WatchStats s = loop_->Stats();
+    o.Set("running", host_.get() != nullptr);
+    if (!host_.get()) return o;
+    WatchStats s = host_.get()->Stats();
     o.Set("ticks", static_cast<double>(s.ticks));
     o.Set("reports", static_cast<double>(s.reports));
     if (s.lastTickAgeMs >= 0) o.Set("lastTickAgeMs", s.lastTickAgeMs);
@@ -147,16 +110,11 @@ class Watcher : public Napi::ObjectWrap<Watcher>, public SafeMethods<Watcher> {
   }
 
   Napi::Value CloseJs(const Napi::CallbackInfo& info) {
-    Shutdown(true);
+    host_.Shutdown();
     return info.Env().Undefined();
   }
 
-  std::unique_ptr<WatchLoop> loop_;
-  Napi::ThreadSafeFunction tsfn_;
-  std::shared_ptr<std::atomic<bool>> gone_;
-  bool released_ = false;
-  bool hooked_ = false;
-  napi_env env_ = nullptr;
+  LoopHost<WatchLoop> host_;
 };
 
 }  // namespace
