@@ -16,15 +16,18 @@ const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
+/** The renderers of `status` still running (chromium may retire one when a page opens). */
+const live = (status) => renderers(status).filter((r) => fs.existsSync(`/proc/${r.pid}/maps`));
 const summary = (xs, timeouts) => ({ medianMs: median(xs), minMs: xs.length ? Math.min(...xs) : null, maxMs: xs.length ? Math.max(...xs) : null, trials: xs.length, timeouts, samplesMs: xs });
 
 /** Writes into a renderer's code, waits for code-modified, writes back, waits for code-restored. */
 async function tamperTrials(g, status, { trials, spacingMs, timeoutMs }) {
-  const rs = renderers(status);
   const lat = [];
   let timeouts = 0;
   for (let i = 0; i < trials; i++) {
     await sleep(spacingMs + Math.random() * 200); // a random phase of the tick
+    const rs = live(status);
+    if (rs.length === 0) throw new Error('no renderer left running for the latency trials');
     const victim = rs[i % rs.length];
     // A distinct page per trial (a page written once stays anonymous after its restore).
     const target = codeTarget(victim.pid, 0.1 + (0.8 * i) / Math.max(1, trials));
@@ -46,11 +49,12 @@ async function tamperTrials(g, status, { trials, spacingMs, timeoutMs }) {
 
 /** Seizes a non-leader thread of a renderer, waits for child-tracer-attached, detaches, waits for it to close. */
 async function tracerTrials(g, status, { trials, spacingMs, timeoutMs }) {
-  const rs = renderers(status);
   const lat = [];
   let timeouts = 0;
   for (let i = 0; i < trials; i++) {
     await sleep(spacingMs + Math.random() * 200);
+    const rs = live(status);
+    if (rs.length === 0) throw new Error('no renderer left running for the latency trials');
     const victim = rs[i % rs.length];
     const tids = fs.readdirSync(`/proc/${victim.pid}/task`).map(Number).filter((t) => t !== victim.pid);
     const tid = tids[i % tids.length];
