@@ -191,6 +191,9 @@ export class TreeMonitor {
       if (!Number.isSafeInteger(x) || x < 1 || x > max) throw new RangeError(`processTree.${name} must be an integer from 1 to ${max}`);
       return x;
     };
+    // The native loop's own limits (a tick up to an hour, a budget up to one core).
+    if (options.sentinelMs !== undefined && options.sentinelMs > 3_600_000) throw new RangeError('processTree.sentinelMs must be at most 3600000');
+    if (options.sentinelBudget !== undefined && options.sentinelBudget > 1) throw new RangeError('processTree.sentinelBudget must be at most 1 (one core)');
     if (options.claims !== undefined && typeof options.claims !== 'function') throw new TypeError('processTree.claims must be a function');
     this.opts = {
       rootPid,

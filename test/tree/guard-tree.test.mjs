@@ -31,9 +31,11 @@ test('Guard({ processTree: true }) lists its children and closes cleanly', { ski
   assert.equal(new Guard().status().processes, undefined, 'absent when the option is off');
 });
 
-test('a tracer on a child is child-tracer-attached from the fast loop, with pid and processType', { skip: linux || (process.getuid() !== 0 ? 'needs root for PTRACE_SEIZE of a child' : false) }, async () => {
+// The native fast loop (default), and the JS status poll that replaces it with sentinelMs: 0.
+for (const [loop, treeOptions] of [['the native fast loop', { codeMs: 0 }], ['the JS poll (sentinelMs: 0)', { codeMs: 0, sentinelMs: 0 }]])
+test(`a tracer on a child is child-tracer-attached from ${loop}, with pid and processType`, { skip: linux || (process.getuid() !== 0 ? 'needs root for PTRACE_SEIZE of a child' : false) }, async () => {
   const child = spawn('/bin/sleep', ['30'], { stdio: 'ignore' });
-  const g = new Guard({ code: false, kernel: false, launch: false, processTree: { codeMs: 0 } });
+  const g = new Guard({ code: false, kernel: false, launch: false, processTree: treeOptions });
   let tracer = null;
   try {
     await g.start();

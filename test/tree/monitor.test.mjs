@@ -20,6 +20,11 @@ test('options are validated with typed errors', () => {
   assert.throws(() => new TreeMonitor({ rootPid: -1 }), RangeError);
   assert.throws(() => new TreeMonitor({ pollMs: 1 }), RangeError);
   assert.throws(() => new TreeMonitor({ codeMs: 50 }), RangeError);
+  assert.throws(() => new TreeMonitor({ sentinelMs: 5 }), RangeError, 'a fast-loop tick under 10 ms');
+  assert.throws(() => new TreeMonitor({ sentinelMs: 4_000_000 }), RangeError, 'a fast-loop tick over an hour');
+  assert.throws(() => new TreeMonitor({ sentinelBudget: 2 }), RangeError, 'a walk budget over one core');
+  assert.throws(() => new TreeMonitor({ threadMs: 1 }), RangeError, 'a thread period under 10 ms');
+  if (process.platform === 'linux') assert.doesNotThrow(() => new TreeMonitor({ sentinelMs: 0 }), 'sentinelMs 0 turns the fast loop off');
   assert.throws(() => new TreeMonitor({ claims: 5 }), TypeError);
   assert.throws(() => new TreeMonitor(null), TypeError);
 });
