@@ -48,6 +48,8 @@ struct TreeSentinelStats {
 // often a process's task list may be re-read.
 constexpr size_t kTreeMaxThreadsPerProcess = 512;
 constexpr uint64_t kTreeRelistNs = 250000000ull;
+// A child whose counters did not move for this long gets its next walk first (see OnTick).
+constexpr uint64_t kTreeQuietNs = 2000000000ull;
 
 class TreeSentinel {
  public:

@@ -118,6 +118,7 @@ struct TreeSentinel::Child {
   std::vector<std::pair<uint32_t, uint64_t>> written;  // (region, page address) from the last walk
   uint64_t codeSig = kFnvBasis;                        // of the last reported hits (none)
   uint64_t walkCostNs = 0;
+  uint64_t lastWalkNs = 0;
   bool gone = false;
 
   ~Child() {
@@ -394,9 +395,12 @@ void TreeSentinel::OnTick() {
     if (c.regions.empty()) continue;
     TreeJobResult res;
     bool full = false;
-    // A child's first walk (its cost unknown) and an urgent one may go into debt down to -cap.
-    const bool afford =
-        tokensNs_ >= static_cast<double>(c.walkCostNs) || ((c.urgent || c.walkCostNs == 0) && tokensNs_ > -cap);
+    // Priority, not extra CPU: a child's first walk, a copy-on-write-shaped change, and the first
+    // change of a child that was quiet for kTreeQuietNs (an idle renderer written to) may go into
+    // debt down to -cap; a child whose counters keep moving (a busy process) waits for tokens. The
+    // bucket still refills at the budget only, so the long-run rate stays within it.
+    const bool priority = c.urgent || c.walkCostNs == 0 || now - c.lastWalkNs >= kTreeQuietNs;
+    const bool afford = tokensNs_ >= static_cast<double>(c.walkCostNs) || (priority && tokensNs_ > -cap);
     if (c.dirty && afford) {
       c.urgent = false;
       // Counters from before the walk are the baseline: a write during it shows on the next tick.
@@ -406,6 +410,7 @@ void TreeSentinel::OnTick() {
       TreeCodeScan({TreeJob{c.pid, c.regions}}, &out);
       res = std::move(out[0]);
       c.walkCostNs = ThreadCpuNs() - cpu0;
+      c.lastWalkNs = now;
       tokensNs_ -= static_cast<double>(c.walkCostNs);
       maxWalkNs_ = std::max(maxWalkNs_, c.walkCostNs);
       add.walkCpuNs += c.walkCostNs;
