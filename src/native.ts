@@ -269,7 +269,7 @@ export interface NativeTreeSentinel {
   add(pid: number, startTicks: bigint): true | { errno: number; error: string };
   setRegions(pid: number, startTicks: bigint, regions: NativeTreeJob['regions']): void;
   remove(pid: number, startTicks: bigint): void;
-  stats(): { running: boolean; ticks?: number; walks?: number; rechecks?: number; threadReads?: number; relists?: number; reports?: number; processes?: number; threads?: number; walkCpuMs?: number };
+  stats(): { running: boolean; ticks?: number; walks?: number; rechecks?: number; threadReads?: number; relists?: number; reports?: number; processes?: number; threads?: number; walkCpuMs?: number; deferred?: number; tokensMs?: number };
   /** Stops (waits for a tick in progress) and closes every kept fd; idempotent. */
   close(): void;
 }

@@ -132,6 +132,8 @@ class TreeSentinelJs : public Napi::ObjectWrap<TreeSentinelJs> {
     o.Set("processes", static_cast<double>(s.processes));
     o.Set("threads", static_cast<double>(s.threads));
     o.Set("walkCpuMs", static_cast<double>(s.walkCpuNs) / 1e6);
+    o.Set("deferred", static_cast<double>(s.deferred));
+    o.Set("tokensMs", s.tokensNs / 1e6);
     return o;
   }
 

@@ -42,6 +42,8 @@ struct TreeSentinelStats {
   uint64_t ticks = 0, walks = 0, rechecks = 0, threadReads = 0, relists = 0, reports = 0;
   uint64_t processes = 0, threads = 0;
   uint64_t walkCpuNs = 0;
+  uint64_t deferred = 0;  // ticks on which a child due for a walk waited for the bucket
+  double tokensNs = 0;    // the bucket now (negative: in debt)
 };
 
 // Bounds: threads watched per process (the rest wait for the code pass's thread scan), and how

@@ -416,6 +416,11 @@ void TreeSentinel::OnTick() {
       add.walkCpuNs += c.walkCostNs;
       ++add.walks;
       full = true;
+    } else if (c.dirty) {
+      ++add.deferred;
+      if (c.written.empty()) continue;
+      Recheck(c, &res);
+      ++add.rechecks;
     } else if (!c.written.empty()) {
       Recheck(c, &res);
       ++add.rechecks;
@@ -459,6 +464,8 @@ void TreeSentinel::OnTick() {
     stats_.relists += add.relists;
     stats_.threads = add.threads;
     stats_.walkCpuNs += add.walkCpuNs;
+    stats_.deferred += add.deferred;
+    stats_.tokensNs = tokensNs_;
     if (!events.empty()) ++stats_.reports;
   }
   if (!events.empty()) report_(std::move(events));
