@@ -42,12 +42,14 @@ export interface ProcessClaim {
 export interface ProcessTreeOptions {
   /** Root of the watched tree. Default: this process. */
   rootPid?: number;
-  /** Each known process's status (tracer, sandbox) is read at least this often, ms; the reads are
-   *  spread over ticks of a third of it, so a tracer is seen within ~pollMs. Default 500. */
+  /** Without the native fast loop (sentinelMs 0, not Linux): each known process's status (tracer,
+   *  sandbox) is read at least this often, ms; the reads are spread over ticks of a third of it, so a
+   *  tracer is seen within ~pollMs. Default 500. */
   pollMs?: number;
   /** Discovery of new and exited processes, ms (skipped when no pid was allocated since). Default 2000. */
   discoveryMs?: number;
-  /** Code check of the children (written pages), ms; 0 turns it off. Default 10 000. */
+  /** Code check of the children (written pages), ms; 0 turns it off. Default 10 000. With the native
+   *  fast loop, the children's maps are re-planned at this period and the written pages are found by it. */
   codeMs?: number;
   /** A process is judged against the policy once it is this old (Chromium's children enter their sandbox while starting). Default 2000. */
   settleMs?: number;
