@@ -408,6 +408,7 @@ export class Guard extends EventEmitter {
         watchLoop: this.loopState(),
         watchTickMs: this.loop?.tickMs ?? 0,
         sentinel: this.code && this.opts.sentinelMs ? this.code.sentinelState() : null,
+        tree: this.tree?.sentinelHeartbeat() ?? null,
         now: performance.now(),
       });
       if (changed) {

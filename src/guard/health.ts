@@ -69,6 +69,8 @@ export interface HealthInput {
   /** The watch loop's actual tick (ms). */
   watchTickMs: number;
   sentinel: SentinelState | null;
+  /** The process tree's native fast loop: its tick count and tick (null: not running here). */
+  tree: { ticks: number; tickMs: number } | null;
   /** performance.now() */
   now: number;
 }
@@ -80,6 +82,8 @@ export class CheckerHealth {
   /** When the heartbeat first saw the sentinel running (performance.now(); -1: not yet), and the
    *  wall time of its last tick as last seen (display only). */
   private readonly sentinelRuns = { firstSeen: -1, at: 0 };
+  /** The tree's fast loop: its tick count and when (performance.now()) the heartbeat saw it move. */
+  private readonly treeRuns = { ticks: -1, at: 0 };
   /** The stall clock's origin until a pass makes progress (performance.now() at start()). */
   startedAt = 0;
   /** CPU the last complete pass took (ms), or null before one. */
@@ -170,6 +174,22 @@ export class CheckerHealth {
           subsystem: 'code',
           kind: 'checker-stalled',
           detail: `the tamper sentinel has not ticked for ${(age / 1000).toFixed(1)} s (limit ${(limit / 1000).toFixed(1)} s)`,
+        });
+      }
+    }
+    const tree = i.tree;
+    if (tree) {
+      if (tree.ticks !== this.treeRuns.ticks) {
+        this.treeRuns.ticks = tree.ticks;
+        this.treeRuns.at = i.now;
+      }
+      const limit = Math.min(this.o.stallCapMs, 20 * tree.tickMs + 5000);
+      if (i.now - this.treeRuns.at > limit) {
+        out.push({
+          key: 'guard:checker-stalled:tree',
+          subsystem: 'kernel',
+          kind: 'checker-stalled',
+          detail: `the process tree's fast loop has not ticked for ${((i.now - this.treeRuns.at) / 1000).toFixed(1)} s (limit ${(limit / 1000).toFixed(1)} s)`,
         });
       }
     }

@@ -313,6 +313,12 @@ export class TreeMonitor {
     return { ...this.lastCodeStats };
   }
 
+  /** The native fast loop's tick count and tick (the Guard's stall check), or null when it is not running. */
+  sentinelHeartbeat(): { ticks: number; tickMs: number } | null {
+    const s = this.sentinel?.stats();
+    return s?.running && s.ticks !== undefined ? { ticks: s.ticks, tickMs: this.opts.sentinelMs } : null;
+  }
+
   /** The native fast loop's counters (bench), or null when it is not running. */
   sentinelStats(): ReturnType<ChildSentinel['stats']> | null {
     return this.sentinel?.stats() ?? null;

@@ -63,9 +63,9 @@ const canFreeze =
   (!fs.existsSync('/usr/bin/python3') ? 'needs /usr/bin/python3' : scope >= 2 || (scope === 1 && process.getuid() !== 0) ? `Yama ptrace_scope=${scope} forbids attaching to the parent` : false);
 const freezePy = path.join(path.dirname(fileURLToPath(import.meta.url)), 'children', 'freeze.py');
 
-test('a frozen ticker thread is checker-stalled for the watch loop and the sentinel; thawed, both close', { skip: canFreeze, timeout: 60000 }, async () => {
+test('a frozen ticker thread is checker-stalled for the watch loop, the sentinel and the tree loop; thawed, all close', { skip: canFreeze, timeout: 60000 }, async () => {
   // Heartbeat every 500 ms (periodMs / 2); stall limits min(stallCapMs, 20 ticks + 5 s) = 1.5 s.
-  const g = new Guard({ launch: clean, kernelTickMs: 50, sentinelMs: 50, periodMs: 1000, stallCapMs: 1500 });
+  const g = new Guard({ launch: clean, kernelTickMs: 50, sentinelMs: 50, periodMs: 1000, stallCapMs: 1500, processTree: { codeMs: 0 } });
   let p = null;
   try {
     await g.start();
@@ -80,11 +80,12 @@ test('a frozen ticker thread is checker-stalled for the watch loop and the senti
     let keys = new Set();
     while (Date.now() - t0 < 15000) {
       keys = stalled(g.status());
-      if (keys.has('guard:checker-stalled:sentinel') && keys.has('guard:checker-stalled:watch')) break;
+      if (keys.has('guard:checker-stalled:sentinel') && keys.has('guard:checker-stalled:watch') && keys.has('guard:checker-stalled:tree')) break;
       await sleep(200);
     }
     assert.ok(keys.has('guard:checker-stalled:sentinel'), `the sentinel's stall is reported: ${[...keys].join(', ')}`);
     assert.ok(keys.has('guard:checker-stalled:watch'), `the watch loop's stall is reported: ${[...keys].join(', ')}`);
+    assert.ok(keys.has('guard:checker-stalled:tree'), `the tree loop's stall is reported: ${[...keys].join(', ')}`);
     assert.equal(g.status().state, 'stalled');
     p.send('thaw');
     await p.waitFor((l) => l === 'thawed' || l.startsWith('error'), 'thaw');
