@@ -435,10 +435,14 @@ void TreeSentinel::OnTick() {
       continue;
     }
     if (!res.ok) {
-      if (full) {  // a real error (not an exit): the caller reports it
+      if (full) {
+        // A real error (not an exit): reported once; the child is not walked again until the
+        // caller hands its regions over anew (its next plan), so an error cannot repeat every tick.
         ev.kind = TreeSentinelEvent::kCode;
         ev.code = std::move(res);
         events.push_back(std::move(ev));
+        c.regions.clear();
+        c.written.clear();
       }
       continue;
     }

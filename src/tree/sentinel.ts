@@ -101,7 +101,12 @@ export class ChildSentinel {
       if (key === undefined) continue; // removed meanwhile
       if (e.kind === 'exited') out.push({ kind: 'exited', key });
       else if (e.kind === 'threads') out.push({ kind: 'threads', key, leaderChanged: e.leaderChanged, tracer: e.tracedTid !== 0 && e.tracedTid !== e.pid ? { tid: e.tracedTid, pid: e.tracerPid } : null });
-      else if (this.fits(key, e.result)) out.push({ kind: 'code', key, result: e.result });
+      else if (!e.result.ok) {
+        // The native side stopped walking this child after the error: the next plan hands the regions over again.
+        const w = this.watched.get(key);
+        if (w) w.regions = null;
+        out.push({ kind: 'code', key, result: e.result });
+      } else if (this.fits(key, e.result)) out.push({ kind: 'code', key, result: e.result });
     }
     return out;
   }
