@@ -5,7 +5,7 @@
 //    copy-on-write; a different page each trial) -> code-modified (the Guard's emit time);
 //  - child_tracer_latency_ms: a same-uid PTRACE_SEIZE of one of a renderer's non-leader threads ->
 //    child-tracer-attached.
-// Trials start at random phases of the 200 ms tick and are spaced so each finds the loop idle.
+// Trials start at random phases of the tick and are spaced so each finds the loop idle.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { renderers, statusWhen, jsonProc, root, NOBODY, codeTarget, pokeByte } from '../test/tree/helpers.mjs';

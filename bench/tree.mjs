@@ -66,7 +66,9 @@ export async function treeBench({ quick, log, out }) {
     const per = renderers(afterS).map((r) => r.coverage).filter(Boolean);
     // After the marginal pass: the trials leave written (restored, still anonymous) pages behind.
     log(`process tree: child latencies (${quick ? 3 : 9} code writes, ${quick ? 3 : 9} non-leader thread seizes, random tick phases)`);
-    const lat = await childLatencies(g, afterS, { quick });
+    // The renderers that were settled before the extra page (a just-opened one is still busy
+    // starting, and a busy child is walked at the bucket's rate: that is not what this row measures).
+    const lat = await childLatencies(g, settled, { quick });
     const coveredPerRenderer = per.length ? per.reduce((a, c) => a + c.bytes, 0) / per.length : null;
     const hashedPerRenderer = per.length ? per.reduce((a, c) => a + c.readBytes, 0) / per.length : null;
     out.push(

@@ -2,10 +2,11 @@
 // tracked child at the main process's speed, with no JS wakeup unless something changed.
 // Per child, every tick: one pread of a kept /proc/<pid>/statm (a write into a resident private
 // file page turns it anonymous: "shared" drops by one; a write into a non-resident one adds a
-// resident page), one pread of the leader's status, and of a slice of the other threads' status
-// (TracerPid of every thread). A counter change marks the child dirty; a dirty child's code
-// regions are walked for written pages (PAGEMAP_SCAN or pagemap, TreeCodeScan in tree_linux.cc)
-// from a token bucket, and the pages found are re-compared every tick (restores).
+// resident page), and one pread of the kept status of a slice of its threads, the leader among
+// them (TracerPid of every thread, the leader's isolation lines). A counter change marks the child
+// dirty; a dirty child's code regions are walked for written pages (PAGEMAP_SCAN or pagemap,
+// TreeCodeScan in tree_linux.cc) from a token bucket, and the pages found are re-compared every
+// tick (restores).
 // Every fd is opened through the /proc/<pid> directory whose start time matched the caller's:
 // it belongs to that process, and fails once it exits, so a reused pid is never read.
 // No N-API here (addon_tree_sentinel.cc is the glue).

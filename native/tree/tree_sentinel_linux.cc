@@ -175,8 +175,9 @@ bool ReadThreads(Child* c, uint64_t tick, uint32_t slices, uint64_t now, uint64_
   const uint32_t slice = static_cast<uint32_t>(tick % slices);
   for (auto it = c->threads.begin(); it != c->threads.end();) {
     const bool leader = it->first == c->pid;
-    // The first tick reads every thread (the baseline); then a slice per tick.
-    if (!leader && c->threadsKnown && (i++ % slices) != slice) {
+    // The first tick reads every thread (the baseline); then a slice per tick (the leader too: its
+    // sandbox lines and tracer are seen as fast as any thread's).
+    if (c->threadsKnown && (i++ % slices) != slice) {
       ++it;
       continue;
     }

@@ -5,7 +5,7 @@
  * reconciles its observations through the callback of start() (as with the KernelMonitor).
  *
  * The fast loop is native (sentinel.ts, on the shared ticker with the main's watch loop): each
- * child's statm, its leader's status and a slice of its threads' status every tick (200 ms), its
+ * child's statm and a slice of its threads' status every tick (100 ms; each thread every 300 ms), its
  * written code pages found and compared when its counters moved; JS is woken only on a change.
  * Without the native sentinel (another OS, an older build, a captured procfs) a JS poll reads the
  * leaders' status instead. The loops, each on its own timer so a slow one never delays a fast one:
@@ -57,11 +57,12 @@ export interface ProcessTreeOptions {
   sandboxPolicy?: TreeSandboxPolicy;
   /** What the app says of each pid (procguard/electron-main fills it from Electron). */
   claims?: () => ReadonlyMap<number, ProcessClaim> | null;
-  /** Tick of the native fast loop (Linux): each child's statm and leader status, ms; 0 turns it off
-   *  (the JS poll and the code pass then do its work). Default 200, the main's kernelTickMs. */
+  /** Tick of the native fast loop (Linux): each child's statm every tick, ms; 0 turns it off (the JS
+   *  poll and the code pass then do its work). Default 100: every other tick is shared with the main's
+   *  kernel watch tick (200) on the one ticker thread. */
   sentinelMs?: number;
-  /** Every non-leader thread of every child is read at least this often by the native loop, ms (a
-   *  tracer seizing one thread is seen within it). Default 400. */
+  /** Every thread of every child (its leader too) is read at least this often by the native loop, ms
+   *  (a tracer seizing one thread is seen within it; the reads are spread over the ticks). Default 300. */
   threadMs?: number;
   /** Share of one core the native loop's page-table walks may use. Default 0.002 (0.2 %). */
   sentinelBudget?: number;
@@ -205,8 +206,8 @@ export class TreeMonitor {
       settleMs: ms(options.settleMs, 2000, 'settleMs', 0),
       maxProcesses: count(options.maxProcesses, 1024, 'maxProcesses', 4096),
       maxMapsBytes: count(options.maxMapsBytes, 8 * 2 ** 20, 'maxMapsBytes', 2 ** 30),
-      sentinelMs: ms(options.sentinelMs, 200, 'sentinelMs', 10, true),
-      threadMs: ms(options.threadMs, 400, 'threadMs', 10),
+      sentinelMs: ms(options.sentinelMs, 100, 'sentinelMs', 10, true),
+      threadMs: ms(options.threadMs, 300, 'threadMs', 10),
       sentinelBudget: ms(options.sentinelBudget, 0.002, 'sentinelBudget', 0.00001),
       procRoot: options.procRoot ?? '/proc',
       sandboxPolicy: options.sandboxPolicy,

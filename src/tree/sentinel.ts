@@ -1,7 +1,7 @@
 /**
  * The process tree's fast loop, in native code on the shared ticker (native/tree_sentinel_linux.cc):
- * per child and tick, a kept statm read (a copy-on-write of a code page moves its counters), the
- * leader's status and a slice of the other threads' status (TracerPid of every thread). A child
+ * per child and tick, a kept statm read (a copy-on-write of a code page moves its counters) and a
+ * slice of its threads' status, the leader's too (TracerPid of every thread). A child
  * whose counters moved has its code regions walked for written pages; pages found are re-compared
  * every tick. JS is woken only when something changed. This wrapper keeps the native set of watched
  * processes equal to the monitor's (keyed by pid + start time) and checks that a code report
