@@ -256,7 +256,7 @@ export interface NativeTreeResult {
   hits: NativeTreeHit[];
 }
 
-/** What the tree sentinel (native/tree_sentinel_linux.cc) reports, only on a change. */
+/** What the tree sentinel (native/tree/tree_sentinel_linux.cc) reports, only on a change. */
 export type NativeTreeSentinelEvent =
   | { kind: 'exited'; pid: number; startTicks: bigint }
   /** leaderChanged: the leader's isolation lines changed (re-read its status); tracedTid 0: no thread traced. */
@@ -324,7 +324,7 @@ export interface NativeBinding {
   treeCodeScan?(jobs: NativeTreeJob[]): Promise<NativeTreeResult[]>;
   /** Linux only: descendants of `root` from the /proc children files (parents first); null when the kernel has none. */
   treeDescendants?(root: number): number[] | null;
-  /** Linux only: the process tree's fast loop on the shared ticker (native/tree_sentinel_linux.cc). */
+  /** Linux only: the process tree's fast loop on the shared ticker (native/tree/tree_sentinel_linux.cc). */
   TreeSentinel?: new (periodMs: number, threadSlices: number, budget: number, onReport: (events: NativeTreeSentinelEvent[]) => void) => NativeTreeSentinel;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The process tree's fast loop, in native code on the shared ticker (native/tree_sentinel_linux.cc):
+ * The process tree's fast loop, in native code on the shared ticker (native/tree/tree_sentinel_linux.cc):
  * per child and tick, a kept statm read (a copy-on-write of a code page moves its counters) and a
  * slice of its threads' status, the leader's too (TracerPid of every thread). A child
  * whose counters moved has its code regions walked for written pages; pages found are re-compared

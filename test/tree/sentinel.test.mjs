@@ -1,4 +1,4 @@
-// The tree's native fast loop (native/tree_sentinel_linux.cc) on plain processes, without chromium:
+// The tree's native fast loop (native/tree/tree_sentinel_linux.cc) on plain processes, without chromium:
 // the pid + start-time identity, an exit, a byte written into a child's code and written back, a
 // tracer on one of a child's non-leader threads, and typed errors for bad arguments.
 import { test, after } from 'node:test';
