@@ -41,7 +41,9 @@ for (let i = 0; i < (cfg.pages ?? 0); i++) {
   if (!r.ok) out({ event: 'error', message: `json/new: ${r.status}` });
 }
 
-const guard = new Guard({ code: false, kernel: false, launch: false, processTree: { rootPid: chromium.pid, ...(cfg.treeOptions ?? {}) } });
+// Only the tree: the other subsystems are off, the debugger watch too (the DevTools port this
+// harness opens pages through is a remote-debugging listener in the watched tree by design).
+const guard = new Guard({ code: false, kernel: false, launch: false, debuggers: false, processTree: { rootPid: chromium.pid, ...(cfg.treeOptions ?? {}) } });
 guard.on('finding', (f) => out({ event: 'finding', at: Date.now(), finding: f }));
 await guard.start();
 out({ event: 'ready', pid: process.pid, chromiumPid: chromium.pid, port, status: guard.status() });
