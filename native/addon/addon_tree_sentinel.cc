@@ -56,14 +56,16 @@ Napi::Value EventsObject(Napi::Env env, const std::vector<TreeSentinelEvent>& ev
   return arr;
 }
 
-class TreeSentinelJs : public Napi::ObjectWrap<TreeSentinelJs> {
+class TreeSentinelJs : public Napi::ObjectWrap<TreeSentinelJs>, public SafeMethods<TreeSentinelJs> {
  public:
+  static constexpr const char* kName = "TreeSentinel";
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(
-        env, "TreeSentinel",
-        {InstanceMethod("add", &TreeSentinelJs::AddJs), InstanceMethod("setRegions", &TreeSentinelJs::SetRegionsJs),
-         InstanceMethod("remove", &TreeSentinelJs::RemoveJs), InstanceMethod("stats", &TreeSentinelJs::StatsJs),
-         InstanceMethod("close", &TreeSentinelJs::CloseJs)});
+    return DefineClass(env, "TreeSentinel",
+                       {InstanceMethod("add", &TreeSentinelJs::Safe<&TreeSentinelJs::AddJs>),
+                        InstanceMethod("setRegions", &TreeSentinelJs::Safe<&TreeSentinelJs::SetRegionsJs>),
+                        InstanceMethod("remove", &TreeSentinelJs::Safe<&TreeSentinelJs::RemoveJs>),
+                        InstanceMethod("stats", &TreeSentinelJs::Safe<&TreeSentinelJs::StatsJs>),
+                        InstanceMethod("close", &TreeSentinelJs::Safe<&TreeSentinelJs::CloseJs>)});
   }
 
   explicit TreeSentinelJs(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TreeSentinelJs>(info) {

@@ -239,6 +239,7 @@ uint64_t HitsSignature(const TreeJobResult& r) {
 void Recheck(const Child& c, TreeJobResult* res) {
   TreeJob job;
   job.pid = c.pid;
+  job.startTicks = c.start;
   for (const auto& w : c.written) {
     TreeRegion r = c.regions[w.first];
     r.fileOffset += w.second - r.start;
@@ -408,7 +409,11 @@ void TreeSentinel::OnTick() {
       c.dirty = false;
       const uint64_t cpu0 = ThreadCpuNs();
       std::vector<TreeJobResult> out;
-      TreeCodeScan({TreeJob{c.pid, c.regions}}, &out);
+      TreeJob job;
+      job.pid = c.pid;
+      job.startTicks = c.start;  // TreeCodeScan reads only that process (a reused pid is ESRCH)
+      job.regions = c.regions;
+      TreeCodeScan({job}, &out);
       res = std::move(out[0]);
       c.walkCostNs = ThreadCpuNs() - cpu0;
       c.lastWalkNs = now;
