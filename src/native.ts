@@ -300,6 +300,8 @@ export interface NativeBinding {
   treeCodeScan?(jobs: NativeTreeJob[]): Promise<NativeTreeResult[]>;
   /** Linux only: descendants of `root` from the /proc children files (parents first); null when the kernel has none. */
   treeDescendants?(root: number): number[] | null;
+  /** Windows mingw build only: the module Node-API was bound to (the executable that loaded the addon). */
+  nodeApiHost?(): string;
 }
 
 let cached: NativeBinding | null = null;
@@ -371,7 +373,9 @@ export function loadNative(root: string = packageRoot()): NativeBinding {
     } catch (cause) {
       firstCause ??= cause;
       const reason = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
-      outcome.push(`  - ${p} (exists, failed: ${reason})`);
+      // Windows says only "Module not found." when a DLL the addon imports is missing.
+      const hint = process.platform === 'win32' && /module not found|module could not be found/i.test(reason) ? ' (a DLL the addon imports was not found)' : '';
+      outcome.push(`  - ${p} (exists, failed: ${reason}${hint})`);
     }
   }
   const err = new NativeLoadError(

@@ -21,4 +21,5 @@ test('the mingw build compiles the binding.gyp sources for OS==win, x64', { skip
   assert.deepEqual(units.find((u) => u.src === 'native/hash/blake3_avx2.cc')?.flags, ['-mavx2'], 'each SIMD kernel keeps its own ISA flags');
   assert.deepEqual(units.find((u) => u.src === 'native/harden_win.cc').flags, [], 'portable files get no ISA flag');
   assert.equal(new Set(srcs).size, srcs.length, 'no source twice');
+  assert.ok(srcs.includes('native/host_imports_win.cc'), 'the Node-API binding to the host executable is built (the mingw build names no host DLL)');
 });
