@@ -7,7 +7,12 @@
 // - Incremental: skipped when the prebuild is newer than every native source (--force rebuilds).
 // - A cross-built arm64 addon (scripts/arm64/: build/linux-arm64/Release/procguard.node) is copied to
 //   prebuilds/linux-arm64/ under the same file name when it exists.
+// - prebuilds/win32-x64/ is cross-built with mingw-w64 (scripts/windows/build-addon.mjs: static
+//   runtime, Node-API bound to whatever executable loads it); a missing mingw-w64 is an error, since
+//   a package without it needs a compiler on every Windows machine (--skip-windows to build without).
+// - `--target win32-x64` makes only the Windows prebuild (npm run test:windows packs with it).
 'use strict';
+const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { localNodedir, nodeGyp } = require('./node-gyp-local');
@@ -44,6 +49,25 @@ function copyArm64() {
   console.log(`prebuild: ${path.relative(root, cross)} -> ${path.relative(root, dest)}`);
 }
 
+/** The mingw-w64 cross build into prebuilds/win32-x64/ (on Windows itself, prebuildify's MSVC build is that). */
+function buildWindows() {
+  const cxx = process.env.MINGW_CXX || 'x86_64-w64-mingw32-g++';
+  const dest = path.join(root, 'prebuilds', 'win32-x64', FILE);
+  const scripts = ['build-addon.mjs', 'host-imports.mjs'].map((f) => fs.statSync(path.join(root, 'scripts', 'windows', f)).mtimeMs);
+  if (!process.argv.includes('--force') && fs.existsSync(dest) && fs.statSync(dest).mtimeMs >= Math.max(sourcesNewest(), ...scripts)) {
+    console.log(`prebuild: ${path.relative(root, dest)} is up to date`);
+    return;
+  }
+  if (spawnSync(cxx, ['--version'], { stdio: 'ignore' }).status !== 0) {
+    throw new Error(`${cxx} not found: the win32-x64 prebuild needs mingw-w64 (Debian: apt-get install g++-mingw-w64-x86-64-posix), or pass --skip-windows`);
+  }
+  const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'windows', 'build-addon.mjs')], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`the mingw-w64 build failed (exit ${r.status ?? r.signal})`);
+  fs.mkdirSync(path.dirname(dest), { recursive: true });
+  fs.copyFileSync(path.join(root, 'build', 'win32-x64', 'Release', FILE), dest);
+  console.log(`prebuild: build/win32-x64/Release/${FILE} -> ${path.relative(root, dest)}`);
+}
+
 function buildHere(cb) {
   const force = process.argv.includes('--force');
   if (!force && fs.existsSync(out) && fs.statSync(out).mtimeMs >= sourcesNewest()) {
@@ -73,10 +97,21 @@ function buildHere(cb) {
   });
 }
 
-buildHere((err) => {
-  if (err) {
-    console.error(`prebuild: ${err.message}`);
-    process.exit(1);
-  }
-  copyArm64();
-});
+function fail(err) {
+  console.error(`prebuild: ${err.message}`);
+  process.exit(1);
+}
+
+const only = process.argv.includes('--target') ? process.argv[process.argv.indexOf('--target') + 1] : null;
+if (only !== null && only !== 'win32-x64') fail(new Error(`--target: only win32-x64 is built alone (got ${only})`));
+try {
+  if (only === 'win32-x64' || (target !== 'win32-x64' && !process.argv.includes('--skip-windows'))) buildWindows();
+} catch (e) {
+  fail(e);
+}
+if (only === null) {
+  buildHere((err) => {
+    if (err) fail(err);
+    copyArm64();
+  });
+}
