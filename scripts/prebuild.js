@@ -8,8 +8,9 @@
 // - A cross-built arm64 addon (scripts/arm64/: build/linux-arm64/Release/procguard.node) is copied to
 //   prebuilds/linux-arm64/ under the same file name when it exists.
 // - prebuilds/win32-x64/ is cross-built with mingw-w64 (scripts/windows/build-addon.mjs: static
-//   runtime, Node-API bound to whatever executable loads it); a missing mingw-w64 is an error, since
-//   a package without it needs a compiler on every Windows machine (--skip-windows to build without).
+//   runtime, Node-API bound to whatever executable loads it). Without mingw-w64 it is skipped with a
+//   warning (npm runs this script before `npm run build` too); a package published without it needs
+//   a compiler on every Windows machine. --skip-windows skips it quietly.
 // - `--target win32-x64` makes only the Windows prebuild (npm run test:windows packs with it).
 'use strict';
 const { spawnSync } = require('node:child_process');
@@ -59,7 +60,10 @@ function buildWindows() {
     return;
   }
   if (spawnSync(cxx, ['--version'], { stdio: 'ignore' }).status !== 0) {
-    throw new Error(`${cxx} not found: the win32-x64 prebuild needs mingw-w64 (Debian: apt-get install g++-mingw-w64-x86-64-posix), or pass --skip-windows`);
+    const why = `${cxx} not found: the win32-x64 prebuild needs mingw-w64 (Debian: apt-get install g++-mingw-w64-x86-64-posix)`;
+    if (only === 'win32-x64') throw new Error(why);
+    console.error(`prebuild: WARNING: ${why}; a package packed now has no Windows prebuild`);
+    return;
   }
   const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'windows', 'build-addon.mjs')], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) throw new Error(`the mingw-w64 build failed (exit ${r.status ?? r.signal})`);
