@@ -11,6 +11,7 @@
 #     default Windows 7) and runs test/windows/*.test.mjs under node.exe --test;
 #  5. prints the report and a test count; exits non-zero when a test fails.
 # Arguments, when given, select test files by substring: bash scripts/windows/test-windows.sh hosts
+# --bench [--trials N]: runs bench/windows.mjs (the Windows tamper-latency row) instead of the suites.
 # node.exe under Wine cannot write to a Unix pipe (EBADF creating its stdout socket), so its output
 # goes to a file that is printed afterwards.
 set -euo pipefail
@@ -19,6 +20,9 @@ cd "$root"
 NODE_WIN_VERSION=20.20.2
 cache="$root/.cache/windows"
 mkdir -p "$cache"
+# One run at a time per checkout: runs share the Wine prefix, the wineserver and .cache/windows/pack.
+exec 9>"$cache/run.lock"
+if ! flock -n 9; then echo "test:windows: waiting for another run in this checkout ($cache/run.lock)"; flock 9; fi
 t0=$(date +%s)
 say() { echo "test:windows: $*"; }
 
@@ -87,7 +91,18 @@ if [ ! -f "$WINEPREFIX/.procguard-ready" ]; then
 fi
 say "ready in $(( $(date +%s) - t0 )) s ($("$wine" --version))"
 
-# 5. The suites, under node.exe.
+# 5. The suites, under node.exe (--bench: the Windows bench row instead, bench/windows.mjs).
+if [ "${1:-}" = "--bench" ]; then
+  shift
+  out="$cache/bench.txt"
+  set +e
+  timeout 1800 "$wine" "$node_exe" bench/windows.mjs --json "$@" >"$out" 2>&1
+  rc=$?
+  set -e
+  "$(dirname "$wine")/wineserver" -k >/dev/null 2>&1 || true
+  cat "$out"
+  exit $rc
+fi
 files=()
 for f in test/windows/*.test.mjs; do
   # Arguments select test files by substring (e.g. `npm run test:windows -- hosts`); none: every file.
