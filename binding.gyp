@@ -136,7 +136,7 @@
         ["OS=='linux'", { "sources": ["native/harden_linux.cc", "native/memory_linux.cc", "native/watch_linux.cc", "native/tree_linux.cc", "native/file_view_linux.cc", "native/ticker_linux.cc"] }],
         ["OS=='mac'", { "sources": ["native/harden_darwin.cc", "native/memory_posix.cc"] }],
         ["OS=='freebsd'", { "sources": ["native/harden_freebsd.cc", "native/memory_posix.cc"] }],
-        ["OS=='win'", { "sources": ["native/harden_win.cc", "native/memory_win.cc"], "libraries": ["advapi32.lib", "psapi.lib"] }]
+        ["OS=='win'", { "sources": ["native/harden_win.cc", "native/memory_win.cc", "native/tree_win.cc"], "libraries": ["advapi32.lib", "psapi.lib"] }]
       ]
     }
   ]

@@ -19,6 +19,7 @@ import { stallVerdict } from './health/stall';
 import { createFindingLogger, type FindingLogger, type LoggerLike } from './logging';
 import { GuardStateError, ProcguardError } from './errors';
 import { TreeMonitor, type ProcessTreeOptions } from './tree/monitor';
+import { WindowsTreeMonitor } from './tree/windows';
 
 export interface GuardOptions extends CodeMonitorOptions {
   /** Period of the full sweep in ms. Default 10 000. */
@@ -91,7 +92,7 @@ export class Guard extends EventEmitter {
   private openCode: Observation[] = [];
   private openKernel: Observation[] = [];
   private openLaunch: Observation[] = [];
-  private tree: TreeMonitor | null = null;
+  private tree: TreeMonitor | WindowsTreeMonitor | null = null;
   private openTree: Observation[] = [];
   private readonly extra = new Map<string, Observation>();
   private readonly errors: CheckerError[] = [];
@@ -204,7 +205,8 @@ export class Guard extends EventEmitter {
     await this.kernelCheck();
     if (this.opts.processTree) {
       try {
-        this.tree = new TreeMonitor(typeof this.opts.processTree === 'object' ? this.opts.processTree : {});
+        const treeOpts = typeof this.opts.processTree === 'object' ? this.opts.processTree : {};
+        this.tree = process.platform === 'win32' ? new WindowsTreeMonitor(treeOpts) : new TreeMonitor(treeOpts);
       } catch (e) {
         this.recordError('kernel', e); // UnsupportedPlatformError off Linux: a checker error in the Status, not a crash
       }

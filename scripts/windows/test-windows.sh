@@ -72,6 +72,13 @@ attacker="$cache/attacker.exe"
 if [ ! -f "$attacker" ] || [ test/windows/attacker.c -nt "$attacker" ]; then
   x86_64-w64-mingw32-gcc -O2 -Wall -Wextra -static -o "$attacker" test/windows/attacker.c
 fi
+# The relocation test's child, linked at two bases (test/windows/tree.test.mjs swaps the files).
+for base in 150000000 160000000; do
+  exe="$cache/reloc-target-$base.exe"
+  if [ ! -f "$exe" ] || [ test/windows/reloc-target.c -nt "$exe" ]; then
+    x86_64-w64-mingw32-gcc -O2 -Wall -Wextra -static -Wl,--image-base,0x$base -Wl,--dynamicbase -o "$exe" test/windows/reloc-target.c
+  fi
+done
 # npm's CLI (JavaScript) for node.exe, as a Windows path (Wine maps / to Z:).
 npm_cli=${npm_execpath:-}
 case "$npm_cli" in *.js) ;; *) npm_cli="$(npm root -g)/npm/bin/npm-cli.js" ;; esac
