@@ -8,14 +8,16 @@
  *  - code (codeMs, default 10 s): each child's main module, whole executable sections, compared with
  *    its file after the base relocations for its load address (pe-sieve's way); a difference is
  *    `code-modified` at its RVA, and `code-restored` once it equals the file again.
- * Not on Windows yet: a per-type sandbox policy (`child-unsandboxed`, `child-sandbox-changed`); the
- * facts are reported in `Status.processes[].windows`.
+ * The per-type policy is Linux's (tree/policy.ts: renderers and sandboxed utilities by default); on
+ * Windows a required process must have a restricted token, an AppContainer or an integrity below
+ * medium, else `child-unsandboxed`. Not on Windows yet: `child-sandbox-changed`.
  */
 import { GuardStateError, ProcfsUnreadableError, UnsupportedPlatformError } from '../errors';
 import { hex } from '../integrity/regions';
 import { loadNative, type NativeBinding, type NativeTreeProcess, type NativeTreeResult } from '../native';
 import type { Observation, ProcessEntry, SandboxFacts, WindowsSandboxFacts } from '../types';
 import { classifyCmdline, type ProcessKind } from './cmdline';
+import { requirementFor, type TreeSandboxPolicy } from './policy';
 import type { ProcessTreeOptions, TreeUpdate } from './monitor';
 import { treeTimings, TreeLoopBase } from './loops';
 
@@ -73,7 +75,7 @@ export function windowsCodeObservations(res: NativeTreeResult, key: string, type
 }
 
 export class WindowsTreeMonitor extends TreeLoopBase {
-  private readonly opts: { rootPid: number; discoveryMs: number; codeMs: number; settleMs: number };
+  private readonly opts: { rootPid: number; discoveryMs: number; codeMs: number; settleMs: number; sandboxPolicy?: TreeSandboxPolicy };
   private readonly tracked = new Map<string, Tracked>();
   private readonly native: NativeBinding;
 
@@ -83,7 +85,7 @@ export class WindowsTreeMonitor extends TreeLoopBase {
     const native = loadNative();
     if (!native.treeProcesses || !native.treeCodeScan) throw new UnsupportedPlatformError('processTree (this build of the addon has no Windows tree)');
     this.native = native;
-    this.opts = { rootPid, discoveryMs, codeMs, settleMs };
+    this.opts = { rootPid, discoveryMs, codeMs, settleMs, sandboxPolicy: options.sandboxPolicy };
   }
 
   /** One full pass now: discovery (with each child's facts) and the code check. */
@@ -147,8 +149,8 @@ export class WindowsTreeMonitor extends TreeLoopBase {
         exe: t.info.exe,
         startTicks: t.info.startTime.toString(),
         sandboxed: windowsSandboxed(facts),
-        sandboxRequired: false,
-        settled: Date.now() - (Number(t.info.startTime / 10_000n) - FILETIME_TO_UNIX_MS) >= this.opts.settleMs,
+        sandboxRequired: this.required(t),
+        settled: this.settled(t),
         sandbox: { ...NO_LINUX_FACTS },
         coverage: t.coverage,
         findings: open.filter((o) => o.pid === t.info.pid).length,
@@ -166,6 +168,21 @@ export class WindowsTreeMonitor extends TreeLoopBase {
     const out: Observation[] = [];
     for (const t of this.tracked.values()) {
       out.push(...t.code.values());
+      const facts = windowsFacts(t.info);
+      if (this.settled(t) && this.required(t) && !windowsSandboxed(facts)) {
+        const integrity = facts.integrityRid === null ? 'unknown' : `0x${facts.integrityRid.toString(16)}`;
+        out.push({
+          key: `tree:child-unsandboxed:${t.key}`,
+          subsystem: 'kernel',
+          kind: 'child-unsandboxed',
+          detail:
+            `${t.kind.type} pid ${t.info.pid} is not sandboxed: restricted token ${facts.restrictedToken ?? 'unknown'}, ` +
+            `AppContainer ${facts.appContainer ?? 'unknown'}, integrity ${integrity} (need a restricted token, an AppContainer or an integrity below medium)`,
+          pid: t.info.pid,
+          processType: t.kind.type,
+          evidence: { ...facts, noSandboxFlag: t.kind.noSandboxFlag },
+        });
+      }
       if (t.info.debugPort === true) {
         out.push({
           key: `tree:child-tracer-attached:${t.key}`,
@@ -179,6 +196,16 @@ export class WindowsTreeMonitor extends TreeLoopBase {
       }
     }
     return out;
+  }
+
+  /** Old enough to be judged (Chromium's children take their token and job while starting). */
+  private settled(t: Tracked): boolean {
+    return Date.now() - (Number(t.info.startTime / 10_000n) - FILETIME_TO_UNIX_MS) >= this.opts.settleMs;
+  }
+
+  /** The per-type policy (tree/policy.ts) asks for a sandbox: on Windows any requirement means one of its forms. */
+  private required(t: Tracked): boolean {
+    return requirementFor(t.kind, this.opts.sandboxPolicy) !== null;
   }
 
   /** New, exited and reused-pid processes; every known one's facts refreshed. */

@@ -183,9 +183,9 @@ test('treeCodeScan / treeProcesses reject bad arguments with typed errors', { sk
   assert.throws(() => native.treeProcesses('1'), TypeError);
 });
 
-test('Guard processTree on Windows: Status.processes lists the children by type; a written byte is code-modified, then code-restored', { skip, timeout: 300000 }, async () => {
+test('Guard processTree on Windows: children by type, child-unsandboxed per policy, a written byte code-modified then code-restored, a debugger child-tracer-attached', { skip, timeout: 300000 }, async () => {
   const { Guard } = await import('../../dist/index.js');
-  const guard = new Guard({ code: false, launch: false, kernel: false, processTree: { codeMs: 60000, discoveryMs: 60000 } });
+  const guard = new Guard({ code: false, launch: false, kernel: false, processTree: { codeMs: 60000, discoveryMs: 60000, settleMs: 0 } });
   const events = [];
   guard.on('finding', (f) => events.push(f));
   try {
@@ -200,6 +200,13 @@ test('Guard processTree on Windows: Status.processes lists the children by type;
     assert.equal(typeof g.windows?.restrictedToken, 'boolean', `Windows facts in the entry: ${show(g)}`);
     assert.ok(g.coverage && g.coverage.bytes >= 16 << 20, `the child's code was compared: ${JSON.stringify(g.coverage)}`);
     assert.equal(first.findings.filter((f) => f.kind === 'code-modified').length, 0, 'nothing modified at start');
+    // The default policy requires renderers and sandboxed utilities to be sandboxed: these node.exe
+    // children have an ordinary token; the gpu-process is not required.
+    const unsandboxed = first.findings.filter((f) => f.kind === 'child-unsandboxed').map((f) => f.pid);
+    assert.deepEqual(unsandboxed.sort(), [renderer.pid, utilityPid].sort(), `child-unsandboxed: ${JSON.stringify(first.findings.map((f) => [f.kind, f.pid, f.detail]))}`);
+    assert.match(first.findings.find((f) => f.pid === renderer.pid && f.kind === 'child-unsandboxed').detail, /^renderer pid \d+ is not sandboxed: restricted token false, AppContainer false, integrity 0x[0-9a-f]+ \(need /);
+    assert.equal(byPid.get(renderer.pid).sandboxRequired, true);
+    assert.equal(byPid.get(gpu.pid).sandboxRequired, false);
 
     const rva = paddingRva();
     const [scan] = await native.treeCodeScan([{ pid: gpu.pid, startTime: native.treeProcesses(process.pid).find((x) => x.pid === gpu.pid).startTime }]);
@@ -234,5 +241,13 @@ test('Guard processTree on Windows: Status.processes lists the children by type;
     assert.equal(tr.processType, 'renderer');
   } finally {
     guard.stop();
+  }
+  // The policy decides what is required: with renderers and utilities exempt, nothing is reported.
+  const relaxed = new Guard({ code: false, launch: false, kernel: false, processTree: { codeMs: 0, settleMs: 0, sandboxPolicy: { renderer: null, utility: null } } });
+  try {
+    const s = await relaxed.start();
+    assert.deepEqual(s.findings.filter((f) => f.kind === 'child-unsandboxed').map((f) => f.pid), [], 'no requirement, no finding');
+  } finally {
+    relaxed.stop();
   }
 });
