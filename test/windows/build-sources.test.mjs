@@ -14,7 +14,7 @@ test('the mingw build compiles the binding.gyp sources for OS==win, x64', { skip
   assert.equal(r.status, 0, r.stderr);
   const units = JSON.parse(r.stdout);
   const srcs = units.map((u) => u.src);
-  for (const f of ['native/harden_win.cc', 'native/memory_win.cc', 'native/addon.cc', 'native/scanner_pass.cc', 'native/addon_watch.cc', 'native/addon_tree.cc', 'native/hash/blake3.cc']) {
+  for (const f of ['native/harden_win.cc', 'native/memory_win.cc', 'native/tree_win.cc', 'native/addon.cc', 'native/scanner_pass.cc', 'native/addon_watch.cc', 'native/addon_tree.cc', 'native/hash/blake3.cc']) {
     assert.ok(srcs.includes(f), `${f} must be built: ${srcs.join(', ')}`);
   }
   assert.deepEqual(srcs.filter((f) => /_(linux|darwin|freebsd|posix)\.cc$|testing\//.test(f)), [], 'no other OS file, no test-only source');
