@@ -59,6 +59,7 @@ class TreeScanWorker : public Napi::AsyncWorker {
       o.Set("pagemapBytes", static_cast<double>(r.pagemapBytes));
       o.Set("readBytes", static_cast<double>(r.readBytes));
       o.Set("pagemapScan", r.pagemapScan);
+      if (r.unsupported) o.Set("unsupported", true);
       if (!r.module.empty()) {
         o.Set("module", r.module);
         o.Set("imageBase", Napi::BigInt::New(env, r.imageBase));

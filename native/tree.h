@@ -55,6 +55,8 @@ struct TreeJobResult {
   uint64_t readBytes = 0;     // bytes of process memory + file read to compare written pages
   bool pagemapScan = false;   // the PAGEMAP_SCAN ioctl found the written pages (else pagemap was read)
   std::vector<TreePageHit> hits;
+  // Windows: the main module is of a kind not compared (a 32-bit image): not an error of the checker.
+  bool unsupported = false;
   // Windows: the main module compared, where it is loaded, and how far it was relocated.
   std::string module;
   uint64_t imageBase = 0;

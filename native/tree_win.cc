@@ -199,7 +199,7 @@ bool ReadFileAt(HANDLE f, uint64_t off, void* buf, uint32_t len) {
 }
 
 // The PE32+ headers: executable sections, every section (to map the relocation RVAs), the relocations.
-bool ParsePe(HANDLE f, PeFile* pe, std::string* why) {
+bool ParsePe(HANDLE f, PeFile* pe, std::string* why, bool* unsupported) {
   IMAGE_DOS_HEADER dos{};
   IMAGE_NT_HEADERS64 nt{};
   if (!ReadFileAt(f, 0, &dos, sizeof dos) || dos.e_magic != IMAGE_DOS_SIGNATURE || dos.e_lfanew <= 0 ||
@@ -208,6 +208,7 @@ bool ParsePe(HANDLE f, PeFile* pe, std::string* why) {
     return false;
   }
   if (nt.OptionalHeader.Magic != IMAGE_NT_OPTIONAL_HDR64_MAGIC) {
+    *unsupported = true;
     *why = "not a PE32+ image (only 64-bit images are compared)";
     return false;
   }
@@ -330,7 +331,7 @@ void ScanOne(const TreeJob& job, TreeJobResult* r) {
   }
   PeFile pe;
   std::string why;
-  if (!ParsePe(f.h, &pe, &why)) {
+  if (!ParsePe(f.h, &pe, &why, &r->unsupported)) {
     r->err = EINVAL;
     r->detail = r->module + ": " + why;
     return;

@@ -264,6 +264,8 @@ export interface NativeTreeResult {
   /** The PAGEMAP_SCAN ioctl (Linux 6.7) found the written pages; false: pagemap entries were read (pagemapBytes). */
   pagemapScan: boolean;
   hits: NativeTreeHit[];
+  /** Windows: the main module is of a kind not compared (a 32-bit image); `ok` is false, not a checker error. */
+  unsupported?: boolean;
   /** Windows: the main module compared (hits' fileOffset is then an RVA), its load address and relocation delta. */
   module?: string;
   imageBase?: bigint;

@@ -238,6 +238,7 @@ export class WindowsTreeMonitor extends TreeLoopBase {
       if (!this.tracked.has(t.key)) return; // exited during the pass
       if (!res.ok) {
         if (res.errno === ESRCH) return; // exited, or the pid was reused: discovery drops it
+        if (res.unsupported) return; // a 32-bit image: not compared (coverage stays null)
         this.onError(new ProcfsUnreadableError(`process ${res.pid} main module`, new Error(res.detail ?? 'unreadable')));
         return;
       }
