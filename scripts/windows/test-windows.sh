@@ -72,6 +72,13 @@ attacker="$cache/attacker.exe"
 if [ ! -f "$attacker" ] || [ test/windows/attacker.c -nt "$attacker" ]; then
   x86_64-w64-mingw32-gcc -O2 -Wall -Wextra -static -o "$attacker" test/windows/attacker.c
 fi
+# An addon importing a DLL that exists nowhere (hosts.test.mjs: what a load failure says).
+missing="$cache/missing-import.node"
+if [ ! -f "$missing" ] || [ test/windows/missing-import.c -nt "$missing" ]; then
+  printf 'LIBRARY pg-absent.dll\nEXPORTS\npg_absent_function\n' >"$cache/pg-absent.def"
+  x86_64-w64-mingw32-dlltool -d "$cache/pg-absent.def" -l "$cache/libpg-absent.a"
+  x86_64-w64-mingw32-gcc -O2 -Wall -Wextra -shared -o "$missing" test/windows/missing-import.c "$cache/libpg-absent.a"
+fi
 # The relocation test's child, linked at two bases (test/windows/tree.test.mjs swaps the files).
 for base in 150000000 160000000; do
   exe="$cache/reloc-target-$base.exe"

@@ -107,3 +107,24 @@ test('in a process without Node-API the addon loads and its binding names what i
   assert.equal(r.bound, 0, 'nothing to bind to');
   assert.match(r.text, /^no Node-API host in this process: the executable .*attacker\.exe does not export napi_module_register, nor do the [1-9]\d* other loaded modules \(procguard\.node needs a Node\.js >= 18 or Electron process\)$/i, r.text);
 });
+
+test('an addon whose DLL dependency is missing: NativeLoadError lists every path tried and says what failed', { skip }, async () => {
+  const { loadNative } = await import('../../dist/native.js');
+  const fake = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-missing-'));
+  const addon = path.join(fake, 'build', 'Release', 'procguard.node');
+  fs.mkdirSync(path.dirname(addon), { recursive: true });
+  fs.copyFileSync(path.join(root, '.cache', 'windows', 'missing-import.node'), addon);
+  let err = null;
+  try {
+    loadNative(fake);
+  } catch (e) {
+    err = e;
+  }
+  assert.ok(err, 'loading must fail');
+  assert.equal(err.code, 'ERR_NATIVE_LOAD', String(err));
+  assert.ok(err.tried.includes(addon), `the failing file is among the paths tried: ${err.tried}`);
+  assert.ok(err.tried.some((p) => p.endsWith(`${path.sep}prebuilds${path.sep}win32-x64`)), 'so is the prebuilds directory');
+  assert.ok(err.message.includes(`${addon} (exists, failed: `), err.message);
+  assert.match(err.message, /\(a DLL the addon imports was not found\)/, err.message);
+});
+
