@@ -58,7 +58,8 @@ function peTables(file) {
   const imports = [...r.stdout.matchAll(/^\s*DLL Name: (\S+)$/gm)].map((m) => m[1]);
   const exportPart = r.stdout.slice(r.stdout.indexOf('[Ordinal/Name Pointer] Table'));
   const exports = [...exportPart.matchAll(/^\s*\[\s*\d+\]\s+(\S+)$/gm)].map((m) => m[1]);
-  return { imports, exports };
+  const dllCharacteristics = parseInt(/^DllCharacteristics\s+([0-9a-f]+)$/m.exec(r.stdout)?.[1] ?? '0', 16);
+  return { imports, exports, dllCharacteristics };
 }
 
 test(
@@ -71,7 +72,9 @@ test(
     }
     const [info] = JSON.parse(npm(['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root }));
     assert.ok(info.files.some((f) => f.path === 'prebuilds/win32-x64/procguard.node'), 'prebuilds/win32-x64/procguard.node is not in the package');
-    const { imports, exports } = peTables(winPrebuild);
+    const { imports, exports, dllCharacteristics } = peTables(winPrebuild);
+    // HIGH_ENTROPY_VA 0x20 | DYNAMIC_BASE 0x40 | NX_COMPAT 0x100: ASLR with a 64-bit range, no executable data.
+    assert.equal(dllCharacteristics & 0x160, 0x160, `DllCharacteristics 0x${dllCharacteristics.toString(16)}: ASLR, high-entropy VA and NX expected`);
     // Node-API comes from the executable that loads the addon (native/host_imports_win.cc), never from
     // an import of node.exe; libstdc++/libgcc/winpthread are linked in statically.
     assert.deepEqual(imports, ['ADVAPI32.dll', 'KERNEL32.dll', 'msvcrt.dll'], `the Windows prebuild's import table: ${imports.join(', ')}`);
