@@ -1,8 +1,9 @@
 // Code check of another process (the process tree): find the pages of its file-backed executable
 // mappings that were copied-on-write (written), read them safely and compare them with the file.
 // Pure platform code, no N-API: tree_linux.cc and tree_win.cc implement it; addon_tree.cc is the glue.
-// Windows (tree_win.cc) compares the main module's executable sections whole (there is no pagemap):
-// each read with ReadProcessMemory and compared with the file's section after the image's base
+// Windows (tree_win.cc) compares the main module's executable sections: the pages QueryWorkingSetEx
+// does not report as the image's shared copy (written pages are copied on write; under Wine every
+// page) are read with ReadProcessMemory and compared with the file's bytes after the image's base
 // relocations are applied for the address it was loaded at, as pe-sieve does.
 #pragma once
 #include <cstdint>
@@ -50,7 +51,8 @@ struct TreeJobResult {
   int err = 0;
   std::string detail;
   uint64_t pages = 0;         // pages of the regions walked
-  uint64_t filePages = 0;     // present and file-backed: the page-cache page itself
+  uint64_t filePages = 0;     // present and file-backed: the page-cache page itself (Windows: still the
+                              // image's shared copy per QueryWorkingSetEx, so not read)
   uint64_t pagemapBytes = 0;  // bytes of pagemap read
   uint64_t readBytes = 0;     // bytes of process memory + file read to compare written pages
   bool pagemapScan = false;   // the PAGEMAP_SCAN ioctl found the written pages (else pagemap was read)

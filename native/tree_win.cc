@@ -3,6 +3,7 @@
 // its file. ntdll's NtQueryInformationProcess and the newer kernel32 calls are looked up at run time,
 // so the addon's import table stays KERNEL32/ADVAPI32/msvcrt (test/package/pack.test.mjs).
 #include <windows.h>
+#include <psapi.h>
 #include <tlhelp32.h>
 #include <winternl.h>
 
@@ -239,31 +240,26 @@ bool ParsePe(HANDLE f, PeFile* pe, std::string* why, bool* unsupported) {
   return true;
 }
 
-// The file's bytes for [rva, rva+len) as the loader lays them out (zero past the raw data).
-bool FileImage(HANDLE f, const PeFile& pe, const Section& s, std::vector<uint8_t>* out) {
-  out->assign(s.size, 0);
-  uint32_t raw = std::min(s.rawSize, s.size);
-  return raw == 0 || ReadFileAt(f, s.rawOffset, out->data(), raw);
-}
+// One DIR64 or HIGHLOW base relocation: the loader adds the load delta to `width` bytes at `rva`.
+struct Fixup {
+  uint32_t rva;
+  uint8_t width;
+};
 
-// Adds `delta` to every DIR64/HIGHLOW fixup that touches [sec.rva, sec.rva + bytes.size()).
-bool ApplyRelocations(HANDLE f, const PeFile& pe, const Section& sec, int64_t delta, std::vector<uint8_t>* bytes,
-                      std::string* why) {
-  if (delta == 0 || pe.relocSize == 0) return true;
+// The image's fixups, sorted by RVA.
+bool ReadFixups(HANDLE f, const PeFile& pe, std::vector<Fixup>* out, std::string* why) {
+  out->clear();
+  if (pe.relocSize == 0) return true;
   const Section* home = nullptr;
   for (const auto& s : pe.all) {
     if (pe.relocRva >= s.rva && pe.relocRva + pe.relocSize <= s.rva + std::max(s.size, s.rawSize)) home = &s;
   }
-  if (!home || pe.relocSize > (64u << 20)) {
-    *why = "relocation table unreadable";
-    return false;
-  }
   std::vector<uint8_t> rel(pe.relocSize);
-  if (!ReadFileAt(f, home->rawOffset + (pe.relocRva - home->rva), rel.data(), pe.relocSize)) {
+  if (!home || pe.relocSize > (64u << 20) ||
+      !ReadFileAt(f, home->rawOffset + (pe.relocRva - home->rva), rel.data(), pe.relocSize)) {
     *why = "relocation table unreadable";
     return false;
   }
-  const uint64_t lo = sec.rva, hi = sec.rva + bytes->size();
   for (size_t off = 0; off + 8 <= rel.size();) {
     uint32_t page, blockSize;
     std::memcpy(&page, &rel[off], 4);
@@ -273,36 +269,109 @@ bool ApplyRelocations(HANDLE f, const PeFile& pe, const Section& sec, int64_t de
       uint16_t entry;
       std::memcpy(&entry, &rel[e], 2);
       int type = entry >> 12;
-      uint64_t rva = static_cast<uint64_t>(page) + (entry & 0xfff);
-      int width = type == IMAGE_REL_BASED_DIR64 ? 8 : type == IMAGE_REL_BASED_HIGHLOW ? 4 : 0;
-      if (width == 0 || rva + width <= lo || rva >= hi) continue;
-      // The fixup's value, with the bytes outside the section taken as zero (a fixup straddling the
-      // edge changes only the bytes inside).
-      uint8_t v[8] = {};
-      for (int i = 0; i < width; i++)
-        if (rva + i >= lo && rva + i < hi) v[i] = (*bytes)[rva + i - lo];
-      if (width == 8) {
-        uint64_t x;
-        std::memcpy(&x, v, 8);
-        x += static_cast<uint64_t>(delta);
-        std::memcpy(v, &x, 8);
-      } else {
-        uint32_t x;
-        std::memcpy(&x, v, 4);
-        x += static_cast<uint32_t>(delta);
-        std::memcpy(v, &x, 4);
-      }
-      for (int i = 0; i < width; i++)
-        if (rva + i >= lo && rva + i < hi) (*bytes)[rva + i - lo] = v[i];
+      uint8_t width = type == IMAGE_REL_BASED_DIR64 ? 8 : type == IMAGE_REL_BASED_HIGHLOW ? 4 : 0;
+      if (width != 0) out->push_back({page + (entry & 0xfffu), width});
     }
     off += blockSize;
+  }
+  std::sort(out->begin(), out->end(), [](const Fixup& x, const Fixup& y) { return x.rva < y.rva; });
+  return true;
+}
+
+// Adds `delta` to every fixup touching [lo, lo + len) of `bytes` (which holds that RVA window); the
+// bytes of a fixup straddling an edge that lie outside are taken as zero and left alone.
+void Relocate(const std::vector<Fixup>& fixups, uint64_t lo, size_t len, int64_t delta, uint8_t* bytes) {
+  if (delta == 0) return;
+  const uint64_t hi = lo + len;
+  auto it = std::lower_bound(fixups.begin(), fixups.end(), lo >= 7 ? lo - 7 : 0,
+                             [](const Fixup& x, uint64_t v) { return x.rva < v; });
+  for (; it != fixups.end() && it->rva < hi; ++it) {
+    if (it->rva + it->width <= lo) continue;
+    uint8_t v[8] = {};
+    for (int i = 0; i < it->width; i++)
+      if (it->rva + i >= lo && it->rva + i < hi) v[i] = bytes[it->rva + i - lo];
+    if (it->width == 8) {
+      uint64_t x;
+      std::memcpy(&x, v, 8);
+      x += static_cast<uint64_t>(delta);
+      std::memcpy(v, &x, 8);
+    } else {
+      uint32_t x;
+      std::memcpy(&x, v, 4);
+      x += static_cast<uint32_t>(delta);
+      std::memcpy(v, &x, 4);
+    }
+    for (int i = 0; i < it->width; i++)
+      if (it->rva + i >= lo && it->rva + i < hi) bytes[it->rva + i - lo] = v[i];
+  }
+}
+
+// Which pages of [addr, addr + pages * 4 KiB) in the child may differ from the image file: those not
+// marked shareable by QueryWorkingSetEx (a written image page is copied on write into a private page;
+// the bit is reported for pages out of the working set too, Windows 8.1+). Pages still shared are the
+// section's one copy and are not read. False when the query fails: the caller compares every page.
+// Under Wine every page reads as private (it copies image sections into private memory).
+bool PrivatePages(HANDLE h, uint64_t addr, size_t pages, std::vector<uint8_t>* priv) {
+  priv->assign(pages, 1);
+  std::vector<PSAPI_WORKING_SET_EX_INFORMATION> info(std::min<size_t>(pages, 4096));
+  for (size_t done = 0; done < pages;) {
+    size_t n = std::min(info.size(), pages - done);
+    for (size_t i = 0; i < n; i++) info[i].VirtualAddress = reinterpret_cast<void*>(addr + (done + i) * kPage);
+    if (!K32QueryWorkingSetEx(h, info.data(), static_cast<DWORD>(n * sizeof info[0]))) return false;
+    for (size_t i = 0; i < n; i++) (*priv)[done + i] = info[i].VirtualAttributes.Shared ? 0 : 1;
+    done += n;
   }
   return true;
 }
 
+// Compares one run of pages [rva, rva + len) of a section: memory against the file after relocation.
+void CompareRun(HANDLE process, HANDLE file, const Section& s, uint64_t base, uint32_t rva, size_t len,
+                const std::vector<Fixup>& fixups, int64_t delta, TreeJobResult* r) {
+  std::vector<uint8_t> mem(len), img(len, 0);
+  // The file's bytes for the run as the loader lays them out: raw data, zero past it.
+  uint64_t inSec = rva - s.rva;
+  uint64_t raw = std::min<uint64_t>(s.rawSize, s.size);
+  bool fileOk = true;
+  if (inSec < raw) {
+    uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(len, raw - inSec));
+    fileOk = ReadFileAt(file, s.rawOffset + inSec, img.data(), n);
+  }
+  Relocate(fixups, rva, len, delta, img.data());
+  r->readBytes += 2ull * len;
+  for (size_t off = 0; off < len; off += kPage) {
+    size_t n = std::min<size_t>(kPage, len - off);
+    TreePageHit hit;
+    hit.address = base + rva + off;
+    hit.fileOffset = rva + off;
+    if (!fileOk) {
+      hit.state = "unreadable";
+      hit.detail = "the file's section is unreadable (error " + std::to_string(GetLastError()) + ")";
+    } else if (!ReadRemote(process, hit.address, &mem[off], n)) {
+      hit.state = "unreadable";
+      hit.detail = "ReadProcessMemory failed: error " + std::to_string(GetLastError());
+    } else if (std::memcmp(&mem[off], &img[off], n) == 0) {
+      continue;
+    } else {
+      hit.state = "modified";
+      for (size_t i = 0; i < n; i++) {
+        if (mem[off + i] == img[off + i]) continue;
+        if (hit.firstDiff < 0) {
+          hit.firstDiff = static_cast<int64_t>(i);
+          hit.fileByte = img[off + i];
+          hit.memByte = mem[off + i];
+        }
+        hit.diffBytes++;
+      }
+    }
+    if (r->hits.size() < kMaxHits) r->hits.push_back(hit);
+  }
+}
+
 void ScanOne(const TreeJob& job, TreeJobResult* r) {
   r->pid = job.pid;
-  Handle h(OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | PROCESS_VM_READ, FALSE, static_cast<DWORD>(job.pid)));
+  // PROCESS_QUERY_INFORMATION for QueryWorkingSetEx (which pages were written); without it every page is read.
+  Handle h(OpenProcess(PROCESS_QUERY_INFORMATION | PROCESS_VM_READ, FALSE, static_cast<DWORD>(job.pid)));
+  if (!h.h) h.h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | PROCESS_VM_READ, FALSE, static_cast<DWORD>(job.pid));
   if (!h.h) {
     r->err = GetLastError() == ERROR_ACCESS_DENIED ? EACCES : ESRCH;
     r->detail = "OpenProcess(PROCESS_VM_READ) failed: error " + std::to_string(GetLastError());
@@ -337,39 +406,30 @@ void ScanOne(const TreeJob& job, TreeJobResult* r) {
     return;
   }
   r->relocationDelta = static_cast<int64_t>(base - pe.preferredBase);
-  std::vector<uint8_t> file, mem;
+  std::vector<Fixup> fixups;
+  if (r->relocationDelta != 0 && !ReadFixups(f.h, pe, &fixups, &why)) {
+    r->err = EIO;
+    r->detail = r->module + ": " + why;
+    return;
+  }
+  constexpr size_t kRun = 256;  // pages read and compared at once (1 MiB)
+  std::vector<uint8_t> priv;
   for (const Section& s : pe.exec) {
-    if (!FileImage(f.h, pe, s, &file) || !ApplyRelocations(f.h, pe, s, r->relocationDelta, &file, &why)) {
-      r->err = EIO;
-      r->detail = r->module + ": " + (why.empty() ? "section unreadable" : why);
-      return;
-    }
-    mem.assign(s.size, 0);
-    r->readBytes += 2ull * s.size;
-    for (size_t off = 0; off < s.size; off += kPage) {
-      size_t len = std::min<size_t>(kPage, s.size - off);
-      r->pages++;
-      TreePageHit hit;
-      hit.address = base + s.rva + off;
-      hit.fileOffset = s.rva + off;
-      if (!ReadRemote(h.h, hit.address, &mem[off], len)) {
-        hit.state = "unreadable";
-        hit.detail = "ReadProcessMemory failed: error " + std::to_string(GetLastError());
-      } else if (std::memcmp(&mem[off], &file[off], len) == 0) {
+    size_t pages = (s.size + kPage - 1) / kPage;
+    r->pages += pages;
+    if (!PrivatePages(h.h, base + s.rva, pages, &priv)) priv.assign(pages, 1);
+    for (size_t p = 0; p < pages;) {
+      if (!priv[p]) {
+        r->filePages++;  // still the image's shared copy: equal to the file
+        p++;
         continue;
-      } else {
-        hit.state = "modified";
-        for (size_t i = 0; i < len; i++) {
-          if (mem[off + i] == file[off + i]) continue;
-          if (hit.firstDiff < 0) {
-            hit.firstDiff = static_cast<int64_t>(i);
-            hit.fileByte = file[off + i];
-            hit.memByte = mem[off + i];
-          }
-          hit.diffBytes++;
-        }
       }
-      if (r->hits.size() < kMaxHits) r->hits.push_back(hit);
+      size_t q = p;
+      while (q < pages && priv[q] && q - p < kRun) q++;
+      uint32_t rva = s.rva + static_cast<uint32_t>(p * kPage);
+      size_t len = std::min<size_t>((q - p) * kPage, s.size - p * kPage);
+      CompareRun(h.h, f.h, s, base, rva, len, fixups, r->relocationDelta, r);
+      p = q;
     }
   }
   r->ok = true;

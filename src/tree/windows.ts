@@ -5,8 +5,9 @@
  *    creation time; each one's type from its command line and its sandbox facts (token integrity,
  *    AppContainer, restricted token, job, mitigation policies, debug port). A debugger on a child's
  *    debug port is `child-tracer-attached`;
- *  - code (codeMs, default 10 s): each child's main module, whole executable sections, compared with
- *    its file after the base relocations for its load address (pe-sieve's way); a difference is
+ *  - code (codeMs, default 10 s): each child's main module's executable pages that are not the image's
+ *    shared copy (QueryWorkingSetEx; under Wine all of them), compared with its file after the base
+ *    relocations for its load address (pe-sieve's way); a difference is
  *    `code-modified` at its RVA, and `code-restored` once it equals the file again.
  * The per-type policy is Linux's (tree/policy.ts: renderers and sandboxed utilities by default); on
  * Windows a required process must have a restricted token, an AppContainer or an integrity below
