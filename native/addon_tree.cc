@@ -156,8 +156,7 @@ Napi::Value TreeProcessesJs(const Napi::CallbackInfo& info) {
     o.Set("ppid", p.ppid);
     o.Set("startTime", Napi::BigInt::New(env, p.startTime));
     o.Set("exe", p.exe.empty() ? env.Null() : Napi::String::New(env, p.exe));
-    o.Set("commandLine",
-          p.detail.find("command line") != std::string::npos ? env.Null() : Napi::String::New(env, p.commandLine));
+    o.Set("commandLine", p.commandLineRead ? Napi::Value(Napi::String::New(env, p.commandLine)) : env.Null());
     auto fact = [&](const char* k, int v) {
       o.Set(k, v < 0 ? env.Null() : Napi::Value(Napi::Boolean::New(env, v != 0)));
     };

@@ -80,8 +80,9 @@ struct TreeProcessInfo {
   uint32_t ppid = 0;
   uint64_t startTime = 0;   // creation time (FILETIME: 100 ns since 1601); with the pid, the identity
   std::string exe;          // full image path; empty when not readable
-  std::string commandLine;  // empty when not readable
-  std::string detail;       // what could not be read, and why
+  std::string commandLine;  // valid when commandLineRead
+  bool commandLineRead = false;
+  std::string detail;  // what could not be read, and why
   // Sandbox facts; -1 = could not be read.
   int integrityRid = -1;  // SECURITY_MANDATORY_*_RID: 0 untrusted, 0x1000 low, 0x2000 medium, 0x3000 high
   int appContainer = -1;

@@ -166,7 +166,8 @@ void DebugFacts(HANDLE h, TreeProcessInfo* p) {
 void Describe(HANDLE h, TreeProcessInfo* p) {
   p->exe = ImagePath(h);
   std::string why;
-  if (!CommandLine(h, &p->commandLine, &why)) p->detail = why;
+  p->commandLineRead = CommandLine(h, &p->commandLine, &why);
+  if (!p->commandLineRead) p->detail = why;
   TokenFacts(h, p);
   BOOL job = FALSE;
   if (IsProcessInJob(h, nullptr, &job)) p->inJob = job ? 1 : 0;
