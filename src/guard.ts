@@ -24,6 +24,7 @@ import { DebuggerWatch } from './kernel/debugger-watch';
 import { aggregatePages } from './integrity/aggregate';
 import type { DebuggerWatchOptions } from './kernel/debuggers';
 import { ManifestRuntime, type ManifestGuardOptions } from './manifest/runtime';
+import { WindowsTreeMonitor } from './tree/windows';
 
 export interface GuardOptions extends CodeMonitorOptions {
   /** Period of the full sweep in ms. Default 10 000. */
@@ -103,7 +104,7 @@ export class Guard extends EventEmitter {
   private openCode: Observation[] = [];
   private openKernel: Observation[] = [];
   private openLaunch: Observation[] = [];
-  private tree: TreeMonitor | null = null;
+  private tree: TreeMonitor | WindowsTreeMonitor | null = null;
   private manifest: ManifestRuntime | null = null;
   private openTree: Observation[] = [];
   private debuggers: DebuggerWatch | null = null;
@@ -249,7 +250,8 @@ export class Guard extends EventEmitter {
     await this.kernelCheck();
     if (this.opts.processTree) {
       try {
-        this.tree = new TreeMonitor(typeof this.opts.processTree === 'object' ? this.opts.processTree : {});
+        const treeOpts = typeof this.opts.processTree === 'object' ? this.opts.processTree : {};
+        this.tree = process.platform === 'win32' ? new WindowsTreeMonitor(treeOpts) : new TreeMonitor(treeOpts);
       } catch (e) {
         this.recordError('kernel', e); // UnsupportedPlatformError off Linux: a checker error in the Status, not a crash
       }
