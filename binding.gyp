@@ -138,7 +138,7 @@
         ["OS=='linux'", { "sources": ["native/harden/harden_linux.cc", "native/memory/memory_linux.cc", "native/watch/watch_linux.cc", "native/tree/tree_linux.cc", "native/tree/tree_files_linux.cc", "native/tree/tree_sentinel_linux.cc", "native/memory/file_view_linux.cc", "native/watch/ticker_linux.cc"] }],
         ["OS=='mac'", { "sources": ["native/harden/harden_darwin.cc", "native/memory/memory_posix.cc", "native/memory/memory_darwin.cc"] }],
         ["OS=='freebsd'", { "sources": ["native/harden/harden_freebsd.cc", "native/memory/memory_posix.cc", "native/memory/memory_freebsd.cc"] }],
-        ["OS=='win'", { "sources": ["native/harden/harden_win.cc", "native/memory/memory_win.cc"], "libraries": ["advapi32.lib", "psapi.lib"] }]
+        ["OS=='win'", { "sources": ["native/harden/harden_win.cc", "native/memory/memory_win.cc", "native/tree/tree_win.cc"], "libraries": ["advapi32.lib", "psapi.lib"] }]
       ]
     }
   ]

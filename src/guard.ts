@@ -25,6 +25,7 @@ import { TreeMonitor } from './tree/monitor';
 import { DebuggerWatch } from './kernel/debugger-watch';
 import { ManifestRuntime } from './manifest/runtime';
 import { codeMonitorOptions, debuggerOptions, resolveGuardOptions, type GuardOptions, type ResolvedGuardOptions } from './guard/options';
+import { WindowsTreeMonitor } from './tree/windows';
 
 export type { GuardOptions } from './guard/options';
 
@@ -49,7 +50,7 @@ export class Guard extends EventEmitter {
   private openCode: Observation[] = [];
   private openKernel: Observation[] = [];
   private openLaunch: Observation[] = [];
-  private tree: TreeMonitor | null = null;
+  private tree: TreeMonitor | WindowsTreeMonitor | null = null;
   private manifest: ManifestRuntime | null = null;
   private openTree: Observation[] = [];
   private debuggers: DebuggerWatch | null = null;
@@ -163,7 +164,8 @@ export class Guard extends EventEmitter {
     await this.kernelCheck();
     if (this.opts.processTree) {
       try {
-        this.tree = new TreeMonitor(typeof this.opts.processTree === 'object' ? this.opts.processTree : {});
+        const treeOpts = typeof this.opts.processTree === 'object' ? this.opts.processTree : {};
+        this.tree = process.platform === 'win32' ? new WindowsTreeMonitor(treeOpts) : new TreeMonitor(treeOpts);
       } catch (e) {
         this.recordError('tree', e); // UnsupportedPlatformError off Linux: a checker error in the Status, not a crash
       }
@@ -408,7 +410,7 @@ export class Guard extends EventEmitter {
         watchLoop: this.loopState(),
         watchTickMs: this.loop?.tickMs ?? 0,
         sentinel: this.code && this.opts.sentinelMs ? this.code.sentinelState() : null,
-        tree: this.tree?.sentinelHeartbeat() ?? null,
+        tree: this.tree instanceof TreeMonitor ? this.tree.sentinelHeartbeat() : null,
         now: performance.now(),
       });
       if (changed) {

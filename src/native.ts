@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { NativeLoadError } from './errors';
+import type { WindowsSandboxFacts } from './types';
 
 export type HashMode = 'blake3' | 'fast';
 
@@ -221,7 +222,22 @@ export interface NativeTreeJob {
   pid: number;
   /** The process's start time (/proc/<pid>/stat field 22): when given, a reused pid answers ok: false, errno 3 (ESRCH). */
   startTicks?: bigint;
+  /** Linux: the file-backed code mappings to check. Windows: unused (the main module is found natively). */
   regions: { start: bigint; end: bigint; fileOffset: number; path: string; devMajor: number; devMinor: number; ino: bigint }[];
+  /** Windows: the creation time from treeProcesses(); a process with another one is refused (reused pid). */
+  startTime?: bigint;
+}
+
+/** Windows: one descendant from treeProcesses() (native/tree/tree_win.cc); a fact is null when unreadable. */
+export interface NativeTreeProcess extends WindowsSandboxFacts {
+  pid: number;
+  ppid: number;
+  /** Creation time (FILETIME: 100 ns units since 1601): with the pid, the identity. */
+  startTime: bigint;
+  exe: string | null;
+  commandLine: string | null;
+  /** What could not be read, and why. */
+  detail?: string;
 }
 
 /** A page of a child's code mapping that pagemap showed written (present or swapped, not file-backed). */
@@ -254,6 +270,12 @@ export interface NativeTreeResult {
   /** Set when a read of a mapped file did not return in time (native/tree/tree_files.h): why. */
   fileStalled?: string;
   hits: NativeTreeHit[];
+  /** Windows: the main module is of a kind not compared (a 32-bit image); `ok` is false, not a checker error. */
+  unsupported?: boolean;
+  /** Windows: the main module compared (hits' fileOffset is then an RVA), its load address and relocation delta. */
+  module?: string;
+  imageBase?: bigint;
+  relocationDelta?: bigint;
 }
 
 /** What the tree sentinel (native/tree/tree_sentinel_linux.cc) reports, only on a change. */
@@ -320,12 +342,16 @@ export interface NativeBinding {
   firstReadChoice(): { route: 'probing' | 'view' | 'copy'; viewNsPerPage: number; copyNsPerPage: number };
   /** Linux only: the fast watch loop (kernel signature every `periodMs`, inotify on code files). */
   Watcher?: new (periodMs: number, onReport: (r: NativeWatchReport) => void) => NativeWatcher;
-  /** Linux only (absent elsewhere): the process tree's code check, one background job per pass (native/tree/tree_linux.cc). */
+  /** Linux and Windows (absent elsewhere): the process tree's code check, one background job per pass (native/tree/tree_{linux,win}.cc). */
   treeCodeScan?(jobs: NativeTreeJob[]): Promise<NativeTreeResult[]>;
   /** Linux only: descendants of `root` from the /proc children files (parents first); null when the kernel has none. */
   treeDescendants?(root: number): number[] | null;
   /** Linux only: the process tree's fast loop on the shared ticker (native/tree/tree_sentinel_linux.cc). */
   TreeSentinel?: new (periodMs: number, threadSlices: number, budget: number, onReport: (events: NativeTreeSentinelEvent[]) => void) => NativeTreeSentinel;
+  /** Windows only: descendants of `root` with command line and sandbox facts, parents first (native/tree/tree_win.cc). */
+  treeProcesses?(root: number): NativeTreeProcess[];
+  /** Windows mingw build only: the module Node-API was bound to (the executable that loaded the addon). */
+  nodeApiHost?(): string;
 }
 
 let cached: NativeBinding | null = null;
@@ -397,7 +423,9 @@ export function loadNative(root: string = packageRoot()): NativeBinding {
     } catch (cause) {
       firstCause ??= cause;
       const reason = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
-      outcome.push(`  - ${p} (exists, failed: ${reason})`);
+      // Windows says only "Module not found." when a DLL the addon imports is missing.
+      const hint = process.platform === 'win32' && /module not found|module could not be found/i.test(reason) ? ' (a DLL the addon imports was not found)' : '';
+      outcome.push(`  - ${p} (exists, failed: ${reason}${hint})`);
     }
   }
   const err = new NativeLoadError(

@@ -267,6 +267,24 @@ export interface ProcessEntry {
   coverage: { regions: number; bytes: number; writtenPages: number; readBytes: number; pagemapBytes: number; jitRegions: number } | null;
   /** Open findings about this process (count). */
   findings: number;
+  /** Windows: the token and process facts (the Linux `sandbox` fields are then null). */
+  windows?: WindowsSandboxFacts;
+}
+
+/** One process's sandbox as Windows reports it to a same-user process; null when unreadable. */
+export interface WindowsSandboxFacts {
+  /** Token integrity RID: 0 untrusted, 0x1000 low, 0x2000 medium, 0x3000 high, 0x4000 system. */
+  integrityRid: number | null;
+  appContainer: boolean | null;
+  restrictedToken: boolean | null;
+  inJob: boolean | null;
+  /** Process mitigation policies (GetProcessMitigationPolicy). */
+  dynamicCodeProhibited: boolean | null;
+  microsoftSignedOnly: boolean | null;
+  noRemoteImages: boolean | null;
+  strictHandleChecks: boolean | null;
+  /** A debugger holds the process's debug port. */
+  debugPort: boolean | null;
 }
 
 /** Findings of the signed manifest (Guard option `manifest`, docs/manifest.md). Subsystem 'code'. */

@@ -1,8 +1,8 @@
 // N-API glue for the process tree's code check (tree.h): one AsyncWorker per tree pass, so the
-// pagemap walks, remote reads and comparisons run off the JS thread.
+// pagemap walks (Windows: whole executable sections), remote reads and comparisons run off the JS thread.
 #include "addon.h"
 
-#if defined(__linux__)
+#if defined(__linux__) || defined(_WIN32)
 #include <cstdlib>
 
 #include "addon_tree.h"
@@ -10,6 +10,12 @@
 
 namespace pg {
 namespace {
+
+#ifdef _WIN32
+constexpr double kMaxPid = 2147483647.0;  // a DWORD, multiples of 4 in practice; kept within int
+#else
+constexpr double kMaxPid = 4194304.0;  // PID_MAX_LIMIT
+#endif
 
 uint64_t BigU64(const Napi::Value& v, const char* what) {
   if (!v.IsBigInt()) throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a bigint");
@@ -44,6 +50,12 @@ Napi::Object TreeResultObject(Napi::Env env, const TreeJobResult& r) {
   o.Set("pagemapScan", r.pagemapScan);
   o.Set("writtenPages", static_cast<double>(r.writtenPages));
   if (!r.fileStalled.empty()) o.Set("fileStalled", r.fileStalled);
+  if (r.unsupported) o.Set("unsupported", true);
+  if (!r.module.empty()) {
+    o.Set("module", r.module);
+    o.Set("imageBase", Napi::BigInt::New(env, r.imageBase));
+    o.Set("relocationDelta", Napi::BigInt::New(env, r.relocationDelta));
+  }
   Napi::Array hits = Napi::Array::New(env, r.hits.size());
   for (size_t h = 0; h < r.hits.size(); ++h) {
     const TreePageHit& p = r.hits[h];
@@ -146,10 +158,15 @@ Napi::Value TreeCodeScanJs(const Napi::CallbackInfo& info) {
     Napi::Value jv = ja.Get(i);
     if (!jv.IsObject()) throw Napi::TypeError::New(env, "treeCodeScan: each job must be an object");
     Napi::Object jo = jv.As<Napi::Object>();
-    jobs[i].pid = static_cast<int>(NumU64(jo.Get("pid"), "pid", 4194304));
+    jobs[i].pid = static_cast<int>(NumU64(jo.Get("pid"), "pid", kMaxPid));
     if (jobs[i].pid <= 0) throw Napi::RangeError::New(env, "treeCodeScan: pid must be positive");
     Napi::Value st = jo.Get("startTicks");
     if (!st.IsUndefined()) jobs[i].startTicks = BigU64(st, "startTicks");
+#ifdef _WIN32
+    // Windows: the process's creation time (checked after opening it); the main module is found natively.
+    jobs[i].startTime = BigU64(jo.Get("startTime"), "job.startTime");
+    continue;
+#endif
     jobs[i].regions = TreeRegionsArg(jo.Get("regions"), "treeCodeScan");
   }
   auto* w = new TreeScanWorker(env, std::move(jobs));
@@ -158,10 +175,48 @@ Napi::Value TreeCodeScanJs(const Napi::CallbackInfo& info) {
   return p;
 }
 
+#ifdef _WIN32
+// treeProcesses(root: number): the descendants with command line and sandbox facts (tree_win.cc).
+Napi::Value TreeProcessesJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t root = static_cast<uint32_t>(NumU64(info[0], "root", kMaxPid));
+  if (root == 0) throw Napi::RangeError::New(env, "treeProcesses: root must be a positive pid");
+  std::vector<TreeProcessInfo> out;
+  int err = 0;
+  std::string detail;
+  if (!TreeProcessesWin(root, &out, &err, &detail)) throw Napi::Error::New(env, "treeProcesses: " + detail);
+  Napi::Array arr = Napi::Array::New(env, out.size());
+  for (size_t i = 0; i < out.size(); ++i) {
+    const TreeProcessInfo& p = out[i];
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("pid", p.pid);
+    o.Set("ppid", p.ppid);
+    o.Set("startTime", Napi::BigInt::New(env, p.startTime));
+    o.Set("exe", p.exe.empty() ? env.Null() : Napi::String::New(env, p.exe));
+    o.Set("commandLine", p.commandLineRead ? Napi::Value(Napi::String::New(env, p.commandLine)) : env.Null());
+    auto fact = [&](const char* k, int v) {
+      o.Set(k, v < 0 ? env.Null() : Napi::Value(Napi::Boolean::New(env, v != 0)));
+    };
+    o.Set("integrityRid", p.integrityRid < 0 ? env.Null() : Napi::Value(Napi::Number::New(env, p.integrityRid)));
+    fact("appContainer", p.appContainer);
+    fact("restrictedToken", p.restrictedToken);
+    fact("inJob", p.inJob);
+    fact("dynamicCodeProhibited", p.dynamicCodeProhibited);
+    fact("microsoftSignedOnly", p.microsoftSignedOnly);
+    fact("noRemoteImages", p.noRemoteImages);
+    fact("strictHandleChecks", p.strictHandleChecks);
+    fact("debugPort", p.debugPort);
+    if (!p.detail.empty()) o.Set("detail", p.detail);
+    arr.Set(static_cast<uint32_t>(i), o);
+  }
+  return arr;
+}
+#endif
+
 // treeDescendants(root: number): number[] | null (null: no children files on this kernel).
 Napi::Value TreeDescendantsJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int root = static_cast<int>(NumU64(info[0], "root", 4194304));
+  int root = static_cast<int>(NumU64(info[0], "root", kMaxPid));
   if (root <= 0) throw Napi::RangeError::New(env, "treeDescendants: root must be a positive pid");
   std::vector<int> out;
   if (!TreeDescendants(root, &out)) return env.Null();
@@ -175,6 +230,9 @@ Napi::Value TreeDescendantsJs(const Napi::CallbackInfo& info) {
 void InitTree(Napi::Env env, Napi::Object exports) {
   ExportFunction(env, exports, "treeCodeScan", TreeCodeScanJs);
   ExportFunction(env, exports, "treeDescendants", TreeDescendantsJs);
+#ifdef _WIN32
+  ExportFunction(env, exports, "treeProcesses", TreeProcessesJs);
+#endif
 }
 
 }  // namespace pg

@@ -1,7 +1,7 @@
 // Shared by the process tree's N-API glue (addon_tree.cc, addon_tree_sentinel.cc): the JS shape of
 // a child's code result, and the parsing of a job's regions.
 #pragma once
-#if defined(__linux__)
+#if defined(__linux__) || defined(_WIN32)
 #include <vector>
 
 #include "addon.h"

@@ -1,6 +1,10 @@
 // Code check of another process (the process tree): find the pages of its file-backed executable
 // mappings that were copied-on-write (written), read them safely and compare them with the file.
-// Pure platform code, no N-API: tree_linux.cc implements it; addon_tree.cc is the glue.
+// Pure platform code, no N-API: tree_linux.cc and tree_win.cc implement it; addon_tree.cc is the glue.
+// Windows (tree_win.cc) compares the main module's executable sections: the pages QueryWorkingSetEx
+// does not report as the image's shared copy (written pages are copied on write; under Wine every
+// page) are read with ReadProcessMemory and compared with the file's bytes after the image's base
+// relocations are applied for the address it was loaded at, as pe-sieve does.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -29,17 +33,19 @@ struct TreeRegion {
 
 struct TreeJob {
   int pid = 0;
-  // The process's start time (/proc/<pid>/stat field 22, clock ticks after boot); 0: not checked.
+  // Linux: the process's start time (/proc/<pid>/stat field 22, clock ticks after boot); 0: not checked.
   // When set, the job reads only that process: a pid reused by another is reported ESRCH.
   uint64_t startTicks = 0;
-  std::vector<TreeRegion> regions;
+  // Windows: the process's creation time (FILETIME), checked after opening it (a reused pid is refused).
+  uint64_t startTime = 0;
+  std::vector<TreeRegion> regions;  // Linux; Windows finds the main module itself
 };
 
 // One page that pagemap showed present (or swapped) but not file-backed: it was written.
 struct TreePageHit {
   uint32_t region = 0;
   uint64_t address = 0;
-  uint64_t fileOffset = 0;
+  uint64_t fileOffset = 0;  // Windows: the page's RVA (images are laid out by RVA)
   // 'modified': differs from the file; 'equal': written but equal to the file (restored, or the
   // same bytes rewritten); 'unreadable': the page or the file could not be read (detail says why).
   std::string state;
@@ -56,13 +62,20 @@ struct TreeJobResult {
   int err = 0;
   std::string detail;
   uint64_t pages = 0;         // pages of the regions walked
-  uint64_t filePages = 0;     // present and file-backed: the page-cache page itself
+  uint64_t filePages = 0;     // present and file-backed: the page-cache page itself (Windows: still the
+                              // image's shared copy per QueryWorkingSetEx, so not read)
   uint64_t pagemapBytes = 0;  // bytes of pagemap read
   uint64_t readBytes = 0;     // bytes of process memory + file read to compare written pages
   bool pagemapScan = false;   // the PAGEMAP_SCAN ioctl found the written pages (else pagemap was read)
   uint64_t writtenPages = 0;  // written pages found; hits holds the first kTreeMaxHits of them
   std::string fileStalled;    // non-empty: a read of a mapped file did not return in time (tree_files.h)
   std::vector<TreePageHit> hits;
+  // Windows: the main module is of a kind not compared (a 32-bit image): not an error of the checker.
+  bool unsupported = false;
+  // Windows: the main module compared, where it is loaded, and how far it was relocated.
+  std::string module;
+  uint64_t imageBase = 0;
+  int64_t relocationDelta = 0;
 };
 
 // Descendants of `root` (not including it), parents first, from /proc/<pid>/task/<tid>/children of
@@ -72,5 +85,33 @@ bool TreeDescendants(int root, std::vector<int>* out);
 
 // Runs on a worker thread; never touches memory of this process unsafely (process_vm_readv).
 void TreeCodeScan(const std::vector<TreeJob>& jobs, std::vector<TreeJobResult>* out);
+
+#ifdef _WIN32
+// One descendant as Toolhelp32 and the process itself report it (tree_win.cc).
+struct TreeProcessInfo {
+  uint32_t pid = 0;
+  uint32_t ppid = 0;
+  uint64_t startTime = 0;   // creation time (FILETIME: 100 ns since 1601); with the pid, the identity
+  std::string exe;          // full image path; empty when not readable
+  std::string commandLine;  // valid when commandLineRead
+  bool commandLineRead = false;
+  std::string detail;  // what could not be read, and why
+  // Sandbox facts; -1 = could not be read.
+  int integrityRid = -1;  // SECURITY_MANDATORY_*_RID: 0 untrusted, 0x1000 low, 0x2000 medium, 0x3000 high
+  int appContainer = -1;
+  int restrictedToken = -1;
+  int inJob = -1;
+  int dynamicCodeProhibited = -1;  // ProcessDynamicCodePolicy
+  int microsoftSignedOnly = -1;    // ProcessSignaturePolicy
+  int noRemoteImages = -1;         // ProcessImageLoadPolicy
+  int strictHandleChecks = -1;     // ProcessStrictHandleCheckPolicy
+  int debugPort = -1;              // a debugger holds the process's debug port
+};
+
+// The live descendants of `root` (not including it), parents first. A process is a child of its
+// parent pid only if it was created after that parent: a parent pid reused by a later process is
+// never taken for the parent. False (and *err) when the snapshot or the root cannot be read.
+bool TreeProcessesWin(uint32_t root, std::vector<TreeProcessInfo>* out, int* err, std::string* detail);
+#endif
 
 }  // namespace pg

@@ -5,14 +5,15 @@
 // x86-64 ISA libraries it depends on), so a file added there is built here too. node-gyp itself is
 // not used: it cannot cross-compile to a PE DLL.
 //
-// Node-API on Windows: an addon imports napi_* from the host executable. The import library is made
-// from the export table of the very node.exe the tests run (objdump -p), restricted to napi_*,
-// node_api_* and uv_get_osfhandle (memory_win.cc maps CRT fds to HANDLEs through libuv); so the .def
-// can never name a function that node.exe lacks. An MSVC build uses node-gyp's delay-load hook
-// instead, which also binds to electron.exe; this mingw build only loads into a process whose
-// image is called node.exe, which is all the Wine suite needs.
+// Node-API on Windows: the addon must run inside node.exe, electron.exe or an app's renamed
+// executable ("My App.exe"), so it names no host in its import table. After compiling, the napi_*,
+// node_api_* and uv_* functions the objects call (nm) get generated jump stubs whose pointers
+// native/addon/host_imports_win.cc fills while the DLL loads, from the executable that loaded it
+// (scripts/windows/host-imports.mjs; an MSVC build gets the same from node-gyp's delay-load hook).
+// The runtime is linked statically: the .node imports only system DLLs (test/package/pack.test.mjs
+// lists them).
 //
-// usage: node scripts/windows/build-addon.mjs --node-exe <path/to/node.exe> [--out <dir>] [--jobs N]
+// usage: node scripts/windows/build-addon.mjs [--out <dir>] [--jobs N]
 //        node scripts/windows/build-addon.mjs --list     (the sources it would build, as JSON)
 //        node scripts/windows/build-addon.mjs --include-dirs   (binding.gyp's include dirs, one per line)
 import { spawn, spawnSync } from 'node:child_process';
@@ -20,6 +21,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import { hostFunctions, hostImportsAsm } from './host-imports.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(path.join(root, 'package.json'));
@@ -28,13 +30,11 @@ function arg(name, dflt) {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : dflt;
 }
-const nodeExe = arg('--node-exe');
 const outDir = path.resolve(root, arg('--out', path.join('build', 'win32-x64', 'Release')));
 const objDir = path.join(outDir, 'obj');
 const jobs = Number(arg('--jobs', '2'));
 const cxx = process.env.MINGW_CXX || 'x86_64-w64-mingw32-g++';
-const dlltool = process.env.MINGW_DLLTOOL || 'x86_64-w64-mingw32-dlltool';
-const objdump = process.env.MINGW_OBJDUMP || 'x86_64-w64-mingw32-objdump';
+const nm = process.env.MINGW_NM || 'x86_64-w64-mingw32-nm';
 
 function die(msg) {
   console.error(`build-addon: ${msg}`);
@@ -82,6 +82,8 @@ for (const dep of main.dependencies) {
   for (const s of t.sources) units.push({ src: s, flags });
 }
 for (const s of main.sources) units.push({ src: s, flags: [] });
+// This build's Node-API binding (an MSVC build uses node-gyp's delay-load hook instead).
+units.push({ src: 'native/addon/host_imports_win.cc', flags: [] });
 if (!units.some((u) => u.src.endsWith('_win.cc'))) die("binding.gyp's OS=='win' condition lists no *_win.cc source");
 // binding.gyp's include dirs of the procguard target (each folder of native/), minus the node-addon-api one
 // (a gyp command expansion; napiInc below).
@@ -96,8 +98,6 @@ if (process.argv.includes('--list')) {
   console.log(JSON.stringify(units));
   process.exit(0);
 }
-if (!nodeExe || !fs.existsSync(nodeExe)) die(`--node-exe must name the Windows node.exe (got ${nodeExe})`);
-
 const napiInc = path.resolve(root, require('node-addon-api').include_dir);
 let nodeInc = process.env.NODE_INCLUDE_DIR;
 if (!nodeInc) {
@@ -110,26 +110,11 @@ if (!nodeInc) die('node_api.h and uv.h not found (set NODE_INCLUDE_DIR to a Node
 const cflags = [
   '-O2', '-std=c++17', '-fstack-protector-strong', '-D_FORTIFY_SOURCE=2', '-Wall', '-Wextra', '-Wno-unused-parameter',
   '-Wno-cast-function-type', '-DNAPI_VERSION=8', '-DNAPI_CPP_EXCEPTIONS', '-D_WIN32_WINNT=0x0A00', '-DWINVER=0x0A00',
+  '-DPROCGUARD_HOST_IMPORTS',
   `-I${napiInc}`, `-I${nodeInc}`, ...includeDirs.map((d) => `-I${d}`),
 ];
 
 fs.mkdirSync(objDir, { recursive: true });
-
-// Import library for node.exe.
-const def = path.join(objDir, 'node.def');
-const implib = path.join(objDir, 'libnode.a');
-if (!fs.existsSync(implib) || fs.statSync(implib).mtimeMs < fs.statSync(nodeExe).mtimeMs || fs.statSync(implib).mtimeMs < fs.statSync(nodeExe).ctimeMs) {
-  const dump = spawnSync(objdump, ['-p', nodeExe], { encoding: 'utf8', maxBuffer: 256 << 20 });
-  if (dump.status !== 0) die(`${objdump} -p ${nodeExe} failed: ${dump.stderr}`);
-  const names = new Set();
-  for (const m of dump.stdout.matchAll(/^\s*\[\s*\d+\]\s+((?:napi|node_api)_\w+|uv_get_osfhandle)\s*$/gm)) names.add(m[1]);
-  if (names.size < 100 || !names.has('napi_create_string_utf8') || !names.has('uv_get_osfhandle')) {
-    die(`the export table of ${nodeExe} does not look like node.exe's (${names.size} Node-API names)`);
-  }
-  fs.writeFileSync(def, `LIBRARY node.exe\nEXPORTS\n${[...names].sort().join('\n')}\n`);
-  const r = spawnSync(dlltool, ['-d', def, '-l', implib, '-D', 'node.exe'], { encoding: 'utf8' });
-  if (r.status !== 0) die(`${dlltool} failed: ${r.stderr}`);
-}
 
 // Incremental: an object is rebuilt when older than its source, any native header or this script.
 function newest(dir) {
@@ -170,10 +155,20 @@ try {
 } catch (e) {
   die(e.message);
 }
+// The Node-API binding table for exactly the host functions the objects call.
+const hostAsm = path.join(objDir, 'host_imports_gen.s');
+const hostObj = path.join(objDir, 'host_imports_gen.o');
+try {
+  fs.writeFileSync(hostAsm, hostImportsAsm(hostFunctions(nm, objs)));
+} catch (e) {
+  die(e.message);
+}
+const as = spawnSync(cxx, ['-c', hostAsm, '-o', hostObj], { stdio: 'inherit' });
+if (as.status !== 0) die(`assembling ${hostAsm} failed`);
 const out = path.join(outDir, 'procguard.node');
 // -static*: no libgcc/libstdc++/libwinpthread DLLs to ship; -lssp: the stack protector's runtime.
 const link = spawnSync(cxx, [
-  '-shared', '-o', out, ...objs, implib,
+  '-shared', '-o', out, ...objs, hostObj,
   '-static', '-static-libgcc', '-static-libstdc++',
   '-Wl,--dynamicbase', '-Wl,--nxcompat', '-Wl,--high-entropy-va',
   '-lssp', '-ladvapi32', '-lpsapi',

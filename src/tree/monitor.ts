@@ -30,6 +30,7 @@ import { requirementFor, sandboxFailures, isSandboxed, sandboxSignature, STRICT,
 import { planChildCode, codeObservations, unreadableObservations } from './code';
 import { classifyCmdline } from './cmdline';
 import { ChildSentinel, type SentinelEvent } from './sentinel';
+import { treeTimings, TreeLoopBase } from './loops';
 
 /** What the app (Electron) says of a process. */
 export interface ProcessClaim {
@@ -155,17 +156,11 @@ function clockTicksPerSecond(): number {
   return 100; // USER_HZ is 100 on every Linux ABI Node supports (sysconf(_SC_CLK_TCK))
 }
 
-export class TreeMonitor {
+export class TreeMonitor extends TreeLoopBase {
   private readonly opts: Required<Omit<ProcessTreeOptions, 'claims' | 'sandboxPolicy'>> & Pick<ProcessTreeOptions, 'claims' | 'sandboxPolicy'>;
   private readonly tracked = new Map<string, Tracked>();
   private rootNs: NsLinks = { user: null, pid: null, net: null };
   private root: ChildSnapshot | null = null;
-  private timers: NodeJS.Timeout[] = [];
-  private onUpdate: ((u: TreeUpdate) => void) | null = null;
-  private onError: (e: unknown) => void = () => undefined;
-  private lastOpenKeys = '';
-  private codeRunning: Promise<Observation[]> | null = null;
-  private stopped = false;
   private native: NativeBinding | null | undefined = undefined;
   private lastCodeStats = { bytes: 0, readBytes: 0, pagemapBytes: 0, processes: 0 };
   private sentinel: ChildSentinel | null = null;
@@ -180,39 +175,10 @@ export class TreeMonitor {
   private codeStalled: string | null = null;
 
   constructor(options: ProcessTreeOptions = {}) {
-    if (options === null || typeof options !== 'object') throw new TypeError('processTree options must be an object');
+    const timings = treeTimings(options);
+    super(options.claims);
     if (process.platform !== 'linux' && options.procRoot === undefined) throw new UnsupportedPlatformError('processTree');
-    const rootPid = options.rootPid ?? process.pid;
-    if (!Number.isSafeInteger(rootPid) || rootPid <= 0) throw new RangeError('processTree.rootPid must be a positive integer');
-    const ms = (v: number | undefined, d: number, name: string, min: number, zeroOk = false): number => {
-      const x = v ?? d;
-      if (!Number.isFinite(x) || (x < min && !(zeroOk && x === 0))) throw new RangeError(`processTree.${name} must be a number >= ${min}${zeroOk ? ' or 0' : ''}`);
-      return x;
-    };
-    const count = (v: number | undefined, d: number, name: string, max: number): number => {
-      const x = v ?? d;
-      if (!Number.isSafeInteger(x) || x < 1 || x > max) throw new RangeError(`processTree.${name} must be an integer from 1 to ${max}`);
-      return x;
-    };
-    // The native loop's own limits (a tick up to an hour, a budget up to one core).
-    if (options.sentinelMs !== undefined && options.sentinelMs > 3_600_000) throw new RangeError('processTree.sentinelMs must be at most 3600000');
-    if (options.sentinelBudget !== undefined && options.sentinelBudget > 1) throw new RangeError('processTree.sentinelBudget must be at most 1 (one core)');
-    if (options.claims !== undefined && typeof options.claims !== 'function') throw new TypeError('processTree.claims must be a function');
-    this.opts = {
-      rootPid,
-      pollMs: ms(options.pollMs, 500, 'pollMs', 30),
-      discoveryMs: ms(options.discoveryMs, 2000, 'discoveryMs', 50),
-      codeMs: ms(options.codeMs, 10_000, 'codeMs', 100, true),
-      settleMs: ms(options.settleMs, 2000, 'settleMs', 0),
-      maxProcesses: count(options.maxProcesses, 1024, 'maxProcesses', 4096),
-      maxMapsBytes: count(options.maxMapsBytes, 8 * 2 ** 20, 'maxMapsBytes', 2 ** 30),
-      sentinelMs: ms(options.sentinelMs, 100, 'sentinelMs', 10, true),
-      threadMs: ms(options.threadMs, 300, 'threadMs', 10),
-      sentinelBudget: ms(options.sentinelBudget, 0.002, 'sentinelBudget', 0.00001),
-      procRoot: options.procRoot ?? '/proc',
-      sandboxPolicy: options.sandboxPolicy,
-      claims: options.claims,
-    };
+    this.opts = { ...timings, procRoot: options.procRoot ?? '/proc', sandboxPolicy: options.sandboxPolicy, claims: options.claims };
   }
 
   /** One full pass now: discovery, sandbox check, every thread's tracer, code check. */
@@ -231,22 +197,7 @@ export class TreeMonitor {
    * the checker go to `onError` and never stop a loop. Timers never keep the process alive unless `keepAlive`.
    */
   start(onUpdate: (u: TreeUpdate) => void, onError: (e: unknown) => void, keepAlive = false): void {
-    if (this.timers.length > 0) throw new GuardStateError('TreeMonitor already started');
-    if (this.stopped) throw new GuardStateError('a stopped TreeMonitor cannot be restarted');
-    this.onUpdate = onUpdate;
-    this.onError = onError;
-    const every = (ms: number, fn: () => void) => {
-      const t = setInterval(() => {
-        if (this.stopped) return;
-        try {
-          fn();
-        } catch (e) {
-          this.onError(e);
-        }
-      }, ms);
-      if (!keepAlive) t.unref();
-      this.timers.push(t);
-    };
+    const every = this.startTimers(onUpdate, onError, keepAlive);
     this.startSentinel();
     if (!this.sentinel) every(this.opts.pollMs / POLL_SLICES, () => this.poll());
     every(this.opts.discoveryMs, () => {
@@ -271,9 +222,7 @@ export class TreeMonitor {
   }
 
   stop(): void {
-    this.stopped = true;
-    for (const t of this.timers) clearInterval(t);
-    this.timers = [];
+    this.stopTimers();
     this.sentinel?.close();
     this.sentinel = null;
     for (const t of this.tracked.values()) this.closeFd(t);
@@ -365,15 +314,6 @@ export class TreeMonitor {
   }
 
   // --- loops ---------------------------------------------------------------------------------
-
-  private claims(): ReadonlyMap<number, ProcessClaim> {
-    try {
-      return this.opts.claims?.() ?? new Map();
-    } catch (e) {
-      this.onError(e);
-      return new Map();
-    }
-  }
 
   private readRoot(): void {
     const root = snapshotProcess(this.opts.rootPid, true, this.opts.procRoot);
@@ -707,14 +647,6 @@ export class TreeMonitor {
   }
 
   /** One native job for every child's written code pages; returns one-shot events (code-restored). */
-  private codePass(): Promise<Observation[]> {
-    if (this.codeRunning) return this.codeRunning;
-    this.codeRunning = this.runCode().finally(() => {
-      this.codeRunning = null;
-    });
-    return this.codeRunning;
-  }
-
   private binding(): NativeBinding | null {
     if (this.native === undefined) {
       try {
@@ -726,7 +658,7 @@ export class TreeMonitor {
     return this.native;
   }
 
-  private async runCode(): Promise<Observation[]> {
+  protected async runCode(): Promise<Observation[]> {
     const native = this.binding();
     // The code check reads live memory: it has no meaning on a captured procfs tree (tests).
     if (!native?.treeCodeScan || this.opts.codeMs === 0 || this.opts.procRoot !== '/proc') return [];
@@ -841,15 +773,6 @@ export class TreeMonitor {
   }
 
   // --- observations ---------------------------------------------------------------------------
-
-  private emitIfChanged(events: Observation[]): void {
-    if (this.stopped || !this.onUpdate) return;
-    const open = this.openObservations();
-    const keys = open.map((o) => o.key + '\u0000' + o.detail).join('\n');
-    if (keys === this.lastOpenKeys && events.length === 0) return;
-    this.lastOpenKeys = keys;
-    this.onUpdate({ open, events });
-  }
 
   private label(snap: ChildSnapshot, claim: ProcessClaim | undefined): string {
     if (claim?.title || claim?.url) return `${claim.title ? `'${claim.title}'` : ''}${claim.title && claim.url ? ' ' : ''}${claim.url ? `(${claim.url})` : ''}`;

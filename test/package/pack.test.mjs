@@ -1,24 +1,17 @@
 // What `npm pack` publishes: nothing test-only (test hooks, the test library, tests, bench, fixture
-// sources), and prebuilt binaries that install and load on a machine without a compiler.
+// sources), and prebuilt binaries that install and load on a machine without a compiler: this
+// platform's, and win32-x64's (cross-built with mingw-w64; its import table is checked here, its
+// install and load under Wine in test/windows/hosts.test.mjs).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { npmCli, packWithDeps, root } from './pack-local.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const target = `${process.platform}-${process.arch}`;
 const prebuild = path.join(root, 'prebuilds', target, 'procguard.node');
-
-/** npm's own CLI, run by this node: `npm_execpath` under npm, else npm next to node. */
-function npmCli() {
-  const candidates = [process.env.npm_execpath, path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js')];
-  const found = candidates.find((p) => p && p.endsWith('.js') && fs.existsSync(p));
-  if (!found) throw new Error(`npm-cli.js not found (tried ${candidates.filter(Boolean).join(', ')})`);
-  return found;
-}
 
 function npm(args, opts = {}) {
   const r = spawnSync(process.execPath, [npmCli(), ...args], { encoding: 'utf8', maxBuffer: 64 << 20, ...opts });
@@ -54,6 +47,41 @@ test('npm pack --dry-run: nothing test-only is in the package', () => {
   if (fs.existsSync(prebuild)) assert.ok(files.includes(`prebuilds/${target}/procguard.node`), 'the prebuild is not packed');
 });
 
+const winPrebuild = path.join(root, 'prebuilds', 'win32-x64', 'procguard.node');
+const objdump = process.env.MINGW_OBJDUMP || 'x86_64-w64-mingw32-objdump';
+const haveMingw = spawnSync(objdump, ['--version'], { stdio: 'ignore' }).status === 0;
+
+/** The DLL names and exports `objdump -p` reads from a PE file's import and export tables. */
+function peTables(file) {
+  const r = spawnSync(objdump, ['-p', file], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  assert.equal(r.status, 0, `${objdump} -p ${file}: ${r.stderr}`);
+  const imports = [...r.stdout.matchAll(/^\s*DLL Name: (\S+)$/gm)].map((m) => m[1]);
+  const exportPart = r.stdout.slice(r.stdout.indexOf('[Ordinal/Name Pointer] Table'));
+  const exports = [...exportPart.matchAll(/^\s*\[\s*\d+\]\s+(\S+)$/gm)].map((m) => m[1]);
+  const dllCharacteristics = parseInt(/^DllCharacteristics\s+([0-9a-f]+)$/m.exec(r.stdout)?.[1] ?? '0', 16);
+  return { imports, exports, dllCharacteristics };
+}
+
+test(
+  'the win32-x64 prebuild is packed and imports only system DLLs: no host executable, no runtime DLL',
+  { skip: !haveMingw && `${objdump} not found (Debian: g++-mingw-w64-x86-64-posix; scripts/test-prereqs.js installs it)`, timeout: 600000 },
+  () => {
+    if (!fs.existsSync(winPrebuild)) {
+      const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'prebuild.js'), '--target', 'win32-x64'], { cwd: root, encoding: 'utf8' });
+      assert.equal(r.status, 0, `npm run build:prebuilds (win32-x64) failed:\n${r.stderr}\n${r.stdout}`);
+    }
+    const [info] = JSON.parse(npm(['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root }));
+    assert.ok(info.files.some((f) => f.path === 'prebuilds/win32-x64/procguard.node'), 'prebuilds/win32-x64/procguard.node is not in the package');
+    const { imports, exports, dllCharacteristics } = peTables(winPrebuild);
+    // HIGH_ENTROPY_VA 0x20 | DYNAMIC_BASE 0x40 | NX_COMPAT 0x100: ASLR with a 64-bit range, no executable data.
+    assert.equal(dllCharacteristics & 0x160, 0x160, `DllCharacteristics 0x${dllCharacteristics.toString(16)}: ASLR, high-entropy VA and NX expected`);
+    // Node-API comes from the executable that loads the addon (native/addon/host_imports_win.cc), never from
+    // an import of node.exe; libstdc++/libgcc/winpthread are linked in statically.
+    assert.deepEqual(imports, ['ADVAPI32.dll', 'KERNEL32.dll', 'msvcrt.dll'], `the Windows prebuild's import table: ${imports.join(', ')}`);
+    assert.deepEqual(exports, ['napi_register_module_v1', 'node_api_module_get_api_version_v1', 'procguard_node_api_binding'], `its exports: ${exports.join(', ')}`);
+  },
+);
+
 /** A directory holding only links to the tools npm needs to install: no cc, c++, g++, make, python. */
 function noCompilerPath() {
   const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-nocc-bin-'));
@@ -75,9 +103,10 @@ test(
       assert.equal(r.status, 0, `npm run build:prebuilds failed:\n${r.stderr}\n${r.stdout}`);
     }
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-pack-'));
-    const out = JSON.parse(npm(['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: root }));
-    const tgz = path.join(work, out[0].filename);
-    assert.ok(out[0].files.some((f) => f.path === `prebuilds/${target}/procguard.node`), 'the tarball has no prebuild for this platform');
+    // Offline: the tarball, and its dependencies packed from this checkout's node_modules (the
+    // versions package.json pins, transitively), so no registry and no cache is involved.
+    const { tarball: tgz, files, deps } = packWithDeps(work);
+    assert.ok(files.includes(`prebuilds/${target}/procguard.node`), 'the tarball has no prebuild for this platform');
 
     const app = path.join(work, 'app');
     fs.mkdirSync(app);
@@ -87,12 +116,6 @@ test(
     const which = spawnSync('sh', ['-c', 'for t in cc c++ gcc g++ make python3 python; do command -v $t; done'], { env, encoding: 'utf8' });
     assert.equal(which.stdout.trim(), '', `the stripped PATH still finds a build tool: ${which.stdout}`);
 
-    // Offline: the tarball, and its two small dependencies packed from this checkout's node_modules
-    // (same versions as package.json pins), so no registry and no cache is involved.
-    const deps = Object.keys(JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).dependencies).map((d) => {
-      const [p] = JSON.parse(npm(['pack', '--json', '--ignore-scripts', '--pack-destination', work, path.join(root, 'node_modules', d)], { cwd: work }));
-      return path.join(work, p.filename);
-    });
     const install = spawnSync(process.execPath, [npmCli(), 'install', tgz, ...deps, '--offline', '--no-audit', '--no-fund', '--foreground-scripts'], {
       cwd: app,
       env,

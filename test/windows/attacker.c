@@ -11,6 +11,8 @@
  *   attacker defaultdacl                 the mechanism harden()'s thread-dacl step relies on, alone: sets
  *                                        this process's token default DACL to the restricted one, creates
  *                                        a thread, and reopens it by id with suspend/context rights
+ *   attacker loadaddon <path.node>       LoadLibraryW of a procguard addon in this process (no Node-API here):
+ *                                        {"loaded":true,"bound":0,"text":"<why>"} from procguard_node_api_binding
  */
 #define WIN32_LEAN_AND_MEAN
 #include <windows.h>
@@ -197,6 +199,40 @@ static int default_dacl(void) {
   return 0;
 }
 
+/* JSON string of s (the addon's message holds Windows paths: backslashes). */
+static void print_json_string(const char *s) {
+  putchar('"');
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '\\') printf("\\%c", c);
+    else if (c < 0x20) printf("\\u%04x", c);
+    else putchar(c);
+  }
+  putchar('"');
+}
+
+static int load_addon(const char *path) {
+  wchar_t wpath[MAX_PATH * 4];
+  if (!MultiByteToWideChar(CP_UTF8, 0, path, -1, wpath, MAX_PATH * 4)) return 2;
+  HMODULE m = LoadLibraryW(wpath);
+  if (!m) {
+    printf("{\"loaded\":false,\"error\":%lu}\n", GetLastError());
+    return 0;
+  }
+  typedef int (*binding_t)(const char **);
+  binding_t binding = (binding_t)(void *)GetProcAddress(m, "procguard_node_api_binding");
+  if (!binding) {
+    printf("{\"loaded\":true,\"bound\":null,\"error\":%lu}\n", GetLastError());
+    return 0;
+  }
+  const char *text = "";
+  int bound = binding(&text);
+  printf("{\"loaded\":true,\"bound\":%d,\"text\":", bound);
+  print_json_string(text);
+  printf("}\n");
+  return 0;
+}
+
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IONBF, 0);
   if (argc >= 2 && strcmp(argv[1], "wine") == 0) {
@@ -207,10 +243,11 @@ int main(int argc, char **argv) {
   }
   if (argc >= 4 && strcmp(argv[1], "attach") == 0) return attach(strtoul(argv[2], NULL, 10), strtoul(argv[3], NULL, 10));
   if (argc >= 2 && strcmp(argv[1], "defaultdacl") == 0) return default_dacl();
+  if (argc >= 3 && strcmp(argv[1], "loadaddon") == 0) return load_addon(argv[2]);
   if (argc >= 4 && strcmp(argv[1], "probe") == 0)
     return probe(strtoul(argv[2], NULL, 10), (ULONG_PTR)strtoull(argv[3], NULL, 16));
   if (argc >= 5 && strcmp(argv[1], "write") == 0)
     return write_byte(strtoul(argv[2], NULL, 10), (ULONG_PTR)strtoull(argv[3], NULL, 16), (unsigned)strtoul(argv[4], NULL, 16));
-  fprintf(stderr, "usage: attacker wine | probe <pid> <hexaddr> | write <pid> <hexaddr> <hexbyte>\n");
+  fprintf(stderr, "usage: attacker wine | probe <pid> <hexaddr> | write <pid> <hexaddr> <hexbyte> | loadaddon <path>\n");
   return 2;
 }

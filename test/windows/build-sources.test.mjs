@@ -14,7 +14,7 @@ test('the mingw build compiles the binding.gyp sources for OS==win, x64', { skip
   assert.equal(r.status, 0, r.stderr);
   const units = JSON.parse(r.stdout);
   const srcs = units.map((u) => u.src);
-  for (const f of ['native/harden/harden_win.cc', 'native/memory/memory_win.cc', 'native/addon/addon.cc', 'native/scanner/scanner_pass.cc', 'native/addon/addon_watch.cc',
+  for (const f of ['native/harden/harden_win.cc', 'native/memory/memory_win.cc', 'native/tree/tree_win.cc', 'native/addon/addon.cc', 'native/scanner/scanner_pass.cc', 'native/addon/addon_watch.cc',
     'native/addon/addon_tree.cc', 'native/hash/blake3.cc']) {
     assert.ok(srcs.includes(f), `${f} must be built: ${srcs.join(', ')}`);
   }
@@ -22,4 +22,5 @@ test('the mingw build compiles the binding.gyp sources for OS==win, x64', { skip
   assert.deepEqual(units.find((u) => u.src === 'native/hash/blake3_avx2.cc')?.flags, ['-mavx2'], 'each SIMD kernel keeps its own ISA flags');
   assert.deepEqual(units.find((u) => u.src === 'native/harden/harden_win.cc').flags, [], 'portable files get no ISA flag');
   assert.equal(new Set(srcs).size, srcs.length, 'no source twice');
+  assert.ok(srcs.includes('native/addon/host_imports_win.cc'), 'the Node-API binding to the host executable is built (the mingw build names no host DLL)');
 });

@@ -45,7 +45,10 @@ export function startTarget(...args) {
   let err = '';
   child.stderr.on('data', (d) => (err += d));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`target ${args} printed nothing in 60 s; stderr: ${err}`)), 60000);
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error(`target ${args} printed nothing in 60 s; stderr: ${err}`));
+    }, 60000);
     child.stdout.on('data', (d) => {
       out += d;
       const nl = out.indexOf('\n');
@@ -66,7 +69,16 @@ export function startTarget(...args) {
         child.stdin.write(`${cmd}\n`);
         return JSON.parse(await lines.next(30000, `target's answer to ${cmd}`));
       };
-      resolve({ child, info, ask, stop: () => child.stdin.end() });
+      // stop(): stdin's end asks the target to stop its Guard and exit; a target that has not exited 5 s
+      // later is killed (under Wine a child has been seen to outlive its closed stdin, which kept the test
+      // file, and so the whole run, waiting until the runner's timeout).
+      const stop = () => {
+        child.stdin.end();
+        const kill = setTimeout(() => child.kill(), 5000);
+        kill.unref();
+        child.once('exit', () => clearTimeout(kill));
+      };
+      resolve({ child, info, ask, stop });
     });
     child.on('exit', (code) => {
       clearTimeout(timer);
