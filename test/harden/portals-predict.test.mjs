@@ -10,6 +10,9 @@ import { createRequire } from 'node:module';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
+// Under qemu-user (npm run test:arm64) the arm64 node a child runs needs qemu's loader prefix and CPU.
+const qemuEnv = Object.fromEntries(['QEMU_LD_PREFIX', 'QEMU_CPU'].filter((k) => process.env[k]).map((k) => [k, process.env[k]]));
+
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 // The public API, and the portal pieces behind procguard/internals (predictPortals, classifyPortalError).
@@ -91,7 +94,7 @@ test('checkPortals() without the optional dbus-next: unknown, naming it (never a
   try {
     fs.cpSync(path.join(root, 'dist', 'portals'), path.join(dir, 'portals'), { recursive: true });
     const script = `require(${JSON.stringify(path.join(dir, 'portals', 'check.js'))}).checkPortals({ busAddress: 'unix:path=${dir}/bus' }).then((c) => console.log(JSON.stringify(c)))`;
-    const r = spawnSync(process.execPath, ['-e', script], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH } });
+    const r = spawnSync(process.execPath, ['-e', script], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH, ...qemuEnv } });
     assert.equal(r.status, 0, `the check must not throw: ${r.stderr}`);
     const c = JSON.parse(r.stdout);
     assert.equal(c.result, 'unknown', JSON.stringify(c));

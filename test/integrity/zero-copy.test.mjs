@@ -15,7 +15,7 @@ import * as os from 'node:os';
 import { loadNative } from '../../dist/native.js';
 import { Guard } from '../../dist/index.js';
 import { copyTestLib, fileKeyOf, flip, waitFor, hooks } from './helpers.mjs';
-import { scaled } from '../time-scale.mjs';
+import { scaled, timeScale } from '../time-scale.mjs';
 
 const PAGE = 4096;
 const linux = process.platform === 'linux';
@@ -271,7 +271,10 @@ for (const firstRead of ['view', 'copy']) test(`writes to code while a paced pas
   const size = 64 * 1024 * 1024;
   fs.writeFileSync(file, crypto.randomBytes(size));
   const start = hooks.mapFileExec(file, size, true);
-  const g = new Guard({ periodMs: 300, cpuBudget: 0.01, sentinelMs: 25, kernel: false, launch: false, firstRead });
+  // The sentinel's walk budget is a share of CPU; under qemu-user (time scale 10) every walk costs ~10x the
+  // CPU, so the share is scaled like the time bounds: the same number of walks fit (the default 0.1 % natively).
+  const sentinelBudget = Math.min(0.01, 0.001 * timeScale);
+  const g = new Guard({ periodMs: 300, cpuBudget: 0.01, sentinelMs: 25, sentinelBudget, kernel: false, launch: false, firstRead });
   try {
     await g.start();
     // The second pass (the view's first) starts at 300 ms and populates for seconds; by 2.5 s the
