@@ -88,8 +88,11 @@ class Watcher : public Napi::ObjectWrap<Watcher>, public SafeMethods<Watcher> {
 
   Napi::Value RemoveWatchJs(const Napi::CallbackInfo& info) {
     if (!info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "removeWatch(wd): wd must be a number");
-    return Napi::Boolean::New(info.Env(),
-                              host_.get() && host_.get()->RemoveWatch(info[0].As<Napi::Number>().Int32Value()));
+    // Int32Value() would wrap 2^32 + 1 to 1 and remove another file's watch: only exact descriptors pass.
+    const double wd = info[0].As<Napi::Number>().DoubleValue();
+    if (!(wd >= 0 && wd <= 2147483647.0) || wd != static_cast<double>(static_cast<int>(wd)))
+      throw Napi::RangeError::New(info.Env(), "removeWatch(wd): wd must be an integer from 0 to 2^31 - 1");
+    return Napi::Boolean::New(info.Env(), host_.get() && host_.get()->RemoveWatch(static_cast<int>(wd)));
   }
 
   Napi::Value StatsJs(const Napi::CallbackInfo& info) {
