@@ -2,9 +2,8 @@
 // Arguments are validated here as well as in TypeScript, so a direct call into the
 // binding with bad input raises a TypeError instead of crashing.
 #include "addon.h"
+#include "addon_args.h"
 #include "harden.h"
-
-#include <cmath>
 
 namespace pg {
 namespace {
@@ -25,48 +24,37 @@ const char* StatusName(StepStatus s) {
   return "unsupported";
 }
 
-[[noreturn]] void ThrowType(Napi::Env env, const char* msg) { throw Napi::TypeError::New(env, msg); }
-
-HardenOptions ParseOptions(Napi::Env env, const Napi::Value& v) {
+// The native half of harden()'s options; src/harden validates them first with the user's names,
+// so these checks guard the binding itself (a caller of the raw binding).
+HardenOptions ParseOptions(const Napi::Value& v) {
   HardenOptions o;
-  if (!v.IsObject() || v.IsArray()) ThrowType(env, "harden: options must be an object");
-  Napi::Object obj = v.As<Napi::Object>();
-
+  Napi::Object obj = ObjectArg(v, "harden: options");
   Napi::Value dry = obj.Get("dryRun");
-  if (!dry.IsUndefined()) {
-    if (!dry.IsBoolean()) ThrowType(env, "harden: options.dryRun must be a boolean");
-    o.dryRun = dry.As<Napi::Boolean>().Value();
-  }
+  if (!dry.IsUndefined()) o.dryRun = BooleanArg(dry, "harden: options.dryRun");
 
   Napi::Value skip = obj.Get("skip");
   if (!skip.IsUndefined()) {
-    if (!skip.IsArray()) ThrowType(env, "harden: options.skip must be an array of step ids");
+    const char* kSkip = "harden: options.skip must be an array of step ids";
+    if (!skip.IsArray()) throw Napi::TypeError::New(v.Env(), kSkip);
     Napi::Array a = skip.As<Napi::Array>();
     for (uint32_t i = 0; i < a.Length(); i++) {
       Napi::Value e = a.Get(i);
-      if (!e.IsString()) ThrowType(env, "harden: options.skip must be an array of step ids");
+      if (!e.IsString()) throw Napi::TypeError::New(v.Env(), kSkip);
       o.skip.push_back(e.As<Napi::String>().Utf8Value());
     }
   }
 
   Napi::Value dacl = obj.Get("dacl");
   if (!dacl.IsUndefined()) {
-    if (!dacl.IsArray()) ThrowType(env, "harden: options.dacl must be an array");
+    if (!dacl.IsArray()) throw Napi::TypeError::New(v.Env(), "harden: options.dacl must be an array");
     Napi::Array a = dacl.As<Napi::Array>();
     for (uint32_t i = 0; i < a.Length(); i++) {
-      Napi::Value e = a.Get(i);
-      if (!e.IsObject()) ThrowType(env, "harden: options.dacl entries must be objects");
-      Napi::Object ace = e.As<Napi::Object>();
-      Napi::Value allow = ace.Get("allow"), sid = ace.Get("sid"), mask = ace.Get("mask");
-      if (!allow.IsBoolean() || !sid.IsString() || !mask.IsNumber())
-        ThrowType(env, "harden: options.dacl entries must be { allow: boolean, sid: string, mask: number }");
-      double m = mask.As<Napi::Number>().DoubleValue();
-      if (!(m >= 1 && m <= 4294967295.0) || std::floor(m) != m)
-        throw Napi::RangeError::New(env, "harden: options.dacl mask must be an integer from 1 to 0xFFFFFFFF");
+      const std::string at = "harden: options.dacl[" + std::to_string(i) + "]";
+      Napi::Object ace = ObjectArg(a.Get(i), at);
       AceSpec s;
-      s.allow = allow.As<Napi::Boolean>().Value();
-      s.sid = sid.As<Napi::String>().Utf8Value();
-      s.mask = static_cast<uint32_t>(m);
+      s.allow = BooleanArg(ace.Get("allow"), at + ".allow");
+      s.sid = StringArg(ace.Get("sid"), at + ".sid");
+      s.mask = static_cast<uint32_t>(IntegerArg(ace.Get("mask"), at + ".mask", 1, 4294967295.0));
       o.dacl.push_back(s);
     }
   }
@@ -76,7 +64,7 @@ HardenOptions ParseOptions(Napi::Env env, const Napi::Value& v) {
 Napi::Value HardenJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   HardenOptions o;
-  if (info.Length() > 0 && !info[0].IsUndefined()) o = ParseOptions(env, info[0]);
+  if (info.Length() > 0 && !info[0].IsUndefined()) o = ParseOptions(info[0]);
   std::vector<StepResult> steps = Harden(o);
   Napi::Array out = Napi::Array::New(env, steps.size());
   for (size_t i = 0; i < steps.size(); i++) {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "addon.h"
+#include "addon_args.h"
 #include "hash/hash.h"
 
 namespace pg {
@@ -34,8 +35,7 @@ std::string Join(const std::vector<std::string>& names) {
 // Resolves an optional backend name; nullptr means the process default.
 const hash::Blake3Kernel* Blake3Backend(const Napi::Env& env, const Napi::Value& v, const char* fn) {
   if (v.IsUndefined()) return nullptr;
-  if (!v.IsString()) throw Napi::TypeError::New(env, std::string(fn) + ": backend must be a string");
-  std::string name = v.As<Napi::String>().Utf8Value();
+  std::string name = StringArg(v, std::string(fn) + ": backend");
   const hash::Blake3Kernel* k = hash::FindBlake3Kernel(name);
   if (!k)
     throw Napi::RangeError::New(env, std::string(fn) + ": unknown blake3 backend \"" + name +
@@ -45,8 +45,7 @@ const hash::Blake3Kernel* Blake3Backend(const Napi::Env& env, const Napi::Value&
 
 const hash::Crc32cKernel* Crc32cBackend(const Napi::Env& env, const Napi::Value& v, const char* fn) {
   if (v.IsUndefined()) return nullptr;
-  if (!v.IsString()) throw Napi::TypeError::New(env, std::string(fn) + ": backend must be a string");
-  std::string name = v.As<Napi::String>().Utf8Value();
+  std::string name = StringArg(v, std::string(fn) + ": backend");
   const hash::Crc32cKernel* k = hash::FindCrc32cKernel(name);
   if (!k)
     throw Napi::RangeError::New(env, std::string(fn) + ": unknown crc32c backend \"" + name +
@@ -60,23 +59,14 @@ Napi::Value Blake3Js(const Napi::CallbackInfo& info) {
   Bytes data = GetBytes(env, info[0], "blake3", "data");
   Napi::Value optsV = info[1];
   Napi::Object opts;
-  if (!optsV.IsUndefined()) {
-    if (!optsV.IsObject() || optsV.IsArray() || optsV.IsTypedArray())
-      throw Napi::TypeError::New(env, "blake3: options must be an object");
-    opts = optsV.As<Napi::Object>();
-  }
+  if (!optsV.IsUndefined()) opts = ObjectArg(optsV, "blake3: options");
   auto field = [&](const char* name) -> Napi::Value { return opts.IsEmpty() ? env.Undefined() : opts.Get(name); };
   const hash::Blake3Kernel* kernel = Blake3Backend(env, field("backend"), "blake3");
 
   size_t outLen = 32;
   Napi::Value outLenV = field("outLen");
-  if (!outLenV.IsUndefined()) {
-    if (!outLenV.IsNumber()) throw Napi::TypeError::New(env, "blake3: options.outLen must be a number");
-    double d = outLenV.As<Napi::Number>().DoubleValue();
-    if (!(d >= 0 && d <= static_cast<double>(kMaxOutLen)) || d != static_cast<double>(static_cast<size_t>(d)))
-      throw Napi::RangeError::New(env, "blake3: options.outLen must be an integer from 0 to 16777216");
-    outLen = static_cast<size_t>(d);
-  }
+  if (!outLenV.IsUndefined())
+    outLen = static_cast<size_t>(IntegerArg(outLenV, "blake3: options.outLen", 0, static_cast<double>(kMaxOutLen)));
 
   Napi::Value keyV = field("key");
   Napi::Value contextV = field("context");
@@ -89,8 +79,7 @@ Napi::Value Blake3Js(const Napi::CallbackInfo& info) {
     if (key.len != 32) throw Napi::RangeError::New(env, "blake3: options.key must be 32 bytes long");
     hasher = hash::Blake3::Keyed(key.data, kernel);
   } else if (!contextV.IsUndefined()) {
-    if (!contextV.IsString()) throw Napi::TypeError::New(env, "blake3: options.context must be a string");
-    std::string context = contextV.As<Napi::String>().Utf8Value();  // UTF-8, as the spec says
+    std::string context = StringArg(contextV, "blake3: options.context");  // UTF-8, as the spec says
     hasher = hash::Blake3::DeriveKey(reinterpret_cast<const uint8_t*>(context.data()), context.size(), kernel);
   }
   // Re-read the data pointer: option getters can run user code, but cannot detach a Uint8Array
@@ -106,16 +95,13 @@ Napi::Value Blake3Js(const Napi::CallbackInfo& info) {
 Napi::Value HashPagesJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Bytes data = GetBytes(env, info[0], "hashPages", "data");
-  if (!info[1].IsString()) throw Napi::TypeError::New(env, "hashPages: mode must be 'blake3' or 'fast'");
-  std::string mode = info[1].As<Napi::String>().Utf8Value();
-  if (mode != "blake3" && mode != "fast")
-    throw Napi::RangeError::New(env, "hashPages: mode must be 'blake3' or 'fast'");
+  const bool blake3 = ChoiceArg(info[1], "hashPages: mode", {"blake3", "fast"}) == 0;
   if (data.len % hash::kPageSize != 0)
     throw Napi::RangeError::New(env,
                                 "hashPages: data length " + std::to_string(data.len) + " is not a multiple of 4096");
   const size_t pages = data.len / hash::kPageSize;
   Napi::Buffer<uint8_t> out;
-  if (mode == "blake3") {
+  if (blake3) {
     const hash::Blake3Kernel* k = Blake3Backend(env, info[2], "hashPages");
     out = Napi::Buffer<uint8_t>::New(env, pages * hash::kDigestSize);
     hash::Blake3Pages(k, data.data, pages, out.Data());

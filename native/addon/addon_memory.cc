@@ -2,31 +2,22 @@
 #include <cstring>
 
 #include "addon.h"
+#include "addon_args.h"
 #include "canary.h"
 #include "memory.h"
 
 namespace pg {
 namespace {
 
-uintptr_t ToAddress(const Napi::Value& v, const char* what) {
-  if (!v.IsBigInt()) throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a bigint address");
-  bool lossless = false;
-  uint64_t a = v.As<Napi::BigInt>().Uint64Value(&lossless);
-  if (!lossless) throw Napi::RangeError::New(v.Env(), std::string(what) + " is not a valid address");
-  return static_cast<uintptr_t>(a);
-}
+uintptr_t AddressArg(const Napi::Value& v) { return static_cast<uintptr_t>(BigU64Arg(v, "address")); }
 
-size_t ToLength(const Napi::Value& v, size_t max) {
-  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), "length must be a number");
-  double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= 0) || d > static_cast<double>(max) || d != static_cast<double>(static_cast<uint64_t>(d)))
-    throw Napi::RangeError::New(v.Env(), "length must be an integer from 0 to " + std::to_string(max));
-  return static_cast<size_t>(d);
+size_t LengthArg(const Napi::Value& v, size_t max) {
+  return static_cast<size_t>(IntegerArg(v, "length", 0, static_cast<double>(max)));
 }
 
 Napi::Value ReadMemory(const Napi::CallbackInfo& info) {
-  uintptr_t addr = ToAddress(info[0], "address");
-  size_t len = ToLength(info[1], 64u << 20);
+  uintptr_t addr = AddressArg(info[0]);
+  size_t len = LengthArg(info[1], 64u << 20);
   std::vector<uint8_t> buf(len);
   int err = 0;
   size_t n = SafeRead(addr, buf.data(), len, &err);
@@ -35,8 +26,8 @@ Napi::Value ReadMemory(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value ResidencyJs(const Napi::CallbackInfo& info) {
-  uintptr_t addr = ToAddress(info[0], "address");
-  size_t len = ToLength(info[1], size_t(1) << 40);
+  uintptr_t addr = AddressArg(info[0]);
+  size_t len = LengthArg(info[1], size_t(1) << 40);
   std::vector<uint8_t> out;
   int err = 0;
   if (!Residency(addr, len, &out, &err)) return info.Env().Null();
@@ -57,8 +48,8 @@ Napi::Value OpenPagemapJs(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value PagemapStatesJs(const Napi::CallbackInfo& info) {
-  uintptr_t addr = ToAddress(info[0], "address");
-  size_t len = ToLength(info[1], size_t(1) << 40);
+  uintptr_t addr = AddressArg(info[0]);
+  size_t len = LengthArg(info[1], size_t(1) << 40);
   std::vector<uint8_t> out;
   int err = 0;
   if (!PagemapStates(addr, len, &out, &err)) return info.Env().Null();

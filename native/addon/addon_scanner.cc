@@ -20,6 +20,7 @@
 #include <memory>
 
 #include "addon.h"
+#include "addon_args.h"
 #include "scanner.h"
 
 namespace pg {
@@ -87,28 +88,7 @@ class EnvHook {
 };
 
 hash::Mode ParseMode(const Napi::Value& v) {
-  if (!v.IsString()) throw Napi::TypeError::New(v.Env(), "mode must be 'blake3' or 'fast'");
-  std::string s = v.As<Napi::String>().Utf8Value();
-  if (s == "blake3") return hash::Mode::Blake3;
-  if (s == "fast") return hash::Mode::Fast;
-  throw Napi::RangeError::New(v.Env(), "mode must be 'blake3' or 'fast', got '" + s + "'");
-}
-
-uintptr_t BigAddr(const Napi::Value& v, const char* what) {
-  if (!v.IsBigInt()) throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a bigint");
-  bool lossless = false;
-  uint64_t a = v.As<Napi::BigInt>().Uint64Value(&lossless);
-  if (!lossless) throw Napi::RangeError::New(v.Env(), std::string(what) + " is out of range");
-  return static_cast<uintptr_t>(a);
-}
-
-// A non-negative integer below 2^53 (a JS number that is exact).
-uint64_t Count(const Napi::Value& v, const char* what) {
-  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a number");
-  double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= 0 && d <= 9007199254740991.0) || d != static_cast<double>(static_cast<uint64_t>(d)))
-    throw Napi::RangeError::New(v.Env(), std::string(what) + " must be a non-negative integer");
-  return static_cast<uint64_t>(d);
+  return ChoiceArg(v, "mode", {"blake3", "fast"}) == 0 ? hash::Mode::Blake3 : hash::Mode::Fast;
 }
 
 [[noreturn]] void TooLarge(Napi::Env env, const std::string& what, uint64_t bytes) {
@@ -129,11 +109,9 @@ std::vector<ScanRegion> ParseRanges(const Napi::Value& v) {
   std::vector<ScanRegion> out(arr.Length());
   uint64_t total = 0;
   for (uint32_t i = 0; i < arr.Length(); ++i) {
-    Napi::Value e = arr.Get(i);
-    if (!e.IsObject()) throw Napi::TypeError::New(v.Env(), "regions[" + std::to_string(i) + "] must be an object");
-    Napi::Object o = e.As<Napi::Object>();
-    out[i].start = BigAddr(o.Get("start"), "region start");
-    out[i].end = BigAddr(o.Get("end"), "region end");
+    Napi::Object o = ObjectArg(arr.Get(i), "regions[" + std::to_string(i) + "]");
+    out[i].start = BigU64Arg(o.Get("start"), "region start");
+    out[i].end = BigU64Arg(o.Get("end"), "region end");
     if (out[i].end <= out[i].start || (out[i].start % hash::kPageSize) || (out[i].end % hash::kPageSize))
       throw Napi::RangeError::New(v.Env(),
                                   "regions[" + std::to_string(i) + "] must be a non-empty, 4096-aligned range");
@@ -150,13 +128,10 @@ std::vector<PassRegion> ParsePassRegions(const Napi::Value& v) {
   std::vector<PassRegion> out(ranges.size());
   for (uint32_t i = 0; i < ranges.size(); ++i) {
     Napi::Object o = arr.Get(i).As<Napi::Object>();
-    Napi::Value key = o.Get("fileKey");
-    if (!key.IsString())
-      throw Napi::TypeError::New(v.Env(), "regions[" + std::to_string(i) + "].fileKey must be a string");
     out[i].start = ranges[i].start;
     out[i].end = ranges[i].end;
-    out[i].fileKey = key.As<Napi::String>().Utf8Value();
-    out[i].fileOffset = Count(o.Get("fileOffset"), "fileOffset");
+    out[i].fileKey = StringArg(o.Get("fileKey"), "regions[" + std::to_string(i) + "].fileKey");
+    out[i].fileOffset = CountArg(o.Get("fileOffset"), "fileOffset");
     if (out[i].fileOffset % hash::kPageSize) throw Napi::RangeError::New(v.Env(), "fileOffset must be 4096-aligned");
     out[i].compareDisk = o.Get("compareDisk").ToBoolean().Value();
   }
@@ -324,17 +299,13 @@ class Scanner : public Napi::ObjectWrap<Scanner>, public SafeMethods<Scanner> {
     Napi::Env env = info.Env();
     std::vector<ScanRegion> regions = ParseRanges(info[0]);
     SweepOptions opts;
-    if (!info[1].IsObject()) throw Napi::TypeError::New(env, "options must be an object");
-    Napi::Object o = info[1].As<Napi::Object>();
+    Napi::Object o = ObjectArg(info[1], "options");
     opts.mode = ParseMode(o.Get("mode"));
     opts.residentOnly = o.Get("residentOnly").ToBoolean().Value();
     opts.cpuFraction = ParseFraction(o.Get("cpuFraction"));
     Napi::Value batch = o.Get("batchPages");
     if (!batch.IsUndefined()) {
-      if (!batch.IsNumber()) throw Napi::TypeError::New(env, "batchPages must be a number");
-      int64_t b = batch.As<Napi::Number>().Int64Value();
-      if (b < 1 || b > 1024) throw Napi::RangeError::New(env, "batchPages must be from 1 to 1024");
-      opts.batchPages = static_cast<size_t>(b);
+      opts.batchPages = static_cast<size_t>(IntegerArg(batch, "batchPages", 1, 1024));
     }
     CancelToken* cancel = &threads_->pass.cancelToken();
     return Submit(env, [regions, opts, cancel]() {
@@ -369,19 +340,14 @@ class Scanner : public Napi::ObjectWrap<Scanner>, public SafeMethods<Scanner> {
 
   static double ParseFraction(const Napi::Value& v) {
     if (v.IsUndefined()) return 0;
-    if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), "cpuFraction must be a number");
-    double f = v.As<Napi::Number>().DoubleValue();
-    if (!(f >= 0 && f <= 1)) throw Napi::RangeError::New(v.Env(), "cpuFraction must be between 0 and 1");
-    return f;
+    return NumberArg(v, "cpuFraction", 0, 1);
   }
 
   static firstread::Force ParseFirstRead(Napi::Value v) {
     if (v.IsUndefined()) return firstread::Force::kAuto;
-    const std::string s = v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string();
-    if (s == "auto") return firstread::Force::kAuto;
-    if (s == "view") return firstread::Force::kView;
-    if (s == "copy") return firstread::Force::kCopy;
-    throw Napi::TypeError::New(v.Env(), "firstRead must be 'auto', 'view' or 'copy'");
+    static constexpr firstread::Force kForces[] = {firstread::Force::kAuto, firstread::Force::kView,
+                                                   firstread::Force::kCopy};
+    return kForces[ChoiceArg(v, "firstRead", {"auto", "view", "copy"})];
   }
 
   // The digests as a Buffer that owns the worker's memory: a multi-MiB copy on the JS thread costs a
@@ -398,8 +364,7 @@ class Scanner : public Napi::ObjectWrap<Scanner>, public SafeMethods<Scanner> {
   Napi::Value PassJs(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     std::vector<PassRegion> regions = ParsePassRegions(info[0]);
-    if (!info[1].IsObject()) throw Napi::TypeError::New(env, "options must be an object");
-    Napi::Object o = info[1].As<Napi::Object>();
+    Napi::Object o = ObjectArg(info[1], "options");
     PassOptions opts;
     opts.mode = ParseMode(o.Get("mode"));
     opts.residentOnly = o.Get("residentOnly").ToBoolean().Value();
@@ -413,11 +378,9 @@ class Scanner : public Napi::ObjectWrap<Scanner>, public SafeMethods<Scanner> {
       if (!watch.IsArray()) throw Napi::TypeError::New(env, "watch must be an array");
       Napi::Array w = watch.As<Napi::Array>();
       for (uint32_t i = 0; i < w.Length(); ++i) {
-        Napi::Value e = w.Get(i);
-        if (!e.IsObject() || !e.As<Napi::Object>().Get("fileKey").IsString())
-          throw Napi::TypeError::New(env, "watch entries must be { fileKey: string, filePage: number }");
-        opts.watch.push_back({e.As<Napi::Object>().Get("fileKey").As<Napi::String>().Utf8Value(),
-                              Count(e.As<Napi::Object>().Get("filePage"), "filePage")});
+        Napi::Object entry = ObjectArg(w.Get(i), "watch[" + std::to_string(i) + "]");
+        opts.watch.push_back({StringArg(entry.Get("fileKey"), "watch[" + std::to_string(i) + "].fileKey"),
+                              CountArg(entry.Get("filePage"), "watch[" + std::to_string(i) + "].filePage")});
       }
     }
     std::shared_ptr<Engine> engine = shared_->engine;
@@ -462,21 +425,18 @@ class Scanner : public Napi::ObjectWrap<Scanner>, public SafeMethods<Scanner> {
   // adoptFile(fileKey, fd) -> { ok, errno? }: the engine keeps a duplicate; the caller closes fd.
   Napi::Value AdoptFileJs(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!info[0].IsString()) throw Napi::TypeError::New(env, "fileKey must be a string");
-    std::string key = info[0].As<Napi::String>().Utf8Value();
-    uint64_t fd = Count(info[1], "fd");
-    if (fd > 0x7fffffff) throw Napi::RangeError::New(env, "fd is out of range");
+    std::string key = StringArg(info[0], "fileKey");
+    const int fd = FdArg(info[1]);
     int err = 0;
     Napi::Object o = Napi::Object::New(env);
-    bool ok = !shared_->closed && shared_->engine->files.Adopt(key, static_cast<int>(fd), &err);
+    bool ok = !shared_->closed && shared_->engine->files.Adopt(key, fd, &err);
     o.Set("ok", ok);
     if (!ok) o.Set("errno", shared_->closed ? EBADF : err);
     return o;
   }
 
   Napi::Value DropFileJs(const Napi::CallbackInfo& info) {
-    if (!info[0].IsString()) throw Napi::TypeError::New(info.Env(), "fileKey must be a string");
-    shared_->engine->files.Drop(info[0].As<Napi::String>().Utf8Value());
+    shared_->engine->files.Drop(StringArg(info[0], "fileKey"));
     return info.Env().Undefined();
   }
 
@@ -499,16 +459,14 @@ class Scanner : public Napi::ObjectWrap<Scanner>, public SafeMethods<Scanner> {
   }
 
   Napi::Value HasBaselineJs(const Napi::CallbackInfo& info) {
-    if (!info[0].IsString()) throw Napi::TypeError::New(info.Env(), "fileKey must be a string");
-    return Napi::Boolean::New(info.Env(), shared_->engine->store.Has(info[0].As<Napi::String>().Utf8Value()));
+    return Napi::Boolean::New(info.Env(), shared_->engine->store.Has(StringArg(info[0], "fileKey")));
   }
 
   // pageCacheDigests(fileKey, firstPage, pages) -> Buffer of 16 bytes per page, zero = unknown.
   Napi::Value PageCacheDigestsJs(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!info[0].IsString()) throw Napi::TypeError::New(env, "fileKey must be a string");
-    std::string key = info[0].As<Napi::String>().Utf8Value();
-    uint64_t first = Count(info[1], "firstPage"), pages = Count(info[2], "pages");
+    std::string key = StringArg(info[0], "fileKey");
+    uint64_t first = CountArg(info[1], "firstPage"), pages = CountArg(info[2], "pages");
     // Compared as a page count: pages * 4096 wraps for pages >= 2^52 and would pass.
     if (pages > kMaxJobBytes / kPageSize)
       throw Napi::RangeError::New(env, "pages is " + std::to_string(pages) + "; at most " +
@@ -526,14 +484,10 @@ class Scanner : public Napi::ObjectWrap<Scanner>, public SafeMethods<Scanner> {
     if (sentinel_) throw Napi::Error::New(env, "the sentinel is already running");
     std::vector<PassRegion> regions = ParsePassRegions(info[0]);
     hash::Mode mode = ParseMode(info[1]);
-    if (!info[2].IsNumber() || !info[3].IsNumber() || !info[4].IsFunction())
-      throw Napi::TypeError::New(env, "startSentinel(regions, mode, periodMs, budget, onReport)");
-    double periodMs = info[2].As<Napi::Number>().DoubleValue(), budget = info[3].As<Napi::Number>().DoubleValue();
-    if (!(periodMs >= 10 && periodMs <= 3600000))
-      throw Napi::RangeError::New(env, "periodMs must be from 10 to 3600000");
-    if (!(budget > 0 && budget <= 1)) throw Napi::RangeError::New(env, "budget must be in (0, 1]");
+    const double periodMs = PeriodMsArg(info[2]), budget = BudgetArg(info[3]);
+    Napi::Function onReport = FunctionArg(info[4], "onReport");
     auto run = std::make_unique<SentinelRun>();
-    run->tsfn = MakeTsfn(env, info[4].As<Napi::Function>(), "procguard-sentinel");  // never keeps the process alive
+    run->tsfn = MakeTsfn(env, onReport, "procguard-sentinel");  // never keeps the process alive
     std::shared_ptr<TsfnBox> tsfn = run->tsfn;
     run->loop = std::make_shared<SentinelLoop>(
         shared_->engine, mode, static_cast<uint64_t>(periodMs * 1e6), budget, [tsfn](SentinelReport report) {
@@ -595,10 +549,9 @@ class Scanner : public Napi::ObjectWrap<Scanner>, public SafeMethods<Scanner> {
 
   Napi::Value HashFileJs(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    const uint64_t fdNum = Count(info[0], "fd"), offset = Count(info[1], "offset"), length = Count(info[2], "length");
-    if (fdNum > 0x7fffffff) throw Napi::RangeError::New(env, "fd is out of range");
+    const int fd = FdArg(info[0]);
+    const uint64_t offset = CountArg(info[1], "offset"), length = CountArg(info[2], "length");
     if (length > kMaxJobBytes) TooLarge(env, "length", length);
-    const int fd = static_cast<int>(fdNum);
     hash::Mode mode = ParseMode(info[3]);
     return Submit(env, [fd, offset, length, mode]() {
       auto digests = std::make_shared<std::vector<uint8_t>>();

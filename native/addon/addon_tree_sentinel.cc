@@ -9,6 +9,7 @@
 #include <cstring>
 #include <memory>
 
+#include "addon_args.h"
 #include "addon_loop.h"
 #include "addon_tree.h"
 #include "tree_sentinel.h"
@@ -16,21 +17,9 @@
 namespace pg {
 namespace {
 
-uint64_t StartArg(const Napi::Value& v) {
-  if (!v.IsBigInt()) throw Napi::TypeError::New(v.Env(), "startTicks must be a bigint");
-  bool lossless = false;
-  uint64_t x = v.As<Napi::BigInt>().Uint64Value(&lossless);
-  if (!lossless) throw Napi::RangeError::New(v.Env(), "startTicks out of range");
-  return x;
-}
+uint64_t StartArg(const Napi::Value& v) { return BigU64Arg(v, "startTicks"); }
 
-int PidArg(const Napi::Value& v) {
-  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), "pid must be a number");
-  double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= 1 && d <= 4194304) || d != static_cast<double>(static_cast<int>(d)))
-    throw Napi::RangeError::New(v.Env(), "pid must be an integer from 1 to 4194304");
-  return static_cast<int>(d);
-}
+int PidArg(const Napi::Value& v) { return static_cast<int>(IntegerArg(v, "pid", 1, 4194304)); }  // PID_MAX_LIMIT
 
 Napi::Object EventObject(Napi::Env env, const TreeSentinelEvent& e) {
   Napi::Object o = Napi::Object::New(env);
@@ -70,17 +59,10 @@ class TreeSentinelJs : public Napi::ObjectWrap<TreeSentinelJs>, public SafeMetho
 
   explicit TreeSentinelJs(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TreeSentinelJs>(info) {
     Napi::Env env = info.Env();
-    if (!info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber() || !info[3].IsFunction())
-      throw Napi::TypeError::New(env, "new TreeSentinel(periodMs, threadSlices, budget, onReport)");
-    const double periodMs = info[0].As<Napi::Number>().DoubleValue();
-    const double slices = info[1].As<Napi::Number>().DoubleValue();
-    const double budget = info[2].As<Napi::Number>().DoubleValue();
-    if (!(periodMs >= 10 && periodMs <= 3600000))
-      throw Napi::RangeError::New(env, "periodMs must be from 10 to 3600000");
-    if (!(slices >= 1 && slices <= 100)) throw Napi::RangeError::New(env, "threadSlices must be from 1 to 100");
-    if (!(budget > 0 && budget <= 1)) throw Napi::RangeError::New(env, "budget must be in (0, 1]");
-    const uint64_t periodNs = static_cast<uint64_t>(periodMs * 1e6);
-    host_.Start(env, info[3].As<Napi::Function>(), "procguard-tree", [&](Napi::ThreadSafeFunction tsfn) {
+    const uint64_t periodNs = static_cast<uint64_t>(PeriodMsArg(info[0]) * 1e6);
+    const int64_t slices = IntegerArg(info[1], "threadSlices", 1, 100);
+    const double budget = BudgetArg(info[2]);
+    host_.Start(env, FunctionArg(info[3], "onReport"), "procguard-tree", [&](Napi::ThreadSafeFunction tsfn) {
       return std::make_unique<TreeSentinel>(
           periodNs, static_cast<uint32_t>(slices), budget,
           [tsfn](std::vector<TreeSentinelEvent> events) { PostReport(tsfn, std::move(events), EventsObject); });

@@ -4,6 +4,7 @@
 // close(), by the destructor, and by an environment cleanup hook (worker.terminate() or exit
 // without close() must never leave it calling into a torn-down environment).
 #include "addon.h"
+#include "addon_args.h"
 
 #if defined(__linux__)
 #include <cstring>
@@ -43,13 +44,8 @@ class Watcher : public Napi::ObjectWrap<Watcher>, public SafeMethods<Watcher> {
 
   explicit Watcher(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Watcher>(info) {
     Napi::Env env = info.Env();
-    if (!info[0].IsNumber() || !info[1].IsFunction())
-      throw Napi::TypeError::New(env, "new Watcher(periodMs, onReport)");
-    double periodMs = info[0].As<Napi::Number>().DoubleValue();
-    if (!(periodMs >= 10 && periodMs <= 3600000))
-      throw Napi::RangeError::New(env, "periodMs must be from 10 to 3600000");
-    const uint64_t periodNs = static_cast<uint64_t>(periodMs * 1e6);
-    host_.Start(env, info[1].As<Napi::Function>(), "procguard-watch", [&](Napi::ThreadSafeFunction tsfn) {
+    const uint64_t periodNs = static_cast<uint64_t>(PeriodMsArg(info[0]) * 1e6);
+    host_.Start(env, FunctionArg(info[1], "onReport"), "procguard-watch", [&](Napi::ThreadSafeFunction tsfn) {
       return std::make_unique<WatchLoop>(periodNs,
                                          [tsfn](WatchReport rep) { PostReport(tsfn, std::move(rep), ReportObject); });
     });
@@ -60,8 +56,7 @@ class Watcher : public Napi::ObjectWrap<Watcher>, public SafeMethods<Watcher> {
  private:
   Napi::Value AddWatchJs(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!info[0].IsString()) throw Napi::TypeError::New(env, "addWatch(path): path must be a string");
-    std::string path = info[0].As<Napi::String>().Utf8Value();
+    std::string path = StringArg(info[0], "addWatch(path): path");
     if (path.empty() || path.find('\0') != std::string::npos)
       throw Napi::TypeError::New(env, "addWatch(path): bad path");
     Napi::Object o = Napi::Object::New(env);
@@ -87,11 +82,8 @@ class Watcher : public Napi::ObjectWrap<Watcher>, public SafeMethods<Watcher> {
   }
 
   Napi::Value RemoveWatchJs(const Napi::CallbackInfo& info) {
-    if (!info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "removeWatch(wd): wd must be a number");
-    // Int32Value() would wrap 2^32 + 1 to 1 and remove another file's watch: only exact descriptors pass.
-    const double wd = info[0].As<Napi::Number>().DoubleValue();
-    if (!(wd >= 0 && wd <= 2147483647.0) || wd != static_cast<double>(static_cast<int>(wd)))
-      throw Napi::RangeError::New(info.Env(), "removeWatch(wd): wd must be an integer from 0 to 2^31 - 1");
+    // Exact descriptors only (IntegerArg): Int32Value() would wrap 2^32 + 1 to 1 and remove another file's watch.
+    const int64_t wd = IntegerArg(info[0], "removeWatch(wd): wd", 0, 2147483647.0);
     return Napi::Boolean::New(info.Env(), host_.get() && host_.get()->RemoveWatch(static_cast<int>(wd)));
   }
 

@@ -2,7 +2,7 @@
 // The table comes from build-addon.mjs's generated assembly: one name and one pointer per function, the
 // pointers on pages of their own (section .pgimp) that are made read-only once filled, as a loader
 // makes an import address table.
-#include <windows.h>
+#include "platform/win32.h"
 #include <psapi.h>
 
 #include <algorithm>

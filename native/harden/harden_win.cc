@@ -40,13 +40,7 @@
 //
 // Run under Wine with the official node.exe by `npm run test:windows` (test/windows/); Wine
 // deviations are listed in docs/platforms.md.
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#ifndef NOMINMAX
-#define NOMINMAX
-#endif
-#include <windows.h>
+#include "platform/win32.h"
 #include <aclapi.h>
 #include <sddl.h>
 #include <tlhelp32.h>

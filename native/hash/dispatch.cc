@@ -22,7 +22,7 @@
 #elif defined(__APPLE__)
 #include <sys/sysctl.h>
 #elif defined(_WIN32)
-#include <windows.h>
+#include "platform/win32.h"
 #endif
 #endif
 

@@ -20,13 +20,7 @@
 //   alone would miss.
 #include <uv.h>  // first: it includes winsock2.h, which must precede windows.h
 
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#ifndef NOMINMAX
-#define NOMINMAX
-#endif
-#include <windows.h>
+#include "platform/win32.h"
 #include <psapi.h>
 
 #include <errno.h>

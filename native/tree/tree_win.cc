@@ -2,7 +2,7 @@
 // creation time, each one's command line and sandbox facts, and the main module's code compared with
 // its file. ntdll's NtQueryInformationProcess and the newer kernel32 calls are looked up at run time,
 // so the addon's import table stays KERNEL32/ADVAPI32/msvcrt (test/package/pack.test.mjs).
-#include <windows.h>
+#include "platform/win32.h"
 #include <psapi.h>
 #include <tlhelp32.h>
 #include <winternl.h>
