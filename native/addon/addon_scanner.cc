@@ -4,13 +4,7 @@
 // (TSFN) and settles a Promise; the TSFN is unref'd whenever no job is pending, so an idle scanner
 // never keeps the process alive.
 //
-// Lifetimes. Every TSFN has its own state (TsfnBox): its finalizer marks that box only, and it is
-// released at most once. Threads that call a TSFN are stopped and joined by an environment cleanup
-// hook registered *after* that TSFN was created: hooks run in reverse order of registration, so the
-// threads are gone before Node finalizes the TSFN at environment teardown (worker.terminate(), an
-// embedder destroying its environment), and no thread can call into a freed TSFN. close() and the
-// destructor stop them the same way and remove the hooks. Callbacks into JS run only with a live
-// environment and catch every exception: nothing unwinds into Node's C frames (std::terminate).
+// Lifetimes: addon_async.h (the job threads are a JobQueue, the sentinel a LoopHost).
 #include <errno.h>
 
 #include <algorithm>
@@ -21,71 +15,11 @@
 
 #include "addon.h"
 #include "addon_args.h"
+#include "addon_async.h"
 #include "scanner.h"
 
 namespace pg {
 namespace {
-
-struct Completion {
-  uint64_t id = 0;
-  std::string error;                            // non-empty: reject with this message
-  std::function<Napi::Value(Napi::Env)> build;  // resolve with build(env)
-};
-
-// One thread-safe function and whether Node has finalized it (then it must not be touched).
-struct TsfnBox {
-  Napi::ThreadSafeFunction fn;
-  std::atomic<bool> finalized{false};
-  bool released = false;  // JS thread only
-  void Release() {
-    if (released || finalized.load()) return;
-    released = true;
-    fn.Release();
-  }
-};
-
-std::shared_ptr<TsfnBox> MakeTsfn(Napi::Env env, Napi::Function fn, const char* name) {
-  auto box = std::make_shared<TsfnBox>();
-  std::weak_ptr<TsfnBox> weak = box;
-  box->fn = Napi::ThreadSafeFunction::New(env, fn, name, 0, 1, [weak](Napi::Env) {
-    if (auto b = weak.lock()) b->finalized = true;
-  });
-  box->fn.Unref(env);
-  return box;
-}
-
-// An environment cleanup hook that runs `stop` once, unless removed first (JS thread only).
-class EnvHook {
- public:
-  EnvHook(napi_env env, std::function<void()> stop) : env_(env), state_(new State{std::move(stop), false}) {
-    if (napi_add_env_cleanup_hook(env, &EnvHook::Run, state_) != napi_ok) {
-      delete state_;
-      state_ = nullptr;
-    }
-  }
-  ~EnvHook() { Remove(); }
-  EnvHook(const EnvHook&) = delete;
-  EnvHook& operator=(const EnvHook&) = delete;
-  void Remove() {
-    if (!state_) return;
-    if (!state_->ran) napi_remove_env_cleanup_hook(env_, &EnvHook::Run, state_);
-    delete state_;
-    state_ = nullptr;
-  }
-
- private:
-  struct State {
-    std::function<void()> stop;
-    bool ran;
-  };
-  static void Run(void* arg) {
-    auto* s = static_cast<State*>(arg);
-    s->ran = true;
-    s->stop();
-  }
-  napi_env env_;
-  State* state_;
-};
 
 hash::Mode ParseMode(const Napi::Value& v) {
   return ChoiceArg(v, "mode", {"blake3", "fast"}) == 0 ? hash::Mode::Blake3 : hash::Mode::Fast;
@@ -173,35 +107,24 @@ Napi::Array ChangesToJs(Napi::Env env, const std::vector<Change>& changes) {
 }
 
 // Everything the threads share with the JS thread.
-struct Shared {
-  std::shared_ptr<Engine> engine = std::make_shared<Engine>();
-  std::shared_ptr<TsfnBox> jobs;
-  std::map<uint64_t, Napi::Promise::Deferred> pending;  // JS thread only
-  uint64_t nextId = 1;
-  bool closed = false;
-};
-
-// The job threads; stopped by close(), the destructor or the environment cleanup hook.
-struct Threads {
-  Worker pass{"procguard-scan"};
-  Worker priority{"procguard-scan2"};
-  void Stop() {
-    pass.Stop();
-    priority.Stop();
+// The sentinel's report: { changes, matched: [{ fileKey, filePage }] }.
+Napi::Value SentinelReportToJs(Napi::Env env, const SentinelReport& r) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("changes", ChangesToJs(env, r.changes));
+  Napi::Array matched = Napi::Array::New(env, r.matched.size());
+  for (size_t i = 0; i < r.matched.size(); ++i) {
+    Napi::Object m = Napi::Object::New(env);
+    m.Set("fileKey", r.matched[i].fileKey);
+    m.Set("filePage", static_cast<double>(r.matched[i].filePage));
+    matched.Set(static_cast<uint32_t>(i), m);
   }
-};
+  o.Set("matched", matched);
+  return o;
+}
 
-// The sentinel of one start: its loop, its own TSFN and its own cleanup hook.
-struct SentinelRun {
-  std::shared_ptr<TsfnBox> tsfn;
-  std::shared_ptr<SentinelLoop> loop;
-  std::unique_ptr<EnvHook> hook;
-  void Stop() {
-    if (hook) hook->Remove();
-    if (loop) loop->Stop();  // joins: no report is produced after this
-    if (tsfn) tsfn->Release();
-  }
-};
+// The job threads: full passes on one; short priority jobs (checkFiles) on the other, so they
+// never wait behind a paced pass.
+constexpr size_t kPassThread = 0, kPriorityThread = 1;
 
 class Scanner : public Napi::ObjectWrap<Scanner>, public SafeMethods<Scanner> {
  public:
@@ -227,72 +150,15 @@ class Scanner : public Napi::ObjectWrap<Scanner>, public SafeMethods<Scanner> {
   explicit Scanner(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Scanner>(info) {
     Napi::Env env = info.Env();
     ConvertExceptions(env, kName, [&] {  // thread creation can throw std::system_error
-      shared_ = std::make_shared<Shared>();
-      shared_->jobs = MakeTsfn(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "procguard-scanner");
-      threads_ = std::make_shared<Threads>();
-      std::shared_ptr<Threads> threads = threads_;
-      hook_ =
-          std::make_unique<EnvHook>(env, [threads] { threads->Stop(); });  // after the TSFN: runs before its teardown
+      jobs_ = std::make_unique<JobQueue>(env, "scanner", std::vector<const char*>{"procguard-scan", "procguard-scan2"});
     });
   }
 
   ~Scanner() override { Shutdown(); }
 
  private:
-  // Queues `work` on the pass or priority thread; its Completion settles the returned promise.
   Napi::Value Submit(Napi::Env env, std::function<Completion()> work, bool priority = false) {
-    auto deferred = Napi::Promise::Deferred::New(env);
-    if (shared_->closed) {
-      deferred.Reject(Napi::Error::New(env, "scanner is closed").Value());
-      return deferred.Promise();
-    }
-    uint64_t id = shared_->nextId++;
-    if (shared_->pending.empty()) shared_->jobs->fn.Ref(env);
-    shared_->pending.emplace(id, deferred);
-    std::shared_ptr<Shared> shared = shared_;
-    (priority ? threads_->priority : threads_->pass).Post([shared, id, work]() {
-      auto* done = new Completion();
-      try {
-        *done = work();
-      } catch (const std::exception& e) {
-        *done = Completion();
-        done->error = std::string("scanner job failed: ") + e.what();
-      } catch (...) {
-        *done = Completion();
-        done->error = "scanner job failed";
-      }
-      done->id = id;
-      napi_status st = shared->jobs->fn.BlockingCall(done, [shared](Napi::Env env, Napi::Function, Completion* c) {
-        std::unique_ptr<Completion> owned(c);
-        if (env == nullptr) return;  // the environment is being torn down (worker.terminate())
-        try {
-          Settle(env, *shared, *c);
-        } catch (...) {
-          // The environment is going away (terminated worker): nothing left to settle.
-        }
-      });
-      if (st != napi_ok) delete done;  // the function is closing (scanner closed, environment torn down)
-    });
-    return deferred.Promise();
-  }
-
-  static void Settle(Napi::Env env, Shared& shared, const Completion& c) {
-    auto it = shared.pending.find(c.id);
-    if (it == shared.pending.end()) return;  // rejected by close()
-    Napi::Promise::Deferred d = it->second;
-    shared.pending.erase(it);
-    if (shared.pending.empty() && !shared.closed) shared.jobs->fn.Unref(env);
-    if (!c.error.empty()) {
-      d.Reject(Napi::Error::New(env, c.error).Value());
-      return;
-    }
-    try {
-      d.Resolve(c.build(env));
-    } catch (const Napi::Error& e) {
-      d.Reject(e.Value());
-    } catch (const std::exception& e) {  // bad_alloc building the result: reject, never leave it pending
-      d.Reject(Napi::Error::New(env, std::string("scanner result failed: ") + e.what()).Value());
-    }
+    return jobs_->Submit(env, std::move(work), priority ? kPriorityThread : kPassThread);
   }
 
   Napi::Value SweepJs(const Napi::CallbackInfo& info) {
@@ -307,7 +173,7 @@ class Scanner : public Napi::ObjectWrap<Scanner>, public SafeMethods<Scanner> {
     if (!batch.IsUndefined()) {
       opts.batchPages = static_cast<size_t>(IntegerArg(batch, "batchPages", 1, 1024));
     }
-    CancelToken* cancel = &threads_->pass.cancelToken();
+    CancelToken* cancel = &jobs_->cancelToken(kPassThread);
     return Submit(env, [regions, opts, cancel]() {
       auto result = std::make_shared<SweepResult>(Sweep(regions, opts, *cancel));
       Completion c;
@@ -383,8 +249,8 @@ class Scanner : public Napi::ObjectWrap<Scanner>, public SafeMethods<Scanner> {
                               CountArg(entry.Get("filePage"), "watch[" + std::to_string(i) + "].filePage")});
       }
     }
-    std::shared_ptr<Engine> engine = shared_->engine;
-    CancelToken* cancel = priority ? &threads_->priority.cancelToken() : &threads_->pass.cancelToken();
+    std::shared_ptr<Engine> engine = engine_;
+    CancelToken* cancel = &jobs_->cancelToken(priority ? kPriorityThread : kPassThread);
     return Submit(
         env,
         [engine, regions, opts, cancel]() {
@@ -429,14 +295,14 @@ class Scanner : public Napi::ObjectWrap<Scanner>, public SafeMethods<Scanner> {
     const int fd = FdArg(info[1]);
     int err = 0;
     Napi::Object o = Napi::Object::New(env);
-    bool ok = !shared_->closed && shared_->engine->files.Adopt(key, fd, &err);
+    bool ok = !jobs_->closed() && engine_->files.Adopt(key, fd, &err);
     o.Set("ok", ok);
-    if (!ok) o.Set("errno", shared_->closed ? EBADF : err);
+    if (!ok) o.Set("errno", jobs_->closed() ? EBADF : err);
     return o;
   }
 
   Napi::Value DropFileJs(const Napi::CallbackInfo& info) {
-    shared_->engine->files.Drop(StringArg(info[0], "fileKey"));
+    engine_->files.Drop(StringArg(info[0], "fileKey"));
     return info.Env().Undefined();
   }
 
@@ -444,7 +310,7 @@ class Scanner : public Napi::ObjectWrap<Scanner>, public SafeMethods<Scanner> {
   // is on the health clock (monotonic, see scanner_clock.h); -1 before any progress.
   Napi::Value ProgressJs(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    const Progress& p = shared_->engine->progress;
+    const Progress& p = engine_->progress;
     Napi::Object o = Napi::Object::New(env);
     o.Set("passActive", p.active.load());
     o.Set("pagesDone", static_cast<double>(p.done.load()));
@@ -455,11 +321,11 @@ class Scanner : public Napi::ObjectWrap<Scanner>, public SafeMethods<Scanner> {
   }
 
   Napi::Value BaselineBytesJs(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), static_cast<double>(shared_->engine->store.Bytes()));
+    return Napi::Number::New(info.Env(), static_cast<double>(engine_->store.Bytes()));
   }
 
   Napi::Value HasBaselineJs(const Napi::CallbackInfo& info) {
-    return Napi::Boolean::New(info.Env(), shared_->engine->store.Has(StringArg(info[0], "fileKey")));
+    return Napi::Boolean::New(info.Env(), engine_->store.Has(StringArg(info[0], "fileKey")));
   }
 
   // pageCacheDigests(fileKey, firstPage, pages) -> Buffer of 16 bytes per page, zero = unknown.
@@ -472,7 +338,7 @@ class Scanner : public Napi::ObjectWrap<Scanner>, public SafeMethods<Scanner> {
       throw Napi::RangeError::New(env, "pages is " + std::to_string(pages) + "; at most " +
                                            std::to_string(kMaxJobBytes / kPageSize) + " (16 GiB) per job");
     std::vector<uint8_t> out(pages * kDigestSize);
-    shared_->engine->store.Get(key, first, pages, out.data());
+    engine_->store.Get(key, first, pages, out.data());
     return Napi::Buffer<uint8_t>::Copy(env, out.data(), out.size());
   }
 
@@ -480,51 +346,27 @@ class Scanner : public Napi::ObjectWrap<Scanner>, public SafeMethods<Scanner> {
   // sentinel loop; onReport runs on the JS thread only when there is something new.
   Napi::Value StartSentinelJs(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (shared_->closed) throw Napi::Error::New(env, "scanner is closed");
+    if (jobs_->closed()) throw Napi::Error::New(env, "scanner is closed");
     if (sentinel_) throw Napi::Error::New(env, "the sentinel is already running");
     std::vector<PassRegion> regions = ParsePassRegions(info[0]);
     hash::Mode mode = ParseMode(info[1]);
     const double periodMs = PeriodMsArg(info[2]), budget = BudgetArg(info[3]);
     Napi::Function onReport = FunctionArg(info[4], "onReport");
-    auto run = std::make_unique<SentinelRun>();
-    run->tsfn = MakeTsfn(env, onReport, "procguard-sentinel");  // never keeps the process alive
-    std::shared_ptr<TsfnBox> tsfn = run->tsfn;
-    run->loop = std::make_shared<SentinelLoop>(
-        shared_->engine, mode, static_cast<uint64_t>(periodMs * 1e6), budget, [tsfn](SentinelReport report) {
-          auto* r = new SentinelReport(std::move(report));
-          napi_status st = tsfn->fn.NonBlockingCall(r, [](Napi::Env env, Napi::Function cb, SentinelReport* r) {
-            std::unique_ptr<SentinelReport> owned(r);
-            if (env == nullptr || cb.IsEmpty()) return;  // the environment is being torn down
-            try {
-              Napi::Object o = Napi::Object::New(env);
-              o.Set("changes", ChangesToJs(env, r->changes));
-              Napi::Array matched = Napi::Array::New(env, r->matched.size());
-              for (size_t i = 0; i < r->matched.size(); ++i) {
-                Napi::Object m = Napi::Object::New(env);
-                m.Set("fileKey", r->matched[i].fileKey);
-                m.Set("filePage", static_cast<double>(r->matched[i].filePage));
-                matched.Set(static_cast<uint32_t>(i), m);
-              }
-              o.Set("matched", matched);
-              cb.Call({o});
-            } catch (...) {
-              // The callback threw, or the environment is going away: the next report carries on.
-            }
-          });
-          if (st != napi_ok) delete r;
-        });
-    // The hook comes after this start's TSFN, so at teardown it joins the loop before Node
-    // finalizes that TSFN.
-    std::shared_ptr<SentinelLoop> loop = run->loop;
-    run->hook = std::make_unique<EnvHook>(env, [loop] { loop->Stop(); });
-    run->loop->SetRegions(std::move(regions));
-    sentinel_ = std::move(run);
+    auto host = std::make_unique<LoopHost<SentinelLoop>>();
+    std::shared_ptr<Engine> engine = engine_;
+    host->Start(env, onReport, "procguard-sentinel", [&](std::shared_ptr<TsfnBox> tsfn) {
+      return std::make_shared<SentinelLoop>(
+          engine, mode, static_cast<uint64_t>(periodMs * 1e6), budget,
+          [tsfn](SentinelReport report) { PostReport(tsfn, std::move(report), SentinelReportToJs); });
+    });
+    host->get()->SetRegions(std::move(regions));
+    sentinel_ = std::move(host);
     return env.Undefined();
   }
 
   Napi::Value UpdateSentinelJs(const Napi::CallbackInfo& info) {
     if (!sentinel_) return info.Env().Undefined();
-    sentinel_->loop->SetRegions(ParsePassRegions(info[0]));
+    sentinel_->get()->SetRegions(ParsePassRegions(info[0]));
     return info.Env().Undefined();
   }
 
@@ -536,14 +378,14 @@ class Scanner : public Napi::ObjectWrap<Scanner>, public SafeMethods<Scanner> {
   Napi::Value SentinelInfoJs(const Napi::CallbackInfo& info) {
     Napi::Object o = Napi::Object::New(info.Env());
     o.Set("running", sentinel_ != nullptr);
-    if (sentinel_ && sentinel_->loop->lastTickMs() > 0)
-      o.Set("lastTickAgeMs", HealthClockMs() - sentinel_->loop->lastTickMs());
+    if (sentinel_ && sentinel_->get()->lastTickMs() > 0)
+      o.Set("lastTickAgeMs", HealthClockMs() - sentinel_->get()->lastTickMs());
     return o;
   }
 
   void StopSentinel() {
     if (!sentinel_) return;
-    sentinel_->Stop();
+    sentinel_->Shutdown();
     sentinel_.reset();
   }
 
@@ -570,32 +412,25 @@ class Scanner : public Napi::ObjectWrap<Scanner>, public SafeMethods<Scanner> {
   }
 
   Napi::Value CloseJs(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (!shared_->closed) {
-      Shutdown();
-      auto pending = std::move(shared_->pending);
-      shared_->pending.clear();
-      for (auto& kv : pending) kv.second.Reject(Napi::Error::New(env, "scanner closed").Value());
-    }
-    return env.Undefined();
+    StopSentinel();
+    const bool wasOpen = !jobs_->closed();
+    jobs_->Close(info.Env(), "scanner closed");  // joins the job threads, then rejects the pending jobs
+    if (wasOpen) engine_->files.Clear();
+    return info.Env().Undefined();
   }
 
   // close(), or the wrapper's finalizer: stop and join every thread, then release the TSFNs.
   void Shutdown() {
     StopSentinel();
-    if (hook_) hook_->Remove();
-    if (threads_) threads_->Stop();
-    if (shared_ && !shared_->closed) {
-      shared_->closed = true;
-      shared_->jobs->Release();
-      shared_->engine->files.Clear();
+    if (jobs_ && !jobs_->closed()) {
+      jobs_->Shutdown();
+      engine_->files.Clear();
     }
   }
 
-  std::shared_ptr<Shared> shared_;
-  std::shared_ptr<Threads> threads_;
-  std::unique_ptr<EnvHook> hook_;
-  std::unique_ptr<SentinelRun> sentinel_;
+  std::shared_ptr<Engine> engine_ = std::make_shared<Engine>();
+  std::unique_ptr<JobQueue> jobs_;
+  std::unique_ptr<LoopHost<SentinelLoop>> sentinel_;
 };
 
 }  // namespace

@@ -1,10 +1,12 @@
-// N-API glue for the process tree's code check (tree.h): one AsyncWorker per tree pass, so the
-// pagemap walks (Windows: whole executable sections), remote reads and comparisons run off the JS thread.
+// N-API glue for the process tree's code check (tree.h): one job per tree pass on its own thread (addon_async.h), so
+// the pagemap walks (Windows: whole executable sections), remote reads and comparisons run off the JS thread.
 #include "addon.h"
 
 #if defined(__linux__) || defined(_WIN32)
 #include <cstdlib>
 
+#include "addon_args.h"
+#include "addon_async.h"
 #include "addon_tree.h"
 #include "tree.h"
 
@@ -17,21 +19,7 @@ constexpr double kMaxPid = 2147483647.0;  // a DWORD, multiples of 4 in practice
 constexpr double kMaxPid = 4194304.0;  // PID_MAX_LIMIT
 #endif
 
-uint64_t BigU64(const Napi::Value& v, const char* what) {
-  if (!v.IsBigInt()) throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a bigint");
-  bool lossless = false;
-  uint64_t x = v.As<Napi::BigInt>().Uint64Value(&lossless);
-  if (!lossless) throw Napi::RangeError::New(v.Env(), std::string(what) + " out of range");
-  return x;
-}
-
-uint64_t NumU64(const Napi::Value& v, const char* what, double max) {
-  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a number");
-  double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= 0) || d > max || d != static_cast<double>(static_cast<uint64_t>(d)))
-    throw Napi::RangeError::New(v.Env(), std::string(what) + " must be an integer from 0 to " + std::to_string(max));
-  return static_cast<uint64_t>(d);
-}
+int PidArg(const Napi::Value& v, const std::string& what) { return static_cast<int>(IntegerArg(v, what, 1, kMaxPid)); }
 
 }  // namespace
 
@@ -88,65 +76,41 @@ std::vector<TreeRegion> TreeRegionsArg(const Napi::Value& v, const char* what) {
   std::vector<TreeRegion> out(ra.Length());
   uint64_t bytes = 0;
   for (uint32_t k = 0; k < ra.Length(); ++k) {
-    Napi::Value rv = ra.Get(k);
-    if (!rv.IsObject()) throw Napi::TypeError::New(env, w + ": each region must be an object");
-    Napi::Object ro = rv.As<Napi::Object>();
+    Napi::Object ro = ObjectArg(ra.Get(k), w + ": regions[" + std::to_string(k) + "]");
     TreeRegion& r = out[k];
-    r.start = BigU64(ro.Get("start"), "region.start");
-    r.end = BigU64(ro.Get("end"), "region.end");
+    r.start = BigU64Arg(ro.Get("start"), "region.start");
+    r.end = BigU64Arg(ro.Get("end"), "region.end");
     if (r.end <= r.start || (r.start & 4095) != 0 || (r.end & 4095) != 0)
       throw Napi::RangeError::New(env, w + ": region must be a non-empty page-aligned range");
     bytes += r.end - r.start;
     if (r.end - r.start > kTreeMaxJobBytes || bytes > kTreeMaxJobBytes)
       throw Napi::RangeError::New(
           env, w + ": a job's regions cover more than " + std::to_string(kTreeMaxJobBytes) + " bytes");
-    r.fileOffset = NumU64(ro.Get("fileOffset"), "region.fileOffset", 9007199254740991.0);
-    if (!ro.Get("path").IsString()) throw Napi::TypeError::New(env, w + ": region.path must be a string");
-    r.path = ro.Get("path").As<Napi::String>().Utf8Value();
-    r.devMajor = static_cast<uint32_t>(NumU64(ro.Get("devMajor"), "region.devMajor", 4294967295.0));
-    r.devMinor = static_cast<uint32_t>(NumU64(ro.Get("devMinor"), "region.devMinor", 4294967295.0));
-    r.ino = BigU64(ro.Get("ino"), "region.ino");
+    r.fileOffset = CountArg(ro.Get("fileOffset"), "region.fileOffset");
+    r.path = StringArg(ro.Get("path"), w + ": region.path");
+    r.devMajor = static_cast<uint32_t>(IntegerArg(ro.Get("devMajor"), "region.devMajor", 0, 4294967295.0));
+    r.devMinor = static_cast<uint32_t>(IntegerArg(ro.Get("devMinor"), "region.devMinor", 0, 4294967295.0));
+    r.ino = BigU64Arg(ro.Get("ino"), "region.ino");
   }
   return out;
 }
 
 namespace {
 
-class TreeScanWorker : public Napi::AsyncWorker {
- public:
-  TreeScanWorker(Napi::Env env, std::vector<TreeJob> jobs)
-      : Napi::AsyncWorker(env, "procguard:treeCodeScan"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        jobs_(std::move(jobs)) {}
-  Napi::Promise Promise() { return deferred_.Promise(); }
+// The answer of one tree pass, built on the JS thread.
+Napi::Value TreeResultsArray(Napi::Env env, const std::vector<TreeJobResult>& results) {
+  Napi::Array arr = Napi::Array::New(env, results.size());
+  for (size_t i = 0; i < results.size(); ++i) arr.Set(static_cast<uint32_t>(i), TreeResultObject(env, results[i]));
+  return arr;
+}
 
-  void Execute() override { TreeCodeScan(jobs_, &results_); }
-
-  // Building the answer can fail too (std::bad_alloc): reject rather than let it reach Node.
-  void OnOK() override {
-    try {
-      deferred_.Resolve(ConvertExceptions(Env(), "treeCodeScan", [this] { return Results(); }));
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
-    }
-  }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
- private:
-  Napi::Value Results() {
-    Napi::Env env = Env();
-    Napi::Array arr = Napi::Array::New(env, results_.size());
-    for (size_t i = 0; i < results_.size(); ++i) arr.Set(static_cast<uint32_t>(i), TreeResultObject(env, results_[i]));
-    return arr;
-  }
-
-  Napi::Promise::Deferred deferred_;
-  std::vector<TreeJob> jobs_;
-  std::vector<TreeJobResult> results_;
+// treeCodeScan's job thread (addon_async.h), made on the first call: most apps never watch a tree.
+struct TreeJobs {
+  std::unique_ptr<JobQueue> queue;
 };
 
 // treeCodeScan(jobs: { pid, regions: { start, end, fileOffset, path, devMajor, devMinor, ino }[] }[]): Promise<...>
-Napi::Value TreeCodeScanJs(const Napi::CallbackInfo& info) {
+Napi::Value TreeCodeScanJs(const Napi::CallbackInfo& info, TreeJobs& treeJobs) {
   Napi::Env env = info.Env();
   if (!info[0].IsArray()) throw Napi::TypeError::New(env, "treeCodeScan: jobs must be an array");
   Napi::Array ja = info[0].As<Napi::Array>();
@@ -155,32 +119,34 @@ Napi::Value TreeCodeScanJs(const Napi::CallbackInfo& info) {
     throw Napi::RangeError::New(env, "treeCodeScan: at most " + std::to_string(kTreeMaxJobs) + " jobs");
   std::vector<TreeJob> jobs(ja.Length());
   for (uint32_t i = 0; i < ja.Length(); ++i) {
-    Napi::Value jv = ja.Get(i);
-    if (!jv.IsObject()) throw Napi::TypeError::New(env, "treeCodeScan: each job must be an object");
-    Napi::Object jo = jv.As<Napi::Object>();
-    jobs[i].pid = static_cast<int>(NumU64(jo.Get("pid"), "pid", kMaxPid));
-    if (jobs[i].pid <= 0) throw Napi::RangeError::New(env, "treeCodeScan: pid must be positive");
+    Napi::Object jo = ObjectArg(ja.Get(i), "treeCodeScan: jobs[" + std::to_string(i) + "]");
+    jobs[i].pid = PidArg(jo.Get("pid"), "treeCodeScan: pid");
     Napi::Value st = jo.Get("startTicks");
-    if (!st.IsUndefined()) jobs[i].startTicks = BigU64(st, "startTicks");
+    if (!st.IsUndefined()) jobs[i].startTicks = BigU64Arg(st, "startTicks");
 #ifdef _WIN32
     // Windows: the process's creation time (checked after opening it); the main module is found natively.
-    jobs[i].startTime = BigU64(jo.Get("startTime"), "job.startTime");
+    jobs[i].startTime = BigU64Arg(jo.Get("startTime"), "job.startTime");
     continue;
 #endif
     jobs[i].regions = TreeRegionsArg(jo.Get("regions"), "treeCodeScan");
   }
-  auto* w = new TreeScanWorker(env, std::move(jobs));
-  Napi::Promise p = w->Promise();
-  w->Queue();
-  return p;
+  if (!treeJobs.queue)
+    treeJobs.queue = std::make_unique<JobQueue>(env, "treeCodeScan", std::vector<const char*>{"procguard-tree-scan"});
+  auto shared = std::make_shared<std::vector<TreeJob>>(std::move(jobs));
+  return treeJobs.queue->Submit(env, [shared]() {
+    auto results = std::make_shared<std::vector<TreeJobResult>>();
+    TreeCodeScan(*shared, results.get());
+    Completion c;
+    c.build = [results](Napi::Env env) { return TreeResultsArray(env, *results); };
+    return c;
+  });
 }
 
 #ifdef _WIN32
 // treeProcesses(root: number): the descendants with command line and sandbox facts (tree_win.cc).
 Napi::Value TreeProcessesJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  uint32_t root = static_cast<uint32_t>(NumU64(info[0], "root", kMaxPid));
-  if (root == 0) throw Napi::RangeError::New(env, "treeProcesses: root must be a positive pid");
+  const uint32_t root = static_cast<uint32_t>(PidArg(info[0], "treeProcesses: root"));
   std::vector<TreeProcessInfo> out;
   int err = 0;
   std::string detail;
@@ -216,8 +182,7 @@ Napi::Value TreeProcessesJs(const Napi::CallbackInfo& info) {
 // treeDescendants(root: number): number[] | null (null: no children files on this kernel).
 Napi::Value TreeDescendantsJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int root = static_cast<int>(NumU64(info[0], "root", kMaxPid));
-  if (root <= 0) throw Napi::RangeError::New(env, "treeDescendants: root must be a positive pid");
+  const int root = PidArg(info[0], "treeDescendants: root");
   std::vector<int> out;
   if (!TreeDescendants(root, &out)) return env.Null();
   Napi::Array arr = Napi::Array::New(env, out.size());
@@ -228,7 +193,14 @@ Napi::Value TreeDescendantsJs(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitTree(Napi::Env env, Napi::Object exports) {
-  ExportFunction(env, exports, "treeCodeScan", TreeCodeScanJs);
+  auto treeJobs = std::make_shared<TreeJobs>();
+  exports.Set("treeCodeScan", Napi::Function::New(
+                                  env,
+                                  [treeJobs](const Napi::CallbackInfo& info) {
+                                    return ConvertExceptions(info.Env(), "treeCodeScan",
+                                                             [&] { return TreeCodeScanJs(info, *treeJobs); });
+                                  },
+                                  "treeCodeScan"));
   ExportFunction(env, exports, "treeDescendants", TreeDescendantsJs);
 #ifdef _WIN32
   ExportFunction(env, exports, "treeProcesses", TreeProcessesJs);

@@ -10,7 +10,7 @@
 #include <memory>
 
 #include "addon_args.h"
-#include "addon_loop.h"
+#include "addon_async.h"
 #include "addon_tree.h"
 #include "tree_sentinel.h"
 
@@ -62,7 +62,7 @@ class TreeSentinelJs : public Napi::ObjectWrap<TreeSentinelJs>, public SafeMetho
     const uint64_t periodNs = static_cast<uint64_t>(PeriodMsArg(info[0]) * 1e6);
     const int64_t slices = IntegerArg(info[1], "threadSlices", 1, 100);
     const double budget = BudgetArg(info[2]);
-    host_.Start(env, FunctionArg(info[3], "onReport"), "procguard-tree", [&](Napi::ThreadSafeFunction tsfn) {
+    host_.Start(env, FunctionArg(info[3], "onReport"), "procguard-tree", [&](std::shared_ptr<TsfnBox> tsfn) {
       return std::make_unique<TreeSentinel>(
           periodNs, static_cast<uint32_t>(slices), budget,
           [tsfn](std::vector<TreeSentinelEvent> events) { PostReport(tsfn, std::move(events), EventsObject); });

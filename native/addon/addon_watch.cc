@@ -10,7 +10,7 @@
 #include <cstring>
 #include <memory>
 
-#include "addon_loop.h"
+#include "addon_async.h"
 #include "watch.h"
 
 namespace pg {
@@ -45,7 +45,7 @@ class Watcher : public Napi::ObjectWrap<Watcher>, public SafeMethods<Watcher> {
   explicit Watcher(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Watcher>(info) {
     Napi::Env env = info.Env();
     const uint64_t periodNs = static_cast<uint64_t>(PeriodMsArg(info[0]) * 1e6);
-    host_.Start(env, FunctionArg(info[1], "onReport"), "procguard-watch", [&](Napi::ThreadSafeFunction tsfn) {
+    host_.Start(env, FunctionArg(info[1], "onReport"), "procguard-watch", [&](std::shared_ptr<TsfnBox> tsfn) {
       return std::make_unique<WatchLoop>(periodNs,
                                          [tsfn](WatchReport rep) { PostReport(tsfn, std::move(rep), ReportObject); });
     });
