@@ -217,7 +217,7 @@ export class TreeMonitor extends TreeLoopBase {
     if (untracked > 0) {
       out.push({
         key: 'tree:tree-limit-reached:processes',
-        subsystem: 'kernel',
+        subsystem: 'tree',
         kind: 'tree-limit-reached',
         detail: `${untracked} descendant process(es) are not watched: ${this.opts.maxProcesses} are tracked already (maxProcesses)`,
         evidence: { untracked, maxProcesses: this.opts.maxProcesses },

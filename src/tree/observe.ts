@@ -1,5 +1,5 @@
 /**
- * What the Linux tree monitor says of one tracked process: its open observations (subsystem 'kernel',
+ * What the Linux tree monitor says of one tracked process: its open observations (subsystem 'tree',
  * except a disagreement with Electron's claim, 'electron', and its code findings, 'code') and its
  * Status.processes entry. Pure over the tracked entry, the claim and a tracer's name.
  */
@@ -31,7 +31,7 @@ export function childObservations(t: Tracked, claim: ProcessClaim | undefined, t
   const { snap, facts } = t;
   const type = snap.kind.type;
   const who = `${type} pid ${snap.pid}${claim?.title || claim?.url ? ` ${processLabel(snap, claim)}` : ''}`;
-  const base = { pid: snap.pid, processType: type, subsystem: 'kernel' as const };
+  const base = { pid: snap.pid, processType: type, subsystem: 'tree' as const };
   const tracer = facts.tracerPid !== 0 ? { tid: snap.pid, pid: facts.tracerPid } : t.threadTracer;
   if (tracer) {
     const comm = tracerComm(tracer.pid);

@@ -26,7 +26,7 @@ const fx = (name, enc = 'utf8') => fs.readFileSync(path.join(root, 'test', 'fixt
 const ROOT_NS = { user: 'user:[4026531837]', pid: 'pid:[4026531836]', net: 'net:[4026531833]' };
 const CHILD_NS = { user: 'user:[4026532176]', pid: 'pid:[4026532251]', net: 'net:[4026532180]' };
 /** The subsystem of the tree's own findings about a child (its sandbox, its tracer, its limits). */
-const TREE = 'kernel';
+const TREE = 'tree';
 
 const facts = (name, ns) => sandboxFacts(parseStatus(fx(`status-${name}.txt`)), ns, ROOT_NS);
 const sandboxed = facts('renderer', CHILD_NS);
