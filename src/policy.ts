@@ -2,7 +2,8 @@
  * Response policy: finding -> severity, and severity -> the app's action.
  *
  * The default mirrors fdir's ladder by how many subsystems have open findings: one subsystem
- * diverged -> 'log', two -> 'degrade', three or more -> 'safe-mode'. Per-kind overrides take
+ * diverged -> 'log', two -> 'degrade', three or more -> 'safe-mode' ('kernel' and 'tree' count as one,
+ * see LADDER_GROUP). Per-kind overrides take
  * precedence; the whole policy can be replaced by any object with classify(). Default actions are
  * none: procguard logs and advises, and only an action the app attaches does anything.
  */
@@ -30,7 +31,21 @@ export function severityRank(s: Severity): number {
   return i;
 }
 
-/** fdir's ladder: log, then degrade, then safe-mode, by the number of diverged subsystems. */
+/**
+ * The ladder counts groups of subsystems. A 'tree' finding (a child's sandbox, tracer or limits) is
+ * the isolation of the app's other processes: one group with 'kernel' (this process's isolation), so
+ * a child that lost its sandbox while the main's NoNewPrivs changed is one diverged group, not two.
+ */
+const LADDER_GROUP: Readonly<Record<Subsystem, string>> = { code: 'code', kernel: 'isolation', tree: 'isolation', launch: 'launch', electron: 'electron' };
+
+/** How many ladder groups have open findings (subsystems outside the table count on their own). */
+export function divergedGroups(openBySubsystem: Readonly<Record<string, number>>): number {
+  const groups = new Set<string>();
+  for (const [s, n] of Object.entries(openBySubsystem)) if (n > 0) groups.add(Object.prototype.hasOwnProperty.call(LADDER_GROUP, s) ? LADDER_GROUP[s as Subsystem] : s);
+  return groups.size;
+}
+
+/** fdir's ladder: log, then degrade, then safe-mode, by the number of diverged subsystem groups. */
 export function defaultPolicy(opts: DefaultPolicyOptions = {}): Policy {
   const overrides = { ...(opts.overrides ?? {}) };
   for (const [k, v] of Object.entries(overrides)) {
@@ -42,7 +57,7 @@ export function defaultPolicy(opts: DefaultPolicyOptions = {}): Policy {
     classify(obs, ctx) {
       const o = overrides[`${obs.subsystem}:${obs.kind}`] ?? overrides[obs.kind];
       if (o) return o;
-      const diverged = Object.values(ctx.openBySubsystem).filter((n) => n > 0).length;
+      const diverged = divergedGroups(ctx.openBySubsystem);
       return diverged >= 3 ? 'safe-mode' : diverged === 2 ? 'degrade' : 'log';
     },
   };

@@ -7,8 +7,9 @@
 export type Severity = 'log' | 'isolate' | 'restart' | 'degrade' | 'safe-mode';
 export const SEVERITIES: readonly Severity[] = ['log', 'isolate', 'restart', 'degrade', 'safe-mode'];
 
-/** Which part of procguard saw it. 'tree': the process-tree monitor's own failures (its findings about a child keep
- *  the subsystem of what they are about, e.g. 'kernel' for a child's sandbox). */
+/** Which part of procguard saw it. 'tree': the process-tree monitor (a child's sandbox, tracer and limits, the
+ *  tree's own failures); a child's code findings are 'code', a disagreement with what Electron says is 'electron'.
+ *  The default policy's ladder counts 'tree' with 'kernel' (policy.ts). */
 export type Subsystem = 'code' | 'kernel' | 'launch' | 'electron' | 'tree';
 
 export type CodeFindingKind =

@@ -187,7 +187,7 @@ export class CheckerHealth {
       if (i.now - this.treeRuns.at > limit) {
         out.push({
           key: 'guard:checker-stalled:tree',
-          subsystem: 'kernel',
+          subsystem: 'tree',
           kind: 'checker-stalled',
           detail: `the process tree's fast loop has not ticked for ${((i.now - this.treeRuns.at) / 1000).toFixed(1)} s (limit ${(limit / 1000).toFixed(1)} s)`,
         });

@@ -174,7 +174,7 @@ export class WindowsTreeMonitor extends TreeLoopBase {
         const integrity = facts.integrityRid === null ? 'unknown' : `0x${facts.integrityRid.toString(16)}`;
         out.push({
           key: `tree:child-unsandboxed:${t.key}`,
-          subsystem: 'kernel',
+          subsystem: 'tree',
           kind: 'child-unsandboxed',
           detail:
             `${t.kind.type} pid ${t.info.pid} is not sandboxed: restricted token ${facts.restrictedToken ?? 'unknown'}, ` +
@@ -187,7 +187,7 @@ export class WindowsTreeMonitor extends TreeLoopBase {
       if (t.info.debugPort === true) {
         out.push({
           key: `tree:child-tracer-attached:${t.key}`,
-          subsystem: 'kernel',
+          subsystem: 'tree',
           kind: 'child-tracer-attached',
           detail: `${t.kind.type} pid ${t.info.pid}: a debugger holds its debug port`,
           pid: t.info.pid,

@@ -87,6 +87,20 @@ test('CheckerHealth: a loop that stops ticking is a checker-stalled observation,
   assert.equal(h.stalled, false);
 });
 
+test("CheckerHealth: the process tree's fast loop that stops ticking is a 'tree' checker-stalled, and clears", async () => {
+  const { CheckerHealth } = await import('../../dist/guard/health.js');
+  const h = new CheckerHealth({ periodMs: 1000, cpuBudget: 0.001, stallCapMs: 60_000, sentinelMs: 0 });
+  h.startedAt = 0;
+  const progress = { passActive: false, pagesDone: 0, pagesTotal: 0, lastProgressAt: 0, lastProgressAgeMs: 10 };
+  const input = (ticks, now) => ({ progress, watchLoop: { state: 'off', tickMs: 0 }, watchTickMs: 0, sentinel: null, tree: { ticks, tickMs: 100 }, now });
+  assert.equal(h.update(input(5, 0)), false, 'first sight of the tree loop: nothing stalled');
+  assert.equal(h.update(input(5, 6000)), false, 'within the limit (20 ticks + 5 s = 7 s): not stalled');
+  assert.equal(h.update(input(5, 8000)), true, 'no tick for 8 s: a change');
+  assert.deepEqual(h.observations(progress, 8000).map((o) => [o.key, o.subsystem]), [['guard:checker-stalled:tree', 'tree']], "the tree loop's stall is the tree's");
+  assert.equal(h.update(input(6, 8100)), true, 'it ticked again: a change');
+  assert.deepEqual(h.observations(progress, 8100), [], 'cleared');
+});
+
 test('CheckerHealth: no sweep progress past the limit is a stalled sweep', async () => {
   const { CheckerHealth } = await import('../../dist/guard/health.js');
   const h = new CheckerHealth({ periodMs: 1000, cpuBudget: 0.001, stallCapMs: 60_000, stallAfterMs: 2000, sentinelMs: 0 });

@@ -49,7 +49,7 @@ test(`a tracer on a child is child-tracer-attached from ${loop}, with pid and pr
     assert.ok(Date.now() - t0 < 1000, `reported after ${Date.now() - t0} ms (limit 1000)`);
     assert.equal(f.pid, child.pid);
     assert.equal(f.processType, 'other');
-    assert.equal(f.subsystem, 'kernel');
+    assert.equal(f.subsystem, 'tree', `a tree finding is subsystem 'tree', got '${f.subsystem}'`);
   } finally {
     g.stop();
     tracer?.kill('SIGKILL');
