@@ -11,7 +11,9 @@
  *    `code-modified` at its RVA, and `code-restored` once it equals the file again.
  * The per-type policy is Linux's (tree/policy.ts: renderers and sandboxed utilities by default); on
  * Windows a required process must have a restricted token, an AppContainer or an integrity below
- * medium, else `child-unsandboxed`. Not on Windows yet: `child-sandbox-changed`.
+ * medium, else `child-unsandboxed`. A child whose facts weaken against the first seen of it (integrity
+ * up; restricted token, AppContainer, job or a mitigation policy lost) is `child-sandbox-changed`
+ * (tree/windows-sandbox.ts: a strengthening is not a finding and becomes the baseline).
  */
 import { GuardStateError, ProcfsUnreadableError, UnsupportedPlatformError } from '../errors';
 import { hex } from '../integrity/regions';
@@ -19,6 +21,7 @@ import { loadNative, type NativeBinding, type NativeTreeProcess, type NativeTree
 import type { Observation, ProcessEntry, SandboxFacts, WindowsSandboxFacts } from '../types';
 import { classifyCmdline, type ProcessKind } from './cmdline';
 import { requirementFor, type TreeSandboxPolicy } from './policy';
+import { compareWindowsSandbox } from './windows-sandbox';
 import type { ProcessTreeOptions, TreeUpdate } from './monitor';
 import { treeTimings, TreeLoopBase } from './loops';
 
@@ -29,6 +32,10 @@ interface Tracked {
   kind: ProcessKind;
   code: Map<string, Observation>;
   coverage: ProcessEntry['coverage'];
+  /** The sandbox facts first seen, raised by every strengthening since (tree/windows-sandbox.ts). */
+  baseFacts: WindowsSandboxFacts;
+  /** What weakened against baseFacts at the last discovery: `child-sandbox-changed` while non-empty. */
+  weakened: string[];
 }
 
 /** Milliseconds from 1601-01-01 (FILETIME's epoch) to 1970-01-01. */
@@ -184,6 +191,19 @@ export class WindowsTreeMonitor extends TreeLoopBase {
           evidence: { ...facts, noSandboxFlag: t.kind.noSandboxFlag },
         });
       }
+      if (t.weakened.length > 0) {
+        out.push({
+          key: `tree:child-sandbox-changed:${t.key}`,
+          subsystem: 'kernel',
+          kind: 'child-sandbox-changed',
+          detail: `${t.kind.type} pid ${t.info.pid}: sandbox weakened: ${t.weakened.join(', ')}`,
+          pid: t.info.pid,
+          processType: t.kind.type,
+          before: t.baseFacts,
+          after: facts,
+          evidence: { weakened: t.weakened },
+        });
+      }
       if (t.info.debugPort === true) {
         out.push({
           key: `tree:child-tracer-attached:${t.key}`,
@@ -222,8 +242,11 @@ export class WindowsTreeMonitor extends TreeLoopBase {
       if (known) {
         known.info = info;
         known.kind = kind;
+        const cmp = compareWindowsSandbox(known.baseFacts, windowsFacts(info));
+        known.baseFacts = cmp.baseline;
+        known.weakened = cmp.weakened;
       } else {
-        this.tracked.set(key, { info, key, kind, code: new Map(), coverage: null });
+        this.tracked.set(key, { info, key, kind, code: new Map(), coverage: null, baseFacts: windowsFacts(info), weakened: [] });
       }
     }
     for (const k of [...this.tracked.keys()]) if (!live.has(k)) this.tracked.delete(k);
