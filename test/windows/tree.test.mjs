@@ -1,7 +1,8 @@
 // The process tree on Windows, in the addon (native/tree/tree_win.cc): descendants of this node.exe from a
 // Toolhelp32 snapshot keyed by pid + creation time, with their command lines and sandbox facts, and
-// the main module's code compared with node.exe on disk after relocation; a byte written into a
-// child's code by another process (the attacker) is found at its RVA with both bytes.
+// the code of the main module and of every loaded DLL compared with its file on disk after
+// relocation; a byte written into a child's code (node.exe's, or a relocated DLL's) by another
+// process (the attacker) is found at its RVA in that module with both bytes.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -43,14 +44,55 @@ after(() => {
   for (const c of children) c.stdin.end();
 });
 
-/** An int3 padding byte (never executed) of node.exe's code, as an RVA: the same file in every child. */
-function paddingRva() {
-  const exe = native.executableRegions().find((r) => r.type === 'image' && lower(r.path) === lower(process.execPath));
-  for (let a = exe.start + 64n * BigInt(PAGE); a < exe.end; a += BigInt(PAGE)) {
+const base = (p) => lower(p).split('\\').pop();
+/**
+ * An int3 padding byte (never executed) of a module's code as loaded in this process, as an RVA: the
+ * same file in every child (node.exe by default; a DLL by its file name). null when it has none.
+ */
+function paddingRva(file = base(process.execPath), fromPage = 64) {
+  const exe = native.executableRegions().find((r) => r.type === 'image' && base(r.path) === file);
+  if (!exe) return null;
+  for (let a = exe.start + BigInt(fromPage * PAGE); a < exe.end; a += BigInt(PAGE)) {
     const i = native.readMemory(a, PAGE)?.indexOf(Buffer.alloc(16, 0xcc)) ?? -1;
     if (i >= 0) return Number(a - exe.allocationBase) + i + 8;
   }
-  throw new Error('no int3 padding in node.exe code');
+  if (fromPage === 64 && file === base(process.execPath)) throw new Error('no int3 padding in node.exe code');
+  return null;
+}
+
+/** A DLL of the child relocated away from its preferred base, with int3 padding in its code: { module, rva }. */
+function relocatedDll(scan) {
+  for (const m of scan.modules.slice(1)) {
+    if (m.relocationDelta === 0n) continue;
+    const rva = paddingRva(base(m.path), 0);
+    if (rva !== null) return { module: m, rva };
+  }
+  throw new Error(`no relocated DLL with int3 padding among ${show(scan.modules.map((m) => [m.path, m.relocationDelta]))}`);
+}
+
+/**
+ * The attacker writes 0xcd over the int3 at `rva` of `module` ({ path, base }) in the gpu child: one
+ * scan finds exactly that byte in that module, and once 0xcc is written back a scan finds nothing.
+ */
+async function writtenByteFound(job, module, rva) {
+  const addr = module.base + BigInt(rva);
+  const page = rva - (rva % PAGE);
+  assert.deepEqual(attacker('write', gpu.pid, addr.toString(16), 'cd'), { open: true, written: true }, `the attacker wrote into ${module.path}`);
+  try {
+    const [dirty] = await native.treeCodeScan([job]);
+    assert.equal(dirty.ok, true, dirty.detail);
+    assert.equal(dirty.hits.length, 1, `one page differs: ${show(dirty.hits)}`);
+    const h = dirty.hits[0];
+    assert.equal(h.state, 'modified');
+    assert.equal(lower(dirty.modules[h.region]?.path), lower(module.path), 'the hit names the module');
+    assert.equal(h.fileOffset, page, 'the RVA of the page');
+    assert.equal(h.address, module.base + BigInt(page), 'the address of the page');
+    assert.deepEqual({ firstDiff: h.firstDiff, diffBytes: h.diffBytes, fileByte: h.fileByte, memByte: h.memByte }, { firstDiff: rva % PAGE, diffBytes: 1, fileByte: 0xcc, memByte: 0xcd });
+  } finally {
+    assert.deepEqual(attacker('write', gpu.pid, addr.toString(16), 'cc'), { open: true, written: true }, 'restored');
+  }
+  const [again] = await native.treeCodeScan([job]);
+  assert.deepEqual(again.hits, [], 'restored: equal to the file again');
 }
 
 test('treeProcesses: children and a grandchild, parents first, with creation time, command line and image', { skip }, () => {
@@ -105,24 +147,49 @@ test('treeCodeScan: a child main module equals its file; a byte written by anoth
   else assert.ok(clean.filePages > 0 && clean.readBytes < clean.pages * PAGE, `pages still shared with the image are not read: ${show(clean)}`);
   assert.deepEqual(clean.hits, [], `the untouched child differs from its file: ${show(clean.hits.slice(0, 3))}`);
 
-  const rva = paddingRva();
-  const addr = clean.imageBase + BigInt(rva);
-  const w = attacker('write', gpu.pid, addr.toString(16), 'cd');
-  assert.deepEqual(w, { open: true, written: true }, 'the attacker wrote into the child');
-  try {
-    const [dirty] = await native.treeCodeScan([job]);
-    assert.equal(dirty.ok, true, dirty.detail);
-    assert.equal(dirty.hits.length, 1, `one page differs: ${show(dirty.hits)}`);
-    const h = dirty.hits[0];
-    assert.equal(h.state, 'modified');
-    assert.equal(h.fileOffset, rva - (rva % PAGE), 'the RVA of the page');
-    assert.equal(h.address, clean.imageBase + BigInt(rva - (rva % PAGE)), 'the address of the page');
-    assert.deepEqual({ firstDiff: h.firstDiff, diffBytes: h.diffBytes, fileByte: h.fileByte, memByte: h.memByte }, { firstDiff: rva % PAGE, diffBytes: 1, fileByte: 0xcc, memByte: 0xcd });
-  } finally {
-    assert.deepEqual(attacker('write', gpu.pid, addr.toString(16), 'cc'), { open: true, written: true }, 'restored');
+  await writtenByteFound(job, { path: process.execPath, base: clean.imageBase }, paddingRva());
+});
+
+test('treeCodeScan compares every DLL the child loaded with its file after relocation; a byte written into one is found in it, then restored', { skip }, async () => {
+  const proc = native.treeProcesses(process.pid).find((x) => x.pid === gpu.pid);
+  const job = { pid: gpu.pid, startTime: proc.startTime, moduleBudget: 2 ** 34 };
+  const [clean] = await native.treeCodeScan([job]);
+  assert.equal(clean.ok, true, clean.detail);
+  assert.equal(lower(clean.modules[0].path), lower(process.execPath), 'the main module first');
+  assert.ok(clean.loadedBases.length >= 10, `node.exe's DLLs are loaded: ${clean.loadedBases.length}`);
+  assert.deepEqual(clean.modules.slice(1).map((m) => m.base), clean.loadedBases, 'within an unbounded budget every loaded DLL is compared, by base');
+  assert.equal(clean.nextModuleCursor, 0n, 'all of them in this pass');
+  for (const m of clean.modules) assert.equal(m.ok, true, `${m.path}: ${m.detail}`);
+  for (const dll of ['kernel32.dll', 'ntdll.dll', 'ws2_32.dll']) assert.ok(clean.modules.some((m) => base(m.path) === dll), `${dll} compared: ${show(clean.modules.map((m) => m.path))}`);
+  assert.deepEqual(clean.hits, [], `the untouched child's DLLs equal their files: ${show(clean.hits.slice(0, 3).map((h) => [clean.modules[h.region]?.path, h]))}`);
+
+  const { module: dll, rva } = relocatedDll(clean);
+  assert.notEqual(dll.relocationDelta, 0n, 'the DLL is loaded away from its preferred base: equal only after relocation');
+  await writtenByteFound(job, dll, rva);
+});
+
+test('treeCodeScan keeps a pass within the DLL byte budget and rotates the DLLs across passes', { skip }, async () => {
+  const proc = native.treeProcesses(process.pid).find((x) => x.pid === gpu.pid);
+  const [all] = await native.treeCodeScan([{ pid: gpu.pid, startTime: proc.startTime, moduleBudget: 2 ** 34 }]);
+  const seen = [];
+  let cursor = 0n;
+  for (let pass = 0; pass < all.loadedBases.length; pass++) {
+    // A 1-byte budget: each pass compares the main module and exactly one DLL, the next from the cursor.
+    const [r] = await native.treeCodeScan([{ pid: gpu.pid, startTime: proc.startTime, moduleCursor: cursor, moduleBudget: 1 }]);
+    assert.equal(r.ok, true, r.detail);
+    assert.equal(r.modules.length, 2, `the main module and one DLL: ${show(r.modules.map((m) => m.path))}`);
+    seen.push(r.modules[1].base);
+    cursor = r.nextModuleCursor;
   }
-  const [again] = await native.treeCodeScan([job]);
-  assert.deepEqual(again.hits, [], 'restored: equal to the file again');
+  assert.deepEqual(seen, all.loadedBases, 'one pass per DLL compares every DLL once, in base order');
+  assert.equal(cursor, all.loadedBases[0], 'then the rotation wraps to the lowest DLL');
+  // A budget one byte short of the first three DLLs' sections: the third is the one that spends it.
+  const budget = all.modules.slice(1, 4).reduce((n, m) => n + m.pages * PAGE, 0) - 1;
+  const [some] = await native.treeCodeScan([{ pid: gpu.pid, startTime: proc.startTime, moduleBudget: budget }]);
+  assert.deepEqual(some.modules.slice(1).map((m) => m.base), all.loadedBases.slice(0, 3), `a ${budget}-byte budget stops after the DLL that spends it: ${show(some.modules.map((m) => [m.path, m.pages]))}`);
+  assert.equal(some.nextModuleCursor, all.loadedBases[3], 'and says where the next pass goes on');
+  assert.throws(() => native.treeCodeScan([{ pid: gpu.pid, startTime: proc.startTime, moduleBudget: 0 }]), RangeError);
+  assert.throws(() => native.treeCodeScan([{ pid: gpu.pid, startTime: proc.startTime, moduleCursor: 1 }]), TypeError);
 });
 
 test('treeCodeScan applies the base relocations: a child whose file now says another base still equals it', { skip }, async () => {
@@ -232,6 +299,28 @@ test('Guard processTree on Windows: children by type, child-unsandboxed per poli
       assert.ok(events.some((e) => e.kind === 'code-restored' && e.pid === gpu.pid), `a code-restored event: ${JSON.stringify(events.map((e) => e.kind))}`);
     } finally {
       if (!restored) attacker('write', gpu.pid, addr.toString(16), 'cc');
+    }
+    // A byte in a DLL of the child: code-modified naming the DLL and its RVA, then code-restored.
+    const [withDlls] = await native.treeCodeScan([{ pid: gpu.pid, startTime: native.treeProcesses(process.pid).find((x) => x.pid === gpu.pid).startTime, moduleBudget: 2 ** 34 }]);
+    const { module: dll, rva: dllRva } = relocatedDll(withDlls);
+    const dllAddr = dll.base + BigInt(dllRva);
+    assert.deepEqual(attacker('write', gpu.pid, dllAddr.toString(16), 'cd'), { open: true, written: true });
+    let dllRestored = false;
+    try {
+      const s = await guard.check();
+      const f = s.findings.find((x) => x.kind === 'code-modified' && x.pid === gpu.pid);
+      assert.ok(f, `code-modified in ${dll.path}: ${JSON.stringify(s.findings.map((x) => [x.kind, x.pid, x.detail]))}`);
+      assert.equal(lower(f.path), lower(dll.path), 'the finding names the DLL');
+      assert.equal(f.offset, dllRva, 'the RVA of the byte in the DLL');
+      assert.deepEqual([f.before, f.after], [0xcc, 0xcd]);
+      assert.ok(f.detail.includes(`${dll.path} page `), f.detail);
+      assert.deepEqual(attacker('write', gpu.pid, dllAddr.toString(16), 'cc'), { open: true, written: true });
+      dllRestored = true;
+      const s2 = await guard.check();
+      assert.ok(!s2.findings.some((x) => x.kind === 'code-modified' && x.pid === gpu.pid), 'closed once restored');
+      assert.ok(events.some((e) => e.kind === 'code-restored' && e.pid === gpu.pid && lower(e.path) === lower(dll.path)), `a code-restored event for the DLL: ${JSON.stringify(events.map((e) => [e.kind, e.path]))}`);
+    } finally {
+      if (!dllRestored) attacker('write', gpu.pid, dllAddr.toString(16), 'cc');
     }
     // A debugger on a child is child-tracer-attached while it holds the debug port.
     const dbg = await attachDebugger(renderer.pid, 3000);
