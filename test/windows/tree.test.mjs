@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { attachDebugger, attacker, lineReader, root, skipOffWindows, wine, wineDeviation } from './helpers.mjs';
+import { attachDebugger, attacker, attackerExe, lineReader, root, skipOffWindows, wine, wineDeviation } from './helpers.mjs';
 
 const skip = skipOffWindows;
 const PAGE = 4096;
@@ -340,5 +340,56 @@ test('Guard processTree on Windows: children by type, child-unsandboxed per poli
     assert.deepEqual(s.findings.filter((f) => f.kind === 'child-unsandboxed').map((f) => f.pid), [], 'no requirement, no finding');
   } finally {
     relaxed.stop();
+  }
+});
+
+test('a child started sandboxed (restricted token, low integrity, in a job) is reported with those facts and as sandboxed', { skip, timeout: 120000 }, async (t) => {
+  // The attacker's launcher makes the token as Chromium's broker does (CreateRestrictedToken with
+  // restricting SIDs, then integrity low), starts node.exe with CreateProcessAsUserW suspended,
+  // puts it in a new job, and only then lets it run.
+  const launcher = spawn(attackerExe, ['launch', 'restricted,low,job', process.execPath, path.join(root, 'test', 'windows', 'tree-child.cjs'), '--type=renderer'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise((resolve) => launcher.once('exit', resolve));
+  try {
+    const lines = lineReader(launcher.stdout);
+    const steps = JSON.parse(await lines.next(60000, 'attacker launch'));
+    const child = JSON.parse(await lines.next(60000, 'the sandboxed tree-child'));
+    assert.deepEqual([steps.restricted, steps.low, steps.created, steps.job], [{ ok: true }, { ok: true }, { ok: true }, { ok: true }], `each step of the launch: ${show(steps)}`);
+    assert.equal(child.pid, steps.pid, 'the child that answered is the one launched');
+    const p = native.treeProcesses(process.pid).find((x) => x.pid === child.pid);
+    assert.ok(p, 'the sandboxed grandchild is a descendant (under the launcher)');
+    assert.equal(p.ppid, launcher.pid, 'its parent is the launcher');
+    assert.equal(p.inJob, true, `IsProcessInJob: the child is in the launcher's job: ${show(p)}`);
+    const { windowsSandboxed } = await import('../../dist/tree/windows.js');
+    const { Guard } = await import('../../dist/index.js');
+    const guard = new Guard({ code: false, launch: false, kernel: false, processTree: { codeMs: 0, discoveryMs: 60000, settleMs: 0 } });
+    let status;
+    try {
+      status = await guard.start();
+    } finally {
+      guard.stop();
+    }
+    const entry = status.processes.find((e) => e.pid === child.pid);
+    assert.equal(entry?.type, 'renderer', `the Status entry of the sandboxed renderer: ${show(entry)}`);
+    assert.equal(entry.windows.inJob, true, 'the entry shows the job');
+    await t.test('the restricted token reaches the child', {
+      skip: wineDeviation(
+        `IsTokenRestricted is false even for the token CreateRestrictedToken returned with 4 restricting SIDs (read back: ${steps.isRestricted}; TokenRestrictedSids: ${steps.restrictedSids < 0 ? `error ${-steps.restrictedSids}` : steps.restrictedSids}), and the child reports restrictedToken ${p.restrictedToken} (measured with ${wine})`,
+      ),
+    }, () => {
+      assert.equal(p.restrictedToken, true, show(p));
+    });
+    await t.test('the low integrity reaches the child', { skip: wineDeviation(`SetTokenInformation(TokenIntegrityLevel, low) succeeds, yet the token reads back 0x${(steps.integrity ?? 0).toString(16)} and the child 0x${p.integrityRid?.toString(16)} (measured with ${wine})`) }, () => {
+      assert.equal(p.integrityRid, 0x1000, show(p));
+    });
+    await t.test('sandboxed by the Windows policy: no child-unsandboxed for it', { skip: wineDeviation(`of the three, only the job reaches the child (above), and a job alone is not a sandbox (measured with ${wine})`) }, () => {
+      assert.equal(windowsSandboxed(p), true, show(p));
+      assert.equal(entry.sandboxed, true, show(entry));
+      assert.ok(!status.findings.some((f) => f.kind === 'child-unsandboxed' && f.pid === child.pid), show(status.findings));
+    });
+  } finally {
+    launcher.stdin.end();
+    const kill = setTimeout(() => launcher.kill(), 5000);
+    await exited;
+    clearTimeout(kill);
   }
 });
