@@ -222,10 +222,27 @@ export interface NativeTreeJob {
   pid: number;
   /** The process's start time (/proc/<pid>/stat field 22): when given, a reused pid answers ok: false, errno 3 (ESRCH). */
   startTicks?: bigint;
-  /** Linux: the file-backed code mappings to check. Windows: unused (the main module is found natively). */
+  /** Linux: the file-backed code mappings to check. Windows: unused (the main module and DLLs are found natively). */
   regions: { start: bigint; end: bigint; fileOffset: number; path: string; devMajor: number; devMinor: number; ino: bigint }[];
   /** Windows: the creation time from treeProcesses(); a process with another one is refused (reused pid). */
   startTime?: bigint;
+  /** Windows: compare the DLLs from the first loaded at or above this address on (the last pass's nextModuleCursor). */
+  moduleCursor?: bigint;
+  /** Windows: bytes of DLL executable sections compared per pass (default 32 MiB, native/tree/tree.h kTreeDllBudget). */
+  moduleBudget?: number;
+}
+
+/** Windows: one image (the main module, or a DLL) compared in a treeCodeScan pass. */
+export interface NativeTreeModule {
+  path: string;
+  base: bigint;
+  relocationDelta: bigint;
+  ok: boolean;
+  errno?: number;
+  detail?: string;
+  unsupported?: boolean;
+  pages: number;
+  filePages: number;
 }
 
 /** Windows: one descendant from treeProcesses() (native/tree/tree_win.cc); a fact is null when unreadable. */
@@ -276,6 +293,12 @@ export interface NativeTreeResult {
   module?: string;
   imageBase?: bigint;
   relocationDelta?: bigint;
+  /** Windows: the images compared in this pass, the main module first; a hit's `region` indexes this. */
+  modules?: NativeTreeModule[];
+  /** Windows: the base of every DLL loaded in the process (the main module's is imageBase). */
+  loadedBases?: bigint[];
+  /** Windows: where the next pass goes on with the DLLs (moduleCursor); 0n: this pass compared them all. */
+  nextModuleCursor?: bigint;
 }
 
 /** What the tree sentinel (native/tree/tree_sentinel_linux.cc) reports, only on a change. */

@@ -1,5 +1,6 @@
-// N-API glue for the process tree's code check (tree.h): one job per tree pass on its own thread (addon_async.h), so
-// the pagemap walks (Windows: whole executable sections), remote reads and comparisons run off the JS thread.
+// N-API glue for the process tree's code check (tree.h): one job per tree pass on its own thread
+// (addon_async.h), so the pagemap walks (Windows: the executable sections of the main module and
+// DLLs), remote reads and comparisons run off the JS thread.
 #include "addon.h"
 
 #if defined(__linux__) || defined(_WIN32)
@@ -44,6 +45,31 @@ Napi::Object TreeResultObject(Napi::Env env, const TreeJobResult& r) {
     o.Set("imageBase", Napi::BigInt::New(env, r.imageBase));
     o.Set("relocationDelta", Napi::BigInt::New(env, r.relocationDelta));
   }
+#ifdef _WIN32
+  Napi::Array mods = Napi::Array::New(env, r.modules.size());
+  for (size_t i = 0; i < r.modules.size(); ++i) {
+    const TreeModuleResult& m = r.modules[i];
+    Napi::Object mo = Napi::Object::New(env);
+    mo.Set("path", m.path);
+    mo.Set("base", Napi::BigInt::New(env, m.base));
+    mo.Set("relocationDelta", Napi::BigInt::New(env, m.relocationDelta));
+    mo.Set("ok", m.ok);
+    if (!m.ok) {
+      mo.Set("errno", m.err);
+      mo.Set("detail", m.detail);
+    }
+    if (m.unsupported) mo.Set("unsupported", true);
+    mo.Set("pages", static_cast<double>(m.pages));
+    mo.Set("filePages", static_cast<double>(m.filePages));
+    mods.Set(static_cast<uint32_t>(i), mo);
+  }
+  o.Set("modules", mods);
+  Napi::Array bases = Napi::Array::New(env, r.loadedBases.size());
+  for (size_t i = 0; i < r.loadedBases.size(); ++i)
+    bases.Set(static_cast<uint32_t>(i), Napi::BigInt::New(env, r.loadedBases[i]));
+  o.Set("loadedBases", bases);
+  o.Set("nextModuleCursor", Napi::BigInt::New(env, r.nextModuleCursor));
+#endif
   Napi::Array hits = Napi::Array::New(env, r.hits.size());
   for (size_t h = 0; h < r.hits.size(); ++h) {
     const TreePageHit& p = r.hits[h];
@@ -124,8 +150,15 @@ Napi::Value TreeCodeScanJs(const Napi::CallbackInfo& info, TreeJobs& treeJobs) {
     Napi::Value st = jo.Get("startTicks");
     if (!st.IsUndefined()) jobs[i].startTicks = BigU64Arg(st, "startTicks");
 #ifdef _WIN32
-    // Windows: the process's creation time (checked after opening it); the main module is found natively.
+    // Windows: the process's creation time (checked after opening it); the modules are found natively,
+    // the DLLs from moduleCursor on within moduleBudget bytes (tree.h).
     jobs[i].startTime = BigU64Arg(jo.Get("startTime"), "job.startTime");
+    Napi::Value cursor = jo.Get("moduleCursor");
+    if (!cursor.IsUndefined()) jobs[i].moduleCursor = BigU64Arg(cursor, "job.moduleCursor");
+    Napi::Value budget = jo.Get("moduleBudget");
+    if (!budget.IsUndefined())
+      jobs[i].moduleBudget = static_cast<uint64_t>(
+          IntegerArg(budget, "treeCodeScan: job.moduleBudget", 1, static_cast<double>(kTreeMaxJobBytes)));
     continue;
 #endif
     jobs[i].regions = TreeRegionsArg(jo.Get("regions"), "treeCodeScan");

@@ -1,7 +1,8 @@
 // Code check of another process (the process tree): find the pages of its file-backed executable
 // mappings that were copied-on-write (written), read them safely and compare them with the file.
 // Pure platform code, no N-API: tree_linux.cc and tree_win.cc implement it; addon_tree.cc is the glue.
-// Windows (tree_win.cc) compares the main module's executable sections: the pages QueryWorkingSetEx
+// Windows (tree_win.cc) compares the executable sections of the main module (every pass) and of the
+// loaded DLLs (within a byte budget per pass, rotating): the pages QueryWorkingSetEx
 // does not report as the image's shared copy (written pages are copied on write; under Wine every
 // page) are read with ReadProcessMemory and compared with the file's bytes after the image's base
 // relocations are applied for the address it was loaded at, as pe-sieve does.
@@ -19,6 +20,9 @@ constexpr uint32_t kTreeMaxJobs = 4096;             // processes per call
 constexpr uint32_t kTreeMaxRegions = 65536;         // regions per process (vm.max_map_count is 65530)
 constexpr uint64_t kTreeMaxJobBytes = 64ull << 30;  // bytes of regions per process
 constexpr uint32_t kTreeMaxHits = 4096;             // written pages compared per process; the rest counted
+// Windows: executable section bytes of DLLs compared per process and pass (the main module is
+// compared in full besides); a pass compares at least one DLL, the next one goes on from there.
+constexpr uint64_t kTreeDllBudget = 32ull << 20;
 
 struct TreeRegion {
   uint64_t start = 0;
@@ -38,12 +42,29 @@ struct TreeJob {
   uint64_t startTicks = 0;
   // Windows: the process's creation time (FILETIME), checked after opening it (a reused pid is refused).
   uint64_t startTime = 0;
-  std::vector<TreeRegion> regions;  // Linux; Windows finds the main module itself
+  std::vector<TreeRegion> regions;  // Linux; Windows finds the main module and the DLLs itself
+  // Windows: the DLLs are compared from the first loaded at or above this address on (the previous
+  // pass's nextModuleCursor; 0: from the lowest), until moduleBudget bytes of their sections are.
+  uint64_t moduleCursor = 0;
+  uint64_t moduleBudget = kTreeDllBudget;
+};
+
+// Windows: one loaded image compared in a pass (TreeJobResult::modules; a hit's region indexes it).
+struct TreeModuleResult {
+  std::string path;  // GetModuleFileNameEx (the main module: the process's image path)
+  uint64_t base = 0;
+  int64_t relocationDelta = 0;
+  bool ok = false;  // compared; else err and detail say why not
+  int err = 0;
+  std::string detail;
+  bool unsupported = false;  // not a PE32+ image
+  uint64_t pages = 0;        // pages of its executable sections
+  uint64_t filePages = 0;    // of those, still the image's shared copy (not read)
 };
 
 // One page that pagemap showed present (or swapped) but not file-backed: it was written.
 struct TreePageHit {
-  uint32_t region = 0;
+  uint32_t region = 0;  // Linux: the job's region; Windows: the module (TreeJobResult::modules)
   uint64_t address = 0;
   uint64_t fileOffset = 0;  // Windows: the page's RVA (images are laid out by RVA)
   // 'modified': differs from the file; 'equal': written but equal to the file (restored, or the
@@ -76,6 +97,11 @@ struct TreeJobResult {
   std::string module;
   uint64_t imageBase = 0;
   int64_t relocationDelta = 0;
+  // Windows: the images compared in this pass (the main module first), every DLL loaded (by base), and
+  // where the next pass goes on with the DLLs (0: from the lowest; this pass compared them all).
+  std::vector<TreeModuleResult> modules;
+  std::vector<uint64_t> loadedBases;
+  uint64_t nextModuleCursor = 0;
 };
 
 // Descendants of `root` (not including it), parents first, from /proc/<pid>/task/<tid>/children of

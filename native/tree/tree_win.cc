@@ -1,7 +1,8 @@
 // The process tree on Windows (see tree.h): descendants from a Toolhelp32 snapshot keyed by pid and
-// creation time, each one's command line and sandbox facts, and the main module's code compared with
-// its file. ntdll's NtQueryInformationProcess and the newer kernel32 calls are looked up at run time,
-// so the addon's import table stays KERNEL32/ADVAPI32/msvcrt (test/package/pack.test.mjs).
+// creation time, each one's command line and sandbox facts, and the code of the main module and the
+// loaded DLLs compared with their files. ntdll's NtQueryInformationProcess and the newer kernel32 calls
+// are looked up at run time, so the addon's import table stays KERNEL32/ADVAPI32/msvcrt
+// (test/package/pack.test.mjs).
 #include "platform/win32.h"
 #include <psapi.h>
 #include <tlhelp32.h>
@@ -175,7 +176,7 @@ void Describe(HANDLE h, TreeProcessInfo* p) {
   DebugFacts(h, p);
 }
 
-// ---- The main module compared with its file (pe-sieve's way) ----
+// ---- Loaded images compared with their files (pe-sieve's way) ----
 
 struct Section {
   uint32_t rva = 0;
@@ -368,9 +369,93 @@ void CompareRun(HANDLE process, HANDLE file, const Section& s, uint64_t base, ui
   }
 }
 
+// Compares one loaded image's executable sections with its file at `path`, relocated for `base`:
+// hits get region = `index` (the module's place in r->modules). False (m->detail says why) when the
+// file cannot be opened or parsed.
+bool ScanImage(HANDLE process, uint32_t index, TreeJobResult* r, TreeModuleResult* m) {
+  Handle f(CreateFileW(Wide(m->path).c_str(), GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                       nullptr, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr));
+  if (!f.h) {
+    m->err = ENOENT;
+    m->detail = m->path + ": cannot open the file (error " + std::to_string(GetLastError()) + ")";
+    return false;
+  }
+  PeFile pe;
+  std::string why;
+  if (!ParsePe(f.h, &pe, &why, &m->unsupported)) {
+    m->err = EINVAL;
+    m->detail = m->path + ": " + why;
+    return false;
+  }
+  m->relocationDelta = static_cast<int64_t>(m->base - pe.preferredBase);
+  std::vector<Fixup> fixups;
+  if (m->relocationDelta != 0 && !ReadFixups(f.h, pe, &fixups, &why)) {
+    m->err = EIO;
+    m->detail = m->path + ": " + why;
+    return false;
+  }
+  constexpr size_t kRun = 256;  // pages read and compared at once (1 MiB)
+  std::vector<uint8_t> priv;
+  const size_t firstHit = r->hits.size();
+  for (const Section& s : pe.exec) {
+    size_t pages = (s.size + kPage - 1) / kPage;
+    m->pages += pages;
+    if (!PrivatePages(process, m->base + s.rva, pages, &priv)) priv.assign(pages, 1);
+    for (size_t p = 0; p < pages;) {
+      if (!priv[p]) {
+        m->filePages++;  // still the image's shared copy: equal to the file
+        p++;
+        continue;
+      }
+      size_t q = p;
+      while (q < pages && priv[q] && q - p < kRun) q++;
+      uint32_t rva = s.rva + static_cast<uint32_t>(p * kPage);
+      size_t len = std::min<size_t>((q - p) * kPage, s.size - p * kPage);
+      CompareRun(process, f.h, s, m->base, rva, len, fixups, m->relocationDelta, r);
+      p = q;
+    }
+  }
+  for (size_t i = firstHit; i < r->hits.size(); i++) r->hits[i].region = index;
+  r->pages += m->pages;
+  r->filePages += m->filePages;
+  return true;
+}
+
+// The process's loaded images other than the main one at `mainBase` (EnumProcessModulesEx), by base.
+std::vector<uint64_t> DllBases(HANDLE h, uint64_t mainBase) {
+  std::vector<HMODULE> mods(256);
+  for (int tries = 0; tries < 4; tries++) {
+    DWORD needed = 0;
+    if (!K32EnumProcessModulesEx(h, mods.data(), static_cast<DWORD>(mods.size() * sizeof(HMODULE)), &needed,
+                                 LIST_MODULES_ALL))
+      return {};
+    size_t n = needed / sizeof(HMODULE);
+    if (n <= mods.size()) {
+      mods.resize(n);
+      break;
+    }
+    mods.resize(n + 16);  // more were loaded since: ask again
+  }
+  std::vector<uint64_t> out;
+  for (HMODULE m : mods) {
+    uint64_t b = reinterpret_cast<uint64_t>(m);
+    if (b != mainBase) out.push_back(b);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::string ModulePath(HANDLE h, uint64_t base) {
+  std::wstring w(32768, L'\0');
+  DWORD n = K32GetModuleFileNameExW(h, reinterpret_cast<HMODULE>(base), w.data(), static_cast<DWORD>(w.size()));
+  return Utf8(w.data(), n);
+}
+
 void ScanOne(const TreeJob& job, TreeJobResult* r) {
   r->pid = job.pid;
-  // PROCESS_QUERY_INFORMATION for QueryWorkingSetEx (which pages were written); without it every page is read.
+  // PROCESS_QUERY_INFORMATION for QueryWorkingSetEx (which pages were written) and EnumProcessModulesEx;
+  // without it every page of the main module is read and the DLLs are not compared.
   Handle h(OpenProcess(PROCESS_QUERY_INFORMATION | PROCESS_VM_READ, FALSE, static_cast<DWORD>(job.pid)));
   if (!h.h) h.h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | PROCESS_VM_READ, FALSE, static_cast<DWORD>(job.pid));
   if (!h.h) {
@@ -390,49 +475,42 @@ void ScanOne(const TreeJob& job, TreeJobResult* r) {
     r->detail = "the image base is unreadable (error " + std::to_string(GetLastError()) + ")";
     return;
   }
-  r->module = ImagePath(h.h);
+  // The main module, in full, every pass: a failure there fails the job.
+  r->modules.push_back(TreeModuleResult{});
+  TreeModuleResult& main = r->modules.back();
+  main.path = ImagePath(h.h);
+  main.base = base;
+  r->module = main.path;
   r->imageBase = base;
-  Handle f(CreateFileW(Wide(r->module).c_str(), GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-                       nullptr, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr));
-  if (!f.h) {
-    r->err = ENOENT;
-    r->detail = r->module + ": cannot open the file (error " + std::to_string(GetLastError()) + ")";
+  if (!ScanImage(h.h, 0, r, &main)) {
+    r->err = main.err;
+    r->detail = main.detail;
+    r->unsupported = main.unsupported;
     return;
   }
-  PeFile pe;
-  std::string why;
-  if (!ParsePe(f.h, &pe, &why, &r->unsupported)) {
-    r->err = EINVAL;
-    r->detail = r->module + ": " + why;
-    return;
-  }
-  r->relocationDelta = static_cast<int64_t>(base - pe.preferredBase);
-  std::vector<Fixup> fixups;
-  if (r->relocationDelta != 0 && !ReadFixups(f.h, pe, &fixups, &why)) {
-    r->err = EIO;
-    r->detail = r->module + ": " + why;
-    return;
-  }
-  constexpr size_t kRun = 256;  // pages read and compared at once (1 MiB)
-  std::vector<uint8_t> priv;
-  for (const Section& s : pe.exec) {
-    size_t pages = (s.size + kPage - 1) / kPage;
-    r->pages += pages;
-    if (!PrivatePages(h.h, base + s.rva, pages, &priv)) priv.assign(pages, 1);
-    for (size_t p = 0; p < pages;) {
-      if (!priv[p]) {
-        r->filePages++;  // still the image's shared copy: equal to the file
-        p++;
-        continue;
-      }
-      size_t q = p;
-      while (q < pages && priv[q] && q - p < kRun) q++;
-      uint32_t rva = s.rva + static_cast<uint32_t>(p * kPage);
-      size_t len = std::min<size_t>((q - p) * kPage, s.size - p * kPage);
-      CompareRun(h.h, f.h, s, base, rva, len, fixups, r->relocationDelta, r);
-      p = q;
+  main.ok = true;
+  r->relocationDelta = main.relocationDelta;
+  // The DLLs, from the first at or above the cursor on, wrapping, until the budget of executable
+  // section bytes is spent (at least one per pass); the next pass goes on from where this one stopped.
+  r->loadedBases = DllBases(h.h, base);
+  const std::vector<uint64_t>& dlls = r->loadedBases;
+  size_t at = std::lower_bound(dlls.begin(), dlls.end(), job.moduleCursor) - dlls.begin();
+  uint64_t spent = 0;
+  size_t done = 0;
+  for (; done < dlls.size() && (done == 0 || spent < job.moduleBudget); done++) {
+    TreeModuleResult m;
+    m.base = dlls[(at + done) % dlls.size()];
+    m.path = ModulePath(h.h, m.base);
+    if (m.path.empty()) {
+      m.err = ESRCH;
+      m.detail = "unloaded during the pass (no file name)";
+    } else {
+      m.ok = ScanImage(h.h, static_cast<uint32_t>(r->modules.size()), r, &m);
     }
+    spent += m.pages * kPage;
+    r->modules.push_back(std::move(m));
   }
+  r->nextModuleCursor = done < dlls.size() ? dlls[(at + done) % dlls.size()] : 0;
   r->ok = true;
 }
 

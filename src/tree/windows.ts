@@ -5,20 +5,25 @@
  *    creation time; each one's type from its command line and its sandbox facts (token integrity,
  *    AppContainer, restricted token, job, mitigation policies, debug port). A debugger on a child's
  *    debug port is `child-tracer-attached`;
- *  - code (codeMs, default 10 s): each child's main module's executable pages that are not the image's
- *    shared copy (QueryWorkingSetEx; under Wine all of them), compared with its file after the base
- *    relocations for its load address (pe-sieve's way); a difference is
- *    `code-modified` at its RVA, and `code-restored` once it equals the file again.
+ *  - code (codeMs, default 10 s): each child's main module and its loaded DLLs (EnumProcessModulesEx;
+ *    the DLLs within 32 MiB of executable sections per child and pass, the next pass going on where
+ *    this one stopped): the executable pages that are not the image's shared copy (QueryWorkingSetEx;
+ *    under Wine all of them), compared with the module's file after the base relocations for its
+ *    load address (pe-sieve's way); a difference is `code-modified` naming the module and RVA, and
+ *    `code-restored` once it equals the file again.
  * The per-type policy is Linux's (tree/policy.ts: renderers and sandboxed utilities by default); on
  * Windows a required process must have a restricted token, an AppContainer or an integrity below
- * medium, else `child-unsandboxed`. Not on Windows yet: `child-sandbox-changed`.
+ * medium, else `child-unsandboxed`. A child whose facts weaken against the first seen of it (integrity
+ * up; restricted token, AppContainer, job or a mitigation policy lost) is `child-sandbox-changed`
+ * (tree/windows-sandbox.ts: a strengthening is not a finding and becomes the baseline).
  */
 import { GuardStateError, ProcfsUnreadableError, UnsupportedPlatformError } from '../errors';
 import { hex } from '../integrity/regions';
-import { loadNative, type NativeBinding, type NativeTreeProcess, type NativeTreeResult } from '../native';
+import { loadNative, type NativeBinding, type NativeTreeModule, type NativeTreeProcess, type NativeTreeResult } from '../native';
 import type { Observation, ProcessEntry, SandboxFacts, WindowsSandboxFacts } from '../types';
 import { classifyCmdline, type ProcessKind } from './cmdline';
 import { requirementFor, type TreeSandboxPolicy } from './policy';
+import { compareWindowsSandbox } from './windows-sandbox';
 import type { ProcessTreeOptions, TreeUpdate } from './monitor';
 import { treeTimings, TreeLoopBase } from './loops';
 
@@ -29,6 +34,12 @@ interface Tracked {
   kind: ProcessKind;
   code: Map<string, Observation>;
   coverage: ProcessEntry['coverage'];
+  /** Where the next code pass goes on with the DLLs (the native nextModuleCursor; 0n: from the lowest). */
+  moduleCursor: bigint;
+  /** The sandbox facts first seen, raised by every strengthening since (tree/windows-sandbox.ts). */
+  baseFacts: WindowsSandboxFacts;
+  /** What weakened against baseFacts at the last discovery: `child-sandbox-changed` while non-empty. */
+  weakened: string[];
 }
 
 /** Milliseconds from 1601-01-01 (FILETIME's epoch) to 1970-01-01. */
@@ -47,21 +58,29 @@ function windowsFacts(p: NativeTreeProcess): WindowsSandboxFacts {
   return { integrityRid, appContainer, restrictedToken, inJob, dynamicCodeProhibited, microsoftSignedOnly, noRemoteImages, strictHandleChecks, debugPort };
 }
 
-/** `code-modified` observations of one child's scan: one per differing page, at its RVA. */
+/** The module a hit lies in: res.modules[region] (the main module when an older addon gave no list). */
+function hitModule(res: NativeTreeResult, region: number): Pick<NativeTreeModule, 'path' | 'base'> | undefined {
+  const m = res.modules?.[region];
+  if (m) return m;
+  return res.module === undefined || res.imageBase === undefined ? undefined : { path: res.module, base: res.imageBase };
+}
+
+/** `code-modified` observations of one child's scan: one per differing page, naming its module and RVA. */
 export function windowsCodeObservations(res: NativeTreeResult, key: string, type: string): Observation[] {
   const out: Observation[] = [];
   for (const h of res.hits) {
-    if (h.state !== 'modified' || res.module === undefined) continue;
+    const mod = hitModule(res, h.region);
+    if (h.state !== 'modified' || mod === undefined) continue;
     const rva = h.fileOffset + (h.firstDiff ?? 0);
     out.push({
-      key: `tree:code-modified:${key}:${res.module.toLowerCase()}:${h.fileOffset}`,
+      key: `tree:code-modified:${key}:${mod.path.toLowerCase()}:${h.fileOffset}`,
       subsystem: 'code',
       kind: 'code-modified',
       detail:
-        `${type} pid ${res.pid}: ${res.module} page ${h.fileOffset / 4096} (RVA 0x${h.fileOffset.toString(16)}) differs from the file: ` +
+        `${type} pid ${res.pid}: ${mod.path} page ${h.fileOffset / 4096} (RVA 0x${h.fileOffset.toString(16)}) differs from the file: ` +
         `${h.diffBytes} byte(s), first at RVA 0x${rva.toString(16)} (file 0x${(h.fileByte ?? 0).toString(16).padStart(2, '0')}, ` +
         `memory 0x${(h.memByte ?? 0).toString(16).padStart(2, '0')})`,
-      path: res.module,
+      path: mod.path,
       address: hex(h.address + BigInt(h.firstDiff ?? 0)),
       offset: rva,
       page: h.fileOffset / 4096,
@@ -69,10 +88,23 @@ export function windowsCodeObservations(res: NativeTreeResult, key: string, type
       after: h.memByte,
       pid: res.pid,
       processType: type,
-      evidence: { diffBytes: h.diffBytes, pageAddress: hex(h.address), offsetKind: 'rva', imageBase: res.imageBase === undefined ? undefined : hex(res.imageBase) },
+      evidence: { diffBytes: h.diffBytes, pageAddress: hex(h.address), offsetKind: 'rva', imageBase: hex(mod.base) },
     });
   }
   return out;
+}
+
+/**
+ * Which of a child's open code observations this pass decided: those of a module it compared (they
+ * are replaced by its hits, a missing one restored) and those of a DLL no longer loaded (dropped).
+ * Observations of DLLs the budget left for a later pass stay open.
+ */
+export function windowsCodeDecided(res: NativeTreeResult, o: Observation): 'compared' | 'unloaded' | 'later' {
+  const path = (o.path ?? '').toLowerCase();
+  if ((res.modules ?? [{ path: res.module ?? '', ok: true }]).some((m) => m.ok && m.path.toLowerCase() === path)) return 'compared';
+  const base = (o.evidence as { imageBase?: string } | undefined)?.imageBase;
+  if (res.loadedBases && base !== undefined && base !== hex(res.imageBase ?? 0n) && !res.loadedBases.some((b) => hex(b) === base)) return 'unloaded';
+  return 'later';
 }
 
 export class WindowsTreeMonitor extends TreeLoopBase {
@@ -184,6 +216,19 @@ export class WindowsTreeMonitor extends TreeLoopBase {
           evidence: { ...facts, noSandboxFlag: t.kind.noSandboxFlag },
         });
       }
+      if (t.weakened.length > 0) {
+        out.push({
+          key: `tree:child-sandbox-changed:${t.key}`,
+          subsystem: 'kernel',
+          kind: 'child-sandbox-changed',
+          detail: `${t.kind.type} pid ${t.info.pid}: sandbox weakened: ${t.weakened.join(', ')}`,
+          pid: t.info.pid,
+          processType: t.kind.type,
+          before: t.baseFacts,
+          after: facts,
+          evidence: { weakened: t.weakened },
+        });
+      }
       if (t.info.debugPort === true) {
         out.push({
           key: `tree:child-tracer-attached:${t.key}`,
@@ -222,8 +267,11 @@ export class WindowsTreeMonitor extends TreeLoopBase {
       if (known) {
         known.info = info;
         known.kind = kind;
+        const cmp = compareWindowsSandbox(known.baseFacts, windowsFacts(info));
+        known.baseFacts = cmp.baseline;
+        known.weakened = cmp.weakened;
       } else {
-        this.tracked.set(key, { info, key, kind, code: new Map(), coverage: null });
+        this.tracked.set(key, { info, key, kind, code: new Map(), coverage: null, moduleCursor: 0n, baseFacts: windowsFacts(info), weakened: [] });
       }
     }
     for (const k of [...this.tracked.keys()]) if (!live.has(k)) this.tracked.delete(k);
@@ -232,7 +280,7 @@ export class WindowsTreeMonitor extends TreeLoopBase {
   protected async runCode(): Promise<Observation[]> {
     if (this.opts.codeMs === 0) return [];
     const jobs = [...this.tracked.values()];
-    const results = await this.native.treeCodeScan!(jobs.map((t) => ({ pid: t.info.pid, startTime: t.info.startTime, regions: [] })));
+    const results = await this.native.treeCodeScan!(jobs.map((t) => ({ pid: t.info.pid, startTime: t.info.startTime, moduleCursor: t.moduleCursor, regions: [] })));
     const events: Observation[] = [];
     results.forEach((res, i) => {
       const t = jobs[i];
@@ -247,10 +295,20 @@ export class WindowsTreeMonitor extends TreeLoopBase {
       const now = new Map(windowsCodeObservations(res, t.key, type).map((o) => [o.key, o]));
       for (const [k, o] of t.code) {
         if (now.has(k)) continue;
-        events.push({ ...o, key: k.replace('tree:code-modified:', 'tree:code-restored:'), kind: 'code-restored', detail: `${type} pid ${t.info.pid}: ${o.path} page ${o.page} equals the file again (was: ${o.detail})` });
+        const decided = windowsCodeDecided(res, o);
+        if (decided === 'later') now.set(k, o);
+        else if (decided === 'compared') {
+          events.push({ ...o, key: k.replace('tree:code-modified:', 'tree:code-restored:'), kind: 'code-restored', detail: `${type} pid ${t.info.pid}: ${o.path} page ${o.page} equals the file again (was: ${o.detail})` });
+        }
       }
       t.code = now;
-      t.coverage = { regions: 1, bytes: res.pages * 4096, writtenPages: res.hits.length, readBytes: res.readBytes, pagemapBytes: 0, jitRegions: 0 };
+      t.moduleCursor = res.nextModuleCursor ?? 0n;
+      for (const m of res.modules ?? []) {
+        // A DLL unloaded while the pass ran, or a 32-bit one, is no error; any other DLL not compared is the checker's.
+        if (!m.ok && m.errno !== ESRCH && !m.unsupported) this.onError(new ProcfsUnreadableError(`process ${res.pid} module ${m.path}`, new Error(m.detail ?? 'unreadable')));
+      }
+      const compared = res.modules?.filter((m) => m.ok).length ?? 1;
+      t.coverage = { regions: compared, bytes: res.pages * 4096, writtenPages: res.hits.length, readBytes: res.readBytes, pagemapBytes: 0, jitRegions: 0 };
     });
     return events;
   }

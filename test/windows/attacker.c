@@ -13,11 +13,19 @@
  *                                        a thread, and reopens it by id with suspend/context rights
  *   attacker loadaddon <path.node>       LoadLibraryW of a procguard addon in this process (no Node-API here):
  *                                        {"loaded":true,"bound":0,"text":"<why>"} from procguard_node_api_binding
+ *   attacker launch <how> <exe> [args]   starts <exe> sandboxed as a browser sandboxes its children (<how>:
+ *                                        a comma list of restricted = CreateRestrictedToken with restricting
+ *                                        SIDs, low = the token's integrity set to low, job = in a new job
+ *                                        object), sharing this process's stdio; prints {"pid":N,"restricted":
+ *                                        {"ok":true},...} for each step (with what the token it made reads
+ *                                        back: isRestricted, restrictedSids = the count or -error, integrity),
+ *                                        then waits for the child to exit
  */
 #define WIN32_LEAN_AND_MEAN
 #include <windows.h>
 #include <tlhelp32.h>
 #include <aclapi.h>
+#include <sddl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,6 +241,114 @@ static int load_addon(const char *path) {
   return 0;
 }
 
+static void step(const char *name, BOOL ok, int *comma) {
+  printf("%s\"%s\":{\"ok\":%s", *comma ? "," : "", name, ok ? "true" : "false");
+  if (!ok) printf(",\"error\":%lu", GetLastError());
+  printf("}");
+  *comma = 1;
+}
+
+/* The mandatory label S-1-16-<rid> set on a token. */
+static BOOL set_integrity(HANDLE tok, DWORD rid) {
+  char text[32];
+  PSID sid = NULL;
+  snprintf(text, sizeof text, "S-1-16-%lu", rid);
+  if (!ConvertStringSidToSidA(text, &sid)) return FALSE;
+  TOKEN_MANDATORY_LABEL tml;
+  tml.Label.Attributes = SE_GROUP_INTEGRITY;
+  tml.Label.Sid = sid;
+  BOOL ok = SetTokenInformation(tok, TokenIntegrityLevel, &tml, sizeof tml + GetLengthSid(sid));
+  LocalFree(sid);
+  return ok;
+}
+
+static int launch(const char *how, int argc, char **argv) {
+  wchar_t cmd[8192] = L"";
+  for (int i = 0; i < argc; i++) {
+    wchar_t arg[2048];
+    if (!MultiByteToWideChar(CP_UTF8, 0, argv[i], -1, arg, 2048)) return 2;
+    if (wcslen(cmd) + wcslen(arg) + 4 >= 8192) return 2;
+    /* Quoted only when it holds a space, as Chromium's broker writes its children's flags. */
+    int quote = arg[0] == 0 || wcspbrk(arg, L" \t") != NULL;
+    if (i) wcscat(cmd, L" ");
+    if (quote) wcscat(cmd, L"\"");
+    wcscat(cmd, arg);
+    if (quote) wcscat(cmd, L"\"");
+  }
+  int comma = 0;
+  printf("{");
+  HANDLE tok = NULL;
+  OpenProcessToken(GetCurrentProcess(), TOKEN_ALL_ACCESS, &tok);
+  if (strstr(how, "restricted")) {
+    /* Chromium's shape: privileges dropped, and restricting SIDs (every access is checked twice). */
+    BYTE user[256];
+    DWORD len = 0;
+    GetTokenInformation(tok, TokenUser, user, sizeof user, &len);
+    PSID everyone = NULL, users = NULL, restricted = NULL;
+    ConvertStringSidToSidA("S-1-1-0", &everyone);
+    ConvertStringSidToSidA("S-1-5-32-545", &users);
+    ConvertStringSidToSidA("S-1-5-12", &restricted);
+    SID_AND_ATTRIBUTES sids[4] = {{((TOKEN_USER *)user)->User.Sid, 0}, {everyone, 0}, {users, 0}, {restricted, 0}};
+    HANDLE r = NULL;
+    BOOL ok = CreateRestrictedToken(tok, DISABLE_MAX_PRIVILEGE, 0, NULL, 0, NULL, 4, sids, &r);
+    step("restricted", ok, &comma);
+    if (ok) printf(",\"isRestricted\":%s", IsTokenRestricted(r) ? "true" : "false");
+    BYTE rs[1024];
+    DWORD rl = 0;
+    if (ok) {
+      BOOL q = GetTokenInformation(r, TokenRestrictedSids, rs, sizeof rs, &rl);
+      printf(",\"restrictedSids\":%ld", q ? (long)((TOKEN_GROUPS *)rs)->GroupCount : -(long)GetLastError());
+    }
+    if (ok) {
+      CloseHandle(tok);
+      tok = r;
+    }
+  }
+  if (strstr(how, "low")) {
+    HANDLE d = NULL;
+    BOOL ok = DuplicateTokenEx(tok, TOKEN_ALL_ACCESS, NULL, SecurityImpersonation, TokenPrimary, &d) && set_integrity(d, SECURITY_MANDATORY_LOW_RID);
+    step("low", ok, &comma);
+    BYTE label[128];
+    DWORD len = 0;
+    if (ok && GetTokenInformation(d, TokenIntegrityLevel, label, sizeof label, &len)) {
+      PSID sid = ((TOKEN_MANDATORY_LABEL *)label)->Label.Sid;
+      printf(",\"integrity\":%lu", *GetSidSubAuthority(sid, *GetSidSubAuthorityCount(sid) - 1));
+    }
+    if (d) {
+      CloseHandle(tok);
+      tok = d;
+    }
+  }
+  STARTUPINFOW si;
+  PROCESS_INFORMATION pi;
+  memset(&si, 0, sizeof si);
+  si.cb = sizeof si;
+  si.dwFlags = STARTF_USESTDHANDLES;
+  si.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
+  si.hStdOutput = GetStdHandle(STD_OUTPUT_HANDLE);
+  si.hStdError = GetStdHandle(STD_ERROR_HANDLE);
+  BOOL created = strstr(how, "restricted") || strstr(how, "low")
+                     ? CreateProcessAsUserW(tok, NULL, cmd, NULL, NULL, TRUE, CREATE_SUSPENDED, NULL, NULL, &si, &pi)
+                     : CreateProcessW(NULL, cmd, NULL, NULL, TRUE, CREATE_SUSPENDED, NULL, NULL, &si, &pi);
+  step("created", created, &comma);
+  if (!created) {
+    printf("}\n");
+    return 1;
+  }
+  if (strstr(how, "job")) {
+    HANDLE job = CreateJobObjectW(NULL, NULL);
+    step("job", job && AssignProcessToJobObject(job, pi.hProcess), &comma);
+  }
+  /* This line first, then the child runs: the reader sees it before the child's own output. */
+  printf(",\"pid\":%lu}\n", pi.dwProcessId);
+  fflush(stdout);
+  ResumeThread(pi.hThread);
+  WaitForSingleObject(pi.hProcess, INFINITE);
+  DWORD code = 0;
+  GetExitCodeProcess(pi.hProcess, &code);
+  return (int)code;
+}
+
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IONBF, 0);
   if (argc >= 2 && strcmp(argv[1], "wine") == 0) {
@@ -248,6 +364,7 @@ int main(int argc, char **argv) {
     return probe(strtoul(argv[2], NULL, 10), (ULONG_PTR)strtoull(argv[3], NULL, 16));
   if (argc >= 5 && strcmp(argv[1], "write") == 0)
     return write_byte(strtoul(argv[2], NULL, 10), (ULONG_PTR)strtoull(argv[3], NULL, 16), (unsigned)strtoul(argv[4], NULL, 16));
+  if (argc >= 4 && strcmp(argv[1], "launch") == 0) return launch(argv[2], argc - 3, argv + 3);
   fprintf(stderr, "usage: attacker wine | probe <pid> <hexaddr> | write <pid> <hexaddr> <hexbyte> | loadaddon <path>\n");
   return 2;
 }

@@ -1,14 +1,15 @@
 // The process tree on Windows, in the addon (native/tree/tree_win.cc): descendants of this node.exe from a
 // Toolhelp32 snapshot keyed by pid + creation time, with their command lines and sandbox facts, and
-// the main module's code compared with node.exe on disk after relocation; a byte written into a
-// child's code by another process (the attacker) is found at its RVA with both bytes.
+// the code of the main module and of every loaded DLL compared with its file on disk after
+// relocation; a byte written into a child's code (node.exe's, or a relocated DLL's) by another
+// process (the attacker) is found at its RVA in that module with both bytes.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { attachDebugger, attacker, lineReader, root, skipOffWindows, wine, wineDeviation } from './helpers.mjs';
+import { attachDebugger, attacker, attackerExe, lineReader, root, skipOffWindows, wine, wineDeviation } from './helpers.mjs';
 
 const skip = skipOffWindows;
 const PAGE = 4096;
@@ -43,14 +44,55 @@ after(() => {
   for (const c of children) c.stdin.end();
 });
 
-/** An int3 padding byte (never executed) of node.exe's code, as an RVA: the same file in every child. */
-function paddingRva() {
-  const exe = native.executableRegions().find((r) => r.type === 'image' && lower(r.path) === lower(process.execPath));
-  for (let a = exe.start + 64n * BigInt(PAGE); a < exe.end; a += BigInt(PAGE)) {
+const base = (p) => lower(p).split('\\').pop();
+/**
+ * An int3 padding byte (never executed) of a module's code as loaded in this process, as an RVA: the
+ * same file in every child (node.exe by default; a DLL by its file name). null when it has none.
+ */
+function paddingRva(file = base(process.execPath), fromPage = 64) {
+  const exe = native.executableRegions().find((r) => r.type === 'image' && base(r.path) === file);
+  if (!exe) return null;
+  for (let a = exe.start + BigInt(fromPage * PAGE); a < exe.end; a += BigInt(PAGE)) {
     const i = native.readMemory(a, PAGE)?.indexOf(Buffer.alloc(16, 0xcc)) ?? -1;
     if (i >= 0) return Number(a - exe.allocationBase) + i + 8;
   }
-  throw new Error('no int3 padding in node.exe code');
+  if (fromPage === 64 && file === base(process.execPath)) throw new Error('no int3 padding in node.exe code');
+  return null;
+}
+
+/** A DLL of the child relocated away from its preferred base, with int3 padding in its code: { module, rva }. */
+function relocatedDll(scan) {
+  for (const m of scan.modules.slice(1)) {
+    if (m.relocationDelta === 0n) continue;
+    const rva = paddingRva(base(m.path), 0);
+    if (rva !== null) return { module: m, rva };
+  }
+  throw new Error(`no relocated DLL with int3 padding among ${show(scan.modules.map((m) => [m.path, m.relocationDelta]))}`);
+}
+
+/**
+ * The attacker writes 0xcd over the int3 at `rva` of `module` ({ path, base }) in the gpu child: one
+ * scan finds exactly that byte in that module, and once 0xcc is written back a scan finds nothing.
+ */
+async function writtenByteFound(job, module, rva) {
+  const addr = module.base + BigInt(rva);
+  const page = rva - (rva % PAGE);
+  assert.deepEqual(attacker('write', gpu.pid, addr.toString(16), 'cd'), { open: true, written: true }, `the attacker wrote into ${module.path}`);
+  try {
+    const [dirty] = await native.treeCodeScan([job]);
+    assert.equal(dirty.ok, true, dirty.detail);
+    assert.equal(dirty.hits.length, 1, `one page differs: ${show(dirty.hits)}`);
+    const h = dirty.hits[0];
+    assert.equal(h.state, 'modified');
+    assert.equal(lower(dirty.modules[h.region]?.path), lower(module.path), 'the hit names the module');
+    assert.equal(h.fileOffset, page, 'the RVA of the page');
+    assert.equal(h.address, module.base + BigInt(page), 'the address of the page');
+    assert.deepEqual({ firstDiff: h.firstDiff, diffBytes: h.diffBytes, fileByte: h.fileByte, memByte: h.memByte }, { firstDiff: rva % PAGE, diffBytes: 1, fileByte: 0xcc, memByte: 0xcd });
+  } finally {
+    assert.deepEqual(attacker('write', gpu.pid, addr.toString(16), 'cc'), { open: true, written: true }, 'restored');
+  }
+  const [again] = await native.treeCodeScan([job]);
+  assert.deepEqual(again.hits, [], 'restored: equal to the file again');
 }
 
 test('treeProcesses: children and a grandchild, parents first, with creation time, command line and image', { skip }, () => {
@@ -105,24 +147,49 @@ test('treeCodeScan: a child main module equals its file; a byte written by anoth
   else assert.ok(clean.filePages > 0 && clean.readBytes < clean.pages * PAGE, `pages still shared with the image are not read: ${show(clean)}`);
   assert.deepEqual(clean.hits, [], `the untouched child differs from its file: ${show(clean.hits.slice(0, 3))}`);
 
-  const rva = paddingRva();
-  const addr = clean.imageBase + BigInt(rva);
-  const w = attacker('write', gpu.pid, addr.toString(16), 'cd');
-  assert.deepEqual(w, { open: true, written: true }, 'the attacker wrote into the child');
-  try {
-    const [dirty] = await native.treeCodeScan([job]);
-    assert.equal(dirty.ok, true, dirty.detail);
-    assert.equal(dirty.hits.length, 1, `one page differs: ${show(dirty.hits)}`);
-    const h = dirty.hits[0];
-    assert.equal(h.state, 'modified');
-    assert.equal(h.fileOffset, rva - (rva % PAGE), 'the RVA of the page');
-    assert.equal(h.address, clean.imageBase + BigInt(rva - (rva % PAGE)), 'the address of the page');
-    assert.deepEqual({ firstDiff: h.firstDiff, diffBytes: h.diffBytes, fileByte: h.fileByte, memByte: h.memByte }, { firstDiff: rva % PAGE, diffBytes: 1, fileByte: 0xcc, memByte: 0xcd });
-  } finally {
-    assert.deepEqual(attacker('write', gpu.pid, addr.toString(16), 'cc'), { open: true, written: true }, 'restored');
+  await writtenByteFound(job, { path: process.execPath, base: clean.imageBase }, paddingRva());
+});
+
+test('treeCodeScan compares every DLL the child loaded with its file after relocation; a byte written into one is found in it, then restored', { skip }, async () => {
+  const proc = native.treeProcesses(process.pid).find((x) => x.pid === gpu.pid);
+  const job = { pid: gpu.pid, startTime: proc.startTime, moduleBudget: 2 ** 34 };
+  const [clean] = await native.treeCodeScan([job]);
+  assert.equal(clean.ok, true, clean.detail);
+  assert.equal(lower(clean.modules[0].path), lower(process.execPath), 'the main module first');
+  assert.ok(clean.loadedBases.length >= 10, `node.exe's DLLs are loaded: ${clean.loadedBases.length}`);
+  assert.deepEqual(clean.modules.slice(1).map((m) => m.base), clean.loadedBases, 'within an unbounded budget every loaded DLL is compared, by base');
+  assert.equal(clean.nextModuleCursor, 0n, 'all of them in this pass');
+  for (const m of clean.modules) assert.equal(m.ok, true, `${m.path}: ${m.detail}`);
+  for (const dll of ['kernel32.dll', 'ntdll.dll', 'ws2_32.dll']) assert.ok(clean.modules.some((m) => base(m.path) === dll), `${dll} compared: ${show(clean.modules.map((m) => m.path))}`);
+  assert.deepEqual(clean.hits, [], `the untouched child's DLLs equal their files: ${show(clean.hits.slice(0, 3).map((h) => [clean.modules[h.region]?.path, h]))}`);
+
+  const { module: dll, rva } = relocatedDll(clean);
+  assert.notEqual(dll.relocationDelta, 0n, 'the DLL is loaded away from its preferred base: equal only after relocation');
+  await writtenByteFound(job, dll, rva);
+});
+
+test('treeCodeScan keeps a pass within the DLL byte budget and rotates the DLLs across passes', { skip }, async () => {
+  const proc = native.treeProcesses(process.pid).find((x) => x.pid === gpu.pid);
+  const [all] = await native.treeCodeScan([{ pid: gpu.pid, startTime: proc.startTime, moduleBudget: 2 ** 34 }]);
+  const seen = [];
+  let cursor = 0n;
+  for (let pass = 0; pass < all.loadedBases.length; pass++) {
+    // A 1-byte budget: each pass compares the main module and exactly one DLL, the next from the cursor.
+    const [r] = await native.treeCodeScan([{ pid: gpu.pid, startTime: proc.startTime, moduleCursor: cursor, moduleBudget: 1 }]);
+    assert.equal(r.ok, true, r.detail);
+    assert.equal(r.modules.length, 2, `the main module and one DLL: ${show(r.modules.map((m) => m.path))}`);
+    seen.push(r.modules[1].base);
+    cursor = r.nextModuleCursor;
   }
-  const [again] = await native.treeCodeScan([job]);
-  assert.deepEqual(again.hits, [], 'restored: equal to the file again');
+  assert.deepEqual(seen, all.loadedBases, 'one pass per DLL compares every DLL once, in base order');
+  assert.equal(cursor, all.loadedBases[0], 'then the rotation wraps to the lowest DLL');
+  // A budget one byte short of the first three DLLs' sections: the third is the one that spends it.
+  const budget = all.modules.slice(1, 4).reduce((n, m) => n + m.pages * PAGE, 0) - 1;
+  const [some] = await native.treeCodeScan([{ pid: gpu.pid, startTime: proc.startTime, moduleBudget: budget }]);
+  assert.deepEqual(some.modules.slice(1).map((m) => m.base), all.loadedBases.slice(0, 3), `a ${budget}-byte budget stops after the DLL that spends it: ${show(some.modules.map((m) => [m.path, m.pages]))}`);
+  assert.equal(some.nextModuleCursor, all.loadedBases[3], 'and says where the next pass goes on');
+  assert.throws(() => native.treeCodeScan([{ pid: gpu.pid, startTime: proc.startTime, moduleBudget: 0 }]), RangeError);
+  assert.throws(() => native.treeCodeScan([{ pid: gpu.pid, startTime: proc.startTime, moduleCursor: 1 }]), TypeError);
 });
 
 test('treeCodeScan applies the base relocations: a child whose file now says another base still equals it', { skip }, async () => {
@@ -233,6 +300,28 @@ test('Guard processTree on Windows: children by type, child-unsandboxed per poli
     } finally {
       if (!restored) attacker('write', gpu.pid, addr.toString(16), 'cc');
     }
+    // A byte in a DLL of the child: code-modified naming the DLL and its RVA, then code-restored.
+    const [withDlls] = await native.treeCodeScan([{ pid: gpu.pid, startTime: native.treeProcesses(process.pid).find((x) => x.pid === gpu.pid).startTime, moduleBudget: 2 ** 34 }]);
+    const { module: dll, rva: dllRva } = relocatedDll(withDlls);
+    const dllAddr = dll.base + BigInt(dllRva);
+    assert.deepEqual(attacker('write', gpu.pid, dllAddr.toString(16), 'cd'), { open: true, written: true });
+    let dllRestored = false;
+    try {
+      const s = await guard.check();
+      const f = s.findings.find((x) => x.kind === 'code-modified' && x.pid === gpu.pid);
+      assert.ok(f, `code-modified in ${dll.path}: ${JSON.stringify(s.findings.map((x) => [x.kind, x.pid, x.detail]))}`);
+      assert.equal(lower(f.path), lower(dll.path), 'the finding names the DLL');
+      assert.equal(f.offset, dllRva, 'the RVA of the byte in the DLL');
+      assert.deepEqual([f.before, f.after], [0xcc, 0xcd]);
+      assert.ok(f.detail.includes(`${dll.path} page `), f.detail);
+      assert.deepEqual(attacker('write', gpu.pid, dllAddr.toString(16), 'cc'), { open: true, written: true });
+      dllRestored = true;
+      const s2 = await guard.check();
+      assert.ok(!s2.findings.some((x) => x.kind === 'code-modified' && x.pid === gpu.pid), 'closed once restored');
+      assert.ok(events.some((e) => e.kind === 'code-restored' && e.pid === gpu.pid && lower(e.path) === lower(dll.path)), `a code-restored event for the DLL: ${JSON.stringify(events.map((e) => [e.kind, e.path]))}`);
+    } finally {
+      if (!dllRestored) attacker('write', gpu.pid, dllAddr.toString(16), 'cc');
+    }
     // A debugger on a child is child-tracer-attached while it holds the debug port.
     const dbg = await attachDebugger(renderer.pid, 3000);
     assert.equal(dbg.first.attached, true, show(dbg.first));
@@ -251,5 +340,56 @@ test('Guard processTree on Windows: children by type, child-unsandboxed per poli
     assert.deepEqual(s.findings.filter((f) => f.kind === 'child-unsandboxed').map((f) => f.pid), [], 'no requirement, no finding');
   } finally {
     relaxed.stop();
+  }
+});
+
+test('a child started sandboxed (restricted token, low integrity, in a job) is reported with those facts and as sandboxed', { skip, timeout: 120000 }, async (t) => {
+  // The attacker's launcher makes the token as Chromium's broker does (CreateRestrictedToken with
+  // restricting SIDs, then integrity low), starts node.exe with CreateProcessAsUserW suspended,
+  // puts it in a new job, and only then lets it run.
+  const launcher = spawn(attackerExe, ['launch', 'restricted,low,job', process.execPath, path.join(root, 'test', 'windows', 'tree-child.cjs'), '--type=renderer'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise((resolve) => launcher.once('exit', resolve));
+  try {
+    const lines = lineReader(launcher.stdout);
+    const steps = JSON.parse(await lines.next(60000, 'attacker launch'));
+    const child = JSON.parse(await lines.next(60000, 'the sandboxed tree-child'));
+    assert.deepEqual([steps.restricted, steps.low, steps.created, steps.job], [{ ok: true }, { ok: true }, { ok: true }, { ok: true }], `each step of the launch: ${show(steps)}`);
+    assert.equal(child.pid, steps.pid, 'the child that answered is the one launched');
+    const p = native.treeProcesses(process.pid).find((x) => x.pid === child.pid);
+    assert.ok(p, 'the sandboxed grandchild is a descendant (under the launcher)');
+    assert.equal(p.ppid, launcher.pid, 'its parent is the launcher');
+    assert.equal(p.inJob, true, `IsProcessInJob: the child is in the launcher's job: ${show(p)}`);
+    const { windowsSandboxed } = await import('../../dist/tree/windows.js');
+    const { Guard } = await import('../../dist/index.js');
+    const guard = new Guard({ code: false, launch: false, kernel: false, processTree: { codeMs: 0, discoveryMs: 60000, settleMs: 0 } });
+    let status;
+    try {
+      status = await guard.start();
+    } finally {
+      guard.stop();
+    }
+    const entry = status.processes.find((e) => e.pid === child.pid);
+    assert.equal(entry?.type, 'renderer', `the Status entry of the sandboxed renderer: ${show(entry)}`);
+    assert.equal(entry.windows.inJob, true, 'the entry shows the job');
+    await t.test('the restricted token reaches the child', {
+      skip: wineDeviation(
+        `IsTokenRestricted is false even for the token CreateRestrictedToken returned with 4 restricting SIDs (read back: ${steps.isRestricted}; TokenRestrictedSids: ${steps.restrictedSids < 0 ? `error ${-steps.restrictedSids}` : steps.restrictedSids}), and the child reports restrictedToken ${p.restrictedToken} (measured with ${wine})`,
+      ),
+    }, () => {
+      assert.equal(p.restrictedToken, true, show(p));
+    });
+    await t.test('the low integrity reaches the child', { skip: wineDeviation(`SetTokenInformation(TokenIntegrityLevel, low) succeeds, yet the token reads back 0x${(steps.integrity ?? 0).toString(16)} and the child 0x${p.integrityRid?.toString(16)} (measured with ${wine})`) }, () => {
+      assert.equal(p.integrityRid, 0x1000, show(p));
+    });
+    await t.test('sandboxed by the Windows policy: no child-unsandboxed for it', { skip: wineDeviation(`of the three, only the job reaches the child (above), and a job alone is not a sandbox (measured with ${wine})`) }, () => {
+      assert.equal(windowsSandboxed(p), true, show(p));
+      assert.equal(entry.sandboxed, true, show(entry));
+      assert.ok(!status.findings.some((f) => f.kind === 'child-unsandboxed' && f.pid === child.pid), show(status.findings));
+    });
+  } finally {
+    launcher.stdin.end();
+    const kill = setTimeout(() => launcher.kill(), 5000);
+    await exited;
+    clearTimeout(kill);
   }
 });
