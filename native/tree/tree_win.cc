@@ -365,6 +365,9 @@ void CompareRun(HANDLE process, HANDLE file, const Section& s, uint64_t base, ui
         hit.diffBytes++;
       }
     }
+    // Every modified page is counted, the first kMaxHits kept: the caller must not read a page past
+    // the cap as equal again (windows.ts keeps its open finding).
+    if (hit.state == "modified") r->writtenPages++;
     if (r->hits.size() < kMaxHits) r->hits.push_back(hit);
   }
 }

@@ -97,11 +97,15 @@ export function windowsCodeObservations(res: NativeTreeResult, key: string, type
 /**
  * Which of a child's open code observations this pass decided: those of a module it compared (they
  * are replaced by its hits, a missing one restored) and those of a DLL no longer loaded (dropped).
- * Observations of DLLs the budget left for a later pass stay open.
+ * Observations of DLLs the budget left for a later pass stay open, and so do all of them after a pass
+ * whose differing pages passed the addon's cap (an attacker's 65th page must not read as restored).
  */
 export function windowsCodeDecided(res: NativeTreeResult, o: Observation): 'compared' | 'unloaded' | 'later' {
   const path = (o.path ?? '').toLowerCase();
-  if ((res.modules ?? [{ path: res.module ?? '', ok: true }]).some((m) => m.ok && m.path.toLowerCase() === path)) return 'compared';
+  // The addon keeps the first 64 differing pages of a pass and counts the rest (writtenPages): past
+  // that cap a page missing from the hits may still differ, so the pass decides nothing.
+  const capped = res.writtenPages > res.hits.filter((h) => h.state === 'modified').length;
+  if (!capped && (res.modules ?? [{ path: res.module ?? '', ok: true }]).some((m) => m.ok && m.path.toLowerCase() === path)) return 'compared';
   const base = (o.evidence as { imageBase?: string } | undefined)?.imageBase;
   if (res.loadedBases && base !== undefined && base !== hex(res.imageBase ?? 0n) && !res.loadedBases.some((b) => hex(b) === base)) return 'unloaded';
   return 'later';
@@ -308,7 +312,7 @@ export class WindowsTreeMonitor extends TreeLoopBase {
         if (!m.ok && m.errno !== ESRCH && !m.unsupported) this.onError(new ProcfsUnreadableError(`process ${res.pid} module ${m.path}`, new Error(m.detail ?? 'unreadable')));
       }
       const compared = res.modules?.filter((m) => m.ok).length ?? 1;
-      t.coverage = { regions: compared, bytes: res.pages * 4096, writtenPages: res.hits.length, readBytes: res.readBytes, pagemapBytes: 0, jitRegions: 0 };
+      t.coverage = { regions: compared, bytes: res.pages * 4096, writtenPages: res.writtenPages, readBytes: res.readBytes, pagemapBytes: 0, jitRegions: 0 };
     });
     return events;
   }

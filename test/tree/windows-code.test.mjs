@@ -65,3 +65,11 @@ test('an open observation is decided by a pass that compared its module, kept fo
   assert.equal(inMain.path, EXE);
   assert.equal(windowsCodeDecided(pass([]), inMain), 'compared', 'the main module is compared every pass');
 });
+
+test('a pass whose differing pages passed the addon cap restores nothing: a page past the cap may still differ', () => {
+  const [inCrypt] = windowsCodeObservations(pass([hit]), '40:1', 'renderer');
+  const other = { ...hit, address: 0xe34000n, fileOffset: 0x4000 };
+  const capped = { ...pass([other]), writtenPages: 65 };
+  assert.equal(windowsCodeDecided(capped, inCrypt), 'later', '65 modified pages, one kept in hits: the open finding must stay open, not read as restored');
+  assert.equal(windowsCodeDecided({ ...pass([other]), writtenPages: 1 }, inCrypt), 'compared', 'under the cap, a missing hit is a restore');
+});
