@@ -33,6 +33,70 @@ export function hasFlag(cmdline: string, name: string): boolean {
   return new RegExp(`(?:^|[\\0 ])--${name.replace(/[-]/g, '\\-')}(?:=|[\\0 ]|$)`).test(cmdline);
 }
 
+/**
+ * A Windows command line (one string, as the PEB holds it) split into its arguments the way
+ * CommandLineToArgvW and the C runtime split it, joined with NULs for classifyCmdline: so a quoted
+ * `"--type=renderer"` or `"--no-sandbox"` is read as the flag it is. The program name (first
+ * argument) ends at the next quote if it starts with one, else at white space, with no escapes;
+ * after it, 2n backslashes before a quote are n backslashes and the quote toggles quoting, 2n + 1
+ * are n and a literal quote, `""` inside quotes is a literal quote, and other backslashes are literal.
+ */
+export function windowsArgv(commandLine: string): string[] {
+  if (typeof commandLine !== 'string') throw new TypeError('windowsArgv: commandLine must be a string');
+  const args: string[] = [];
+  let i = 0;
+  const n = commandLine.length;
+  const white = (c: string): boolean => c === ' ' || c === '\t';
+  // The program name.
+  let prog = '';
+  if (commandLine[0] === '"') {
+    i = 1;
+    while (i < n && commandLine[i] !== '"') prog += commandLine[i++];
+    if (i < n) i++;
+  } else {
+    while (i < n && !white(commandLine[i])) prog += commandLine[i++];
+  }
+  args.push(prog);
+  for (;;) {
+    while (i < n && white(commandLine[i])) i++;
+    if (i >= n) break;
+    let arg = '';
+    let quoted = false;
+    while (i < n && (quoted || !white(commandLine[i]))) {
+      const c = commandLine[i];
+      if (c === '\\') {
+        let slashes = 0;
+        while (i < n && commandLine[i] === '\\') {
+          slashes++;
+          i++;
+        }
+        if (commandLine[i] === '"') {
+          arg += '\\'.repeat(slashes >> 1);
+          if (slashes % 2 === 1) {
+            arg += '"';
+            i++;
+          }
+        } else {
+          arg += '\\'.repeat(slashes);
+        }
+      } else if (c === '"') {
+        if (quoted && commandLine[i + 1] === '"') {
+          arg += '"';
+          i += 2;
+        } else {
+          quoted = !quoted;
+          i++;
+        }
+      } else {
+        arg += c;
+        i++;
+      }
+    }
+    args.push(arg);
+  }
+  return args;
+}
+
 const KNOWN: Record<string, ProcessType> = {
   renderer: 'renderer',
   'gpu-process': 'gpu-process',

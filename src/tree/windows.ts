@@ -21,7 +21,7 @@ import { GuardStateError, ProcfsUnreadableError, UnsupportedPlatformError } from
 import { hex } from '../integrity/regions';
 import { loadNative, type NativeBinding, type NativeTreeModule, type NativeTreeProcess, type NativeTreeResult } from '../native';
 import type { Observation, ProcessEntry, SandboxFacts, WindowsSandboxFacts } from '../types';
-import { classifyCmdline, type ProcessKind } from './cmdline';
+import { classifyCmdline, windowsArgv, type ProcessKind } from './cmdline';
 import { requirementFor, type TreeSandboxPolicy } from './policy';
 import { compareWindowsSandbox } from './windows-sandbox';
 import type { ProcessTreeOptions, TreeUpdate } from './monitor';
@@ -267,7 +267,7 @@ export class WindowsTreeMonitor extends TreeLoopBase {
       live.add(key);
       const known = this.tracked.get(key);
       // A child's type can change while it starts (a command line read early); classify each time.
-      const kind = info.commandLine === null ? (known?.kind ?? classifyCmdline('', false)) : classifyCmdline(info.commandLine, false);
+      const kind = info.commandLine === null ? (known?.kind ?? classifyCmdline('', false)) : classifyCmdline(windowsArgv(info.commandLine).join('\0'), false);
       if (known) {
         known.info = info;
         known.kind = kind;
