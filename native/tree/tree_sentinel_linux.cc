@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "scanner_clock.h"  // MonotonicNs, ThreadCpuNs
+#include "status_text.h"    // Fnv, ScanStatus
 #include "ticker.h"
 
 namespace pg {
@@ -18,15 +19,6 @@ namespace pg {
 namespace {
 
 constexpr uint64_t kPage = 4096;
-
-uint64_t Fnv(uint64_t h, const void* p, size_t n) {
-  for (size_t i = 0; i < n; ++i) {
-    h ^= static_cast<const uint8_t*>(p)[i];
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-constexpr uint64_t kFnvBasis = 1469598103934665603ull;
 
 // Leading decimal fields of a statm text ("size resident shared ...").
 bool ParseStatm(const char* p, const char* end, uint64_t* resident, uint64_t* shared) {
@@ -62,34 +54,6 @@ bool StartTicks(const char* text, size_t n, uint64_t* out) {
 const char* const kIsolationKeys[] = {
     "TracerPid:", "Seccomp:", "Seccomp_filters:", "NoNewPrivs:", "CapPrm:", "CapEff:"};
 
-struct StatusFacts {
-  uint64_t hash = kFnvBasis;  // of the isolation lines
-  int tracer = 0;
-  long threads = -1;
-};
-
-// One pass over a status text: hash the isolation lines, TracerPid, Threads.
-StatusFacts ParseStatus(const char* buf, size_t n) {
-  StatusFacts f;
-  const char* p = buf;
-  const char* end = buf + n;
-  while (p < end) {
-    const char* nl = static_cast<const char*>(memchr(p, '\n', static_cast<size_t>(end - p)));
-    const char* le = nl ? nl : end;
-    const size_t len = static_cast<size_t>(le - p);
-    if (len > 8 && memcmp(p, "Threads:", 8) == 0) f.threads = strtol(p + 8, nullptr, 10);
-    for (const char* key : kIsolationKeys) {
-      const size_t kl = strlen(key);
-      if (len < kl || memcmp(p, key, kl) != 0) continue;
-      f.hash = Fnv(f.hash, p, len);
-      if (key[0] == 'T') f.tracer = static_cast<int>(strtol(p + kl, nullptr, 10));
-      break;
-    }
-    p = le + 1;
-  }
-  return f;
-}
-
 }  // namespace
 
 struct TreeSentinel::Child {
@@ -99,7 +63,7 @@ struct TreeSentinel::Child {
   DIR* task = nullptr;
   struct Thread {
     int fd = -1;
-    StatusFacts facts;
+    StatusLines facts;
   };
   std::map<int, Thread> threads;  // tid -> kept status fd
   bool relist = true;
@@ -116,7 +80,7 @@ struct TreeSentinel::Child {
   bool hasPending = false;
   bool reportNext = false;  // new regions: report the next walk's result even when nothing changed
   std::vector<std::pair<uint32_t, uint64_t>> written;  // (region, page address) from the last walk
-  uint64_t codeSig = kFnvBasis;                        // of the last reported hits (none)
+  uint64_t codeSig = Fnv().h;                          // of the last reported hits (none)
   uint64_t walkCostNs = 0;
   uint64_t lastWalkNs = 0;
   bool gone = false;
@@ -189,7 +153,7 @@ bool ReadThreads(Child* c, uint64_t tick, uint32_t slices, uint64_t now, uint64_
       c->relist = true;
       continue;
     }
-    it->second.facts = ParseStatus(buf, static_cast<size_t>(n));
+    it->second.facts = ScanStatus(buf, static_cast<size_t>(n), kIsolationKeys);
     if (leader) threads = it->second.facts.threads;
     ++it;
   }
@@ -197,12 +161,12 @@ bool ReadThreads(Child* c, uint64_t tick, uint32_t slices, uint64_t now, uint64_
       c->threads.size() < kTreeMaxThreadsPerProcess)
     c->relist = true;
   auto lead = c->threads.find(c->pid);
-  const uint64_t leaderHash = lead == c->threads.end() ? 0 : lead->second.facts.hash;
+  const uint64_t leaderHash = lead == c->threads.end() ? 0 : lead->second.facts.isolation;
   int tracedTid = 0, tracerPid = 0;
   for (auto& kv : c->threads) {
-    if (kv.second.facts.tracer == 0) continue;
+    if (kv.second.facts.tracerPid == 0) continue;
     tracedTid = kv.first;
-    tracerPid = kv.second.facts.tracer;
+    tracerPid = kv.second.facts.tracerPid;
     break;
   }
   const bool first = !c->threadsKnown;
@@ -223,15 +187,15 @@ bool ReadCounters(Child* c, uint64_t* resident, uint64_t* shared) {
 }
 
 uint64_t HitsSignature(const TreeJobResult& r) {
-  uint64_t h = kFnvBasis;
+  Fnv h;
   for (const TreePageHit& p : r.hits) {
-    h = Fnv(h, &p.address, sizeof p.address);
-    h = Fnv(h, p.state.data(), p.state.size());
-    h = Fnv(h, &p.firstDiff, sizeof p.firstDiff);
-    h = Fnv(h, &p.memByte, sizeof p.memByte);
-    h = Fnv(h, &p.diffBytes, sizeof p.diffBytes);
+    h.val(p.address);
+    h.mix(p.state.data(), p.state.size());
+    h.val(p.firstDiff);
+    h.val(p.memByte);
+    h.val(p.diffBytes);
   }
-  return h;
+  return h.h;
 }
 
 // The pages the last walk found written, as a job of one-page regions (a restore keeps the page

@@ -14,22 +14,9 @@
 #include <string>
 #include <vector>
 
-namespace pg {
+#include "status_text.h"  // Fnv
 
-// FNV-1a, for signatures compared only with themselves.
-struct Fnv {
-  uint64_t h = 1469598103934665603ull;
-  void mix(const void* p, size_t n) {
-    for (size_t i = 0; i < n; ++i) {
-      h ^= static_cast<const uint8_t*>(p)[i];
-      h *= 1099511628211ull;
-    }
-  }
-  template <typename T>
-  void val(const T& v) {
-    mix(&v, sizeof v);
-  }
-};
+namespace pg {
 
 struct WatchReport {
   bool kernelChanged = false;

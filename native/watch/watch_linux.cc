@@ -29,21 +29,6 @@ uint64_t NowNs(clockid_t c) {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
-// The value of `key` ("TracerPid:") in a status text, up to the end of its line; empty if absent.
-std::pair<const char*, size_t> Field(const char* text, size_t len, const char* key) {
-  const size_t klen = strlen(key);
-  const char* p = text;
-  const char* end = text + len;
-  while (p < end) {
-    const char* nl = static_cast<const char*>(memchr(p, '\n', static_cast<size_t>(end - p)));
-    const char* le = nl ? nl : end;
-    if (static_cast<size_t>(le - p) >= klen && memcmp(p, key, klen) == 0)
-      return {p + klen, static_cast<size_t>(le - p - klen)};
-    p = le + 1;
-  }
-  return {nullptr, 0};
-}
-
 // The status lines that matter for isolation. Every thread has its own copy: a tracer may seize a
 // single thread, and seccomp/capabilities are per thread.
 const char* const kIsolationKeys[] = {
@@ -192,33 +177,16 @@ uint64_t WatchLoop::KernelSignature(bool slow) {
       rescan_ = true;  // the thread exited: re-list on the next tick
       continue;
     }
-    // One pass over the lines: hash the isolation lines, note the thread count.
-    Fnv t;
-    const char* p = buf;
-    const char* end = buf + n;
-    while (p < end) {
-      const char* nl = static_cast<const char*>(memchr(p, '\n', static_cast<size_t>(end - p)));
-      const char* le = nl ? nl : end;
-      const size_t len = static_cast<size_t>(le - p);
-      for (const char* key : kIsolationKeys) {
-        if (*p != *key) continue;
-        const size_t kl = strlen(key);
-        if (len >= kl && memcmp(p, key, kl) == 0) {
-          t.mix(p, len);
-          break;
-        }
-      }
-      if (kv.first == self && len > 8 && memcmp(p, "Threads:", 8) == 0) threads = strtol(p + 8, nullptr, 10);
-      p = le + 1;
-    }
-    distinct_.push_back(t.h);
+    const StatusLines lines = ScanStatus(buf, static_cast<size_t>(n), kIsolationKeys);
+    if (kv.first == self) threads = lines.threads;
+    distinct_.push_back(lines.isolation);
     if (slow) {
-      auto name = Field(buf, static_cast<size_t>(n), "Name:");
+      auto name = StatusField(buf, static_cast<size_t>(n), "Name:");
       if (name.first && name.second >= 10 && memmem(name.first, name.second, "procguard-", 10)) {
         Fnv o;
         o.val(kv.first);
         o.mix(name.first, name.second);
-        auto cpus = Field(buf, static_cast<size_t>(n), "Cpus_allowed:");
+        auto cpus = StatusField(buf, static_cast<size_t>(n), "Cpus_allowed:");
         o.mix(cpus.first ? cpus.first : "", cpus.second);
         o.val(sched_getscheduler(kv.first));
         o.val(getpriority(PRIO_PROCESS, static_cast<id_t>(kv.first)));
