@@ -330,6 +330,8 @@ export interface NativeBinding {
   hashPages(data: Uint8Array, mode: HashMode, backend?: string): Buffer;
   crc32c(data: Uint8Array, backend?: string): number;
   hashBackends(): { blake3: string[]; blake3Active: string; crc32c: string[]; crc32cActive: string };
+  /** Sets the process-wide kernels (benchmark routes, tests); same digests, other speed. RangeError for an unknown name. */
+  setHashBackends(opts: { blake3?: string; crc32c?: string }): { blake3: string[]; blake3Active: string; crc32c: string[]; crc32cActive: string };
 
   // memory (native/memory/memory_*.cc)
   /** Safe read (process_vm_readv / ReadProcessMemory). Returns the bytes read (may be short), or null if none. */

@@ -1,4 +1,4 @@
-// N-API glue for native/hash: blake3(), hashPages(), crc32c(), hashBackends().
+// N-API glue for native/hash: blake3(), hashPages(), crc32c(), hashBackends(), setHashBackends().
 // They hash synchronously on the calling thread, so they suit small inputs (the selftest, tests,
 // the benchmark's hash-only rows); the code monitor never calls them: it hashes on the engine's
 // own threads through hash.h. A `backend` argument selects a
@@ -138,6 +138,21 @@ Napi::Value HashBackendsJs(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// setHashBackends({ blake3?, crc32c? }): the process-wide kernels every later hash uses (the engine's
+// passes, the sentinel). For the benchmark's per-route rows and tests: every kernel computes the same
+// digests, so this changes speed only. An unknown name is a RangeError listing the available ones.
+Napi::Value SetHashBackendsJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = ObjectArg(info[0], "setHashBackends: options");
+  // Both names are checked before either is set: a bad call changes nothing.
+  Napi::Value b = o.Get("blake3"), c = o.Get("crc32c");
+  const bool setB = Blake3Backend(env, b, "setHashBackends") != nullptr;
+  const bool setC = Crc32cBackend(env, c, "setHashBackends") != nullptr;
+  if (setB) hash::SetBlake3Backend(b.As<Napi::String>().Utf8Value());
+  if (setC) hash::SetCrc32cBackend(c.As<Napi::String>().Utf8Value());
+  return HashBackendsJs(info);
+}
+
 }  // namespace
 
 void InitHash(Napi::Env env, Napi::Object exports) {
@@ -145,6 +160,7 @@ void InitHash(Napi::Env env, Napi::Object exports) {
   ExportFunction(env, exports, "hashPages", HashPagesJs);
   ExportFunction(env, exports, "crc32c", Crc32cJs);
   ExportFunction(env, exports, "hashBackends", HashBackendsJs);
+  ExportFunction(env, exports, "setHashBackends", SetHashBackendsJs);
 }
 
 }  // namespace pg

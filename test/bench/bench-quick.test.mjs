@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 
+const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** Ratios to b3sum: null when b3sum is not installed. */
@@ -68,4 +70,16 @@ test('npm run bench -- --quick --json runs and reports every number', { timeout:
     const shown = /\bNOT MET\b/.test(row) ? false : /\bmet\b/.test(row) ? true : /\bn\/a\b/.test(row) ? null : 'none';
     assert.equal(shown, g.met, `goal ${k}: the table shows ${shown}, the JSON says ${g.met}: ${row}`);
   }
+});
+
+test('bench/hash-routes.mjs --quick --json measures fast_vs_memread on every CRC32C route the CPU has', { timeout: 60_000 }, () => {
+  const r = spawnSync(process.execPath, [path.join(root, 'bench/hash-routes.mjs'), '--quick', '--json'], { cwd: root, encoding: 'utf8', timeout: 55_000 });
+  assert.equal(r.status, 0, `hash-routes exited ${r.status}: ${r.stderr}`);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop());
+  const native = require(path.join(root, 'dist/native.js')).loadNative();
+  const have = native.hashBackends();
+  assert.deepEqual(out.rows.map((x) => x.backend), have.crc32c, 'one row per CRC32C backend this CPU has, in dispatch order');
+  assert.deepEqual(out.rows.filter((x) => x.dispatched).map((x) => x.backend), [have.crc32cActive], 'exactly the dispatched route is marked');
+  for (const row of out.rows) assert.ok(row.passGbps > 0 && row.memreadGbps > 0 && Number.isFinite(row.ratio), `route ${row.backend} measured: ${JSON.stringify(row)}`);
+  assert.match(r.stdout, /fast_vs_memread per CRC32C route/, 'the table is printed');
 });
