@@ -1,7 +1,7 @@
 /**
  * Discovery of the Linux tree monitor: which processes the tree holds, and when each one is judged.
  *  - reads: /proc/loadavg (the last allocated pid: unchanged means nothing forked), the descendant
- *    walk (discover.ts), /proc/<pid>/stat (start time) of each pid, a full snapshot (snapshot.ts) of
+ *    walk (descendants.ts), /proc/<pid>/stat (start time) of each pid, a full snapshot (snapshot.ts) of
  *    each new process and a kept /proc/<pid>/status fd for the poll; /proc/<pid>/cmdline of processes
  *    not settled yet (a zygote's fresh fork takes its role later); /proc/uptime to settle them;
  *  - cadence: every discoveryMs (2 s), skipped when no pid was allocated and no tracked process exited
@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import { ProcfsUnreadableError } from '../errors';
 import { parseStat } from '../procfs/stat';
 import { classifyCmdline } from './cmdline';
-import { listDescendants } from './discover';
+import { listDescendants } from './descendants';
 import { requirementFor, sandboxSignature } from './policy';
 import { readNsLinks, sandboxFacts, snapshotProcess, type ChildSnapshot, type NsLinks } from './snapshot';
 import { CLOCK_TICKS_PER_SECOND, closeStatusFd, newTracked, type Tracked, type TreeContext } from './tracked';

@@ -12,7 +12,7 @@ const fx = (name) => fs.readFileSync(path.join(root, 'test', 'fixtures', 'tree',
 
 const require = createRequire(import.meta.url);
 const { TreeMonitor } = require(path.join(root, 'dist', 'tree', 'monitor.js'));
-const { listDescendants, listDescendantsJs, listDescendantsByScan } = require(path.join(root, 'dist', 'tree', 'discover.js'));
+const { listDescendants, listDescendantsJs, listDescendantsByScan } = require(path.join(root, 'dist', 'tree', 'descendants.js'));
 const { loadNative } = require(path.join(root, 'dist', 'native.js'));
 const linux = process.platform === 'linux' ? false : 'Linux only';
 
