@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { lineProc, reapChildren } from '../kernel/helpers.mjs';
+import { qemuNoTree } from '../qemu.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dist = path.resolve(here, '..', '..', 'dist');
@@ -60,9 +61,6 @@ test('an allowed inspector (debuggers.allow) gives no finding', async () => {
   g.send('exit');
 });
 
-// qemu-user answers /proc/self/stat itself with state '0' and zeroed fields, so the tree monitor cannot key
-// its root there (checker error ERR_PROCFS_PARSE); the kernel's own file has them (npm test runs these natively).
-const qemuNoTree = process.env.PROCGUARD_QEMU_USER === '1' && "qemu-user: its emulated /proc/self/stat (state '0') gives the tree monitor no root";
 test('a process of the watched tree serving the DevTools protocol: a remote-debugging finding', { skip: process.platform !== 'linux' ? 'Linux only' : qemuNoTree }, async () => {
   const g = guardChild({ processTree: true });
   await g.waitFor((l) => l.event === 'ready', 'the Guard started');

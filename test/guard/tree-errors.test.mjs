@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { Guard, defaultPolicy } from '../../dist/index.js';
+import { qemuNoTree } from '../qemu.mjs';
 
 test("a process tree that cannot start is a 'tree' checker error in the Status, not a crash", async () => {
   const g = new Guard({ code: false, kernel: false, launch: false, debuggers: false, processTree: { rootPid: -1 } });
@@ -28,7 +29,7 @@ test("the default policy's ladder counts 'tree' with 'kernel' (a child's sandbox
   assert.equal(defaultPolicy({ overrides: { 'tree:child-unsandboxed': 'restart' } }).classify(obs, ctx({ tree: 1 })), 'restart', "an override qualified by 'tree'");
 });
 
-test("a tree finding from a live child is subsystem 'tree' and keeps the severity it had as 'kernel'", { skip: process.platform !== 'linux' }, async () => {
+test("a tree finding from a live child is subsystem 'tree' and keeps the severity it had as 'kernel'", { skip: process.platform !== 'linux' ? 'Linux only' : qemuNoTree }, async () => {
   const { TreeMonitor } = await import('../../dist/tree/monitor.js');
   const { classifyAll } = await import('../../dist/policy.js');
   const child = spawn('/bin/sleep', ['30'], { stdio: 'ignore' });
