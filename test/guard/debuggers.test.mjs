@@ -15,7 +15,9 @@ import { qemuNoTree } from '../qemu.mjs';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dist = path.resolve(here, '..', '..', 'dist');
 const BOUND_MS = 10000;
-const guardChild = (options = {}) => lineProc(process.execPath, [path.join(here, 'children', 'debugger-child.cjs'), dist, JSON.stringify(options)], {}, JSON.parse, 30000);
+// --inspect-port=0: SIGUSR1 and inspector.open() take a free port, so runs in parallel (and anything
+// else on 9229) never collide; the finding must name whichever port it was.
+const guardChild = (options = {}) => lineProc(process.execPath, ['--inspect-port=0', path.join(here, 'children', 'debugger-child.cjs'), dist, JSON.stringify(options)], {}, JSON.parse, 30000);
 // A failing test must not leave its Guard running (its grandchild dies with it: the child kills it on exit,
 // and SIGKILL of the child closes the grandchild's stderr pipe).
 test.afterEach(reapChildren);
