@@ -327,6 +327,8 @@ export interface NativeBinding {
 
   // hashing (native/hash/)
   blake3(data: Uint8Array, opts?: { key?: Uint8Array; context?: string; outLen?: number; backend?: string }): Buffer;
+  /** BLAKE3-256 of the parts' concatenation, without concatenating them. */
+  blake3Parts(parts: readonly Uint8Array[]): Buffer;
   hashPages(data: Uint8Array, mode: HashMode, backend?: string): Buffer;
   crc32c(data: Uint8Array, backend?: string): number;
   hashBackends(): { blake3: string[]; blake3Active: string; crc32c: string[]; crc32cActive: string };

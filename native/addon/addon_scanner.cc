@@ -404,9 +404,7 @@ class Scanner : public Napi::ObjectWrap<Scanner>, public SafeMethods<Scanner> {
             std::string("cannot read the mapped file: ") + std::strerror(err) + " (errno " + std::to_string(err) + ")";
         return c;
       }
-      c.build = [digests](Napi::Env env) -> Napi::Value {
-        return Napi::Buffer<uint8_t>::Copy(env, digests->data(), digests->size());
-      };
+      c.build = [digests](Napi::Env env) -> Napi::Value { return DigestsToJs(env, std::move(*digests)); };
       return c;
     });
   }

@@ -63,7 +63,7 @@ export async function digestPlan(fh: FileHandle, plan: DigestPlan, code: Planned
     records.push(le, digests);
     bytes += len;
   }
-  const digest = hasher.blake3(Buffer.concat(records));
+  const digest = hasher.blake3Parts(records);
   // The runs are needed to write a manifest, and to locate a difference; a file that matches needs none.
   if (expected !== undefined && digest.equals(expected)) return { digest, runs: [], bytes };
   const runs: Buffer[] = [];

@@ -54,7 +54,8 @@ export class PageHasher {
       parts.push(this.literal(page.subarray(0, tail)));
       onBytes?.(tail);
     }
-    return Buffer.concat(parts);
+    // One part (a range up to 32 MiB): the engine's buffer as is, no copy on the JS thread.
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
   }
 
   /** Digests of a small in-memory piece (header bytes): same layout as range(). */
@@ -80,6 +81,11 @@ export class PageHasher {
   /** BLAKE3-256 of small data (the digest lists of one file). */
   blake3(data: Uint8Array): Buffer {
     return this.native.blake3(data);
+  }
+
+  /** BLAKE3-256 of the parts' concatenation (a file's records: up to MiBs of page digests), not concatenated. */
+  blake3Parts(parts: readonly Uint8Array[]): Buffer {
+    return this.native.blake3Parts(parts);
   }
 
   close(): void {

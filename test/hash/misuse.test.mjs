@@ -68,3 +68,13 @@ test('results are plain values of the documented types', () => {
   const b = native.hashBackends();
   assert.deepEqual(Object.keys(b).sort(), ['blake3', 'blake3Active', 'crc32c', 'crc32cActive'], 'hashBackends keys');
 });
+
+test('blake3Parts: the BLAKE3 of the parts concatenated, without concatenating; bad parts are TypeErrors', () => {
+  const a = new Uint8Array(5000).map((_, i) => i & 0xff);
+  const b = new Uint8Array(0);
+  const c = new Uint8Array(70000).map((_, i) => (i * 7) & 0xff);
+  assert.deepEqual(native.blake3Parts([a, b, c]), native.blake3(Buffer.concat([a, b, c])), 'three parts hash as their concatenation');
+  assert.deepEqual(native.blake3Parts([]), native.blake3(new Uint8Array(0)), 'no parts: the empty input');
+  assert.throws(() => native.blake3Parts(a), { name: 'TypeError', message: 'blake3Parts: parts must be an array of Uint8Array' });
+  assert.throws(() => native.blake3Parts([a, 'x']), { name: 'TypeError', message: 'blake3Parts: each part must be a Uint8Array' });
+});
